@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Errors the user can see. Each renders its own ``fail_json`` arguments.
+
+Messages are redacted by whoever raises them (the client knows the secrets),
+so nothing here ever formats a secret.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ReltioError(Exception):
+    """Base of every error of the collection."""
+
+    def __init__(self, msg, status=None, error_code=None, may_exist=False):
+        super(ReltioError, self).__init__(msg)
+        self.msg = msg
+        self.status = status
+        self.error_code = error_code
+        self.may_exist = may_exist
+        # What the task had already done (for example ``changed``) when it failed.
+        self.result = {}
+
+    def fail_kwargs(self):
+        kwargs = dict(self.result)
+        kwargs["msg"] = self.msg
+        if self.status is not None:
+            kwargs["status"] = self.status
+        if self.error_code is not None:
+            kwargs["error_code"] = self.error_code
+        if self.may_exist:
+            kwargs["may_exist"] = True
+        return kwargs
+
+
+class ValidationError(ReltioError):
+    """Bad task arguments, found before any request is sent."""
+
+
+class AuthenticationError(ReltioError):
+    """Reltio refused the access token or the client credentials."""
+
+
+class NotFoundError(ReltioError):
+    """HTTP 404: the tenant, platform URL or connection does not exist."""
+
+
+class ApiError(ReltioError):
+    """Reltio answered with an error status."""
+
+
+class ConnectionExistsError(ApiError):
+    """Reltio says a connection of that name already exists in the tenant.
+
+    ``after_retry`` is true when the answer came on a retry of the same
+    request, which means the first attempt created the connection.
+    """
+
+    def __init__(self, msg, status=None, error_code=None, after_retry=False):
+        super(ConnectionExistsError, self).__init__(msg, status=status, error_code=error_code)
+        self.after_retry = after_retry
+
+
+class TransportError(ReltioError):
+    """No usable HTTP answer: connection refused, timeout, TLS failure."""
+
+
+class ConnectionTestFailed(ReltioError):
+    """Reltio ran the connection test and Databricks did not accept it."""

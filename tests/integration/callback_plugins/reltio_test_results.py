@@ -1,0 +1,52 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test-only callback: append every task result, as JSON lines, to $RELTIO_TEST_RESULTS."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = """
+name: reltio_test_results
+type: aggregate
+short_description: Record task results for the integration tests
+description:
+  - Appends one JSON line per task result to the file named by E(RELTIO_TEST_RESULTS).
+"""
+
+import json
+import os
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "reltio_test_results"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def _record(self, result, status):
+        path = os.environ.get("RELTIO_TEST_RESULTS")
+        if not path:
+            return
+        entry = {
+            "host": result._host.get_name(),
+            "task": result._task.get_name(),
+            "action": result._task.action,
+            "status": status,
+            "result": json.loads(json.dumps(result._result, default=str)),
+        }
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
+    def v2_runner_on_ok(self, result):
+        self._record(result, "changed" if result._result.get("changed") else "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, "unreachable")

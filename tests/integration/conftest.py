@@ -1,0 +1,228 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Integration fixtures: the Reltio emulator on 127.0.0.1, and an Ansible runner that scans for leaks.
+
+Every integration test runs Ansible through the ``ansible`` fixture. After the
+test, everything those commands printed (and every task result they recorded)
+is searched for each secret the tests use; a test whose output holds one fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".build" / "collections"
+CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+EMULATOR = ROOT / "tools" / "reltio_emulator.py"
+
+# The secrets of the test world. None of them may ever be printed.
+RELTIO_TOKEN = "rlt-static-token-5Jq8xW2vN7pK4mZ1"
+RELTIO_CLIENT_ID = "rlt-client-id-H3kP9sQ2"
+RELTIO_CLIENT_SECRET = "rlt-client-secret-b7Yt4Rv1Lm8Qx2Zc"
+DATABRICKS_CLIENT_SECRET = "dbx-secret-Tq6Wn3Hs9Kd2Pv5Ya8"
+SECRETS = {
+    "Reltio access token": RELTIO_TOKEN,
+    "Reltio client id": RELTIO_CLIENT_ID,
+    "Reltio client secret": RELTIO_CLIENT_SECRET,
+    "Databricks client secret": DATABRICKS_CLIENT_SECRET,
+}
+
+WORKSPACE_URL = "https://adb-1234567890123456.7.azuredatabricks.net"
+WAREHOUSE_ID = "ab1c2d3ef5g6h7i8"
+DATABRICKS_CLIENT_ID = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+
+_ENV_PREFIXES = ("RELTIO_", "DATABRICKS_", "ANSIBLE_")
+
+
+class Emulator:
+    """A running tools/reltio_emulator.py and its control API."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def _call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def reset(self):
+        return self._call("POST", "reset", {})
+
+    def state(self):
+        return self._call("GET", "state")["tenants"]
+
+    def connections(self, tenant):
+        return self.state().get(tenant, {})
+
+    def requests(self, endpoint=None):
+        entries = self._call("GET", "requests")["requests"]
+        return [entry for entry in entries if endpoint is None or entry["endpoint"] == endpoint]
+
+    def faults(self, *rules):
+        return self._call("POST", "faults", {"rules": list(rules)})
+
+    def configure(self, **settings):
+        return self._call("POST", "config", settings)
+
+    @property
+    def token_url(self):
+        return self.url + "/oauth/token"
+
+
+@pytest.fixture(scope="session")
+def emulator_process(tmp_path_factory):
+    port_file = tmp_path_factory.mktemp("emulator") / "port"
+    process = subprocess.Popen(
+        [sys.executable, str(EMULATOR), "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--quiet",
+         "--token", RELTIO_TOKEN, "--client-id", RELTIO_CLIENT_ID, "--client-secret", RELTIO_CLIENT_SECRET],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not (port_file.exists() and port_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("The Reltio emulator did not start: %s" % process.stderr.read().decode(errors="replace"))
+        time.sleep(0.05)
+    yield Emulator("http://127.0.0.1:%s" % port_file.read_text().strip())
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def emulator(emulator_process):
+    emulator_process.reset()
+    return emulator_process
+
+
+class AnsibleRun:
+    """What one ansible or ansible-playbook command printed and the task results it recorded."""
+
+    def __init__(self, args, completed, results):
+        self.args = args
+        self.rc = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        self.results = results
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def task(self, name=None, action="reltio_databricks_connection", host=None):
+        """The last recorded result of a task (by name, or by module), failing the test if none."""
+        found = [entry for entry in self.results
+                 if (name is None or entry["task"] == name)
+                 and (action is None or entry["action"].endswith(action))
+                 and (host is None or entry["host"] == host)]
+        assert found, "no result recorded for task %r / %r in:\n%s" % (name, action, self.output)
+        return found[-1]["result"]
+
+    def recap(self, host="localhost"):
+        """``{'ok': n, 'changed': n, 'failed': n, ...}`` from the PLAY RECAP line of a host."""
+        match = re.search(r"^%s\s*:\s*(.*)$" % re.escape(host), self.stdout, re.MULTILINE)
+        assert match, "no PLAY RECAP for %s in:\n%s" % (host, self.output)
+        return dict((key, int(value)) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1)))
+
+
+class AnsibleRunner:
+    """Runs ansible commands against the emulator and keeps their output for the leak scan."""
+
+    def __init__(self, workdir, emulator):
+        self.workdir = workdir
+        self.emulator = emulator
+        self.runs = []
+        self._count = 0
+
+    def base_env(self):
+        env = dict((key, value) for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES))
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
+            ANSIBLE_CALLBACKS_ENABLED="reltio_test_results",
+            ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_LOCAL_TEMP=str(self.workdir / "ansible-tmp"),
+            ANSIBLE_HOME=str(self.workdir / "ansible-home"),
+            PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        )
+        return env
+
+    def reltio_env(self, tenant, auth="token"):
+        """Environment variables that give the module its Reltio connection, as AWX injects them."""
+        env = {"RELTIO_PLATFORM_URL": self.emulator.url, "RELTIO_TENANT_ID": tenant}
+        if auth == "token":
+            env["RELTIO_ACCESS_TOKEN"] = RELTIO_TOKEN
+        else:
+            env.update(RELTIO_CLIENT_ID=RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET,
+                       RELTIO_AUTH_URL=self.emulator.token_url)
+        return env
+
+    @staticmethod
+    def databricks_env():
+        return {"DATABRICKS_HOST": WORKSPACE_URL, "DATABRICKS_WAREHOUSE_ID": WAREHOUSE_ID,
+                "DATABRICKS_CLIENT_ID": DATABRICKS_CLIENT_ID, "DATABRICKS_CLIENT_SECRET": DATABRICKS_CLIENT_SECRET}
+
+    def run(self, args, env=None, timeout=300):
+        self._count += 1
+        results_file = self.workdir / ("results-%d.jsonl" % self._count)
+        full_env = self.base_env()
+        full_env.update(env or {})
+        full_env["RELTIO_TEST_RESULTS"] = str(results_file)
+        completed = subprocess.run(args, env=full_env, cwd=str(self.workdir), capture_output=True, text=True,
+                                   timeout=timeout, check=False)
+        raw_results = results_file.read_text() if results_file.exists() else ""
+        run = AnsibleRun(args, completed, [json.loads(line) for line in raw_results.splitlines() if line.strip()])
+        self.runs.append((run, raw_results))
+        return run
+
+    def playbook(self, text, *args, env=None, name=None):
+        self._count += 1
+        path = self.workdir / (name or "play-%d.yml" % self._count)
+        path.write_text(text)
+        return self.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(path)] + list(args), env=env)
+
+    def adhoc(self, module_args, *args, env=None, module="reltio.platform.reltio_databricks_connection"):
+        return self.run(["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", module, "-a", module_args]
+                        + list(args), env=env)
+
+    def leaks(self):
+        """``[(secret label, command)]`` for every secret found in any output."""
+        found = []
+        for run, raw_results in self.runs:
+            text = run.output + raw_results
+            for label, secret in SECRETS.items():
+                if secret in text:
+                    found.append((label, " ".join(run.args)))
+        return found
+
+
+@pytest.fixture
+def ansible(tmp_path, emulator):
+    runner = AnsibleRunner(tmp_path, emulator)
+    yield runner
+    leaks = runner.leaks()
+    if leaks:
+        pytest.fail("secrets printed: %s" % "; ".join("%s in `%s`" % leak for leak in leaks), pytrace=False)
+
+
+@pytest.fixture
+def tenant(request):
+    """A tenant id of its own for each test."""
+    return re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-40:] or "tenant"
