@@ -220,6 +220,8 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import Relt
 
 def main():
     module = AnsibleModule(argument_spec=databricks_connection_argument_spec(), supports_check_mode=True)
+    # A blank "secret" hides nothing, and masking it would star out every space of the messages.
+    module.no_log_values.difference_update([value for value in list(module.no_log_values) if not value.strip()])
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:

@@ -18,27 +18,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from reltio_world import (
+    DATABRICKS_CLIENT_ID,
+    DATABRICKS_CLIENT_SECRET,
+    RELTIO_CLIENT_ID,
+    RELTIO_CLIENT_SECRET,
+    RELTIO_TOKEN,
+    SECRETS,
+    WAREHOUSE_ID,
+    WORKSPACE_URL,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "collections"
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 EMULATOR = ROOT / "tools" / "reltio_emulator.py"
-
-# The secrets of the test world. None of them may ever be printed.
-RELTIO_TOKEN = "rlt-static-token-5Jq8xW2vN7pK4mZ1"
-RELTIO_CLIENT_ID = "rlt-client-id-H3kP9sQ2"
-RELTIO_CLIENT_SECRET = "rlt-client-secret-b7Yt4Rv1Lm8Qx2Zc"
-DATABRICKS_CLIENT_SECRET = "dbx-secret-Tq6Wn3Hs9Kd2Pv5Ya8"
-SECRETS = {
-    "Reltio access token": RELTIO_TOKEN,
-    "Reltio client id": RELTIO_CLIENT_ID,
-    "Reltio client secret": RELTIO_CLIENT_SECRET,
-    "Databricks client secret": DATABRICKS_CLIENT_SECRET,
-}
-
-WORKSPACE_URL = "https://adb-1234567890123456.7.azuredatabricks.net"
-WAREHOUSE_ID = "ab1c2d3ef5g6h7i8"
-DATABRICKS_CLIENT_ID = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 
 _ENV_PREFIXES = ("RELTIO_", "DATABRICKS_", "ANSIBLE_")
 
@@ -152,7 +146,7 @@ class AnsibleRunner:
             ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
             ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
             ANSIBLE_CALLBACKS_ENABLED="reltio_test_results",
-            ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+            ANSIBLE_LOAD_CALLBACK_PLUGINS="true",
             ANSIBLE_LOCALHOST_WARNING="false",
             ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
             ANSIBLE_NOCOLOR="1",
