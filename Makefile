@@ -43,6 +43,7 @@ sanity: venv
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/antsibull-changelog lint
 
 pytest: venv collection-link
 	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)

@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.reltio.platform.plugins.module_utils import errors
+
+
+def test_fail_kwargs_minimal():
+    exc = errors.ReltioError("boom")
+    assert str(exc) == "boom"
+    assert exc.fail_kwargs() == {"msg": "boom"}
+
+
+def test_fail_kwargs_full():
+    exc = errors.ApiError("bad", status=500, error_code=1234, may_exist=True)
+    assert exc.fail_kwargs() == {"msg": "bad", "status": 500, "error_code": 1234, "may_exist": True}
+
+
+def test_fail_kwargs_keeps_falsy_but_set_values():
+    exc = errors.ApiError("bad", status=0, error_code=0)
+    assert exc.fail_kwargs() == {"msg": "bad", "status": 0, "error_code": 0}
+
+
+def test_fail_kwargs_merges_result_and_msg_wins():
+    exc = errors.ApiError("the error", status=400)
+    exc.result = {"changed": True, "created": True, "msg": "stale", "test": {"connected": False}}
+    kwargs = exc.fail_kwargs()
+    assert kwargs == {"changed": True, "created": True, "msg": "the error", "status": 400,
+                      "test": {"connected": False}}
+    # fail_kwargs does not change the result it was built from.
+    assert exc.result["msg"] == "stale"
+
+
+def test_may_exist_false_is_left_out():
+    assert "may_exist" not in errors.TransportError("t").fail_kwargs()
+
+
+@pytest.mark.parametrize("cls", [errors.ValidationError, errors.AuthenticationError, errors.NotFoundError,
+                                 errors.ApiError, errors.ConnectionExistsError, errors.TransportError,
+                                 errors.ConnectionTestFailed])
+def test_every_error_is_a_reltio_error(cls):
+    assert issubclass(cls, errors.ReltioError)
+
+
+def test_connection_exists_error():
+    exc = errors.ConnectionExistsError("same name", status=400, error_code=7)
+    assert isinstance(exc, errors.ApiError)
+    assert exc.after_retry is False
+    assert exc.fail_kwargs() == {"msg": "same name", "status": 400, "error_code": 7}
+    assert errors.ConnectionExistsError("x", after_retry=True).after_retry is True
+
+
+def test_result_is_per_instance():
+    first, second = errors.ReltioError("a"), errors.ReltioError("b")
+    first.result["changed"] = True
+    assert not second.result
