@@ -24,12 +24,12 @@ from reltio_world import (
     RELTIO_CLIENT_ID,
     RELTIO_CLIENT_SECRET,
     RELTIO_TOKEN,
+    ROOT,
     SECRETS,
     WAREHOUSE_ID,
     WORKSPACE_URL,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "collections"
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 EMULATOR = ROOT / "tools" / "reltio_emulator.py"

