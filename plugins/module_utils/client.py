@@ -15,7 +15,7 @@ __metaclass__ = type
 import json
 import re
 import traceback
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
@@ -79,16 +79,20 @@ class BearerAuth(AuthBase):
 
 def normalize_platform_url(url):
     """``https://x.reltio.com/reltio/api/`` -> ``https://x.reltio.com``."""
-    url = url.strip().rstrip("/")
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
     for suffix in ("/reltio/api", "/reltio"):
-        if url.lower().endswith(suffix):
-            url = url[: -len(suffix)]
-    return url.rstrip("/")
+        if path.lower().endswith(suffix):
+            path = path[: -len(suffix)]
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
 def path_segment(value):
-    """URL-encode one path segment, dots included, so a value never leaves its segment."""
-    return quote(value, safe="").replace(".", "%2E")
+    """URL-encode one path segment, so a value never leaves its segment.
+
+    Dots stay as they are (requests would decode ``%2E`` anyway): validation refuses dots-only values.
+    """
+    return quote(value, safe="")
 
 
 def text_excerpt(text, length=EXCERPT_LENGTH):
@@ -117,7 +121,7 @@ def parse_error_body(body, content_type=""):
         return None, None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text_excerpt(body), None
     if isinstance(data, list) and data:
         data = data[0]
@@ -144,16 +148,6 @@ def _retried(response):
     """True when urllib3 tried this request more than once before this answer."""
     retries = getattr(getattr(response, "raw", None), "retries", None)
     return bool(getattr(retries, "history", None))
-
-
-def _connection_from_result(result):
-    return {
-        "connection_id": result.get("connectionId"),
-        "connection_name": result.get("connectionName"),
-        "status": result.get("status"),
-        "message": result.get("message"),
-        "timestamp": result.get("timestamp"),
-    }
 
 
 class ReltioClient:
@@ -230,20 +224,19 @@ class ReltioClient:
 
     def fetch_token(self):
         """Get an access token by the client credentials grant and keep it for later requests."""
+        what = "requesting a token"
         response = self._send("POST", self.auth_url, data={"grant_type": "client_credentials"},
-                              auth=(self._client_id, self._client_secret), what="the token request")
+                              auth=(self._client_id, self._client_secret), what=what)
         if response.status_code >= 300:
-            message, code = parse_error_body(response.content)
-            said = _said(self.redact(message))
+            message, code = self._reltio_message(response)
             if response.status_code in (400, 401, 403):
                 raise AuthenticationError(
                     "Reltio refused the client credentials: the token endpoint %s answered HTTP %s%s."
-                    " Check reltio_client_id and reltio_client_secret." % (self.auth_url, response.status_code, said),
+                    " Check reltio_client_id and reltio_client_secret." % (self.auth_url, response.status_code, _said(message)),
                     status=response.status_code, error_code=code)
-            raise ApiError("The token endpoint %s answered HTTP %s %s%s"
-                           % (self.auth_url, response.status_code, response.reason or "", said),
+            raise ApiError("The token endpoint %s answered HTTP %s%s" % (self.auth_url, _status_text(response), _said(message)),
                            status=response.status_code, error_code=code)
-        data = self._json_or_error(response, "the token request")
+        data = self._json_or_error(response, what)
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise ApiError("The token endpoint %s answered HTTP %s without an access_token."
@@ -269,24 +262,18 @@ class ReltioClient:
             "clientId": client_id,
             "clientSecret": client_secret,
         }
+        self.redact.add(client_secret)
         url = self._interactions_url("database-configs", "databricks", "oauth", "credentials")
-        try:
-            data = self._api_post(url, body, "creating connection '%s'" % name, exists_means_done=True)
-        except (ApiError, TransportError) as exc:
-            if isinstance(exc, ConnectionExistsError) or (exc.status is not None and exc.status < 500):
-                raise
-            exc.may_exist = True
-            exc.msg += (" The connection may have been created all the same: run the task again,"
-                        " it reports ok when the connection exists.")
-            raise
-        return _connection_from_result(_result_of(data))
+        data = self._api_post(url, body, "creating connection '%s'" % name, creates=True)
+        return self._connection_from_result(data)
 
     def store_credentials(self, name, client_id, client_secret):
         """Store (rotate) the OAuth credentials of an existing connection."""
+        self.redact.add(client_secret)
         url = self._interactions_url("database-configs", path_segment(name), "databricks", "oauth", "credentials")
         data = self._api_post(url, {"clientId": client_id, "clientSecret": client_secret},
                               "storing the credentials of connection '%s'" % name)
-        return _connection_from_result(_result_of(data))
+        return self._connection_from_result(data)
 
     def test_connection(self, name):
         """Ask Reltio to test the connection. Returns ``{connected, message, database_type}``."""
@@ -299,8 +286,8 @@ class ReltioClient:
                     outcome = data[key]
                     break
         if "connected" not in outcome:
-            raise ApiError(self.redact("Reltio answered the connection test of '%s' without a 'connected' field: %s"
-                                       % (name, text_excerpt(json.dumps(data)))))
+            raise ApiError("Reltio answered the connection test of '%s' without a 'connected' field: %s"
+                           % (name, text_excerpt(self.redact(json.dumps(data)))))
         return {
             "connected": outcome.get("connected") is True,
             "message": self.redact(outcome.get("message")),
@@ -309,16 +296,46 @@ class ReltioClient:
 
     # ---- HTTP --------------------------------------------------------------------------------
 
-    def _api_post(self, url, body, what, exists_means_done=False):
-        """POST to a tenant endpoint with the bearer token; refresh the token once on 401."""
+    def _api_post(self, url, body, what, creates=False):
+        """POST to a tenant endpoint with the bearer token; refresh the token once on 401.
+
+        With ``creates``, a "same name" answer raises ConnectionExistsError, and an error that
+        leaves it open whether Reltio acted (HTTP 5xx, no answer) says the connection may exist.
+        """
         self.ensure_token()
-        response = self._send("POST", url, json=body, auth=BearerAuth(self._token), what=what)
+        response = self._post_with_token(url, body, what, creates)
         if response.status_code == 401 and self.has_client_credentials:
             self.fetch_token()
-            response = self._send("POST", url, json=body, auth=BearerAuth(self._token), what=what)
+            response = self._post_with_token(url, body, what, creates)
         if response.status_code >= 300:
-            raise self._error_for(response, what, exists_means_done)
+            error = self._error_for(response, what, creates)
+            raise _maybe_done(error) if creates and response.status_code >= 500 else error
         return self._json_or_error(response, what)
+
+    def _post_with_token(self, url, body, what, creates):
+        try:
+            return self._send("POST", url, json=body, auth=BearerAuth(self._token), what=what)
+        except TransportError as exc:
+            raise _maybe_done(exc) if creates else exc
+
+    def _body_text(self, response):
+        """The body as text, secrets masked before anything cuts it short."""
+        return self.redact(response.content.decode("utf-8", "replace"))
+
+    def _reltio_message(self, response):
+        """Reltio's message and code of an error answer; masked before and after JSON unescapes it."""
+        message, code = parse_error_body(self._body_text(response))
+        return self.redact(message), code
+
+    def _connection_from_result(self, data):
+        result = data["result"] if isinstance(data, dict) and isinstance(data.get("result"), dict) else {}
+        return self.redact({
+            "connection_id": result.get("connectionId"),
+            "connection_name": result.get("connectionName"),
+            "status": result.get("status"),
+            "message": result.get("message"),
+            "timestamp": result.get("timestamp"),
+        })
 
     def _send(self, method, url, what, **kwargs):
         try:
@@ -343,37 +360,41 @@ class ReltioClient:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(self.redact("Reltio answered HTTP %s to %s with a body that is not JSON: %s"
-                                       % (response.status_code, what, text_excerpt(response.text) or "(empty)")),
+            raise ApiError("Reltio answered HTTP %s while %s with a body that is not JSON: %s"
+                           % (response.status_code, what, text_excerpt(self._body_text(response)) or "(empty)"),
                            status=response.status_code)
 
     def _error_for(self, response, what, exists_means_done):
         status = response.status_code
-        message, code = parse_error_body(response.content)
-        said = _said(self.redact(message))
-        reason = response.reason or ""
+        message, code = self._reltio_message(response)
+        said = _said(message)
         if status == 400 and exists_means_done and message and _SAME_NAME.search(message):
-            return ConnectionExistsError(self.redact(message), status=status, error_code=code,
+            return ConnectionExistsError(message, status=status, error_code=code,
                                          after_retry=_retried(response))
         if status in (401, 403):
             return AuthenticationError(
-                "Reltio refused the access token or credentials (HTTP %s %s) while %s%s. Check access_token,"
+                "Reltio refused the access token or credentials (HTTP %s) while %s%s. Check access_token,"
                 " or reltio_client_id and reltio_client_secret, and that they may use tenant '%s'."
-                % (status, reason, what, said, self.tenant_id), status=status, error_code=code)
+                % (_status_text(response), what, said, self.tenant_id), status=status, error_code=code)
         if status == 404:
             return NotFoundError(
                 "Reltio answered HTTP 404 Not Found while %s%s. The tenant '%s' or the platform_url %s looks wrong."
                 % (what, said, self.tenant_id, self.platform_url), status=status, error_code=code)
         if status in RETRY_STATUSES and self.retries:
             what = "%s (after %d retries)" % (what, self.retries)
-        return ApiError("Reltio answered HTTP %s %s while %s%s" % (status, reason, what, said),
+        return ApiError("Reltio answered HTTP %s while %s%s" % (_status_text(response), what, said),
                         status=status, error_code=code)
 
 
-def _result_of(data):
-    if isinstance(data, dict) and isinstance(data.get("result"), dict):
-        return data["result"]
-    return {}
+def _maybe_done(error):
+    """Mark an error of a create request after which the connection may exist all the same."""
+    error.may_exist = True
+    error.msg += " The connection may have been created all the same: run the task again, it reports ok when the connection exists."
+    return error
+
+
+def _status_text(response):
+    return ("%s %s" % (response.status_code, response.reason or "")).strip()
 
 
 def _said(message):

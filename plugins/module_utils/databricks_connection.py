@@ -69,6 +69,11 @@ def _url_problem(value, allow_loopback_http):
     return None
 
 
+def _shown(url):
+    """A URL as it may be shown in a message: without any user name or password."""
+    return re.sub(r"//[^/?#]*@", "//***@", url)
+
+
 def _name_problem(value):
     if _CONTROL.search(value):
         return "must not contain control characters"
@@ -91,9 +96,12 @@ def validate(params):
         if require(name):
             problem = _url_problem(params[name], allow_loopback_http=True)
             if problem:
-                problems.append("%s %s, got '%s'" % (name, problem, params[name]))
-    if require("tenant_id") and _CONTROL.search(params["tenant_id"]):
-        problems.append("tenant_id must not contain control characters")
+                problems.append("%s %s, got '%s'" % (name, problem, _shown(params[name])))
+    for name in ("tenant_id", "connection_name"):
+        if require(name):
+            problem = _name_problem(params[name])
+            if problem:
+                problems.append("%s %s" % (name, problem))
 
     if _blank(params.get("access_token")):
         has_id = not _blank(params.get("reltio_client_id"))
@@ -106,14 +114,10 @@ def validate(params):
         elif not has_secret:
             problems.append("reltio_client_secret is required with reltio_client_id: set it%s" % _env_hint("reltio_client_secret"))
 
-    if require("connection_name"):
-        problem = _name_problem(params["connection_name"])
-        if problem:
-            problems.append("connection_name %s" % problem)
     if require("workspace_url"):
         problem = _url_problem(params["workspace_url"], allow_loopback_http=False)
         if problem:
-            problems.append("workspace_url %s, got '%s'" % (problem, params["workspace_url"]))
+            problems.append("workspace_url %s, got '%s'" % (problem, _shown(params["workspace_url"])))
     for name in ("warehouse_id", "client_id", "client_secret"):
         require(name)
 
