@@ -2,11 +2,12 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The one table of options shared by every module of the collection.
+"""The tables of options shared by the modules of the collection.
 
-The table yields the argument spec (with environment fallbacks) and the
-documentation fragment ``reltio.platform.connection``, so an option, its
-environment variable and its description are written once.
+Each table yields argument spec entries (with environment fallbacks) and one
+documentation fragment (``reltio.platform.tenant``, ``reltio.platform.auth``,
+``reltio.platform.execution``), so an option, its environment variable and its
+description are written once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,7 +18,7 @@ from ansible.module_utils.common.parameters import env_fallback
 
 DEFAULT_AUTH_URL = "https://auth.reltio.com/oauth/token"
 
-CONNECTION_OPTIONS = {
+TENANT_OPTIONS = {
     "platform_url": {
         "type": "str",
         "required": True,
@@ -34,6 +35,9 @@ CONNECTION_OPTIONS = {
         "env": "RELTIO_TENANT_ID",
         "description": ["ID of the Reltio tenant, for example V(ce5627DYnQ6abcD)."],
     },
+}
+
+AUTH_OPTIONS = {
     "access_token": {
         "type": "str",
         "no_log": True,
@@ -94,6 +98,38 @@ CONNECTION_OPTIONS = {
     },
 }
 
+EXECUTION_OPTIONS = {
+    "execution": {
+        "type": "str",
+        "default": "auto",
+        "choices": ["auto", "controller", "target"],
+        "env": "RELTIO_EXECUTION",
+        "description": [
+            "Where the calls to Reltio run.",
+            "V(auto) runs them inside the Ansible process on the controller when the task's connection is local"
+            " (C(connection: local), C(delegate_to: localhost), an ad-hoc command on localhost), and as a regular module"
+            " on the target host otherwise.",
+            "V(controller) always runs them on the controller, in process: no module is sent, no Python is started,"
+            " and one HTTP session and one token serve every item of a loop.",
+            "V(target) always runs the module on the target host, as any module, for example on a bastion host that"
+            " alone may reach Reltio. The target needs the Python library C(requests).",
+        ],
+    },
+}
+
+# Shared by the modules that call a tenant: tenant, auth and execution options.
+CONNECTION_OPTIONS = dict(TENANT_OPTIONS, **AUTH_OPTIONS)
+CONNECTION_OPTIONS.update(EXECUTION_OPTIONS)
+
+# The documentation fragments and the tables they are made of.
+DOC_FRAGMENTS = {"tenant": TENANT_OPTIONS, "auth": AUTH_OPTIONS, "execution": EXECUTION_OPTIONS}
+
+TOKEN_OPTIONS = {
+    # Accepted so that module_defaults for the whole group can set them; a token does not need them.
+    "platform_url": {"type": "str"},
+    "tenant_id": {"type": "str"},
+}
+
 DATABRICKS_CONNECTION_OPTIONS = {
     "connection_name": {"type": "str", "required": True, "aliases": ["name"]},
     "workspace_url": {"type": "str", "env": "DATABRICKS_HOST"},
@@ -128,8 +164,32 @@ def databricks_connection_argument_spec():
     return spec
 
 
+def token_argument_spec():
+    spec = argument_spec(AUTH_OPTIONS)
+    spec.update(argument_spec(EXECUTION_OPTIONS))
+    spec.update(argument_spec(TOKEN_OPTIONS))
+    return spec
+
+
+def apply_env_fallbacks(spec, args, environment):
+    """Fill options missing from ``args`` from ``environment``, as env_fallback does from os.environ.
+
+    For callers that run in another process than the one whose environment counts
+    (the action plugins: the controller's environment plus the task's ``environment``).
+    """
+    filled = dict(args)
+    for name, entry in spec.items():
+        fallback = entry.get("fallback")
+        if filled.get(name) is None and fallback and fallback[0] is env_fallback:
+            for variable in fallback[1]:
+                if variable in environment:
+                    filled[name] = environment[variable]
+                    break
+    return filled
+
+
 def options_documentation(table):
-    """The ``options`` documentation of an option table, as plugins/doc_fragments/connection.py holds it.
+    """The ``options`` documentation of an option table, as its file in plugins/doc_fragments/ holds it.
 
     The fragment must be a string literal for the sanity tests, so it is written out by
     tools/render_doc_fragment.py and a unit test keeps it equal to this.
@@ -149,7 +209,7 @@ def options_documentation(table):
 # Values that must never be shown, whatever the option table says.
 SECRET_OPTIONS = tuple(
     name
-    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
+    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS, TOKEN_OPTIONS)
     for name, option in table.items()
     if option.get("no_log")
 )

@@ -12,8 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import re
+import time
 import traceback
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -49,6 +51,14 @@ RETRY_STATUSES = (429, 502, 503, 504)
 MAX_RETRY_AFTER = 60
 BACKOFF_FACTOR = 0.5
 EXCERPT_LENGTH = 200
+
+# A token is not reused when it expires within this many seconds.
+TOKEN_EXPIRY_MARGIN = 30
+
+# With ``reuse``, the clients of one process share these: one HTTP session per retry
+# setting, one token per set of client credentials (keyed by a digest, not the secret).
+_SHARED_SESSIONS = {}
+_SHARED_TOKENS = {}
 
 # Reltio tells its 400 answers apart only by their text.
 _SAME_NAME = re.compile(r"same\s+name", re.IGNORECASE)
@@ -155,8 +165,8 @@ class ReltioClient:
 
     def __init__(self, platform_url, tenant_id, access_token=None, client_id=None, client_secret=None,
                  auth_url=DEFAULT_AUTH_URL, validate_certs=True, ca_path=None, timeout=30, retries=3,
-                 session=None):
-        self.platform_url = normalize_platform_url(platform_url)
+                 session=None, reuse=False):
+        self.platform_url = normalize_platform_url(platform_url) if platform_url else None
         self.tenant_id = tenant_id
         self.auth_url = auth_url
         self.timeout = timeout
@@ -167,14 +177,26 @@ class ReltioClient:
         self.redact = Redactor([access_token, client_id, client_secret])
         self.redact.add_basic_auth(client_id, client_secret)
         self.verify = ca_path if ca_path and validate_certs else bool(validate_certs)
-        self.session = session or self._new_session(retries)
+        if session is None:
+            session = _SHARED_SESSIONS.get(retries) if reuse else None
+            if session is None:
+                session = self._new_session(retries)
+                if reuse:
+                    _SHARED_SESSIONS[retries] = session
+        self.session = session
+        self._token_key = None
+        if reuse and self.has_client_credentials:
+            digest = hashlib.sha256(("%s\n%s" % (client_id, client_secret)).encode("utf-8")).hexdigest()
+            self._token_key = (auth_url, digest)
+            if not self._token:
+                self._token = self._shared_token()
 
     @classmethod
-    def from_params(cls, params):
-        """Build a client from validated task arguments."""
+    def from_params(cls, params, reuse=False):
+        """Build a client from validated task arguments; it masks every secret among them."""
         client = cls(
-            platform_url=params["platform_url"],
-            tenant_id=params["tenant_id"],
+            platform_url=params.get("platform_url"),
+            tenant_id=params.get("tenant_id"),
             access_token=params.get("access_token"),
             client_id=params.get("reltio_client_id"),
             client_secret=params.get("reltio_client_secret"),
@@ -183,6 +205,7 @@ class ReltioClient:
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout", 30),
             retries=params.get("retries", 3),
+            reuse=reuse,
         )
         client.redact.add(params.get("client_secret"))
         return client
@@ -243,7 +266,18 @@ class ReltioClient:
                            % (self.auth_url, response.status_code), status=response.status_code)
         self._token = token
         self.redact.add(token)
-        return {"access_token": token, "expires_in": data.get("expires_in"), "token_type": data.get("token_type")}
+        expires_in = data.get("expires_in")
+        if self._token_key:
+            lifetime = expires_in if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) else 0
+            _SHARED_TOKENS[self._token_key] = (token, time.monotonic() + lifetime)
+        return {"access_token": token, "expires_in": expires_in, "token_type": data.get("token_type")}
+
+    def _shared_token(self):
+        token, expires_at = _SHARED_TOKENS.get(self._token_key, (None, 0))
+        if token and expires_at - time.monotonic() > TOKEN_EXPIRY_MARGIN:
+            self.redact.add(token)
+            return token
+        return None
 
     def ensure_token(self):
         """Fetch a token when the task has client credentials but no token yet."""

@@ -23,7 +23,9 @@ description:
     try created it and the task reports V(changed).
   - A tenant may hold only one active connection. Creating a second one fails with Reltio's own message.
 extends_documentation_fragment:
-  - reltio.platform.connection
+  - reltio.platform.tenant
+  - reltio.platform.auth
+  - reltio.platform.execution
 options:
   connection_name:
     description:
@@ -210,25 +212,13 @@ may_exist:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec
-from ansible_collections.reltio.platform.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute
-from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
+from ansible_collections.reltio.platform.plugins.module_utils.module_runner import run_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=databricks_connection_argument_spec(), supports_check_mode=True)
-    # A blank "secret" hides nothing, and masking it would star out every space of the messages.
-    module.no_log_values.difference_update([value for value in list(module.no_log_values) if not value.strip()])
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result = execute(module.params, check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ReltioError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+    run_module(databricks_connection_argument_spec(), execute)
 
 
 if __name__ == "__main__":

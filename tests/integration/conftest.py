@@ -134,11 +134,17 @@ class AnsibleRun:
 class AnsibleRunner:
     """Runs ansible commands against the emulator and keeps their output for the leak scan."""
 
-    def __init__(self, workdir, emulator):
+    def __init__(self, workdir, emulator, execution):
         self.workdir = workdir
         self.emulator = emulator
+        self.execution = execution
         self.runs = []
+        self.secrets = dict(SECRETS)
         self._count = 0
+
+    def add_secret(self, label, value):
+        """Scan for one more secret, such as a token the emulator issued during the test."""
+        self.secrets[label] = value
 
     def base_env(self):
         env = dict((key, value) for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES))
@@ -152,6 +158,7 @@ class AnsibleRunner:
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_RETRY_FILES_ENABLED="false",
             ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            RELTIO_EXECUTION=self.execution,
             ANSIBLE_LOCAL_TEMP=str(self.workdir / "ansible-tmp"),
             ANSIBLE_HOME=str(self.workdir / "ansible-home"),
             PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
@@ -201,15 +208,21 @@ class AnsibleRunner:
         found = []
         for run, raw_results in self.runs:
             text = run.output + raw_results
-            for label, secret in SECRETS.items():
+            for label, secret in self.secrets.items():
                 if secret in text:
                     found.append((label, " ".join(run.args)))
         return found
 
 
+@pytest.fixture(params=["controller", "target"])
+def execution(request):
+    """Every integration test runs on both paths: in process on the controller, and as a module."""
+    return request.param
+
+
 @pytest.fixture
-def ansible(tmp_path, emulator):
-    runner = AnsibleRunner(tmp_path, emulator)
+def ansible(tmp_path, emulator, execution):
+    runner = AnsibleRunner(tmp_path, emulator, execution)
     yield runner
     leaks = runner.leaks()
     if leaks:

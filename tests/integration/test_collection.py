@@ -17,7 +17,7 @@ MODULE = "reltio.platform.reltio_databricks_connection"
 ALL_OPTIONS = {
     "platform_url", "tenant_id", "access_token", "reltio_client_id", "reltio_client_secret", "auth_url",
     "validate_certs", "ca_path", "timeout", "retries", "connection_name", "workspace_url", "warehouse_id",
-    "client_id", "client_secret", "update_secret", "test_connection",
+    "client_id", "client_secret", "update_secret", "test_connection", "execution",
 }
 
 
@@ -44,7 +44,8 @@ def test_tarball_holds_the_collection_and_nothing_else(installed):
         names = set(archive.getnames())
     for wanted in ("MANIFEST.json", "README.md", "COPYING", "meta/runtime.yml", "requirements.txt",
                    "plugins/modules/reltio_databricks_connection.py", "plugins/module_utils/client.py",
-                   "plugins/doc_fragments/connection.py", "tools/reltio_emulator.py", "examples/create_connection.yml"):
+                   "plugins/doc_fragments/tenant.py", "plugins/doc_fragments/auth.py", "plugins/action/reltio_databricks_connection.py",
+                   "plugins/modules/reltio_token.py", "plugins/plugin_utils/reltio_action.py", "tools/reltio_emulator.py", "examples/create_connection.yml"):
         assert wanted in names
     for name in names:
         assert not name.startswith((".venv", ".build", ".ansible", ".git", "tests/unit", "tests/integration", ".ci"))

@@ -257,7 +257,7 @@ class TestValidation:
     def test_without_requests_library(self, ansible, emulator, tenant, tmp_path):
         bare = tmp_path / "bare-venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
-        run = ansible.adhoc("connection_name=x", "-e", "ansible_python_interpreter=%s" % (bare / "bin" / "python"),
+        run = ansible.adhoc("connection_name=x execution=target", "-e", "ansible_python_interpreter=%s" % (bare / "bin" / "python"),
                             env=env_for(ansible, tenant))
         assert run.rc != 0
         assert "Failed to import the required Python library (requests)" in run.output

@@ -23,6 +23,7 @@ ENV_VARIABLES = {
     "warehouse_id": "DATABRICKS_WAREHOUSE_ID",
     "client_id": "DATABRICKS_CLIENT_ID",
     "client_secret": "DATABRICKS_CLIENT_SECRET",
+    "execution": "RELTIO_EXECUTION",
 }
 NO_LOG = {"access_token", "reltio_client_id", "reltio_client_secret", "client_secret"}
 

@@ -17,6 +17,7 @@ import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
@@ -144,8 +145,8 @@ def test_validation_error_fails(execute):
 
 
 def test_missing_requests(execute, monkeypatch):
-    monkeypatch.setattr(module_under_test, "HAS_REQUESTS", False)
-    monkeypatch.setattr(module_under_test, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
+    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
+    monkeypatch.setattr(client_module, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
     result = run_main(ARGS, expect=FailJson)
     assert result["msg"] == basic.missing_required_lib("requests")
     assert "requests" in result["msg"]
@@ -155,7 +156,7 @@ def test_missing_requests(execute, monkeypatch):
 
 def test_documentation_matches_option_table():
     doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    assert "reltio.platform.connection" in doc["extends_documentation_fragment"]
+    assert doc["extends_documentation_fragment"] == ["reltio.platform.tenant", "reltio.platform.auth", "reltio.platform.execution"]
     assert set(doc["options"]) == set(DATABRICKS_CONNECTION_OPTIONS)
     for name, option in DATABRICKS_CONNECTION_OPTIONS.items():
         documented = doc["options"][name]

@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Runs reltio.platform.reltio_databricks_connection in process on the controller, or as a module on the target."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute
+from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
+
+
+class ActionModule(ReltioAction):
+    MODULE = "reltio.platform.reltio_databricks_connection"
+    ARGUMENT_SPEC = databricks_connection_argument_spec
+    EXECUTE = execute

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Checks of task arguments that run before any request, shared by every module.
+
+An ArgumentCheck collects every problem, each naming its option (and its
+environment variable), and raises them together in one ValidationError.
+Secret values are never repeated, nor passwords inside URLs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import os
+import re
+from urllib.parse import urlsplit
+
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
+from ansible_collections.reltio.platform.plugins.module_utils.errors import ValidationError
+
+MAX_RETRIES = 10
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def is_loopback(host):
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def shown_url(url):
+    """A URL as it may be shown in a message: without any user name or password."""
+    return re.sub(r"//[^/?#]*@", "//***@", url)
+
+
+def url_problem(value, allow_loopback_http):
+    """Why ``value`` is not an absolute https URL with a host, or None."""
+    if any(char.isspace() for char in value) or _CONTROL.search(value):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
+    except ValueError as exc:
+        return "is not a valid URL (%s)" % exc
+    if parts.scheme not in ("https", "http") or not host:
+        return "must be an absolute https URL with a host, such as https://example.com"
+    if parts.scheme == "http" and not (allow_loopback_http and is_loopback(host)):
+        if allow_loopback_http:
+            return "must use https (plain http is accepted only for a loopback host such as 127.0.0.1)"
+        return "must use https"
+    if parts.username or parts.password:
+        return "must not contain a user name or password"
+    return None
+
+
+def name_problem(value):
+    """Why ``value`` cannot be a path segment of a Reltio URL (tenant id, connection name), or None."""
+    if _CONTROL.search(value):
+        return "must not contain control characters"
+    if value.strip(".") == "":
+        return "must not be made of dots only"
+    return None
+
+
+def _env_hint(name):
+    option = CONNECTION_OPTIONS.get(name) or DATABRICKS_CONNECTION_OPTIONS.get(name) or {}
+    return " or the %s environment variable" % option["env"] if "env" in option else ""
+
+
+class ArgumentCheck:
+    """Collects the problems of one task's arguments."""
+
+    def __init__(self, params):
+        self.params = params
+        self.problems = []
+
+    def require(self, name, why=""):
+        if blank(self.params.get(name)):
+            self.problems.append("%s is required%s and must not be blank: set it%s" % (name, why, _env_hint(name)))
+            return False
+        return True
+
+    def url(self, name, allow_loopback_http=True):
+        if self.require(name):
+            problem = url_problem(self.params[name], allow_loopback_http)
+            if problem:
+                self.problems.append("%s %s, got '%s'" % (name, problem, shown_url(self.params[name])))
+
+    def name(self, name):
+        if self.require(name):
+            problem = name_problem(self.params[name])
+            if problem:
+                self.problems.append("%s %s" % (name, problem))
+
+    def tenant(self):
+        self.url("platform_url")
+        self.name("tenant_id")
+
+    def auth(self):
+        """A usable auth_url, and an access token or Reltio client credentials."""
+        self.url("auth_url")
+        if not blank(self.params.get("access_token")):
+            return
+        has_id = not blank(self.params.get("reltio_client_id"))
+        has_secret = not blank(self.params.get("reltio_client_secret"))
+        if not (has_id or has_secret):
+            self.problems.append("access_token is required, or reltio_client_id and reltio_client_secret: set them"
+                                 " or the RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID and RELTIO_CLIENT_SECRET environment variables")
+        elif not has_id:
+            self.problems.append("reltio_client_id is required with reltio_client_secret: set it%s" % _env_hint("reltio_client_id"))
+        elif not has_secret:
+            self.problems.append("reltio_client_secret is required with reltio_client_id: set it%s" % _env_hint("reltio_client_secret"))
+
+    def client_credentials(self):
+        """Reltio client credentials and a usable auth_url, for fetching a token."""
+        for name in ("reltio_client_id", "reltio_client_secret"):
+            self.require(name, " to fetch a token")
+        self.url("auth_url")
+
+    def http(self):
+        timeout, retries, ca_path = (self.params.get(key) for key in ("timeout", "retries", "ca_path"))
+        if timeout is not None and timeout <= 0:
+            self.problems.append("timeout must be a number of seconds greater than 0, got %s" % timeout)
+        if retries is not None and not 0 <= retries <= MAX_RETRIES:
+            self.problems.append("retries must be between 0 and %d, got %s" % (MAX_RETRIES, retries))
+        if ca_path and not os.path.isfile(ca_path):
+            self.problems.append("ca_path must be a readable PEM file, got '%s' which does not exist" % ca_path)
+
+    def done(self):
+        if self.problems:
+            raise ValidationError("Invalid arguments: %s." % "; ".join(self.problems))

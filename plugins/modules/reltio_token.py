@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: reltio_token
+short_description: Get a Reltio access token with client credentials
+version_added: 0.1.0
+author:
+  - Reltio Platform Engineering (@reltio)
+description:
+  - Fetches one Reltio OAuth access token by the client credentials grant, so that a play fetches a token once and
+    passes it to every later task through C(module_defaults), instead of each task fetching its own.
+  - The task's output is hidden like that of a C(no_log) task, since it holds the token; the registered variable
+    holds the token as usual.
+  - Fetching a token changes nothing, so the task is never V(changed) and runs in check mode too.
+extends_documentation_fragment:
+  - reltio.platform.auth
+  - reltio.platform.execution
+options:
+  platform_url:
+    description:
+      - Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can set it for every module.
+    type: str
+  tenant_id:
+    description:
+      - Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can set it for every module.
+    type: str
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Fetches the token in check mode too: it changes nothing.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+notes:
+  - O(reltio_client_id) and O(reltio_client_secret) are required; O(access_token) is accepted and ignored.
+seealso:
+  - module: reltio.platform.reltio_databricks_connection
+"""
+
+EXAMPLES = r"""
+- name: Fetch one token, then use it for every Reltio task of the play
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Get a Reltio access token
+      reltio.platform.reltio_token:
+        reltio_client_id: "{{ vault_reltio_client_id }}"
+        reltio_client_secret: "{{ vault_reltio_client_secret }}"
+      register: reltio
+
+    - name: Create the Databricks connections
+      module_defaults:
+        group/reltio.platform.reltio:
+          platform_url: https://test.reltio.com
+          tenant_id: ce5627DYnQ6abcD
+          access_token: "{{ reltio.access_token }}"
+      reltio.platform.reltio_databricks_connection:
+        connection_name: "{{ item }}"
+        workspace_url: https://adb-1234567890123456.7.azuredatabricks.net
+        warehouse_id: ab1c2d3ef5g6h7i8
+        client_id: a1b2c3d4-e5f6-7890-abcd-ef1234567890
+        client_secret: "{{ vault_databricks_client_secret }}"
+      loop: [databricks-connection-01]
+"""
+
+RETURN = r"""
+access_token:
+  description: The access token. Pass it as O(reltio.platform.reltio_databricks_connection#module:access_token).
+  returned: success
+  type: str
+  sample: eyJhbGciOi...
+expires_in:
+  description: Seconds until the token expires, as Reltio said.
+  returned: success
+  type: int
+  sample: 3600
+token_type:
+  description: Type of the token.
+  returned: success
+  type: str
+  sample: bearer
+msg:
+  description: What the task did.
+  returned: always
+  type: str
+  sample: Fetched a Reltio access token valid for 3600 seconds.
+"""
+
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils.module_runner import run_module
+from ansible_collections.reltio.platform.plugins.module_utils.access_token import execute
+
+
+def main():
+    run_module(token_argument_spec(), execute)
+
+
+if __name__ == "__main__":
+    main()

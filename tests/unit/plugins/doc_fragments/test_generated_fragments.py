@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Each static fragment (tenant.py, auth.py, execution.py) must say what its option table says.
+
+Run tools/render_doc_fragment.py after editing a table.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib
+import importlib.util
+import pathlib
+import shutil
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DOC_FRAGMENTS, options_documentation
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+HINT = "plugins/doc_fragments/ is stale: run tools/render_doc_fragment.py"
+FRAGMENTS = sorted(DOC_FRAGMENTS)
+
+
+def _documentation(name):
+    module = importlib.import_module("ansible_collections.reltio.platform.plugins.doc_fragments.%s" % name)
+    return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)
+
+
+def test_fragments_are_tenant_auth_execution():
+    assert FRAGMENTS == ["auth", "execution", "tenant"]
+    assert set(DOC_FRAGMENTS["tenant"]) == {"platform_url", "tenant_id"}
+    assert "access_token" in DOC_FRAGMENTS["auth"] and "execution" in DOC_FRAGMENTS["execution"]
+
+
+def _render_tool():
+    spec = importlib.util.spec_from_file_location("render_doc_fragment", str(ROOT / "tools" / "render_doc_fragment.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_fragment_equals_option_table(fragment):
+    assert _documentation(fragment) == options_documentation(DOC_FRAGMENTS[fragment]), HINT
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_fragment_documents_every_option_and_env_variable(fragment):
+    table = DOC_FRAGMENTS[fragment]
+    options = _documentation(fragment)["options"]
+    assert set(options) == set(table)
+    for name, option in table.items():
+        text = " ".join(options[name]["description"])
+        if "env" in option:
+            assert "E(%s)" % option["env"] in text, name
+        assert options[name]["type"] == option["type"]
+
+
+def test_fragment_file_is_what_the_tool_writes(tmp_path, monkeypatch):
+    """Run the tool on a copy of the table and compare, byte for byte, with the committed fragment."""
+    tool = _render_tool()
+    (tmp_path / "plugins" / "module_utils").mkdir(parents=True)
+    (tmp_path / "plugins" / "doc_fragments").mkdir()
+    shutil.copyfile(str(ROOT / "plugins" / "module_utils" / "arguments.py"),
+                    str(tmp_path / "plugins" / "module_utils" / "arguments.py"))
+    monkeypatch.setattr(tool, "ROOT", str(tmp_path))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    saved = sys.modules.pop("arguments", None)
+    try:
+        tool.main()
+    finally:
+        sys.modules.pop("arguments", None)
+        if saved is not None:
+            sys.modules["arguments"] = saved
+    for name in FRAGMENTS:
+        rendered = (tmp_path / "plugins" / "doc_fragments" / ("%s.py" % name)).read_text(encoding="utf-8")
+        committed = (ROOT / "plugins" / "doc_fragments" / ("%s.py" % name)).read_text(encoding="utf-8")
+        assert rendered == committed, HINT
