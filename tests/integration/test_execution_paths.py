@@ -1,0 +1,88 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller path (action plugin, in process) and the target path (module) behave alike.
+
+The whole integration suite already runs on both paths (the ``execution`` fixture); these tests
+check what differs by design: where the code runs and what a loop costs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
+
+MODULE = "reltio.platform.reltio_databricks_connection"
+
+
+def databricks_env(ansible, tenant, auth="token"):
+    env = ansible.reltio_env(tenant, auth=auth)
+    env.update(ansible.databricks_env())
+    return env
+
+
+def test_controller_path_sends_no_module(ansible, emulator, tenant):
+    run = ansible.adhoc("connection_name=x", "-vvv", env=databricks_env(ansible, tenant))
+    assert run.rc == 0, run.output
+    if ansible.execution == "controller":
+        assert "AnsiballZ" not in run.output
+    else:
+        assert "AnsiballZ_reltio_databricks_connection.py" in run.output
+    assert "x" in emulator.connections(tenant)
+
+
+def test_loop_with_client_credentials(ansible, emulator, tenant):
+    names = ["loop-%d" % number for number in range(5)]
+    play = [{
+        "name": "loop", "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"name": "create", MODULE: {"connection_name": "{{ item }}"}, "loop": names}],
+    }]
+    run = ansible.playbook(json.dumps(play), env=databricks_env(ansible, tenant, auth="client"))
+    assert run.rc == 0, run.output
+    assert sorted(emulator.connections(tenant)) == names
+    tokens = len(emulator.requests("token"))
+    # In process, one token serves the whole loop; each module process fetches its own.
+    assert tokens == (1 if ansible.execution == "controller" else len(names))
+    assert len(emulator.requests("create")) == len(names)
+
+
+def test_task_environment_keyword_feeds_fallbacks(ansible, emulator, tenant):
+    environment = databricks_env(ansible, tenant)
+    play = [{
+        "name": "environment", "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"name": "create", MODULE: {"connection_name": "from-environment"}, "environment": environment}],
+    }]
+    run = ansible.playbook(json.dumps(play))
+    assert run.rc == 0, run.output
+    stored = emulator.connections(tenant)["from-environment"]
+    assert stored["workspaceUrl"] == WORKSPACE_URL and stored["clientId"] == DATABRICKS_CLIENT_ID
+
+
+def test_delegate_to_localhost_runs_on_the_controller(ansible, emulator, tenant):
+    """A tenant host that cannot be reached: delegated to localhost, the task never connects to it."""
+    inventory = ansible.workdir / "inventory.ini"
+    inventory.write_text("[reltio_tenants]\nunreachable-bastion ansible_host=127.0.0.1 ansible_port=9 ansible_connection=ssh\n")
+    play = [{
+        "name": "delegated", "hosts": "reltio_tenants", "gather_facts": False,
+        "tasks": [{"name": "create", "delegate_to": "localhost",
+                   MODULE: {"connection_name": "delegated", "execution": "auto"}}],
+    }]
+    path = ansible.workdir / "delegated.yml"
+    path.write_text(json.dumps(play))
+    env = databricks_env(ansible, tenant)
+    env["ANSIBLE_PYTHON_INTERPRETER"] = "auto_silent"
+    run = ansible.run(["ansible-playbook", "-i", str(inventory), str(path)], env=env)
+    assert run.rc == 0, run.output
+    assert "delegated" in emulator.connections(tenant)
+
+
+def test_every_secret_as_task_argument_stays_hidden_at_vvvv(ansible, emulator, tenant):
+    args = {"platform_url": emulator.url, "tenant_id": tenant, "access_token": RELTIO_TOKEN, "connection_name": "vvvv",
+            "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID,
+            "client_secret": DATABRICKS_CLIENT_SECRET, "update_secret": "always", "test_connection": True}
+    play = [{"name": "vvvv", "hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "create", MODULE: args}, {"name": "again", MODULE: args}]}]
+    run = ansible.playbook(json.dumps(play), "-vvvv", "--diff")
+    assert run.rc == 0, run.output
+    assert run.recap()["changed"] == 2
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.output or "********" in run.output
+    # The ``ansible`` fixture fails the test if any of the secrets above was printed.

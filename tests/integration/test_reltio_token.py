@@ -1,0 +1,97 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""reltio.platform.reltio_token: one token per play, handed on through module_defaults."""
+
+from __future__ import annotations
+
+import json
+
+from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET
+
+TOKEN_FILE = "issued-token.txt"
+
+
+def token_play(ansible, tenant, connection_tasks, pause=0):
+    """Fetch a token, keep it (no_log) in a file for the leak scan, then run ``connection_tasks`` with it."""
+    tasks = [
+        {"name": "token", "reltio.platform.reltio_token": {}, "register": "reltio"},
+        {"name": "keep the token for the leak scan", "no_log": True,
+         "ansible.builtin.copy": {"content": "{{ reltio.access_token }}", "dest": str(ansible.workdir / TOKEN_FILE), "mode": "0600"}},
+    ]
+    if pause:
+        tasks.append({"name": "let the token expire", "ansible.builtin.pause": {"seconds": pause}})
+    tasks.append({
+        "name": "connections",
+        "module_defaults": {"group/reltio.platform.reltio": {
+            "platform_url": ansible.emulator.url, "tenant_id": tenant, "access_token": "{{ reltio.access_token }}"}},
+        "block": connection_tasks,
+    })
+    return json.dumps([{"name": "token", "hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+
+
+def client_env(ansible, tenant):
+    env = ansible.reltio_env(tenant, auth="client")
+    env.update(ansible.databricks_env())
+    return env
+
+
+def scan_issued_token(ansible):
+    path = ansible.workdir / TOKEN_FILE
+    if path.exists():
+        ansible.add_secret("issued access token", path.read_text())
+
+
+def test_one_token_for_the_whole_play(ansible, emulator, tenant):
+    names = ["tok-%d" % number for number in range(3)]
+    tasks = [{"name": "create", "reltio.platform.reltio_databricks_connection": {"connection_name": "{{ item }}"}, "loop": names},
+             {"name": "again", "reltio.platform.reltio_databricks_connection": {"connection_name": names[0]}}]
+    env = client_env(ansible, tenant)
+    # The connection tasks get only the token: no client credentials to fall back on.
+    del env["RELTIO_CLIENT_ID"], env["RELTIO_CLIENT_SECRET"]
+    env.update(RELTIO_CLIENT_ID=RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET)
+    run = ansible.playbook(token_play(ansible, tenant, tasks), env=env)
+    scan_issued_token(ansible)
+    assert run.rc == 0, run.output
+    assert sorted(emulator.connections(tenant)) == names
+    assert len(emulator.requests("token")) == 1
+    assert all(entry["status"] in (200, 400) for entry in emulator.requests("create"))
+    shown = run.task(action="reltio_token")
+    assert "censored" in shown and "access_token" not in shown
+    assert run.recap()["changed"] == 2  # the loop (one task) and the copy; token and "again" are ok
+
+
+def test_token_that_expires_mid_play_is_fetched_again_once(ansible, emulator, tenant):
+    emulator.configure(token_ttl=2)
+    tasks = [{"name": "create", "reltio.platform.reltio_databricks_connection": {"connection_name": "late"}}]
+    run = ansible.playbook(token_play(ansible, tenant, tasks, pause=3), env=client_env(ansible, tenant))
+    scan_issued_token(ansible)
+    assert run.rc == 0, run.output
+    assert [(entry["endpoint"], entry["status"]) for entry in emulator.requests()] == [
+        ("token", 200), ("create", 401), ("token", 200), ("create", 200)]
+
+
+def test_expired_token_without_client_credentials_fails_clearly(ansible, emulator, tenant):
+    emulator.configure(token_ttl=1)
+    tasks = [{"name": "create", "reltio.platform.reltio_databricks_connection": {
+        "connection_name": "late", "reltio_client_id": "", "reltio_client_secret": ""}}]
+    run = ansible.playbook(token_play(ansible, tenant, tasks, pause=2), env=client_env(ansible, tenant))
+    scan_issued_token(ansible)
+    assert run.rc != 0
+    assert "refused the access token" in run.task()["msg"]
+    assert emulator.connections(tenant) == {}
+
+
+def test_refused_client_credentials(ansible, emulator, tenant):
+    env = client_env(ansible, tenant)
+    env["RELTIO_CLIENT_SECRET"] = "wrong-secret"
+    ansible.add_secret("wrong client secret", "wrong-secret")
+    run = ansible.adhoc("", env=env, module="reltio.platform.reltio_token")
+    assert run.rc != 0
+    assert "refused the client credentials" in run.output
+    assert "HTTP 401" in run.output
+
+
+def test_token_in_check_mode_and_ad_hoc(ansible, emulator, tenant):
+    run = ansible.adhoc("", "--check", env=client_env(ansible, tenant), module="reltio.platform.reltio_token")
+    assert run.rc == 0, run.output
+    assert len(emulator.requests("token")) == 1
+    assert "access_token" not in run.stdout
