@@ -7,11 +7,17 @@ BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 SANITY_TREE := $(BUILD)/sanity/ansible_collections/reltio/platform
 PYTEST_ARGS ?=
+# awx.awx (from the `ansible` package) lives in a venv of its own, used by lint and the AWX tests.
+VENV_AWX := $(CURDIR)/.venv-awx
+AWX_COLLECTIONS := $(BUILD)/awx-collections
+# The second line of the support matrix: the newest ansible-core, on Python 3.13.
+PYTHON_MATRIX ?= python3.13
+VENV_MATRIX := $(CURDIR)/.venv-313
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv demo test sanity lint units integration pytest collection-link clean
+.PHONY: venv demo test sanity lint units integration pytest collection-link bench clean venv-awx awx-collection venv-matrix test-matrix docs changelog
 
 venv: $(VENV)/.installed
 
@@ -25,6 +31,50 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 collection-link:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/reltio
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/reltio/platform
+
+venv-awx: $(VENV_AWX)/.installed
+
+$(VENV_AWX)/.installed: requirements-awx.txt
+	test -x $(VENV_AWX)/bin/python || $(PYTHON) -m venv $(VENV_AWX)
+	$(VENV_AWX)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_AWX)/bin/python -m pip install --quiet -r requirements-awx.txt
+	touch $@
+
+# awx.awx of .venv-awx, alone in a collections path for the tests, and in ansible-lint's project
+# collections (.ansible/), so that `ansible-lint` resolves examples/awx/ also when run by hand.
+awx-collection: venv-awx
+	@awx=$$($(VENV_AWX)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/awx; \
+	  test -d $$awx/awx && for dir in $(AWX_COLLECTIONS) $(CURDIR)/.ansible/collections; do \
+	    mkdir -p $$dir/ansible_collections && ln -sfn $$awx $$dir/ansible_collections/awx; done
+
+venv-matrix: $(VENV_MATRIX)/.installed
+
+# requirements-dev.txt pins the ansible-core line of `make test`; requirements-matrix.txt then
+# upgrades ansible-core to the newest release.
+$(VENV_MATRIX)/.installed: requirements.txt requirements-dev.txt requirements-matrix.txt
+	test -x $(VENV_MATRIX)/bin/python || $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
+	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_MATRIX)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade -r requirements-matrix.txt
+	touch $@
+
+# Unit and integration tests on the newest ansible-core with Python 3.13.
+test-matrix: venv-matrix collection-link awx-collection
+	$(VENV_MATRIX)/bin/python -m ansible --version | head -n 2
+	PATH=$(VENV_MATRIX)/bin:$$PATH $(VENV_MATRIX)/bin/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+
+# The collection's documentation as the Ansible docsite renders it (RST), into .build/docs/.
+docs: venv collection-link
+	rm -rf $(BUILD)/docs && mkdir -p -m 755 $(BUILD)/docs
+	$(BIN)/antsibull-docs collection --use-current --squash-hierarchy --fail-on-error \
+	  --no-add-antsibull-docs-version --dest-dir $(BUILD)/docs reltio.platform
+	@echo "Rendered: $(BUILD)/docs"
+
+# At a release: turns changelogs/fragments/ into a release of changelogs/changelog.yaml and
+# writes CHANGELOG.rst, for the version in galaxy.yml.
+changelog: venv
+	$(BIN)/antsibull-changelog release
+	$(BIN)/antsibull-changelog lint
 
 demo: venv
 	$(BIN)/python tools/demo.py
@@ -41,18 +91,23 @@ sanity: venv
 	cd $(SANITY_TREE) && git init -q && git add -A
 	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --local --python 3.11 --color no
 
-lint: venv
-	$(BIN)/ansible-lint --profile production
+lint: venv collection-link awx-collection
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS):$(AWX_COLLECTIONS) $(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTIONS)/ansible_collections/reltio/platform
 
-pytest: venv collection-link
+pytest: venv collection-link awx-collection
 	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 units: venv collection-link
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: venv collection-link
+integration: venv collection-link awx-collection
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+# Figures of speed against uri and ping, measured in one run; writes benchmarks/results.md.
+bench: venv collection-link
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache

@@ -36,7 +36,7 @@ attributes:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
-      - Fetches the token in check mode too: it changes nothing.
+      - Fetches the token in check mode too, since that changes nothing.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none

@@ -1,0 +1,243 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make bench`: how fast reltio.platform calls Reltio, against the emulator on 127.0.0.1.
+
+Every figure is measured in this one run, against baselines measured in the same run:
+ansible.builtin.uri sending the same POST, and ansible.builtin.ping. Times are those of the
+tasks themselves (from a task's start to its last result, by benchmarks/callback_plugins),
+not of ansible-playbook's start-up. Rounds are interleaved and the median is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+TOKEN = "bench-static-token"
+CLIENT_ID = "bench-client"
+CLIENT_SECRET = "bench-client-secret"
+DATABRICKS = {
+    "workspace_url": "https://adb-1234567890123456.7.azuredatabricks.net",
+    "warehouse_id": "ab1c2d3ef5g6h7i8",
+    "client_id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+    "client_secret": "bench-databricks-secret",
+}
+CREATE_PATH = "/reltio/api/tenants/{{ tenant }}/interactions/database-configs/databricks/oauth/credentials"
+SUBJECTS = ("controller", "target", "uri", "ping")
+TARGETS = [
+    ("controller path, %d-item loop: module/uri", ("loop", "controller", "uri"), 0.25),
+    ("controller path, %d-item loop: module/ping", ("loop", "controller", "ping"), 0.40),
+    ("controller path, %d separate tasks: module/uri", ("tasks", "controller", "uri"), 0.60),
+    ("target path, %d-item loop: module/uri", ("loop", "target", "uri"), 1.0),
+    ("target path, %d separate tasks: module/uri", ("tasks", "target", "uri"), 1.0),
+]
+
+
+class Emulator:
+    def __init__(self, workdir):
+        port_file = os.path.join(workdir, "port")
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tools", "reltio_emulator.py"), "--port", "0", "--port-file", port_file,
+             "--quiet", "--token", TOKEN, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(port_file):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                sys.exit("The Reltio emulator did not start.")
+            time.sleep(0.05)
+        with open(port_file, encoding="utf-8") as handle:
+            self.url = "http://127.0.0.1:%s" % handle.read().strip()
+
+    def control(self, method, path):
+        import urllib.request  # pylint: disable=import-outside-toplevel
+
+        request = urllib.request.Request(self.url + "/_emulator/" + path, method=method, data=b"{}" if method == "POST" else None,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def task_for(subject, name_expr):
+    """One task of ``subject`` that creates the connection named by the Jinja ``name_expr``."""
+    if subject == "ping":
+        return {"ansible.builtin.ping": {}}
+    if subject == "uri":
+        body = {"connectionName": name_expr, "workspaceUrl": DATABRICKS["workspace_url"], "warehouseId": DATABRICKS["warehouse_id"],
+                "clientId": DATABRICKS["client_id"], "clientSecret": DATABRICKS["client_secret"]}
+        return {"ansible.builtin.uri": {"url": "{{ base }}" + CREATE_PATH, "method": "POST", "body_format": "json", "body": body,
+                                        "headers": {"Authorization": "Bearer {{ token }}"}, "status_code": [200, 400]},
+                "no_log": True}
+    args = dict(DATABRICKS, connection_name=name_expr, execution=subject)
+    return {"reltio.platform.reltio_databricks_connection": args}
+
+
+def playbook(subject, shape, count, label, hosts="localhost", auth=None):
+    """A play of ``count`` creations as one loop or as ``count`` tasks."""
+    defaults = {"platform_url": "{{ base }}", "tenant_id": "{{ tenant }}"}
+    defaults.update(auth or {"access_token": "{{ token }}"})
+    if shape == "loop":
+        task = task_for(subject, "%s-{{ item }}" % label)
+        task.update(name="%s loop" % subject, loop=list(range(count)))
+        tasks = [task]
+    else:
+        tasks = []
+        for number in range(count):
+            task = task_for(subject, "%s-%d" % (label, number))
+            task["name"] = "%s %d" % (subject, number)
+            tasks.append(task)
+    play = {"name": "benchmark %s %s" % (subject, shape), "hosts": hosts, "gather_facts": False, "tasks": tasks,
+            "module_defaults": {"group/reltio.platform.reltio": defaults}}
+    return json.dumps([play], indent=1)
+
+
+class Bench:
+    def __init__(self, workdir, emulator):
+        self.workdir = workdir
+        self.emulator = emulator
+        self.runs = 0
+
+    def env(self, times_file):
+        env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "RELTIO_", "DATABRICKS_")))
+        env.update(ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+                   ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
+                   ANSIBLE_CALLBACKS_ENABLED="bench_timer", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal",
+                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOST_KEY_CHECKING="false",
+                   RELTIO_BENCH_TIMES=times_file, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+        return env
+
+    def play(self, text, inventory="localhost,", forks=5, tenant="benchTenant"):
+        """Run a playbook; return the summed task seconds."""
+        self.runs += 1
+        path = os.path.join(self.workdir, "bench-%d.yml" % self.runs)
+        times_file = os.path.join(self.workdir, "times-%d.jsonl" % self.runs)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        extra = {"base": self.emulator.url, "tenant": tenant, "token": TOKEN}
+        completed = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-c", "local", "-f", str(forks),
+                                    "-e", json.dumps(extra), path],
+                                   env=self.env(times_file), capture_output=True, text=True, check=False)
+        if completed.returncode:
+            sys.exit("Benchmark play failed:\n%s%s" % (completed.stdout[-3000:], completed.stderr[-3000:]))
+        with open(times_file, encoding="utf-8") as handle:
+            entries = [json.loads(line) for line in handle if line.strip()]
+        if any(entry["failed"] for entry in entries):
+            sys.exit("A benchmark task failed: %s" % entries)
+        return sum(entry["seconds"] for entry in entries)
+
+
+def median_times(bench, count, rounds):
+    """{(shape, subject): median seconds} for every shape and subject, rounds interleaved."""
+    samples = {}
+    for round_number in range(rounds):
+        for shape in ("loop", "tasks"):
+            for subject in SUBJECTS:
+                label = "b%s-%s-%s" % (round_number, shape, subject)
+                samples.setdefault((shape, subject), []).append(bench.play(playbook(subject, shape, count, label)))
+    return dict((key, statistics.median(values)) for key, values in samples.items())
+
+
+def fan_out(bench, hosts, forks_list, rounds):
+    """{forks: (module seconds, ping seconds)} for ``hosts`` tenants, one inventory host each."""
+    inventory = os.path.join(bench.workdir, "tenants.ini")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write("[reltio_tenants]\n")
+        for number in range(hosts):
+            handle.write("tenant%03d tenant=fanTenant%03d ansible_connection=local\n" % (number, number))
+    figures = {}
+    for forks in forks_list:
+        module_samples, ping_samples = [], []
+        for round_number in range(rounds):
+            for subject, samples in (("controller", module_samples), ("ping", ping_samples)):
+                text = playbook(subject, "tasks", 1, "fan-%d-%d-{{ inventory_hostname }}" % (forks, round_number), hosts="reltio_tenants")
+                text = text.replace('"tenant_id": "{{ tenant }}"', '"tenant_id": "{{ hostvars[inventory_hostname].tenant }}"')
+                samples.append(bench.play(text, inventory=inventory, forks=forks))
+        figures[forks] = (statistics.median(module_samples), statistics.median(ping_samples))
+    return figures
+
+
+def requests_per_connection(bench, counts):
+    """{connections: HTTP requests per connection} with client-credentials auth, one play each."""
+    auth = {"reltio_client_id": CLIENT_ID, "reltio_client_secret": CLIENT_SECRET, "auth_url": "{{ base }}/oauth/token"}
+    figures = {}
+    for count in counts:
+        bench.emulator.control("POST", "reset")
+        bench.play(playbook("controller", "loop", count, "cc-%d" % count, auth=auth))
+        requests = bench.emulator.control("GET", "requests")["requests"]
+        figures[count] = len(requests) / float(count)
+    return figures
+
+
+def versions():
+    import ansible  # pylint: disable=import-outside-toplevel
+    import requests  # pylint: disable=import-outside-toplevel
+
+    return {"python": platform.python_version(), "ansible-core": ansible.__version__, "requests": requests.__version__,
+            "machine": "%s, %s cores, %s" % (platform.machine(), os.cpu_count(), platform.platform())}
+
+
+def report(args, times, fan, per_connection):
+    count = args.tasks
+    lines = ["# reltio.platform benchmark", "",
+             "Run on %s, %s." % (datetime.date.today().isoformat(), ", ".join("%s %s" % item for item in versions().items())),
+             "Rounds: %d, interleaved; medians. Times are task times (from a task's start to its last result)." % args.rounds, "",
+             "| %d creations | loop (s) | separate tasks (s) |" % count, "| --- | --- | --- |"]
+    names = {"controller": "reltio.platform, controller path", "target": "reltio.platform, target path",
+             "uri": "ansible.builtin.uri, same POST", "ping": "ansible.builtin.ping"}
+    for subject in SUBJECTS:
+        lines.append("| %s | %.3f | %.3f |" % (names[subject], times[("loop", subject)], times[("tasks", subject)]))
+    lines += ["", "| ratio | measured | target | met |", "| --- | --- | --- | --- |"]
+    for label, (shape, subject, baseline), target in TARGETS:
+        ratio = times[(shape, subject)] / times[(shape, baseline)]
+        lines.append("| %s | %.2f | <= %.2f | %s |" % (label % count, ratio, target, "yes" if ratio <= target else "NO"))
+    for forks, (module_seconds, ping_seconds) in sorted(fan.items()):
+        ratio = module_seconds / ping_seconds
+        target = "<= 0.60" if forks == 50 else "-"
+        met = ("yes" if ratio <= 0.60 else "NO") if forks == 50 else "-"
+        lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | %s | %s |"
+                     % (args.fanout, forks, module_seconds, ping_seconds, ratio, target, met))
+    for connections, per in sorted(per_connection.items()):
+        target = "<= 1.05" if connections > 1 else "-"
+        met = ("yes" if per <= 1.05 else "NO") if connections > 1 else "-"
+        lines.append("| HTTP requests per connection, client credentials, %d in a loop | %.2f | %s | %s |" % (connections, per, target, met))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=20, help="creations per measurement (default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is kept (default 3)")
+    parser.add_argument("--fanout", type=int, default=200, help="tenants (inventory hosts) in the fan-out (default 200)")
+    parser.add_argument("--forks", type=int, nargs="+", default=[10, 50], help="forks for the fan-out (default 10 50)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results.md"), help="where to write the results ('-' for nowhere)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as workdir:
+        emulator = Emulator(workdir)
+        try:
+            bench = Bench(workdir, emulator)
+            times = median_times(bench, args.tasks, args.rounds)
+            fan = fan_out(bench, args.fanout, args.forks, args.rounds)
+            per_connection = requests_per_connection(bench, sorted({1, args.tasks}))
+        finally:
+            emulator.stop()
+    text = report(args, times, fan, per_connection)
+    print(text)
+    if args.output != "-":
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+if __name__ == "__main__":
+    main()

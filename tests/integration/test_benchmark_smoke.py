@@ -1,0 +1,26 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make test` smoke-runs the benchmark with two tasks: every figure is printed, nothing is written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from reltio_world import ROOT
+
+
+def test_benchmark_prints_every_figure(tmp_path):
+    output = tmp_path / "results.md"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--tasks", "2", "--rounds", "1", "--fanout", "3", "--forks", "2",
+         "--output", str(output)],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    text = output.read_text()
+    assert text in completed.stdout
+    for subject in ("controller path", "target path", "ansible.builtin.uri", "ansible.builtin.ping"):
+        assert re.search(r"\| [^|]*%s[^|]* \| \d+\.\d{3} \| \d+\.\d{3} \|" % re.escape(subject), text), subject
+    for figure in ("2-item loop: module/uri", "2-item loop: module/ping", "2 separate tasks: module/uri",
+                   "3-tenant fan-out, forks 2", "client credentials, 2 in a loop"):
+        assert re.search(r"%s[^|]*\| \d+\.\d\d \|" % re.escape(figure), text), figure
