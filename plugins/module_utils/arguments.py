@@ -174,13 +174,15 @@ def token_argument_spec():
 def apply_env_fallbacks(spec, args, environment):
     """Fill options missing from ``args`` from ``environment``, as env_fallback does from os.environ.
 
+    Like AnsibleModule, only options absent from ``args`` are filled: an option set to None stays None.
+
     For callers that run in another process than the one whose environment counts
     (the action plugins: the controller's environment plus the task's ``environment``).
     """
     filled = dict(args)
     for name, entry in spec.items():
         fallback = entry.get("fallback")
-        if filled.get(name) is None and fallback and fallback[0] is env_fallback:
+        if name not in filled and fallback and fallback[0] is env_fallback:
             for variable in fallback[1]:
                 if variable in environment:
                     filled[name] = environment[variable]

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import math
 import os
 import re
 from urllib.parse import urlsplit
@@ -39,8 +40,11 @@ def is_loopback(host):
 
 
 def shown_url(url):
-    """A URL as it may be shown in a message: without any user name or password."""
-    return re.sub(r"//[^/?#]*@", "//***@", url)
+    """A URL as it may be shown in a message: without any user name or password.
+
+    A password may hold '/', '?' or '#', so everything up to the last '@' goes.
+    """
+    return re.sub(r"//.*@", "//***@", url, flags=re.DOTALL)
 
 
 def url_problem(value, allow_loopback_http):
@@ -52,7 +56,8 @@ def url_problem(value, allow_loopback_http):
         host = parts.hostname
         parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
     except ValueError as exc:
-        return "is not a valid URL (%s)" % exc
+        # The parser's words may quote a piece of a password.
+        return "is not a valid URL" if "@" in value else "is not a valid URL (%s)" % exc
     if parts.scheme not in ("https", "http") or not host:
         return "must be an absolute https URL with a host, such as https://example.com"
     if parts.scheme == "http" and not (allow_loopback_http and is_loopback(host)):
@@ -130,7 +135,7 @@ class ArgumentCheck:
 
     def http(self):
         timeout, retries, ca_path = (self.params.get(key) for key in ("timeout", "retries", "ca_path"))
-        if timeout is not None and timeout <= 0:
+        if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
             self.problems.append("timeout must be a number of seconds greater than 0, got %s" % timeout)
         if retries is not None and not 0 <= retries <= MAX_RETRIES:
             self.problems.append("retries must be between 0 and %d, got %s" % (MAX_RETRIES, retries))

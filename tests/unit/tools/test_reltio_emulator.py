@@ -14,6 +14,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -407,6 +408,157 @@ def test_invalid_fault_rules_are_rejected(client, rule):
     assert client.control('GET', 'faults') == {'rules': []}
 
 
+def test_garbage_body_is_neither_utf8_nor_json(client):
+    client.add_faults({'endpoint': 'create', 'status': 500, 'body': 'garbage'})
+    answer = client.create()
+    assert answer.status == 500
+    assert answer.headers.get('Content-Type') == 'application/json'
+    with pytest.raises(UnicodeDecodeError):
+        answer.body.decode('utf-8')
+    with pytest.raises(ValueError):
+        json.loads(answer.body.decode('utf-8', 'replace'))
+
+
+def test_truncated_after_commit_cuts_the_real_answer(client):
+    client.add_faults({'endpoint': 'create', 'status': 200, 'body': 'truncated', 'after_commit': True})
+    answer = client.create()
+    assert answer.status == 200
+    assert answer.body.startswith(b'{"successful": true')
+    with pytest.raises(ValueError):
+        answer.json()
+    assert client.connection()['status'] == 'PENDING'
+
+
+def _in_background(call):
+    """Run ``call`` in a thread; returns the thread and a list that receives its result."""
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_for(condition, what):
+    """Poll ``condition`` for at most 5 s."""
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, f'timed out waiting for {what}'
+        time.sleep(0.02)
+
+
+def test_commit_then_slow_stores_before_it_answers(client):
+    client.add_faults({'endpoint': 'create', 'delay': 1, 'after_commit': True, 'kind': 'commit_slow'})
+    thread, outcome = _in_background(client.create)
+    _wait_for(lambda: TENANT in client.control('GET', 'state')['tenants'], 'the commit')
+    assert client.control('GET', 'stats')['in_flight'] == 1
+    thread.join(10)
+    assert outcome[0].status == 200
+    assert client.control('GET', 'stats')['in_flight'] == 0
+    assert 'kind=commit_slow' in client.requests()[0]['fault']
+
+
+def test_trickle_sends_the_real_answer_piece_by_piece(client):
+    client.add_faults({'endpoint': 'create', 'trickle': 0.02})
+    started = time.monotonic()
+    answer = client.create()
+    assert answer.status == 200 and answer.json()['successful'] is True
+    assert len(answer.body) > 5 * emu.TRICKLE_CHUNK
+    assert time.monotonic() - started >= 0.02 * (len(answer.body) // emu.TRICKLE_CHUNK - 1)
+    assert 'trickle=0.02' in client.requests()[0]['fault']
+
+
+def test_client_leaving_a_trickle_does_not_break_the_server(server, client):
+    client.add_faults({'endpoint': 'create', 'trickle': 0.05})
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    body = json.dumps(connection_body()).encode()
+    connection.request('POST', f'/reltio/api/tenants/{TENANT}/interactions/database-configs/databricks/oauth/credentials',
+                       body, {'Authorization': f'Bearer {STATIC_TOKEN}', 'Content-Type': 'application/json'})
+    assert connection.getresponse().status == 200
+    connection.close()
+    _wait_for(lambda: client.control('GET', 'stats')['in_flight'] == 0, 'the abandoned answer')
+    assert client.create('conn-2').status == 200
+
+
+def _create_statuses(client, tenant, count, prefix='c'):
+    return [client.create(f'{prefix}{number}', tenant=tenant).status for number in range(count)]
+
+
+def test_chaos_is_seeded_per_tenant_and_endpoint(client):
+    chaos = {'seed': 11, 'rate': 0.5, 'kinds': ['503', '429'], 'endpoints': ['create']}
+    client.control('POST', 'chaos', chaos)
+    alone = _create_statuses(client, 'tenantA', 16)
+    assert set(alone) == {200, 429, 503}
+    client.control('POST', 'reset')
+    client.control('POST', 'chaos', chaos)
+    interleaved = []
+    for number in range(16):
+        client.create(f'other{number}', tenant='tenantB')
+        interleaved.append(client.create(f'c{number}', tenant='tenantA').status)
+    assert interleaved == alone
+    client.control('POST', 'reset')
+    client.control('POST', 'chaos', dict(chaos, seed=12))
+    assert _create_statuses(client, 'tenantA', 16) != alone
+
+
+def test_chaos_rate_endpoints_tenants_and_stats(client):
+    client.control('POST', 'chaos', {'seed': 1, 'rate': 1, 'kinds': {'504': 1}, 'endpoints': ['create'], 'tenants': ['tenantB']})
+    assert client.create(tenant='tenantA').status == 200
+    assert client.token().status == 200
+    assert _create_statuses(client, 'tenantB', 3) == [504, 504, 504]
+    stats = client.control('GET', 'stats')
+    assert stats == {'requests': 5, 'in_flight': 0, 'faults': 3, 'faults_by_kind': {'504': 3},
+                     'commits': {'tenantA': {'conn-1': 1}}}
+    assert client.control('DELETE', 'chaos') == {'chaos': None}
+    assert client.create(tenant='tenantB').status == 200
+    client.control('POST', 'chaos', {'seed': 1, 'rate': 0})
+    assert _create_statuses(client, 'tenantB', 4, prefix='z') == [200] * 4
+
+
+@pytest.mark.parametrize('kind', sorted(emu.CHAOS_KINDS))
+def test_every_chaos_kind_does_what_it_says(client, server, kind):
+    spec = emu.CHAOS_KINDS[kind]
+    client.control('POST', 'chaos', {'seed': 3, 'rate': 1, 'kinds': [kind], 'delay': 0.05, 'retry_after': 2})
+    assert client.control('GET', 'chaos')['chaos']['kinds'] == {kind: 1}
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
+    try:
+        connection.request('POST', f'/reltio/api/tenants/{TENANT}/interactions/database-configs/databricks/oauth/credentials',
+                           json.dumps(connection_body()).encode(),
+                           {'Authorization': f'Bearer {STATIC_TOKEN}', 'Content-Type': 'application/json'})
+        if spec.get('reset'):
+            with pytest.raises((ConnectionError, http.client.HTTPException)):
+                connection.getresponse()
+            status = None
+        else:
+            answer = connection.getresponse()
+            status = answer.status
+            assert answer.getheader('Retry-After') == ('2' if spec.get('retry_after') else None)
+            answer.read()
+    finally:
+        connection.close()
+    assert status == (None if spec.get('reset') else spec['status'] or 200)
+    committed = spec.get('after_commit', False) or ('status' in spec and spec['status'] is None)
+    assert (TENANT in client.control('GET', 'state')['tenants']) is bool(committed)
+    (entry,) = client.requests()
+    assert f'kind={kind} ' in entry['fault'] and entry['status'] == status
+    assert client.control('GET', 'stats')['faults_by_kind'] == {kind: 1}
+
+
+@pytest.mark.parametrize('chaos', [{'rate': 2}, {'kinds': ['nope']}, {'kinds': {'503': -1}}, {'kinds': {'503': 0}},
+                                   {'endpoints': ['any']}, {'seed': 1.5}, {'colour': 'red'}, {'delay': -1}])
+def test_invalid_chaos_settings_are_rejected(client, chaos):
+    answer = client.call('POST', '/_emulator/chaos', chaos)
+    assert answer.status == 400
+    assert client.control('GET', 'chaos') == {'chaos': None}
+
+
+def test_reset_turns_chaos_off_and_clears_stats(client):
+    client.control('POST', 'chaos', {'seed': 5, 'rate': 1, 'kinds': ['500']})
+    assert client.create().status == 500
+    client.control('POST', 'reset')
+    assert client.control('GET', 'chaos') == {'chaos': None}
+    assert client.control('GET', 'stats') == {'requests': 0, 'in_flight': 0, 'faults': 0, 'faults_by_kind': {}, 'commits': {}}
+    assert client.create().status == 200
+
+
 # --------------------------------------------------------------------------- request log, state and control API
 
 def test_request_log_records_requests_without_token_secrets(client):
@@ -502,7 +654,7 @@ def test_state_file_persists_connections(tmp_path):
 def test_cli_prints_url_writes_port_file_and_stops_on_sigterm(tmp_path):
     port_file = tmp_path / 'port'
     command = [sys.executable, str(EMULATOR_PATH), '--port', '0', '--port-file', str(port_file), '--quiet',
-               '--tenant', 'cli-tenant', '--token', 'cli-token']
+               '--tenant', 'cli-tenant', '--token', 'cli-token', '--chaos-seed', 'cli-seed', '--chaos-rate', '0']
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             line = process.stdout.readline().strip()
@@ -511,6 +663,8 @@ def test_cli_prints_url_writes_port_file_and_stops_on_sigterm(tmp_path):
             cli = Client(f'http://127.0.0.1:{port}')
             assert_reltio_error(cli.create(tenant='other', token='cli-token'), 404, 'Tenant other not found')
             assert cli.create(tenant='cli-tenant', token='cli-token').status == 200
+            chaos = cli.control('GET', 'chaos')['chaos']
+            assert (chaos['seed'], chaos['rate']) == ('cli-seed', 0)
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=5) == 0

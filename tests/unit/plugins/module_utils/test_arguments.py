@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils.common.parameters import env_fallback
+from ansible.module_utils.common.parameters import env_fallback, set_fallbacks
 
 from ansible_collections.reltio.platform.plugins.module_utils import arguments
 
@@ -128,3 +128,98 @@ def test_options_documentation_of_connection_options_is_repeatable():
     assert first["options"]["platform_url"]["description"][-1] == (
         "If not set, the value of the E(RELTIO_PLATFORM_URL) environment variable is used.")
     assert all("no_log" not in doc for doc in first["options"].values())
+
+
+# ---- token_argument_spec ---------------------------------------------------------------------
+
+
+def test_token_spec_options():
+    spec = arguments.token_argument_spec()
+    assert set(spec) == set(arguments.AUTH_OPTIONS) | set(arguments.EXECUTION_OPTIONS) | {"platform_url", "tenant_id"}
+    assert "connection_name" not in spec
+
+
+def test_token_spec_tenant_options_are_optional_and_plain():
+    spec = arguments.token_argument_spec()
+    assert spec["platform_url"] == {"type": "str"}
+    assert spec["tenant_id"] == {"type": "str"}
+
+
+def test_token_spec_auth_and_execution_entries_match_the_connection_spec():
+    spec = arguments.token_argument_spec()
+    connection = arguments.connection_argument_spec()
+    for name in list(arguments.AUTH_OPTIONS) + list(arguments.EXECUTION_OPTIONS):
+        assert spec[name] == connection[name], name
+    no_log = set(name for name, entry in spec.items() if entry.get("no_log"))
+    assert no_log == {"access_token", "reltio_client_id", "reltio_client_secret"}
+    assert spec["execution"]["choices"] == ["auto", "controller", "target"]
+    assert spec["execution"]["default"] == "auto"
+
+
+# ---- apply_env_fallbacks ---------------------------------------------------------------------
+
+
+def test_apply_env_fallbacks_fills_only_missing_options_as_ansiblemodule_does(spec):
+    args = {"tenant_id": None, "connection_name": "conn"}
+    environment = {"RELTIO_TENANT_ID": "env-tenant", "RELTIO_PLATFORM_URL": "https://env.reltio.com"}
+    assert arguments.apply_env_fallbacks(spec, args, environment) == {
+        "tenant_id": None,
+        "platform_url": "https://env.reltio.com",
+        "connection_name": "conn",
+    }
+    module_params = dict(args)
+    set_fallbacks(spec, module_params)
+    assert module_params["tenant_id"] is None
+
+
+@pytest.mark.parametrize("value", ["", "given", 0, False])
+def test_apply_env_fallbacks_keeps_given_values(spec, value):
+    filled = arguments.apply_env_fallbacks(spec, {"tenant_id": value}, {"RELTIO_TENANT_ID": "env-tenant"})
+    assert filled == {"tenant_id": value}
+
+
+def test_apply_env_fallbacks_empty_variable_counts(spec):
+    assert arguments.apply_env_fallbacks(spec, {}, {"RELTIO_TENANT_ID": ""}) == {"tenant_id": ""}
+
+
+def test_apply_env_fallbacks_every_variable_of_the_spec(spec):
+    environment = dict((variable, "v-%s" % option) for option, variable in ENV_VARIABLES.items())
+    filled = arguments.apply_env_fallbacks(spec, {}, environment)
+    assert filled == dict((option, "v-%s" % option) for option in ENV_VARIABLES)
+
+
+def test_apply_env_fallbacks_ignores_options_without_env(spec):
+    without_env = [name for name in spec if name not in ENV_VARIABLES]
+    environment = dict((name.upper(), "x") for name in without_env)
+    environment.update(dict(("RELTIO_%s" % name.upper(), "x") for name in without_env))
+    environment.update(dict((name, "x") for name in without_env))
+    assert "connection_name" in without_env and "timeout" in without_env
+    assert arguments.apply_env_fallbacks(spec, {}, environment) == {}
+
+
+def test_apply_env_fallbacks_first_variable_wins():
+    spec = {"x": {"type": "str", "fallback": (env_fallback, ["FIRST", "SECOND"])}}
+    assert arguments.apply_env_fallbacks(spec, {}, {"FIRST": "1", "SECOND": "2"}) == {"x": "1"}
+    assert arguments.apply_env_fallbacks(spec, {}, {"SECOND": "2"}) == {"x": "2"}
+    assert arguments.apply_env_fallbacks(spec, {}, {"OTHER": "3"}) == {}
+
+
+def test_apply_env_fallbacks_ignores_other_fallback_strategies():
+    strategy = pytest.fail
+    spec = {"x": {"type": "str", "fallback": (strategy, ["X"])}, "y": {"type": "str"}}
+    assert arguments.apply_env_fallbacks(spec, {}, {"X": "1", "Y": "2"}) == {}
+
+
+def test_apply_env_fallbacks_keeps_unknown_args_and_does_not_mutate(spec):
+    args = {"bogus": 1, "tenant_id": None}
+    environment = {"RELTIO_TENANT_ID": "env-tenant", "RELTIO_PLATFORM_URL": "https://env.reltio.com"}
+    filled = arguments.apply_env_fallbacks(spec, args, environment)
+    assert filled == {"bogus": 1, "tenant_id": None, "platform_url": "https://env.reltio.com"}
+    assert filled is not args
+    assert args == {"bogus": 1, "tenant_id": None}
+    assert environment == {"RELTIO_TENANT_ID": "env-tenant", "RELTIO_PLATFORM_URL": "https://env.reltio.com"}
+
+
+def test_apply_env_fallbacks_reads_only_the_given_environment(spec, monkeypatch):
+    monkeypatch.setenv("RELTIO_TENANT_ID", "from-os-environ")
+    assert arguments.apply_env_fallbacks(spec, {}, {}) == {}

@@ -911,3 +911,206 @@ def test_secret_cut_by_excerpt_does_not_leak():
     with pytest.raises(ApiError) as info:
         create(client, secret=long_secret)
     assert long_secret[:8] not in info.value.msg
+
+
+# ---- reuse: one session per retry setting and one token per set of credentials ---------------
+
+
+@pytest.fixture(name="shared")
+def shared_fixture(monkeypatch):
+    """Empty caches, sessions made by a counting fake, and a clock the test sets."""
+    monkeypatch.setattr(client_module, "_SHARED_SESSIONS", {})
+    monkeypatch.setattr(client_module, "_SHARED_TOKENS", {})
+    made = []
+
+    def new_session(retries):
+        session = FakeSession()
+        session.retries = retries
+        made.append(session)
+        return session
+
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(new_session))
+    monkeypatch.setattr(client_module.time, "monotonic", lambda: clock.now)
+    return SimpleNamespace(sessions=made, clock=clock, tokens=client_module._SHARED_TOKENS,
+                           session_cache=client_module._SHARED_SESSIONS)
+
+
+def reusing_client(**kwargs):
+    options = dict(platform_url=PLATFORM, tenant_id=TENANT, client_id=RELTIO_ID, client_secret=RELTIO_SECRET,
+                   auth_url=AUTH_URL, retries=3, reuse=True)
+    options.update(kwargs)
+    return ReltioClient(**options)
+
+
+def test_reuse_shares_one_session_per_retries_value(shared):
+    first = reusing_client()
+    second = reusing_client(client_secret="other-secret", access_token=TOKEN)
+    third = reusing_client(retries=5)
+    fourth = reusing_client(retries=5)
+    assert first.session is second.session
+    assert third.session is fourth.session
+    assert first.session is not third.session
+    assert [session.retries for session in shared.sessions] == [3, 5]
+    assert shared.session_cache == {3: first.session, 5: third.session}
+
+
+def test_reuse_with_a_given_session_uses_it(shared):
+    given = FakeSession()
+    client = reusing_client(session=given)
+    assert client.session is given
+    assert not shared.sessions
+    assert not shared.session_cache
+
+
+def test_without_reuse_nothing_is_shared(shared):
+    session = FakeSession(token_response(), FakeResponse(200, CREATED))
+    first = reusing_client(reuse=False, session=session)
+    create(first)
+    second = reusing_client(reuse=False)
+    third = reusing_client(reuse=False)
+    assert second.session is not third.session
+    assert len(shared.sessions) == 2
+    assert not shared.session_cache
+    assert not shared.tokens
+    assert second._token is None
+
+
+def test_reuse_shares_the_token_of_client_credentials(shared):
+    first = reusing_client()
+    session = first.session
+    session.answers.extend([token_response(), FakeResponse(200, CREATED), FakeResponse(200, CREATED)])
+    create(first)
+    second = reusing_client()
+    assert second.session is session
+    create(second)
+    assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL]
+    assert authorization(session.calls[2]) == "Bearer %s" % NEW_TOKEN
+
+
+def test_reused_token_is_redacted_by_the_next_client(shared):
+    first = reusing_client()
+    first.session.answers.append(token_response())
+    first.fetch_token()
+    second = reusing_client()
+    second.session.answers.append(FakeResponse(400, {"errorMessage": "bad token %s" % NEW_TOKEN}))
+    with pytest.raises(ApiError) as info:
+        create(second)
+    assert NEW_TOKEN not in info.value.msg
+    assert MASK in info.value.msg
+
+
+@pytest.mark.parametrize("elapsed, reused", [
+    (0, True),
+    (3600 - client_module.TOKEN_EXPIRY_MARGIN - 1, True),
+    (3600 - client_module.TOKEN_EXPIRY_MARGIN, False),
+    (3600, False),
+    (7200, False),
+])
+def test_shared_token_not_reused_near_expiry(shared, elapsed, reused):
+    assert client_module.TOKEN_EXPIRY_MARGIN == 30
+    first = reusing_client()
+    first.session.answers.append(token_response("tok-first"))
+    first.fetch_token()
+    shared.clock.now += elapsed
+    second = reusing_client()
+    if reused:
+        assert second._token == "tok-first"
+        second.ensure_token()
+        assert len(second.session.calls) == 1
+    else:
+        assert second._token is None
+        second.session.answers.append(token_response("tok-second"))
+        second.ensure_token()
+        assert [call.url for call in second.session.calls] == [AUTH_URL, AUTH_URL]
+        assert list(shared.tokens.values()) == [("tok-second", shared.clock.now + 3600)]
+
+
+@pytest.mark.parametrize("expires_in", [None, "3600", True, 0])
+def test_shared_token_without_usable_lifetime_is_not_reused(shared, expires_in):
+    first = reusing_client()
+    body = {"access_token": "tok-first", "token_type": "bearer"}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    first.session.answers.append(FakeResponse(200, body))
+    first.fetch_token()
+    assert reusing_client()._token is None
+
+
+@pytest.mark.parametrize("other", [
+    {"client_secret": "another-secret"},
+    {"client_id": "another-client"},
+    {"auth_url": "https://auth2.example.com/oauth/token"},
+])
+def test_different_credentials_do_not_share_a_token(shared, other):
+    first = reusing_client()
+    first.session.answers.append(token_response("tok-first"))
+    first.fetch_token()
+    second = reusing_client(**other)
+    assert second._token is None
+    second.session.answers.append(token_response("tok-second"))
+    second.ensure_token()
+    assert second._token == "tok-second"
+    assert len(shared.tokens) == 2
+    assert reusing_client()._token == "tok-first"
+
+
+def test_token_cache_key_holds_no_plain_secret(shared):
+    client = reusing_client()
+    client.session.answers.append(token_response())
+    client.fetch_token()
+    assert len(shared.tokens) == 1
+    key = list(shared.tokens)[0]
+    assert key[0] == AUTH_URL
+    text = repr(key)
+    assert RELTIO_SECRET not in text
+    assert RELTIO_ID not in text
+    assert quote(RELTIO_SECRET, safe="") not in text
+
+
+def test_reuse_without_client_credentials_caches_no_token(shared):
+    client = reusing_client(client_id=None, client_secret=None, access_token=TOKEN)
+    client.session.answers.append(FakeResponse(200, CREATED))
+    create(client)
+    assert not shared.tokens
+    assert client._token_key is None
+
+
+def test_given_access_token_wins_over_the_shared_token(shared):
+    first = reusing_client()
+    first.session.answers.append(token_response("tok-shared"))
+    first.fetch_token()
+    second = reusing_client(access_token=TOKEN)
+    second.session.answers.append(FakeResponse(200, CREATED))
+    create(second)
+    assert authorization(second.session.calls[-1]) == "Bearer %s" % TOKEN
+
+
+def test_401_refreshes_the_shared_token_once_and_updates_the_cache(shared):
+    first = reusing_client()
+    session = first.session
+    session.answers.extend([token_response("tok-old"), FakeResponse(200, CREATED)])
+    create(first)
+    second = reusing_client()
+    assert second._token == "tok-old"
+    session.answers.extend([FakeResponse(401, {"error": "invalid_token"}), token_response("tok-new"), FakeResponse(200, CREATED)])
+    create(second)
+    assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL, AUTH_URL, CREATE_URL]
+    assert authorization(session.calls[2]) == "Bearer tok-old"
+    assert authorization(session.calls[4]) == "Bearer tok-new"
+    assert [value[0] for value in shared.tokens.values()] == ["tok-new"]
+    third = reusing_client()
+    assert third._token == "tok-new"
+    session.answers.append(FakeResponse(200, CREATED))
+    create(third)
+    assert len(session.calls) == 6
+    assert authorization(session.calls[5]) == "Bearer tok-new"
+
+
+def test_from_params_passes_reuse(shared):
+    params = {"platform_url": PLATFORM, "tenant_id": TENANT, "reltio_client_id": RELTIO_ID,
+              "reltio_client_secret": RELTIO_SECRET, "auth_url": AUTH_URL, "retries": 2}
+    first = ReltioClient.from_params(params, reuse=True)
+    assert ReltioClient.from_params(params, reuse=True).session is first.session
+    assert ReltioClient.from_params(params).session is not first.session
+    assert list(shared.session_cache) == [2]

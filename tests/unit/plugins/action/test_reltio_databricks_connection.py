@@ -1,0 +1,327 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from types import SimpleNamespace
+from unittest.mock import Mock, patch
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.reltio.platform.plugins.action import reltio_databricks_connection as action_under_test
+from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
+from ansible_collections.reltio.platform.plugins.module_utils import databricks_connection
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
+    CONNECTION_OPTIONS,
+    DATABRICKS_CONNECTION_OPTIONS,
+    databricks_connection_argument_spec,
+)
+from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError
+from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
+
+MODULE = "reltio.platform.reltio_databricks_connection"
+AUTH_URL = "https://auth.example.com/oauth/token"
+RELTIO_ID = "reltio-client-id"
+RELTIO_SECRET = "reltio-Secret-99"
+DBX_SECRET = 'dbx"Secret/é+&?-42'
+TOKEN = "tok-action-1"
+HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+ARGS = {
+    "platform_url": "https://test.reltio.com",
+    "tenant_id": "tenant01",
+    "reltio_client_id": RELTIO_ID,
+    "reltio_client_secret": RELTIO_SECRET,
+    "auth_url": AUTH_URL,
+    "connection_name": "conn-01",
+    "workspace_url": "https://adb-1234567890123456.7.azuredatabricks.net",
+    "warehouse_id": "ab1c2d3ef5g6h7i8",
+    "client_id": "dbx-client-id",
+    "client_secret": DBX_SECRET,
+}
+CREATE_URL = "https://test.reltio.com/reltio/api/tenants/tenant01/interactions/database-configs/databricks/oauth/credentials"
+
+
+class FailJson(Exception):
+    pass
+
+
+def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
+    kwargs["msg"] = msg
+    raise FailJson(kwargs)
+
+
+class FakeResponse:
+    def __init__(self, status_code, body):
+        self.status_code = status_code
+        self.reason = "OK" if status_code < 300 else "Error"
+        self.content = json.dumps(body).encode("utf-8")
+        self.raw = SimpleNamespace(retries=SimpleNamespace(history=()))
+
+    def json(self):
+        return json.loads(self.content.decode("utf-8"))
+
+
+class FakeSession:
+    def __init__(self):
+        self.answers = []
+        self.calls = []
+
+    def request(self, method, url, **kwargs):
+        self.calls.append(SimpleNamespace(method=method, url=url, kwargs=kwargs))
+        if not self.answers:
+            raise AssertionError("unexpected request %s %s" % (method, url))
+        return self.answers.pop(0)
+
+
+def token_response(token=TOKEN):
+    return FakeResponse(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
+
+
+def created(name="conn-01"):
+    return FakeResponse(200, {"successful": True, "result": {"connectionId": "id-%s" % name, "connectionName": name,
+                                                             "status": "success", "message": "stored", "timestamp": 1}})
+
+
+@pytest.fixture(autouse=True)
+def isolation(monkeypatch):
+    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS):
+        for option in table.values():
+            if "env" in option:
+                monkeypatch.delenv(option["env"], raising=False)
+    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    monkeypatch.setattr(client_module, "_SHARED_SESSIONS", {})
+    monkeypatch.setattr(client_module, "_SHARED_TOKENS", {})
+
+
+@pytest.fixture(name="http")
+def http_fixture(monkeypatch):
+    """Sessions made by a fake: each records its own calls, all answer from one queue."""
+    http = SimpleNamespace(answers=[], sessions=[])
+
+    def new_session(retries):  # pylint: disable=unused-argument
+        session = FakeSession()
+        session.answers = http.answers
+        http.sessions.append(session)
+        return session
+
+    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(new_session))
+    return http
+
+
+def authorization(call):
+    request = SimpleNamespace(headers={})
+    call.kwargs["auth"](request)
+    return request.headers["Authorization"]
+
+
+def make_action(args, transport="local", check_mode=False, diff=False, environment=None):
+    task = Mock()
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.environment = environment
+    task.async_val = 0
+    connection = Mock()
+    connection.transport = transport
+    templar = Mock()
+    templar.template.side_effect = lambda value: value
+    action = action_under_test.ActionModule(task=task, connection=connection, play_context=Mock(), loader=None,
+                                            templar=templar, shared_loader_obj=None)
+    action._execute_module = Mock(return_value={"changed": True, "msg": "from the target"})
+    return action
+
+
+def run(action, task_vars=None):
+    return action.run(task_vars=task_vars if task_vars is not None else {})
+
+
+def module_failure(args):
+    """What the module itself answers to ``args`` when AnsibleModule refuses them."""
+    with patch_module_args(dict(args, _ansible_module_name=MODULE)), patch.object(basic.AnsibleModule, "fail_json", _fail_json):
+        with pytest.raises(FailJson) as info:
+            basic.AnsibleModule(argument_spec=databricks_connection_argument_spec(), supports_check_mode=True)
+    return info.value.args[0]
+
+
+@pytest.fixture(name="execute")
+def execute_fixture(monkeypatch):
+    execute = Mock(return_value={"changed": True, "msg": "done"})
+    monkeypatch.setattr(action_under_test.ActionModule, "EXECUTE", execute)
+    return execute
+
+
+def test_wiring():
+    assert issubclass(action_under_test.ActionModule, ReltioAction)
+    assert action_under_test.ActionModule.MODULE == MODULE
+    assert action_under_test.ActionModule.ARGUMENT_SPEC is databricks_connection_argument_spec
+    assert action_under_test.ActionModule.EXECUTE is databricks_connection.execute
+    assert action_under_test.ActionModule.HIDE_RESULT is False
+
+
+def test_auto_local_runs_execute_in_process_with_reuse(execute):
+    action = make_action(dict(ARGS), check_mode=True, diff=True)
+    result = run(action)
+    action._execute_module.assert_not_called()
+    execute.assert_called_once()
+    params = execute.call_args[0][0]
+    assert params["connection_name"] == "conn-01"
+    assert params["update_secret"] == "on_create"
+    assert params["test_connection"] is False
+    kwargs = execute.call_args[1]
+    assert kwargs["reuse"] is True
+    assert kwargs["check_mode"] is True
+    assert kwargs["diff"] is True
+    assert result["msg"] == "done"
+    assert "_ansible_no_log" not in result
+
+
+def test_auto_ssh_runs_the_module_with_the_task_args(execute):
+    args = dict(ARGS)
+    action = make_action(args, transport="ssh", environment={"DATABRICKS_HOST": "https://env.cloud.databricks.com"})
+    task_vars = {"inventory_hostname": "bastion"}
+    result = run(action, task_vars)
+    execute.assert_not_called()
+    action._execute_module.assert_called_once_with(module_name=MODULE, module_args=args, task_vars=task_vars)
+    assert result == {"changed": True, "msg": "from the target"}
+
+
+def test_alias_name_in_process(execute):
+    args = dict(ARGS)
+    del args["connection_name"]
+    args["name"] = "aliased"
+    run(make_action(args))
+    assert execute.call_args[0][0]["connection_name"] == "aliased"
+
+
+def test_task_environment_fills_databricks_options(execute):
+    args = dict(ARGS)
+    for name in ("workspace_url", "warehouse_id", "client_id", "client_secret"):
+        del args[name]
+    environment = {"DATABRICKS_HOST": "https://env.cloud.databricks.com", "DATABRICKS_WAREHOUSE_ID": "wh-env",
+                   "DATABRICKS_CLIENT_ID": "dbx-env-id", "DATABRICKS_CLIENT_SECRET": "dbx-env-secret"}
+    execute.return_value = {"changed": True, "msg": "stored dbx-env-secret"}
+    result = run(make_action(args, environment=environment))
+    params = execute.call_args[0][0]
+    assert params["workspace_url"] == "https://env.cloud.databricks.com"
+    assert params["warehouse_id"] == "wh-env"
+    assert params["client_id"] == "dbx-env-id"
+    assert params["client_secret"] == "dbx-env-secret"
+    assert result["msg"] == "stored ********"
+    assert result["invocation"]["module_args"]["client_secret"] == HIDDEN
+
+
+@pytest.mark.parametrize("change", [
+    {"connection_name": None},
+    {"update_secret": "sometimes"},
+    {"test_connection": "maybe"},
+    {"bogus": 1},
+    {"retries": "three"},
+])
+def test_validation_errors_match_ansible_module(execute, change):
+    args = dict(ARGS, **change)
+    args = dict((key, value) for key, value in args.items() if value is not None)
+    result = run(make_action(dict(args)))
+    execute.assert_not_called()
+    assert result["failed"] is True
+    assert result["msg"] == module_failure(args)["msg"]
+
+
+def test_validation_messages(execute):
+    args = dict(ARGS, update_secret="sometimes")
+    del args["connection_name"]
+    assert run(make_action(args))["msg"] == "missing required arguments: connection_name"
+    assert run(make_action(dict(ARGS, update_secret="sometimes")))["msg"] == (
+        "value of update_secret must be one of: on_create, always, got: sometimes")
+    msg = run(make_action(dict(ARGS, bogus=1)))["msg"]
+    assert msg.startswith("Unsupported parameters for (reltio.platform.reltio_databricks_connection) module: bogus.")
+    execute.assert_not_called()
+
+
+def test_reltio_error_gives_its_fail_kwargs(execute):
+    error = ApiError("Reltio answered HTTP 502", status=502, may_exist=True)
+    error.result = {"changed": False, "created": False}
+    execute.side_effect = error
+    result = run(make_action(dict(ARGS)))
+    assert result["failed"] is True
+    assert dict((key, result[key]) for key in error.fail_kwargs()) == error.fail_kwargs()
+
+
+def test_missing_requests_on_the_controller(execute, monkeypatch):
+    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
+    result = run(make_action(dict(ARGS)))
+    assert result["failed"] is True
+    assert result["msg"] == basic.missing_required_lib("requests") + " (on the controller)"
+    execute.assert_not_called()
+
+
+# ---- through the real execute and client, with a fake HTTP session ------------------------------
+
+
+def test_loop_in_process_shares_one_session_and_one_token(http):
+    names = ["conn-01", "conn-02", "conn-03"]
+    http.answers.extend([token_response()] + [created(name) for name in names])
+    results = [run(make_action(dict(ARGS, connection_name=name))) for name in names]
+    assert len(http.sessions) == 1
+    session = http.sessions[0]
+    assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL, CREATE_URL]
+    assert [call.kwargs["json"]["connectionName"] for call in session.calls[1:]] == names
+    assert [authorization(call) for call in session.calls[1:]] == ["Bearer %s" % TOKEN] * 3
+    assert [result["connection"]["connection_name"] for result in results] == names
+    for result in results:
+        assert result["changed"] is True
+        assert "failed" not in result
+        text = json.dumps(result) + json.dumps(result, ensure_ascii=False)
+        for secret in (DBX_SECRET, RELTIO_SECRET, TOKEN):
+            assert secret not in text
+        assert result["invocation"]["module_args"]["client_secret"] == HIDDEN
+
+
+def test_target_runs_make_no_session(http):
+    action = make_action(dict(ARGS, execution="target"))
+    assert run(action) == {"changed": True, "msg": "from the target"}
+    assert not http.sessions
+
+
+def test_check_mode_in_process_fetches_a_token_and_sends_nothing_else(http):
+    http.answers.append(token_response())
+    result = run(make_action(dict(ARGS), check_mode=True, diff=True))
+    assert [call.url for call in http.sessions[0].calls] == [AUTH_URL]
+    assert result["changed"] is True
+    assert result["diff"] == {"before": {}, "after": {"connection_name": "conn-01", "workspace_url": ARGS["workspace_url"],
+                                                      "warehouse_id": ARGS["warehouse_id"], "client_id": "dbx-client-id",
+                                                      "client_secret": "<hidden>"}}
+    assert result["msg"].startswith("Check mode: connection 'conn-01' would be created")
+
+
+def test_real_validation_failure_sends_nothing(http):
+    result = run(make_action(dict(ARGS, workspace_url="http://adb.example.com")))
+    assert result["failed"] is True
+    assert "workspace_url must use https" in result["msg"]
+    assert all(not session.calls for session in http.sessions)
+
+
+def test_validate_certs_warning_reaches_the_result(http):
+    http.answers.append(token_response())
+    result = run(make_action(dict(ARGS, validate_certs=False), check_mode=True))
+    assert result["warnings"] == ["validate_certs is false: the TLS certificates of Reltio are not checked."]
+    assert http.sessions[0].calls[0].kwargs["verify"] is False
+
+
+def test_reltio_refusal_in_process_is_a_failed_result_without_secrets(http):
+    http.answers.extend([token_response(), FakeResponse(400, {"errorMessage": "clientSecret %s is invalid" % DBX_SECRET,
+                                                              "errorCode": 77})])
+    result = run(make_action(dict(ARGS)))
+    assert result["failed"] is True
+    assert result["status"] == 400
+    assert result["error_code"] == 77
+    assert result["changed"] is False
+    assert DBX_SECRET not in json.dumps(result, ensure_ascii=False)
