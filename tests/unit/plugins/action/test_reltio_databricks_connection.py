@@ -7,34 +7,26 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from types import SimpleNamespace
-from unittest.mock import Mock, patch
+from unittest.mock import Mock
 
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.reltio.platform.plugins.action import reltio_databricks_connection as action_under_test
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
 from ansible_collections.reltio.platform.plugins.module_utils import databricks_connection
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
-    CONNECTION_OPTIONS,
-    DATABRICKS_CONNECTION_OPTIONS,
-    databricks_connection_argument_spec,
-)
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError
-from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
+
+from .. import fakes
+from ..fakes import AUTH_URL, HIDDEN, RELTIO_ID, RELTIO_SECRET, FakeResponse, authorization, module_failure, token_response
+
+pytestmark = pytest.mark.usefixtures("action_isolation")
 
 MODULE = "reltio.platform.reltio_databricks_connection"
-AUTH_URL = "https://auth.example.com/oauth/token"
-RELTIO_ID = "reltio-client-id"
-RELTIO_SECRET = "reltio-Secret-99"
 DBX_SECRET = 'dbx"Secret/é+&?-42'
 TOKEN = "tok-action-1"
-HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 ARGS = {
     "platform_url": "https://test.reltio.com",
     "tenant_id": "tenant01",
@@ -47,43 +39,8 @@ ARGS = {
     "client_id": "dbx-client-id",
     "client_secret": DBX_SECRET,
 }
+TARGET_RESULT = {"changed": True, "msg": "from the target"}
 CREATE_URL = "https://test.reltio.com/reltio/api/tenants/tenant01/interactions/database-configs/databricks/oauth/credentials"
-
-
-class FailJson(Exception):
-    pass
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs["msg"] = msg
-    raise FailJson(kwargs)
-
-
-class FakeResponse:
-    def __init__(self, status_code, body):
-        self.status_code = status_code
-        self.reason = "OK" if status_code < 300 else "Error"
-        self.content = json.dumps(body).encode("utf-8")
-        self.raw = SimpleNamespace(retries=SimpleNamespace(history=()))
-
-    def json(self):
-        return json.loads(self.content.decode("utf-8"))
-
-
-class FakeSession:
-    def __init__(self):
-        self.answers = []
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(SimpleNamespace(method=method, url=url, kwargs=kwargs))
-        if not self.answers:
-            raise AssertionError("unexpected request %s %s" % (method, url))
-        return self.answers.pop(0)
-
-
-def token_response(token=TOKEN):
-    return FakeResponse(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
 
 
 def created(name="conn-01"):
@@ -91,65 +48,12 @@ def created(name="conn-01"):
                                                              "status": "success", "message": "stored", "timestamp": 1}})
 
 
-@pytest.fixture(autouse=True)
-def isolation(monkeypatch):
-    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS):
-        for option in table.values():
-            if "env" in option:
-                monkeypatch.delenv(option["env"], raising=False)
-    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
-    monkeypatch.setattr(client_module, "_SHARED_SESSIONS", {})
-    monkeypatch.setattr(client_module, "_SHARED_TOKENS", {})
-
-
-@pytest.fixture(name="http")
-def http_fixture(monkeypatch):
-    """Sessions made by a fake: each records its own calls, all answer from one queue."""
-    http = SimpleNamespace(answers=[], sessions=[])
-
-    def new_session(retries):  # pylint: disable=unused-argument
-        session = FakeSession()
-        session.answers = http.answers
-        http.sessions.append(session)
-        return session
-
-    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(new_session))
-    return http
-
-
-def authorization(call):
-    request = SimpleNamespace(headers={})
-    call.kwargs["auth"](request)
-    return request.headers["Authorization"]
-
-
-def make_action(args, transport="local", check_mode=False, diff=False, environment=None):
-    task = Mock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.environment = environment
-    task.async_val = 0
-    connection = Mock()
-    connection.transport = transport
-    templar = Mock()
-    templar.template.side_effect = lambda value: value
-    action = action_under_test.ActionModule(task=task, connection=connection, play_context=Mock(), loader=None,
-                                            templar=templar, shared_loader_obj=None)
-    action._execute_module = Mock(return_value={"changed": True, "msg": "from the target"})
-    return action
+def make_action(args, **kwargs):
+    return fakes.make_action(action_under_test.ActionModule, args, TARGET_RESULT, **kwargs)
 
 
 def run(action, task_vars=None):
     return action.run(task_vars=task_vars if task_vars is not None else {})
-
-
-def module_failure(args):
-    """What the module itself answers to ``args`` when AnsibleModule refuses them."""
-    with patch_module_args(dict(args, _ansible_module_name=MODULE)), patch.object(basic.AnsibleModule, "fail_json", _fail_json):
-        with pytest.raises(FailJson) as info:
-            basic.AnsibleModule(argument_spec=databricks_connection_argument_spec(), supports_check_mode=True)
-    return info.value.args[0]
 
 
 @pytest.fixture(name="execute")
@@ -160,11 +64,8 @@ def execute_fixture(monkeypatch):
 
 
 def test_wiring():
-    assert issubclass(action_under_test.ActionModule, ReltioAction)
-    assert action_under_test.ActionModule.MODULE == MODULE
-    assert action_under_test.ActionModule.ARGUMENT_SPEC is databricks_connection_argument_spec
-    assert action_under_test.ActionModule.EXECUTE is databricks_connection.execute
-    assert action_under_test.ActionModule.HIDE_RESULT is False
+    fakes.assert_wiring(action_under_test.ActionModule, MODULE, databricks_connection_argument_spec, databricks_connection.execute,
+                        hide_result=False)
 
 
 def test_auto_local_runs_execute_in_process_with_reuse(execute):
@@ -232,7 +133,7 @@ def test_validation_errors_match_ansible_module(execute, change):
     result = run(make_action(dict(args)))
     execute.assert_not_called()
     assert result["failed"] is True
-    assert result["msg"] == module_failure(args)["msg"]
+    assert result["msg"] == module_failure(MODULE, databricks_connection_argument_spec(), args)["msg"]
 
 
 def test_validation_messages(execute):
@@ -268,7 +169,7 @@ def test_missing_requests_on_the_controller(execute, monkeypatch):
 
 def test_loop_in_process_shares_one_session_and_one_token(http):
     names = ["conn-01", "conn-02", "conn-03"]
-    http.answers.extend([token_response()] + [created(name) for name in names])
+    http.answers.extend([token_response(TOKEN)] + [created(name) for name in names])
     results = [run(make_action(dict(ARGS, connection_name=name))) for name in names]
     assert len(http.sessions) == 1
     session = http.sessions[0]
@@ -292,7 +193,7 @@ def test_target_runs_make_no_session(http):
 
 
 def test_check_mode_in_process_fetches_a_token_and_sends_nothing_else(http):
-    http.answers.append(token_response())
+    http.answers.append(token_response(TOKEN))
     result = run(make_action(dict(ARGS), check_mode=True, diff=True))
     assert [call.url for call in http.sessions[0].calls] == [AUTH_URL]
     assert result["changed"] is True
@@ -310,15 +211,15 @@ def test_real_validation_failure_sends_nothing(http):
 
 
 def test_validate_certs_warning_reaches_the_result(http):
-    http.answers.append(token_response())
+    http.answers.append(token_response(TOKEN))
     result = run(make_action(dict(ARGS, validate_certs=False), check_mode=True))
     assert result["warnings"] == ["validate_certs is false: the TLS certificates of Reltio are not checked."]
     assert http.sessions[0].calls[0].kwargs["verify"] is False
 
 
 def test_reltio_refusal_in_process_is_a_failed_result_without_secrets(http):
-    http.answers.extend([token_response(), FakeResponse(400, {"errorMessage": "clientSecret %s is invalid" % DBX_SECRET,
-                                                              "errorCode": 77})])
+    http.answers.extend([token_response(TOKEN), FakeResponse(400, {"errorMessage": "clientSecret %s is invalid" % DBX_SECRET,
+                                                                   "errorCode": 77})])
     result = run(make_action(dict(ARGS)))
     assert result["failed"] is True
     assert result["status"] == 400

@@ -7,89 +7,27 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from types import SimpleNamespace
-from unittest.mock import Mock, patch
+from unittest.mock import Mock
 
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.reltio.platform.plugins.action import reltio_token as action_under_test
 from ansible_collections.reltio.platform.plugins.module_utils import access_token
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, token_argument_spec
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import AuthenticationError
-from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
+
+from .. import fakes
+from ..fakes import AUTH_URL, HIDDEN, RELTIO_ID, RELTIO_SECRET, FakeResponse, module_failure, token_response
+
+pytestmark = pytest.mark.usefixtures("action_isolation")
 
 MODULE = "reltio.platform.reltio_token"
-AUTH_URL = "https://auth.example.com/oauth/token"
-RELTIO_ID = "reltio-client-id"
-RELTIO_SECRET = "reltio-Secret-99"
 TOKEN = "tok-fetched-by-action"
-HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 ARGS = {"reltio_client_id": RELTIO_ID, "reltio_client_secret": RELTIO_SECRET, "auth_url": AUTH_URL}
 MODULE_RESULT = {"changed": False, "access_token": "tok-from-target", "expires_in": 3600, "token_type": "bearer", "msg": "Fetched."}
-
-
-class FailJson(Exception):
-    pass
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs["msg"] = msg
-    raise FailJson(kwargs)
-
-
-class FakeResponse:
-    def __init__(self, status_code, body):
-        self.status_code = status_code
-        self.reason = "OK" if status_code < 300 else "Unauthorized"
-        self.content = json.dumps(body).encode("utf-8")
-        self.raw = SimpleNamespace(retries=SimpleNamespace(history=()))
-
-    def json(self):
-        return json.loads(self.content.decode("utf-8"))
-
-
-class FakeSession:
-    def __init__(self, answers):
-        self.answers = answers
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(SimpleNamespace(method=method, url=url, kwargs=kwargs))
-        if not self.answers:
-            raise AssertionError("unexpected request %s %s" % (method, url))
-        return self.answers.pop(0)
-
-
-def token_response(token=TOKEN, expires_in=3600):
-    return FakeResponse(200, {"access_token": token, "token_type": "bearer", "expires_in": expires_in})
-
-
-@pytest.fixture(autouse=True)
-def isolation(monkeypatch):
-    for option in CONNECTION_OPTIONS.values():
-        if "env" in option:
-            monkeypatch.delenv(option["env"], raising=False)
-    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
-    monkeypatch.setattr(client_module, "_SHARED_SESSIONS", {})
-    monkeypatch.setattr(client_module, "_SHARED_TOKENS", {})
-
-
-@pytest.fixture(name="http")
-def http_fixture(monkeypatch):
-    http = SimpleNamespace(answers=[], sessions=[])
-
-    def new_session(retries):  # pylint: disable=unused-argument
-        http.sessions.append(FakeSession(http.answers))
-        return http.sessions[-1]
-
-    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(new_session))
-    return http
 
 
 @pytest.fixture(name="execute")
@@ -99,44 +37,20 @@ def execute_fixture(monkeypatch):
     return execute
 
 
-def make_action(args, transport="local", check_mode=False, diff=False, environment=None):
-    task = Mock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.environment = environment
-    task.async_val = 0
-    connection = Mock()
-    connection.transport = transport
-    templar = Mock()
-    templar.template.side_effect = lambda value: value
-    action = action_under_test.ActionModule(task=task, connection=connection, play_context=Mock(), loader=None,
-                                            templar=templar, shared_loader_obj=None)
-    action._execute_module = Mock(return_value=dict(MODULE_RESULT))
-    return action
+def make_action(args, **kwargs):
+    return fakes.make_action(action_under_test.ActionModule, args, MODULE_RESULT, **kwargs)
 
 
 def run(action, task_vars=None):
     return action.run(task_vars=task_vars if task_vars is not None else {})
 
 
-def module_failure(args):
-    with patch_module_args(dict(args, _ansible_module_name=MODULE)), patch.object(basic.AnsibleModule, "fail_json", _fail_json):
-        with pytest.raises(FailJson) as info:
-            basic.AnsibleModule(argument_spec=token_argument_spec(), supports_check_mode=True)
-    return info.value.args[0]
-
-
 def test_wiring():
-    assert issubclass(action_under_test.ActionModule, ReltioAction)
-    assert action_under_test.ActionModule.MODULE == MODULE
-    assert action_under_test.ActionModule.ARGUMENT_SPEC is token_argument_spec
-    assert action_under_test.ActionModule.EXECUTE is access_token.execute
-    assert action_under_test.ActionModule.HIDE_RESULT is True
+    fakes.assert_wiring(action_under_test.ActionModule, MODULE, token_argument_spec, access_token.execute, hide_result=True)
 
 
 def test_controller_result_is_no_log_and_holds_the_token(http):
-    http.answers.append(token_response())
+    http.answers.append(token_response(TOKEN))
     result = run(make_action(dict(ARGS)))
     assert result["_ansible_no_log"] is True
     assert result["access_token"] == TOKEN
@@ -186,7 +100,7 @@ def test_in_process_with_reuse_and_task_flags(execute):
 
 
 def test_check_mode_fetches_the_token_too(http):
-    http.answers.append(token_response())
+    http.answers.append(token_response(TOKEN))
     result = run(make_action(dict(ARGS), check_mode=True))
     assert result["access_token"] == TOKEN
     assert len(http.sessions[0].calls) == 1
@@ -202,14 +116,14 @@ def test_each_run_fetches_a_token_on_one_session(http):
 
 
 def test_tenant_options_accepted_and_ignored(http):
-    http.answers.append(token_response())
+    http.answers.append(token_response(TOKEN))
     result = run(make_action(dict(ARGS, platform_url="https://test.reltio.com", tenant_id="tenant01")))
     assert result["access_token"] == TOKEN
     assert [call.url for call in http.sessions[0].calls] == [AUTH_URL]
 
 
 def test_task_environment_gives_the_credentials(http):
-    http.answers.append(token_response())
+    http.answers.append(token_response(TOKEN))
     environment = {"RELTIO_CLIENT_ID": "env-id", "RELTIO_CLIENT_SECRET": "env-secret", "RELTIO_AUTH_URL": AUTH_URL}
     result = run(make_action({}, environment=environment))
     assert result["access_token"] == TOKEN
@@ -234,7 +148,7 @@ def test_missing_credentials_fail_before_any_request(http):
 def test_validation_errors_match_ansible_module(execute, args):
     result = run(make_action(dict(args)))
     execute.assert_not_called()
-    assert result["msg"] == module_failure(args)["msg"]
+    assert result["msg"] == module_failure(MODULE, token_argument_spec(), args)["msg"]
 
 
 def test_unsupported_parameter_names_the_module(execute):

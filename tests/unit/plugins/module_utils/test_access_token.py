@@ -11,9 +11,10 @@ from unittest.mock import Mock
 import pytest
 
 from ansible_collections.reltio.platform.plugins.module_utils import access_token
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.errors import AuthenticationError, ValidationError
+
+from ..fakes import params_with
 
 CLIENT_ID = "reltio-client-id"
 CLIENT_SECRET = "reltio-very-secret"
@@ -21,21 +22,14 @@ TOKEN = {"access_token": "tok-fetched-1", "expires_in": 3600, "token_type": "bea
 
 
 def params(**overrides):
-    values = {
+    return params_with({
         "access_token": None,
         "reltio_client_id": CLIENT_ID,
         "reltio_client_secret": CLIENT_SECRET,
-        "auth_url": DEFAULT_AUTH_URL,
-        "validate_certs": True,
-        "ca_path": None,
-        "timeout": 30.0,
-        "retries": 3,
         "execution": "auto",
         "platform_url": None,
         "tenant_id": None,
-    }
-    values.update(overrides)
-    return values
+    }, overrides)
 
 
 def problem(**overrides):

@@ -39,6 +39,8 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import (
 )
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK
 
+from ..fakes import FakeResponse, FakeSession, authorization, token_response
+
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 PLATFORM = "https://test.reltio.com"
 TENANT = "tenant01"
@@ -67,45 +69,6 @@ ACTIVE_EXISTS = {"severity": "Error", "errorMessage": "An active Databricks conn
                  "errorCode": 1002}
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
-
-
-class FakeResponse:
-    """Just what ReltioClient reads of a requests.Response."""
-
-    def __init__(self, status_code=200, body=None, content=None, reason=None, retried=False):
-        if content is None:
-            content = b"" if body is None else json.dumps(body).encode("utf-8")
-        elif isinstance(content, str):
-            content = content.encode("utf-8")
-        self.status_code = status_code
-        self.reason = reason if reason is not None else REASONS.get(status_code, "")
-        self.content = content
-        self.raw = SimpleNamespace(retries=SimpleNamespace(history=(object(),) if retried else ()))
-
-    @property
-    def text(self):
-        return self.content.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.content.decode("utf-8"))
-
-
-class FakeSession:
-    """Records requests and answers them, in order, with prepared responses or exceptions."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(SimpleNamespace(method=method, url=url, kwargs=kwargs))
-        if not self.answers:
-            raise AssertionError("unexpected request %s %s" % (method, url))
-        answer = self.answers.pop(0)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
 
 
 def make_client(*answers, **kwargs):
@@ -113,13 +76,6 @@ def make_client(*answers, **kwargs):
     options.update(kwargs)
     session = FakeSession(*answers)
     return ReltioClient(session=session, **options), session
-
-
-def authorization(call):
-    request = SimpleNamespace(headers={})
-    returned = call.kwargs["auth"](request)
-    assert returned is request
-    return request.headers["Authorization"]
 
 
 def create(client, secret=DBX_SECRET):
@@ -558,10 +514,6 @@ def test_200_empty_body():
 # ---- token ------------------------------------------------------------------------------------
 
 
-def token_response(token=NEW_TOKEN):
-    return FakeResponse(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
-
-
 def credentials_client(*answers, **kwargs):
     options = dict(access_token=None, client_id=RELTIO_ID, client_secret=RELTIO_SECRET, auth_url=AUTH_URL)
     options.update(kwargs)
@@ -569,7 +521,7 @@ def credentials_client(*answers, **kwargs):
 
 
 def test_fetch_token_request():
-    client, session = credentials_client(token_response(), validate_certs=False)
+    client, session = credentials_client(token_response(NEW_TOKEN), validate_certs=False)
     assert client.has_client_credentials
     assert client.fetch_token() == {"access_token": NEW_TOKEN, "expires_in": 3600, "token_type": "bearer"}
     call = session.calls[0]
@@ -583,7 +535,7 @@ def test_fetch_token_request():
 
 
 def test_token_fetched_once_and_used():
-    client, session = credentials_client(token_response(), FakeResponse(200, CREATED), FakeResponse(200, CREATED))
+    client, session = credentials_client(token_response(NEW_TOKEN), FakeResponse(200, CREATED), FakeResponse(200, CREATED))
     create(client)
     create(client)
     assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL]
@@ -592,7 +544,7 @@ def test_token_fetched_once_and_used():
 
 
 def test_ensure_token():
-    client, session = credentials_client(token_response())
+    client, session = credentials_client(token_response(NEW_TOKEN))
     client.ensure_token()
     client.ensure_token()
     assert len(session.calls) == 1
@@ -603,7 +555,7 @@ def test_ensure_token():
 
 def test_401_with_client_credentials_refreshes_once():
     client, session = credentials_client(
-        FakeResponse(401, {"error": "invalid_token"}), token_response(), FakeResponse(200, CREATED),
+        FakeResponse(401, {"error": "invalid_token"}), token_response(NEW_TOKEN), FakeResponse(200, CREATED),
         access_token=TOKEN)
     assert create(client)["connection_name"] == "conn-01"
     assert [call.url for call in session.calls] == [CREATE_URL, AUTH_URL, CREATE_URL]
@@ -614,7 +566,7 @@ def test_401_with_client_credentials_refreshes_once():
 
 def test_401_twice_with_client_credentials_fails_without_looping():
     client, session = credentials_client(
-        FakeResponse(401, {"error": "invalid_token"}), token_response(), FakeResponse(401, {"error": "invalid_token"}),
+        FakeResponse(401, {"error": "invalid_token"}), token_response(NEW_TOKEN), FakeResponse(401, {"error": "invalid_token"}),
         access_token=TOKEN)
     with pytest.raises(AuthenticationError) as info:
         create(client)
@@ -661,7 +613,7 @@ def test_token_endpoint_not_json():
 
 
 def test_fetched_token_is_redacted():
-    client, dummy = credentials_client(token_response(), FakeResponse(400, {"errorMessage": "bad token %s" % NEW_TOKEN}))
+    client, dummy = credentials_client(token_response(NEW_TOKEN), FakeResponse(400, {"errorMessage": "bad token %s" % NEW_TOKEN}))
     with pytest.raises(ApiError) as info:
         create(client)
     assert NEW_TOKEN not in info.value.msg
@@ -842,7 +794,7 @@ ECHOES = [
 @pytest.mark.parametrize("status", [400, 401, 404, 500, 503])
 def test_echoed_secret_masked_in_api_errors(text, status):
     # On 401 the client fetches a new token with its client credentials and tries once more.
-    client = secret_client(*([echo(text, status), token_response(), echo(text, status)] if status == 401
+    client = secret_client(*([echo(text, status), token_response(NEW_TOKEN), echo(text, status)] if status == 401
                              else [echo(text, status)]))
     with pytest.raises(ReltioError) as info:
         create(client)
@@ -964,7 +916,7 @@ def test_reuse_with_a_given_session_uses_it(shared):
 
 
 def test_without_reuse_nothing_is_shared(shared):
-    session = FakeSession(token_response(), FakeResponse(200, CREATED))
+    session = FakeSession(token_response(NEW_TOKEN), FakeResponse(200, CREATED))
     first = reusing_client(reuse=False, session=session)
     create(first)
     second = reusing_client(reuse=False)
@@ -979,7 +931,7 @@ def test_without_reuse_nothing_is_shared(shared):
 def test_reuse_shares_the_token_of_client_credentials(shared):
     first = reusing_client()
     session = first.session
-    session.answers.extend([token_response(), FakeResponse(200, CREATED), FakeResponse(200, CREATED)])
+    session.answers.extend([token_response(NEW_TOKEN), FakeResponse(200, CREATED), FakeResponse(200, CREATED)])
     create(first)
     second = reusing_client()
     assert second.session is session
@@ -990,7 +942,7 @@ def test_reuse_shares_the_token_of_client_credentials(shared):
 
 def test_reused_token_is_redacted_by_the_next_client(shared):
     first = reusing_client()
-    first.session.answers.append(token_response())
+    first.session.answers.append(token_response(NEW_TOKEN))
     first.fetch_token()
     second = reusing_client()
     second.session.answers.append(FakeResponse(400, {"errorMessage": "bad token %s" % NEW_TOKEN}))
@@ -1057,7 +1009,7 @@ def test_different_credentials_do_not_share_a_token(shared, other):
 
 def test_token_cache_key_holds_no_plain_secret(shared):
     client = reusing_client()
-    client.session.answers.append(token_response())
+    client.session.answers.append(token_response(NEW_TOKEN))
     client.fetch_token()
     assert len(shared.tokens) == 1
     key = list(shared.tokens)[0]

@@ -12,7 +12,6 @@ from unittest.mock import Mock
 import pytest
 
 from ansible_collections.reltio.platform.plugins.module_utils import databricks_connection as dc
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ApiError,
@@ -21,6 +20,8 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     TransportError,
     ValidationError,
 )
+
+from ..fakes import params_with
 
 ACCESS_TOKEN = "tok-very-secret-1"
 RELTIO_SECRET = "reltio-very-secret-2"
@@ -31,17 +32,12 @@ CONNECTION = {"connection_id": "id-1", "connection_name": "conn-01", "status": "
 
 
 def params(**overrides):
-    values = {
+    return params_with({
         "platform_url": "https://test.reltio.com",
         "tenant_id": "tenant01",
         "access_token": ACCESS_TOKEN,
         "reltio_client_id": None,
         "reltio_client_secret": None,
-        "auth_url": DEFAULT_AUTH_URL,
-        "validate_certs": True,
-        "ca_path": None,
-        "timeout": 30.0,
-        "retries": 3,
         "connection_name": "conn-01",
         "workspace_url": "https://adb-1234567890123456.7.azuredatabricks.net",
         "warehouse_id": "ab1c2d3ef5g6h7i8",
@@ -49,9 +45,7 @@ def params(**overrides):
         "client_secret": DBX_SECRET,
         "update_secret": "on_create",
         "test_connection": False,
-    }
-    values.update(overrides)
-    return values
+    }, overrides)
 
 
 def problem(**overrides):

@@ -16,43 +16,16 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
 from ansible_collections.reltio.platform.plugins.module_utils import module_runner
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import AUTH_OPTIONS, EXECUTION_OPTIONS, token_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ReltioError, ValidationError
+
+from ..fakes import ExitJson, FailJson
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 SECRET = "reltio-secret-value"
 ARGS = {"reltio_client_id": "client-id-1", "reltio_client_secret": SECRET}
 RESULT = {"changed": False, "access_token": "tok-1", "expires_in": 3600, "token_type": "bearer", "msg": "Fetched."}
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs["msg"] = msg
-    raise FailJson(kwargs)
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for table in (AUTH_OPTIONS, EXECUTION_OPTIONS):
-        for option in table.values():
-            if "env" in option:
-                monkeypatch.delenv(option["env"], raising=False)
-
-
-@pytest.fixture(name="patched_exits")
-def patched_exits_fixture(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail_json)
 
 
 def run(args, execute, expect=ExitJson, spec=None):

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-from types import SimpleNamespace
 from unittest.mock import Mock
 from urllib.parse import quote
 
@@ -18,10 +17,14 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DATABRICKS_CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
 from ansible_collections.reltio.platform.plugins.modules import reltio_databricks_connection as module_under_test
+
+from ..fakes import ExitJson, FailJson, FakeResponse, FakeSession
+
+pytestmark = pytest.mark.usefixtures("clean_environment", "patched_exits")
 
 DBX_SECRET = 'dbx"Secret/é+&?-42'
 TOKEN = "tok-module-test-1"
@@ -37,33 +40,6 @@ ARGS = {
 }
 RESULT = {"changed": True, "created": True, "secret_updated": False, "connection": {"connection_name": "conn-01"},
           "test": None, "msg": "Connection 'conn-01' created in tenant 'tenant01'."}
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs["msg"] = msg
-    raise FailJson(kwargs)
-
-
-@pytest.fixture(autouse=True)
-def module_env(monkeypatch):
-    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS):
-        for option in table.values():
-            if "env" in option:
-                monkeypatch.delenv(option["env"], raising=False)
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail_json)
 
 
 def run_main(args, expect=ExitJson):
@@ -170,28 +146,6 @@ def test_documentation_matches_option_table():
 
 
 # ---- through the real execute, with a fake HTTP session -----------------------------------------------
-
-
-class FakeResponse:
-    def __init__(self, status_code, body):
-        self.status_code = status_code
-        self.reason = "Bad Request" if status_code == 400 else "OK"
-        self.content = json.dumps(body).encode("utf-8")
-        self.text = self.content.decode("utf-8")
-        self.raw = SimpleNamespace(retries=SimpleNamespace(history=()))
-
-    def json(self):
-        return json.loads(self.text)
-
-
-class FakeSession:
-    def __init__(self, *responses):
-        self.responses = list(responses)
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append((method, url, kwargs))
-        return self.responses.pop(0)
 
 
 def _spellings(secret):

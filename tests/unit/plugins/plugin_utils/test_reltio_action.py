@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from unittest.mock import Mock, patch
+from unittest.mock import Mock
 
 import pytest
 
@@ -16,33 +16,21 @@ from ansible.module_utils.testing import patch_module_args
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, connection_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import connection_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
 from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_action
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
+
+from .. import fakes
+from ..fakes import HIDDEN, module_failure
+
+pytestmark = pytest.mark.usefixtures("clean_environment")
 
 MODULE = "reltio.platform.dummy_module"
 SECRET = "tok-Very-Secret-42"
 ARGS = {"platform_url": "https://test.reltio.com", "tenant_id": "tenant01", "access_token": SECRET}
 RESULT = {"changed": True, "msg": "done"}
 MODULE_RESULT = {"changed": False, "msg": "ran on the target"}
-HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-
-
-class FailJson(Exception):
-    pass
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs["msg"] = msg
-    raise FailJson(kwargs)
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for option in CONNECTION_OPTIONS.values():
-        if "env" in option:
-            monkeypatch.delenv(option["env"], raising=False)
 
 
 @pytest.fixture(name="base_run")
@@ -65,26 +53,14 @@ def execute_fixture():
     return Mock(return_value=dict(RESULT))
 
 
-def make_action(execute, args, transport="local", check_mode=False, diff=False, environment=None, hide=False):
+def make_action(execute, args, hide=False, **kwargs):
     class Action(ReltioAction):
         ARGUMENT_SPEC = connection_argument_spec
         EXECUTE = execute
         HIDE_RESULT = hide
 
     Action.MODULE = MODULE
-    task = Mock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.environment = environment
-    task.async_val = 0
-    connection = Mock()
-    connection.transport = transport
-    templar = Mock()
-    templar.template.side_effect = lambda value: value
-    action = Action(task=task, connection=connection, play_context=Mock(), loader=None, templar=templar, shared_loader_obj=None)
-    action._execute_module = Mock(return_value=dict(MODULE_RESULT))
-    return action
+    return fakes.make_action(Action, args, MODULE_RESULT, **kwargs)
 
 
 def run(action, task_vars=None):
@@ -94,14 +70,6 @@ def run(action, task_vars=None):
 def params_of(execute):
     execute.assert_called_once()
     return execute.call_args[0][0]
-
-
-def module_failure(args):
-    """What AnsibleModule itself answers to ``args`` with the same spec and module name."""
-    with patch_module_args(dict(args, _ansible_module_name=MODULE)), patch.object(basic.AnsibleModule, "fail_json", _fail_json):
-        with pytest.raises(FailJson) as info:
-            basic.AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
-    return info.value.args[0]
 
 
 def module_params(args):
@@ -177,7 +145,8 @@ def test_null_execution_is_auto_and_fails_validation_as_in_the_module(execute):
     action._execute_module.assert_not_called()
     execute.assert_not_called()
     assert result["failed"] is True
-    assert result["msg"] == module_failure(args)["msg"] == "value of execution must be one of: auto, controller, target, got: "
+    expected = module_failure(MODULE, connection_argument_spec(), args)["msg"]
+    assert result["msg"] == expected == "value of execution must be one of: auto, controller, target, got: "
     action = make_action(execute, dict(args), transport="ssh")
     run(action)
     action._execute_module.assert_called_once()
@@ -298,7 +267,7 @@ def test_validation_errors_read_as_ansible_module_ones(execute, args):
     result = run(make_action(execute, dict(args)))
     execute.assert_not_called()
     assert result["failed"] is True
-    assert result["msg"] == module_failure(args)["msg"]
+    assert result["msg"] == module_failure(MODULE, connection_argument_spec(), args)["msg"]
 
 
 @pytest.mark.usefixtures("base_run")
