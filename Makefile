@@ -10,14 +10,15 @@ PYTEST_ARGS ?=
 # awx.awx (from the `ansible` package) lives in a venv of its own, used by lint and the AWX tests.
 VENV_AWX := $(CURDIR)/.venv-awx
 AWX_COLLECTIONS := $(BUILD)/awx-collections
-# The second line of the support matrix: the newest ansible-core, on Python 3.13.
+# The second line of the support matrix: the newest ansible-core, on Python 3.13
+# (PYENV_VERSION picks it when python3.13 is a pyenv shim).
 PYTHON_MATRIX ?= python3.13
 VENV_MATRIX := $(CURDIR)/.venv-313
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv demo test sanity lint units integration pytest collection-link bench clean venv-awx awx-collection venv-matrix test-matrix docs changelog
+.PHONY: venv demo test sanity lint units integration pytest soak collection-link bench clean venv-awx awx-collection venv-matrix test-matrix docs changelog
 
 venv: $(VENV)/.installed
 
@@ -52,7 +53,7 @@ venv-matrix: $(VENV_MATRIX)/.installed
 # requirements-dev.txt pins the ansible-core line of `make test`; requirements-matrix.txt then
 # upgrades ansible-core to the newest release.
 $(VENV_MATRIX)/.installed: requirements.txt requirements-dev.txt requirements-matrix.txt
-	test -x $(VENV_MATRIX)/bin/python || $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
+	test -x $(VENV_MATRIX)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.13} $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
 	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV_MATRIX)/bin/python -m pip install --quiet -r requirements-dev.txt
 	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade -r requirements-matrix.txt
@@ -60,7 +61,7 @@ $(VENV_MATRIX)/.installed: requirements.txt requirements-dev.txt requirements-ma
 
 # Unit and integration tests on the newest ansible-core with Python 3.13.
 test-matrix: venv-matrix collection-link awx-collection
-	$(VENV_MATRIX)/bin/python -m ansible --version | head -n 2
+	$(VENV_MATRIX)/bin/ansible --version | head -n 1
 	PATH=$(VENV_MATRIX)/bin:$$PATH $(VENV_MATRIX)/bin/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 # The collection's documentation as the Ansible docsite renders it (RST), into .build/docs/.
@@ -104,6 +105,11 @@ units: venv collection-link
 
 integration: venv collection-link awx-collection
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+# The long fault-injection run: 500+ tasks of 24 tenants against the emulator's seeded random faults
+# (`make test` runs one short round). Prints runs, tasks, requests, faults, duplicates, lost, leaks.
+soak: venv collection-link
+	$(BIN)/python -m pytest tests/integration/test_faults.py -m soak $(PYTEST_ARGS)
 
 # Figures of speed against uri and ping, measured in one run; writes benchmarks/results.md.
 bench: venv collection-link

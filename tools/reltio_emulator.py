@@ -6,6 +6,37 @@ It serves the OAuth token endpoint, the Databricks connection endpoints under
 ``/reltio/api/tenants/{tenantId}/interactions/`` and, for tests only, a control
 API under ``/_emulator/`` to read state and the request log and to inject faults.
 Run ``python3 tools/reltio_emulator.py --help`` or use :class:`ReltioEmulator`.
+
+Control API (JSON, no authentication, 127.0.0.1 only):
+
+``GET health``, ``POST reset``
+    Liveness; forget connections, requests, faults, chaos and counters, restore the startup config.
+``GET state``
+    Connections by tenant, each secret only as its SHA-256 digest.
+``GET requests``
+    The request log (the last 10000 API requests; token form values and headers never logged).
+``GET|POST config``
+    Change ``token_ttl``, ``tenants``, ``test_result_key``, ``tokens`` at run time.
+``GET|POST|DELETE faults``
+    Scripted fault rules, ``{"rules": [rule, ...]}``, applied in order before the real operation.
+    A rule has ``endpoint`` (token, create, credentials, test, any), ``tenant``, ``status``, ``body``
+    (json, html, text, truncated, garbage: not UTF-8, deep: JSON arrays nested 100000 deep, empty),
+    ``message``, ``retry_after``, ``delay`` (seconds), ``trickle`` (seconds between 16-byte pieces of the
+    body), ``count`` (-1 = forever), ``after_commit`` (run the real operation first, then fail), ``reset``
+    (drop the connection with a TCP RST), ``echo`` (repeat the request body in the error message) and a
+    free ``kind`` label.
+``GET|POST|DELETE chaos``
+    Seeded random faults: ``{"seed": 7, "rate": 0.3, "kinds": {"503": 2, "reset": 1}, "delay": 1.5,
+    "retry_after": 1, "endpoints": [...], "tenants": [...]}``. Whether the n-th request of a tenant to an
+    endpoint gets a fault, and which one, depends only on (seed, tenant, endpoint, n): the same seed gives
+    each tenant the same faults however the requests of several tenants interleave. Scripted rules win.
+    The kinds are the keys of :data:`CHAOS_KINDS`.
+``GET stats``
+    Counters since the last reset: API requests, requests in flight, faults injected (by kind) and, per
+    tenant and connection name, how many create requests were committed.
+``GET issued-tokens``
+    The access tokens issued since the last reset, so that tests can make sure none is ever printed.
+    (The only secrets the control API shows; they stay valid after a reset.)
 """
 
 from __future__ import annotations
@@ -21,6 +52,7 @@ import hmac
 import html
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -47,7 +79,9 @@ STORED_MESSAGE = 'Databricks M2M OAuth credentials stored successfully'
 CREDENTIALS_BLANK = 'The clientId or clientSecret field is null or empty.'
 NOT_JSON = 'Request body is not valid JSON'
 FAULT_ENDPOINTS = ('token', 'create', 'credentials', 'test', 'any')
-FAULT_BODIES = ('json', 'html', 'text', 'truncated', 'empty')
+FAULT_BODIES = ('json', 'html', 'text', 'truncated', 'garbage', 'deep', 'empty')
+DEEP_NESTING = 100000
+TRICKLE_CHUNK = 16
 TEST_RESULT_KEYS = ('data', 'result')
 PUBLIC_FORM_KEYS = ('grant_type', 'scope')
 REDACTED = '***'
@@ -268,12 +302,19 @@ FAULT_CHECKS = {
     'after_commit': lambda value: isinstance(value, bool),
     'reset': lambda value: isinstance(value, bool),
     'echo': lambda value: isinstance(value, bool),
+    'trickle': lambda value: is_number(value) and value >= 0,
+    'kind': lambda value: isinstance(value, str) and 0 < len(value) <= 64,
 }
 
 
 @dataclasses.dataclass
 class FaultRule:
-    """One injected fault; ``status`` None means "only delay, then answer normally"."""
+    """One injected fault; ``status`` None means "only delay (or trickle), then answer normally".
+
+    Order of events: with ``after_commit`` the real operation runs first; then ``delay``; then
+    the answer (the fault's, or the real one when ``status`` is None) is sent, ``trickle`` seconds
+    between pieces of its body, or the connection is reset.
+    """
 
     endpoint: str = 'any'
     tenant: str | None = None
@@ -286,19 +327,17 @@ class FaultRule:
     after_commit: bool = False
     reset: bool = False
     echo: bool = False
+    trickle: float = 0
+    kind: str = 'rule'
 
     @classmethod
     def from_spec(cls, spec) -> FaultRule:
-        """Build a rule from its JSON form; a delay without a status only delays."""
+        """Build a rule from its JSON form; a delay or trickle without a status only slows the real answer."""
         settings = checked_settings(spec, FAULT_CHECKS, 'fault rule')
-        if 'status' not in settings and settings.get('delay') and not settings.get('reset'):
+        slows = settings.get('delay') or settings.get('trickle')
+        if 'status' not in settings and slows and not settings.get('reset'):
             settings['status'] = None
         return cls(**settings)
-
-    @property
-    def answers(self) -> bool:
-        """True when the rule replaces the real answer (or drops the connection)."""
-        return self.reset or self.status is not None
 
     def matches(self, endpoint: str, tenant: str | None) -> bool:
         """True when the rule has count left and applies to this request."""
@@ -309,11 +348,98 @@ class FaultRule:
         """Short description for the request log."""
         action = 'reset' if self.reset else (f'status={self.status} body={self.body}' if self.status else 'delay-only')
         tenant = f' tenant={self.tenant}' if self.tenant is not None else ''
-        return f'endpoint={self.endpoint}{tenant} {action} delay={self.delay} after_commit={self.after_commit}'
+        trickle = f' trickle={self.trickle}' if self.trickle else ''
+        return (f'kind={self.kind} endpoint={self.endpoint}{tenant} {action} delay={self.delay}{trickle}'
+                f' after_commit={self.after_commit}')
 
 
-def fault_reply(rule: FaultRule, raw_body: bytes) -> Reply:
-    """The answer a fault rule sends instead of the real one."""
+# Each kind of seeded random fault, as a fault rule. ``delay`` and ``retry_after`` True take the
+# chaos settings' values. "commit_" kinds run the real operation first (the commit-then-fail case).
+CHAOS_KINDS = {
+    '429': {'status': 429},
+    '429_retry_after': {'status': 429, 'retry_after': True},
+    '500': {'status': 500},
+    '502': {'status': 502},
+    '503': {'status': 503},
+    '503_retry_after': {'status': 503, 'retry_after': True},
+    '504': {'status': 504},
+    'html': {'status': 502, 'body': 'html'},
+    'text': {'status': 503, 'body': 'text'},
+    'truncated': {'status': 503, 'body': 'truncated'},
+    'garbage': {'status': 500, 'body': 'garbage'},
+    'empty': {'status': 504, 'body': 'empty'},
+    'reset': {'reset': True},
+    'slow': {'status': None, 'delay': True},
+    'commit_500': {'status': 500, 'after_commit': True},
+    'commit_502': {'status': 502, 'after_commit': True},
+    'commit_503': {'status': 503, 'after_commit': True},
+    'commit_504': {'status': 504, 'body': 'html', 'after_commit': True},
+    'commit_reset': {'reset': True, 'after_commit': True},
+    'commit_slow': {'status': None, 'delay': True, 'after_commit': True},
+    # A 200 whose body is not JSON after the change was made: a proxy that mangles answers.
+    'commit_garbled_200': {'status': 200, 'body': 'truncated', 'after_commit': True},
+}
+# Every kind but the mangled 200, which no client can tell from success without a read API.
+DEFAULT_CHAOS_KINDS = tuple(kind for kind in CHAOS_KINDS if kind != 'commit_garbled_200')
+
+
+def _chaos_kinds(value) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(kind in CHAOS_KINDS for kind in value)
+    return (isinstance(value, dict) and bool(value) and all(kind in CHAOS_KINDS for kind in value)
+            and all(is_number(weight) and weight >= 0 for weight in value.values()) and sum(value.values()) > 0)
+
+
+CHAOS_CHECKS = {
+    'seed': lambda value: is_int(value) or isinstance(value, str),
+    'rate': lambda value: is_number(value) and 0 <= value <= 1,
+    'kinds': _chaos_kinds,
+    'endpoints': lambda value: isinstance(value, list) and all(item in FAULT_ENDPOINTS[:-1] for item in value),
+    'tenants': lambda value: value is None or is_str_list(value),
+    'delay': lambda value: is_number(value) and value >= 0,
+    'retry_after': lambda value: is_int(value) or isinstance(value, str),
+}
+
+
+@dataclasses.dataclass
+class Chaos:
+    """Seeded random faults for API requests (see the module docstring)."""
+
+    seed: int | str = 0
+    rate: float = 0.3
+    kinds: dict = dataclasses.field(default_factory=lambda: dict.fromkeys(DEFAULT_CHAOS_KINDS, 1))
+    endpoints: list = dataclasses.field(default_factory=lambda: list(FAULT_ENDPOINTS[:-1]))
+    tenants: list | None = None
+    delay: float = 1.5
+    retry_after: int | str = 1
+
+    @classmethod
+    def from_spec(cls, spec) -> Chaos:
+        """Build chaos settings from their JSON form; a list of kinds weighs them equally."""
+        settings = checked_settings(spec, CHAOS_CHECKS, 'chaos setting')
+        if isinstance(settings.get('kinds'), list):
+            settings['kinds'] = dict.fromkeys(settings['kinds'], 1)
+        return cls(**settings)
+
+    def decide(self, endpoint: str, tenant: str | None, number: int) -> FaultRule | None:
+        """The fault for the ``number``-th request of ``tenant`` to ``endpoint``, or None."""
+        if endpoint not in self.endpoints or (self.tenants is not None and tenant not in self.tenants):
+            return None
+        rng = random.Random(f'{self.seed}/{tenant}/{endpoint}/{number}')
+        if rng.random() >= self.rate:
+            return None
+        names = sorted(self.kinds)
+        kind = rng.choices(names, weights=[self.kinds[name] for name in names])[0]
+        spec = dict(CHAOS_KINDS[kind])
+        if spec.get('delay') is True:
+            spec['delay'] = self.delay
+        if spec.get('retry_after') is True:
+            spec['retry_after'] = self.retry_after
+        return FaultRule(endpoint=endpoint, tenant=tenant, message=f'Injected {kind} fault', kind=kind, **spec)
+
+
+def fault_reply(rule: FaultRule, raw_body: bytes, real: Reply | None = None) -> Reply:
+    """The answer a fault rule sends instead of the real one (``real``, when it ran: after_commit)."""
     message = rule.message
     if rule.echo:
         message = f"{message}: {raw_body.decode('utf-8', 'replace')}"
@@ -327,8 +453,13 @@ def fault_reply(rule: FaultRule, raw_body: bytes) -> Reply:
         return Reply(status, page.encode('utf-8'), 'text/html; charset=utf-8', headers)
     if rule.body == 'text':
         return Reply(status, message.encode('utf-8'), 'text/plain; charset=utf-8', headers)
+    if rule.body == 'garbage':
+        # Not UTF-8, not JSON, yet labelled JSON.
+        return Reply(status, b'\xff\xfe\x00{"errorMessage": \x9c' + message.encode('utf-8') + b'\x80\xc3(', 'application/json', headers)
+    if rule.body == 'deep':
+        return Reply(status, b'[' * DEEP_NESTING + b']' * DEEP_NESTING, 'application/json', headers)
     if rule.body == 'truncated':
-        full = json.dumps(reltio_error_body(status, message)).encode('utf-8')
+        full = real.body if real is not None and real.body else json.dumps(reltio_error_body(status, message)).encode('utf-8')
         return Reply(status, full[:len(full) // 2], 'application/json', headers)
     return Reply(status, b'', None, headers)
 
@@ -373,10 +504,19 @@ class EmulatorState:
         self.state_file = state_file
         self.connections: dict[str, dict[str, dict]] = {}
         self._issued_tokens: dict[str, float] = {}
+        self._issued_since_reset: collections.deque = collections.deque(maxlen=REQUEST_LOG_LIMIT)
         self._requests: collections.deque = collections.deque(maxlen=REQUEST_LOG_LIMIT)
         self._seq = 0
         self._faults: list[FaultRule] = []
+        self._chaos: Chaos | None = None
+        self._chaos_counts: collections.Counter = collections.Counter()
+        self._stats = self._new_stats()
+        self._in_flight = 0
         self._load()
+
+    @staticmethod
+    def _new_stats() -> dict:
+        return {'requests': 0, 'faults': 0, 'faults_by_kind': collections.Counter(), 'commits': {}}
 
     # persistence
     def _load(self) -> None:
@@ -409,6 +549,7 @@ class EmulatorState:
         with self.lock:
             ttl = self.config.token_ttl
             self._issued_tokens[token] = time.monotonic() + ttl
+            self._issued_since_reset.append(token)
         return {'access_token': token, 'token_type': 'bearer', 'expires_in': ttl, 'scope': 'emulator'}
 
     def authorize(self, header: str | None) -> None:
@@ -466,6 +607,8 @@ class EmulatorState:
                 'tests': 0,
             }
             self.connections.setdefault(tenant, {})[name] = connection
+            commits = self._stats['commits'].setdefault(tenant, {})
+            commits[name] = commits.get(name, 0) + 1
             self._persist_locked()
             return stored_result(connection)
 
@@ -506,6 +649,10 @@ class EmulatorState:
             self._requests.clear()
             self._seq = 0
             self._faults = []
+            self._chaos = None
+            self._chaos_counts.clear()
+            self._stats = self._new_stats()
+            self._issued_since_reset.clear()
             self.config = copy.deepcopy(self._startup_config)
             self._persist_locked()
         return {'ok': True}
@@ -542,15 +689,76 @@ class EmulatorState:
         with self.lock:
             return {'rules': [dataclasses.asdict(rule) for rule in self._faults]}
 
-    def take_fault(self, endpoint: str, tenant: str | None) -> FaultRule | None:
-        """The first matching rule with count left, its count decremented."""
+    def set_chaos(self, spec) -> dict:
+        """Turn seeded random faults on (counting requests from 0 again); returns the settings."""
+        chaos = Chaos.from_spec(spec)
         with self.lock:
-            for rule in self._faults:
-                if rule.matches(endpoint, tenant):
-                    if rule.count > 0:
-                        rule.count -= 1
-                    return copy.copy(rule)
-        return None
+            self._chaos = chaos
+            self._chaos_counts.clear()
+        return self.chaos_view()
+
+    def clear_chaos(self) -> dict:
+        """Turn seeded random faults off."""
+        with self.lock:
+            self._chaos = None
+        return {'chaos': None}
+
+    def chaos_view(self) -> dict:
+        """The chaos settings, or None when off."""
+        with self.lock:
+            return {'chaos': dataclasses.asdict(self._chaos) if self._chaos else None}
+
+    def take_fault(self, endpoint: str, tenant: str | None) -> FaultRule | None:
+        """The first matching rule with count left (its count decremented), else a chaos fault, or None.
+
+        Counts the request and the fault in the stats.
+        """
+        with self.lock:
+            self._stats['requests'] += 1
+            rule = self._take_fault_locked(endpoint, tenant)
+            if rule is not None:
+                self._stats['faults'] += 1
+                self._stats['faults_by_kind'][rule.kind] += 1
+            return rule
+
+    def _take_fault_locked(self, endpoint: str, tenant: str | None) -> FaultRule | None:
+        for rule in self._faults:
+            if rule.matches(endpoint, tenant):
+                if rule.count > 0:
+                    rule.count -= 1
+                return copy.copy(rule)
+        if self._chaos is None:
+            return None
+        number = self._chaos_counts[(tenant, endpoint)]
+        self._chaos_counts[(tenant, endpoint)] += 1
+        return self._chaos.decide(endpoint, tenant, number)
+
+    @contextlib.contextmanager
+    def in_flight(self):
+        """Count an API request as in flight while the block runs."""
+        with self.lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._in_flight -= 1
+
+    def issued_tokens(self) -> dict:
+        """The tokens issued since the last reset, oldest first."""
+        with self.lock:
+            return {'tokens': list(self._issued_since_reset)}
+
+    def stats(self) -> dict:
+        """Counters since the last reset (see the module docstring)."""
+        with self.lock:
+            return {
+                'requests': self._stats['requests'],
+                'in_flight': self._in_flight,
+                'faults': self._stats['faults'],
+                'faults_by_kind': dict(sorted(self._stats['faults_by_kind'].items())),
+                'commits': copy.deepcopy(self._stats['commits']),
+            }
 
     def record_request(self, entry: dict) -> None:
         """Append an entry to the request log, numbering it."""
@@ -698,6 +906,11 @@ CONTROL_ACTIONS = {
     ('GET', 'faults'): lambda state, body: state.list_faults(),
     ('POST', 'faults'): lambda state, body: state.add_faults(json_object(body)),
     ('DELETE', 'faults'): lambda state, body: state.clear_faults(),
+    ('GET', 'chaos'): lambda state, body: state.chaos_view(),
+    ('POST', 'chaos'): lambda state, body: state.set_chaos(json_object(body)),
+    ('DELETE', 'chaos'): lambda state, body: state.clear_chaos(),
+    ('GET', 'stats'): lambda state, body: state.stats(),
+    ('GET', 'issued-tokens'): lambda state, body: state.issued_tokens(),
     ('GET', 'config'): lambda state, body: state.public_config(),
     ('POST', 'config'): lambda state, body: state.update_config(json_object(body)),
 }
@@ -776,24 +989,29 @@ class ReltioRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length))
 
     def _serve_api(self, raw_path: str, body: bytes) -> None:
-        started = time.monotonic()
-        request = ApiRequest(self.command, raw_path, route_path(raw_path), self.headers, body)
-        rule = self.state.take_fault(request.route.endpoint, request.route.tenant)
-        if rule is not None and rule.delay:
-            time.sleep(rule.delay)
-        if rule is None or not rule.answers:
-            reply = perform(self.state, request)
-        else:
-            if rule.after_commit:
-                perform(self.state, request)
-            reply = None if rule.reset else fault_reply(rule, body)
-        self.state.record_request(log_entry(request, reply, rule, started))
-        if reply is None:
-            self._reset_connection()
-        else:
-            self._send(reply)
+        with self.state.in_flight():
+            started = time.monotonic()
+            request = ApiRequest(self.command, raw_path, route_path(raw_path), self.headers, body)
+            rule = self.state.take_fault(request.route.endpoint, request.route.tenant)
+            if rule is None:
+                reply = perform(self.state, request)
+            else:
+                real = perform(self.state, request) if rule.after_commit else None
+                if rule.delay:
+                    time.sleep(rule.delay)
+                if rule.reset:
+                    reply = None
+                elif rule.status is not None:
+                    reply = fault_reply(rule, body, real)
+                else:
+                    reply = real or perform(self.state, request)
+            self.state.record_request(log_entry(request, reply, rule, started))
+            if reply is None:
+                self._reset_connection()
+            else:
+                self._send(reply, rule.trickle if rule is not None else 0)
 
-    def _send(self, reply: Reply) -> None:
+    def _send(self, reply: Reply, trickle: float = 0) -> None:
         self.send_response(reply.status)
         if reply.content_type:
             self.send_header('Content-Type', reply.content_type)
@@ -801,8 +1019,17 @@ class ReltioRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header('Content-Length', str(len(reply.body)))
         self.end_headers()
-        if self.command != 'HEAD':
+        if self.command == 'HEAD':
+            return
+        if not trickle:
             self.wfile.write(reply.body)
+            return
+        # A slow server: every piece arrives within any read timeout, the whole takes long.
+        for start in range(0, len(reply.body), TRICKLE_CHUNK):
+            self.wfile.write(reply.body[start:start + TRICKLE_CHUNK])
+            self.wfile.flush()
+            if start + TRICKLE_CHUNK < len(reply.body):
+                time.sleep(trickle)
 
     def _reset_connection(self) -> None:
         """Drop the connection without an answer (RST where the OS allows)."""
@@ -920,6 +1147,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--tenant', action='append', help='known tenant (repeatable); others get 404. Default: any tenant')
     parser.add_argument('--state-file', help='JSON file the connections are loaded from and saved to')
     parser.add_argument('--quiet', action='store_true', help='no per-request lines on stderr')
+    parser.add_argument('--chaos-seed', help='turn on seeded random faults with this seed (see POST /_emulator/chaos)')
+    parser.add_argument('--chaos-rate', type=float, default=0.3, help='share of API requests that get a fault (default: %(default)s)')
+    parser.add_argument('--chaos-delay', type=float, default=1.5, help='seconds a "slow" fault waits (default: %(default)s)')
     return parser
 
 
@@ -931,6 +1161,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--tls-cert and --tls-key must be given together')
     if args.token_ttl < 0:
         parser.error('--token-ttl must not be negative')
+    if not 0 <= args.chaos_rate <= 1 or args.chaos_delay < 0:
+        parser.error('--chaos-rate must be between 0 and 1, --chaos-delay not negative')
     config = EmulatorConfig(client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
                             tenants=args.tenant, tokens=args.token)
     try:
@@ -942,6 +1174,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         signal.signal(signal.SIGTERM, _request_stop)
         signal.signal(signal.SIGINT, _request_stop)
+        if args.chaos_seed is not None:
+            emulator.state.set_chaos({'seed': args.chaos_seed, 'rate': args.chaos_rate, 'delay': args.chaos_delay})
         emulator.start()
         if args.port_file:
             write_atomic(args.port_file, f'{emulator.port}\n')

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -26,16 +27,21 @@ def tool(name):
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """Build the tarball from the work tree and install it into an empty collections path."""
-    base = tmp_path_factory.mktemp("galaxy")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(base / "collections"))
-    subprocess.run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(base / "dist"), str(ROOT)],
-                   check=True, capture_output=True, env=env)
-    tarball = base / "dist" / "reltio-platform-0.1.0.tar.gz"
-    subprocess.run([tool("ansible-galaxy"), "collection", "install", "-p", str(base / "collections"), str(tarball)],
-                   check=True, capture_output=True, env=env)
-    return tarball, env
+def installed(built_collection):
+    """The tarball built from the work tree, and an environment where it is the installed collection."""
+    return built_collection.tarball, dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(built_collection.collections_path))
+
+
+def work_tree_files():
+    """The files git sees in the work tree (tracked or not ignored) that exist: what may be shipped."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=str(ROOT),
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    return set(name for name in listed if name and (ROOT / name).is_file())
+
+
+def tarball_files(tarball):
+    with tarfile.open(tarball) as archive:
+        return set(member.name for member in archive.getmembers() if member.isfile())
 
 
 def test_tarball_holds_the_collection_and_nothing_else(installed):
@@ -50,6 +56,54 @@ def test_tarball_holds_the_collection_and_nothing_else(installed):
     for name in names:
         assert not name.startswith((".venv", ".build", ".ansible", ".git", "tests/unit", "tests/integration", ".ci"))
         assert "__pycache__" not in name and not name.endswith((".pyc", ".tar.gz"))
+
+
+# Shipped: the content, its docs and metadata, examples, the AWX extensions, the emulator.
+SHIPPED_DIRS = ("plugins/", "roles/", "meta/", "docs/", "extensions/", "examples/", "changelogs/")
+NEVER_SHIPPED = (".venv", ".build/", ".ansible/", ".git/", ".ci/", ".pytest_cache/", ".hypothesis/", "tests/unit/", "tests/integration/",
+                 "tests/output/", "benchmarks/", "Makefile", "pytest.ini", "requirements-dev.txt", "requirements-awx.txt",
+                 "requirements-matrix.txt", "tools/demo.py", "tools/prepare_ansible_test.py", "tools/get_pip_standin.py")
+
+
+def test_tarball_ships_every_file_of_the_content_and_only_files_of_the_work_tree(installed):
+    tarball, _env = installed
+    names = tarball_files(tarball)
+    tree = work_tree_files()
+    for wanted in ("meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "README.md",
+                   "extensions/awx/credential_types/reltio_api.yml", "extensions/awx/credential_types/databricks_service_principal.yml",
+                   "examples/awx/register_credential_types.yml", "examples/ee/execution-environment.yml", "examples/ee/requirements.yml",
+                   "docs/README.md", "docs/docsite/links.yml", "changelogs/changelog.yaml", "changelogs/config.yaml"):
+        assert wanted in names, wanted
+    assert any(name.startswith("plugins/modules/") for name in names)
+    assert any(name.startswith("roles/") and name.endswith("meta/argument_specs.yml") for name in names)
+    missing = sorted(name for name in tree if name.startswith(SHIPPED_DIRS) and "__pycache__" not in name and name not in names)
+    assert missing == []
+    # Nothing but the work tree's own files (and the manifests the build writes): no venvs, caches,
+    # test output, emulator state or build products, whatever lies around in the work tree.
+    assert sorted(names - tree - {"MANIFEST.json", "FILES.json"}) == []
+    assert sorted(name for name in names if name.startswith(NEVER_SHIPPED) or "emulator-state" in name) == []
+
+
+def test_build_ignore_keeps_out_what_a_work_tree_collects(tmp_path):
+    """A copy of the work tree strewn with venvs, caches, test output, emulator state and old builds."""
+    tree = tmp_path / "ansible_collections" / "reltio" / "platform"
+    for name in work_tree_files():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
+    junk = [".venv/bin/python", ".venv-awx/lib/site.py", ".venv-313/pyvenv.cfg", ".build/dist/old.tar.gz",
+            ".ansible/collections/ansible_collections/awx/awx/MANIFEST.json", ".pytest_cache/v/cache/lastfailed",
+            "plugins/module_utils/__pycache__/client.cpython-311.pyc", "tools/__pycache__/x.pyc", "tests/output/junit.xml",
+            "emulator-state.json", "emulator-state-1234.json", "reltio-platform-0.0.9.tar.gz", ".git/HEAD",
+            "tests/integration/results-1.jsonl", ".hypothesis/examples/0a1b/2c3d", ".hypothesis/.gitignore"]
+    for name in junk:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text("junk")
+    subprocess.run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path / "dist"), str(tree)],
+                   check=True, capture_output=True)
+    (tarball,) = (tmp_path / "dist").glob("*.tar.gz")
+    names = tarball_files(tarball)
+    assert sorted(name for name in names if name in junk or name.startswith((".venv", ".build/", ".ansible/", ".pytest_cache/", ".git/", ".hypothesis/"))) == []
+    assert "plugins/modules/reltio_databricks_connection.py" in names
 
 
 def test_ansible_doc_documents_every_option_return_value_and_example(installed):

@@ -419,6 +419,15 @@ def test_garbage_body_is_neither_utf8_nor_json(client):
         json.loads(answer.body.decode('utf-8', 'replace'))
 
 
+def test_deep_body_is_json_nested_past_any_recursion_limit(client):
+    client.add_faults({'endpoint': 'create', 'status': 200, 'body': 'deep'})
+    answer = client.create()
+    assert answer.status == 200 and answer.headers.get('Content-Type') == 'application/json'
+    assert answer.body == b'[' * emu.DEEP_NESTING + b']' * emu.DEEP_NESTING
+    with pytest.raises(RecursionError):
+        answer.json()
+
+
 def test_truncated_after_commit_cuts_the_real_answer(client):
     client.add_faults({'endpoint': 'create', 'status': 200, 'body': 'truncated', 'after_commit': True})
     answer = client.create()
@@ -446,7 +455,7 @@ def _wait_for(condition, what):
 
 
 def test_commit_then_slow_stores_before_it_answers(client):
-    client.add_faults({'endpoint': 'create', 'delay': 1, 'after_commit': True, 'kind': 'commit_slow'})
+    client.add_faults({'endpoint': 'create', 'delay': 1.5, 'after_commit': True, 'kind': 'commit_slow'})
     thread, outcome = _in_background(client.create)
     _wait_for(lambda: TENANT in client.control('GET', 'state')['tenants'], 'the commit')
     assert client.control('GET', 'stats')['in_flight'] == 1
@@ -462,6 +471,7 @@ def test_trickle_sends_the_real_answer_piece_by_piece(client):
     answer = client.create()
     assert answer.status == 200 and answer.json()['successful'] is True
     assert len(answer.body) > 5 * emu.TRICKLE_CHUNK
+    # A lower bound the sleeps guarantee, not a speed: the pieces came one pause apart.
     assert time.monotonic() - started >= 0.02 * (len(answer.body) // emu.TRICKLE_CHUNK - 1)
     assert 'trickle=0.02' in client.requests()[0]['fault']
 
@@ -548,6 +558,14 @@ def test_invalid_chaos_settings_are_rejected(client, chaos):
     answer = client.call('POST', '/_emulator/chaos', chaos)
     assert answer.status == 400
     assert client.control('GET', 'chaos') == {'chaos': None}
+
+
+def test_issued_tokens_are_listed_until_reset_and_stay_valid(client):
+    first, second = client.token().json()['access_token'], client.token().json()['access_token']
+    assert client.control('GET', 'issued-tokens') == {'tokens': [first, second]}
+    client.control('POST', 'reset')
+    assert client.control('GET', 'issued-tokens') == {'tokens': []}
+    assert client.create(token=first).status == 200
 
 
 def test_reset_turns_chaos_off_and_clears_stats(client):

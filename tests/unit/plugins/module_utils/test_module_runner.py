@@ -12,6 +12,7 @@ from unittest.mock import Mock
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
@@ -36,7 +37,12 @@ def run(args, execute, expect=ExitJson, spec=None):
 
 
 def run_for_real(args, execute, capsys):
-    """Run with the real exit_json/fail_json, which mask no_log values, and read what they print."""
+    """Run with the real exit_json/fail_json, which mask no_log values, and read what they print.
+
+    ansible-core 2.21 returns ``invocation`` only when asked to (as the controller does at -vvv).
+    """
+    if "inject_invocation" in PASS_VARS:
+        args = dict(args, _ansible_inject_invocation=True)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             module_runner.run_module(token_argument_spec(), execute)

@@ -1,0 +1,196 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection as a distributable: Galaxy metadata, execution environment, rendered docs, changelog.
+
+The tarball's content is checked in test_collection.py; here the rest of what
+ships with it or is made from it, each with the tool that makes it:
+ansible-builder (build context only: there is no container engine here),
+antsibull-docs and antsibull-changelog.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reltio_world import ROOT
+
+COLLECTIONS = ROOT / ".build" / "collections"
+REQUIRED_TAGS = {"reltio", "databricks", "mdm", "zerocopy"}
+
+
+def tool(name):
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def run(args, cwd=None, env=None):
+    full_env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    full_env.update(env or {})
+    completed = subprocess.run(args, cwd=str(cwd) if cwd else None, env=full_env, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, "%s failed:\n%s%s" % (" ".join(map(str, args)), completed.stdout, completed.stderr)
+    return completed.stdout
+
+
+def read_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def modules():
+    return sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+
+
+def roles():
+    return sorted(path.parent.parent.name for path in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
+
+
+def copy_work_tree(dest):
+    """The files git sees in the work tree, copied to ``dest``."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=str(ROOT),
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in listed:
+        if name and (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+class TestGalaxyMetadata:
+    def test_galaxy_yml(self, built_collection):
+        galaxy = read_yaml(ROOT / "galaxy.yml")
+        assert REQUIRED_TAGS <= set(galaxy["tags"])
+        assert galaxy["dependencies"] == {}
+        for key in ("repository", "documentation", "issues", "homepage"):
+            assert re.fullmatch(r"https://github\.com/reltio/[\w.-]+(/\S*)?", galaxy[key]), key
+        with tarfile.open(built_collection.tarball) as archive:
+            manifest = json.load(archive.extractfile("MANIFEST.json"))["collection_info"]
+        assert (manifest["namespace"], manifest["name"], manifest["version"]) == ("reltio", "platform", galaxy["version"])
+        assert manifest["dependencies"] == {} and REQUIRED_TAGS <= set(manifest["tags"])
+        assert (manifest["repository"], manifest["documentation"], manifest["issues"]) == \
+            (galaxy["repository"], galaxy["documentation"], galaxy["issues"])
+
+    def test_runtime_yml_declares_the_ansible_versions_and_groups_every_module(self):
+        runtime = read_yaml(ROOT / "meta" / "runtime.yml")
+        assert runtime["requires_ansible"] == ">=2.16.0"
+        assert sorted(runtime["action_groups"]["reltio"]) == modules()
+
+
+class TestExecutionEnvironment:
+    def test_collection_declares_its_python_requirements_in_builder_format_v3(self):
+        from ansible_builder.ee_schema import validate_schema  # pylint: disable=import-outside-toplevel
+
+        definition = read_yaml(ROOT / "meta" / "execution-environment.yml")
+        validate_schema(definition)
+        assert definition["version"] == 3
+        assert definition["dependencies"] == {"python": "requirements.txt"}
+        lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+        assert [line for line in lines if line.startswith("requests")] == ["requests>=2.25"]
+
+    def test_ansible_builder_creates_the_example(self, tmp_path):
+        example = ROOT / "examples" / "ee"
+        run([tool("ansible-builder"), "create", "-f", str(example / "execution-environment.yml"), "-c", str(tmp_path / "context"),
+             "--output-filename", "Containerfile"])
+        containerfile = (tmp_path / "context" / "Containerfile").read_text()
+        assert 'ARG EE_BASE_IMAGE="%s"' % read_yaml(example / "execution-environment.yml")["images"]["base_image"]["name"] in containerfile
+        assert re.search(r"ansible-galaxy collection install .*-r requirements.yml", containerfile)
+        # The builder stage reads every installed collection's meta/execution-environment.yml.
+        assert "introspect.py introspect" in containerfile and "/output/scripts/assemble" in containerfile
+        galaxy = read_yaml(tmp_path / "context" / "_build" / "requirements.yml")
+        assert galaxy["collections"][0]["name"] == "reltio.platform"
+
+    def test_an_ee_built_from_the_tarball_gets_requests(self, tmp_path, built_collection):
+        """The tarball variant documented in examples/ee/requirements.yml, then the build's galaxy and
+        builder stages as the Containerfile runs them (ansible-galaxy in /build, introspect.py)."""
+        example = ROOT / "examples" / "ee"
+        additional = "additional_build_files:\n  - src: {0}\n    dest: galaxy\n".format(built_collection.tarball.name)
+        entry = "- name: galaxy/{0}\n  type: file\n".format(built_collection.tarball.name)
+        comments = "\n".join(line[4:] for line in (example / "requirements.yml").read_text().splitlines() if line.startswith("#   "))
+        assert additional.strip() in comments and entry.strip() in comments
+
+        work = tmp_path / "ee"
+        work.mkdir()
+        shutil.copy(built_collection.tarball, work)
+        (work / "execution-environment.yml").write_text((example / "execution-environment.yml").read_text() + additional)
+        (work / "requirements.yml").write_text("---\ncollections:\n" + "".join("  " + line + "\n" for line in entry.splitlines()))
+        run([tool("ansible-builder"), "create", "--output-filename", "Containerfile"], cwd=work)
+        build = work / "context" / "_build"
+        assert (build / "galaxy" / built_collection.tarball.name).is_file()
+
+        installed = tmp_path / "usr-share-ansible-collections"
+        run([tool("ansible-galaxy"), "collection", "install", "-r", "requirements.yml", "--collections-path", str(installed)],
+            cwd=build, env={"ANSIBLE_COLLECTIONS_PATH": str(installed), "ANSIBLE_HOME": str(tmp_path / "home")})
+        assert (installed / "ansible_collections" / "reltio" / "platform" / "meta" / "execution-environment.yml").is_file()
+        output = run([sys.executable, str(build / "scripts" / "introspect.py"), "introspect",
+                      "--write-pip", str(tmp_path / "requirements.txt"), str(installed)])
+        assert read_yaml(tmp_path / "requirements.txt") is not None
+        pip = [line.strip() for line in (tmp_path / "requirements.txt").read_text().splitlines() if line.strip()]
+        assert pip == ["requests>=2.25  # from collection reltio.platform"], output
+
+
+class TestDocs:
+    def test_antsibull_docs_renders_a_page_for_every_module_and_role(self, tmp_path):
+        """What `make docs` runs, into a temporary directory."""
+        dest = tmp_path / "docs"
+        dest.mkdir(mode=0o755)
+        run([tool("antsibull-docs"), "collection", "--use-current", "--squash-hierarchy", "--fail-on-error",
+             "--no-add-antsibull-docs-version", "--dest-dir", str(dest), "reltio.platform"],
+            env={"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)})
+        assert roles(), "the collection has no role with meta/argument_specs.yml"
+        pages = set(path.name for path in dest.glob("*.rst"))
+        assert "index.rst" in pages
+        assert sorted(page for page in pages if page.endswith(("_module.rst", "_role.rst"))) == \
+            sorted(["%s_module.rst" % name for name in modules()] + ["%s_role.rst" % name for name in roles()])
+        page = (dest / "reltio_databricks_connection_module.rst").read_text()
+        for option in ("platform_url", "connection_name", "client_secret", "update_secret", "test_connection"):
+            assert option in page
+        assert r":ansenvvar:`DATABRICKS\_CLIENT\_SECRET`" in page
+        makefile = (ROOT / "Makefile").read_text()
+        assert "antsibull-docs collection --use-current --squash-hierarchy --fail-on-error" in makefile
+
+    def test_docs_readme_names_the_build_command(self):
+        text = (ROOT / "docs" / "README.md").read_text()
+        assert "make docs" in text and "antsibull-docs collection --use-current" in text
+
+
+class TestChangelog:
+    def test_release_generates_changelog_rst_from_every_fragment(self, tmp_path):
+        """`make changelog` at a release, on a copy of the work tree."""
+        tree = copy_work_tree(tmp_path / "ansible_collections" / "reltio" / "platform")
+        fragments = sorted((tree / "changelogs" / "fragments").glob("*.yml"))
+        assert fragments
+        config = read_yaml(tree / "changelogs" / "config.yaml")
+        sections = set(name for name, _title in config["sections"]) | {config["prelude_section_name"]}
+        entries = []
+        for fragment in fragments:
+            for section, value in read_yaml(fragment).items():
+                assert section in sections | {config["trivial_section_name"]}, (fragment.name, section)
+                if section in sections:  # trivial changes stay out of the changelog
+                    entries.extend([value] if isinstance(value, str) else value)
+        assert entries
+        run([tool("antsibull-changelog"), "release"], cwd=tree, env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path)})
+        run([tool("antsibull-changelog"), "lint"], cwd=tree)
+        changelog = (tree / "CHANGELOG.rst").read_text()
+        version = read_yaml(tree / "galaxy.yml")["version"]
+        assert "v%s" % version in changelog
+        flat = " ".join(changelog.split())
+        for entry in entries:
+            words = " ".join(entry.split())
+            assert words[:60] in flat, words
+        for name in modules():
+            assert "reltio.platform.%s - " % name in changelog
+        assert list((tree / "changelogs" / "fragments").glob("*.yml")) == []
+        assert version in read_yaml(tree / "changelogs" / "changelog.yaml")["releases"]
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    for name in ("ansible-builder", "antsibull-docs", "antsibull-changelog", "ansible-galaxy"):
+        assert Path(tool(name)).exists(), "%s is not installed in %s" % (name, os.path.dirname(sys.executable))

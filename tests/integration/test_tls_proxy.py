@@ -1,0 +1,311 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TLS and proxies, through real ansible commands against the emulator serving https on 127.0.0.1.
+
+The tests make their own CA (trustme). An untrusted or mismatched certificate fails with a
+message about the certificate; ca_path makes the private CA work; validate_certs=false works
+and warns. HTTPS_PROXY is honoured through a tiny CONNECT proxy on 127.0.0.1, NO_PROXY bypasses
+it, and a proxy's password is never printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib.util
+import json
+import selectors
+import socket
+import socketserver
+import sys
+import threading
+
+import pytest
+import trustme
+
+from reltio_world import (
+    DATABRICKS_CLIENT_ID,
+    DATABRICKS_CLIENT_SECRET,
+    RELTIO_CLIENT_ID,
+    RELTIO_CLIENT_SECRET,
+    RELTIO_TOKEN,
+    ROOT,
+    WAREHOUSE_ID,
+    WORKSPACE_URL,
+)
+
+MODULE = "reltio.platform.reltio_databricks_connection"
+PROXY_USER, PROXY_PASSWORD = "proxy-user", "proxy-pass-Zk4Rw8Tn"
+TUNNEL_IDLE_SECONDS = 15
+
+
+def load_emulator_module():
+    spec = importlib.util.spec_from_file_location("reltio_emulator_for_tls", str(ROOT / "tools" / "reltio_emulator.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+emulator_module = load_emulator_module()
+
+
+class TlsEmulator:
+    """The emulator, in this process, serving https with a certificate of the test CA."""
+
+    def __init__(self, cert_dir, ca, host_name):
+        chain = cert_dir / ("%s.pem" % host_name)
+        ca.issue_cert(host_name).private_key_and_cert_chain_pem.write_to_path(str(chain))
+        config = emulator_module.EmulatorConfig(client_id=RELTIO_CLIENT_ID, client_secret=RELTIO_CLIENT_SECRET, tokens=[RELTIO_TOKEN])
+        self.server = emulator_module.ReltioEmulator(config=config, tls_cert=str(chain), tls_key=str(chain)).start()
+        self.url = self.server.url
+        self.state = self.server.state
+
+    def connections(self, tenant):
+        return self.state.snapshot()["tenants"].get(tenant, {})
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A private CA, its PEM file, and emulators with its certificates: for 127.0.0.1, and for another name."""
+    cert_dir = tmp_path_factory.mktemp("pki")
+    ca = trustme.CA()
+    ca_file = cert_dir / "private-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    good, mismatched = TlsEmulator(cert_dir, ca, "127.0.0.1"), TlsEmulator(cert_dir, ca, "reltio.example.test")
+    yield {"ca_path": str(ca_file), "good": good, "mismatched": mismatched}
+    good.server.stop()
+    mismatched.server.stop()
+
+
+@pytest.fixture
+def tls(pki):
+    for name in ("good", "mismatched"):
+        pki[name].state.reset()
+    return pki
+
+
+def tls_env(ansible, server, tenant, auth="token", **extra):
+    env = ansible.databricks_env()
+    env.update(RELTIO_PLATFORM_URL=server.url, RELTIO_TENANT_ID=tenant)
+    if auth == "token":
+        env["RELTIO_ACCESS_TOKEN"] = RELTIO_TOKEN
+    else:
+        env.update(RELTIO_CLIENT_ID=RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET, RELTIO_AUTH_URL=server.url + "/oauth/token")
+    env.update(extra)
+    return env
+
+
+def run_over_tls(ansible, server, module_args, env, *args):
+    """An ad-hoc task; the tokens this emulator issued join the leak scan."""
+    run = ansible.adhoc(module_args, *args, env=env)
+    for token in server.state.issued_tokens()["tokens"]:
+        ansible.add_secret("token issued over TLS", token)
+    return run
+
+
+# --------------------------------------------------------------------------- TLS
+
+ROOT_CAUSE_BUG = ("plugins/module_utils/client.py _root_cause follows `reason` into ssl.SSLError.reason, a str "
+                  "('CERTIFICATE_VERIFY_FAILED'), then reads .args of that str: every certificate failure ends in "
+                  "\"Task failed: 'str' object has no attribute 'args'\"")
+
+
+class TestTls:
+    @pytest.mark.xfail(strict=True, reason=ROOT_CAUSE_BUG)
+    def test_untrusted_certificate_fails_by_default_with_a_message_about_it(self, ansible, tls, tenant):
+        server = tls["good"]
+        run = run_over_tls(ansible, server, "connection_name=x", tls_env(ansible, server, tenant))
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "TLS error" in msg and "certificate verify failed" in msg and "ca_path" in msg, msg
+        assert "Traceback" not in run.output
+        assert server.state.request_log() == []
+
+    def test_private_ca_in_ca_path_is_trusted_for_token_and_api(self, ansible, tls, tenant):
+        server = tls["good"]
+        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], tls_env(ansible, server, tenant, auth="client"))
+        assert run.rc == 0, run.output
+        assert run.task()["created"] is True
+        assert [entry["endpoint"] for entry in server.state.request_log()] == ["token", "create"]
+        assert list(server.connections(tenant)) == ["x"]
+
+    @pytest.mark.xfail(strict=True, reason=ROOT_CAUSE_BUG)
+    def test_certificate_for_another_host_fails_even_with_the_ca(self, ansible, tls, tenant):
+        server = tls["mismatched"]
+        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], tls_env(ansible, server, tenant))
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "TLS error" in msg and "127.0.0.1" in msg and ("match" in msg or "mismatch" in msg), msg
+        assert server.state.request_log() == []
+
+    def test_validate_certs_false_works_and_warns(self, ansible, tls, tenant):
+        server = tls["mismatched"]
+        run = run_over_tls(ansible, server, "connection_name=x validate_certs=false", tls_env(ansible, server, tenant))
+        assert run.rc == 0, run.output
+        assert run.task()["created"] is True
+        assert "validate_certs is false" in " ".join(run.task().get("warnings", []))
+        assert "[WARNING]: validate_certs is false" in run.output
+        assert list(server.connections(tenant)) == ["x"]
+
+
+# --------------------------------------------------------------------------- proxies
+
+class _TunnelHandler(socketserver.StreamRequestHandler):
+    """CONNECT to 127.0.0.1 only, optionally behind Basic proxy credentials; then relay bytes both ways."""
+
+    timeout = 10
+
+    def _answer(self, status):
+        self.wfile.write(("HTTP/1.1 %s\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                          % status).encode("ascii"))
+
+    def handle(self):
+        proxy = self.server.proxy
+        request_line = self.rfile.readline(65537).decode("latin-1").split()
+        method, target = (request_line + ["", ""])[:2]
+        headers = {}
+        while len(headers) < 100:
+            line = self.rfile.readline(65537).decode("latin-1")
+            if line in ("\r\n", "\n", ""):
+                break
+            name, separator, value = line.partition(":")
+            headers[name.strip().lower() if separator else line] = value.strip()
+        proxy.requests.append((method, target, "proxy-authorization" in headers))
+        host, port = target.rpartition(":")[::2]
+        if method != "CONNECT" or host != "127.0.0.1" or not port.isdigit():
+            self._answer("403 Forbidden")
+            return
+        if proxy.expected_authorization and headers.get("proxy-authorization") != proxy.expected_authorization:
+            self._answer("407 Proxy Authentication Required")
+            return
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self._relay(self.connection, upstream, proxy.tunnelled)
+
+    @staticmethod
+    def _relay(client, upstream, record):
+        peers = {client: upstream, upstream: client}
+        with selectors.DefaultSelector() as selector:
+            for sock in peers:
+                selector.register(sock, selectors.EVENT_READ)
+            while True:
+                events = selector.select(TUNNEL_IDLE_SECONDS)
+                if not events:
+                    return
+                for key, _mask in events:
+                    try:
+                        data = key.fileobj.recv(65536)
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    record.extend(data)
+                    peers[key.fileobj].sendall(data)
+
+
+class ConnectProxy:
+    """A CONNECT proxy on 127.0.0.1 that records what it was asked and the bytes it relayed."""
+
+    def __init__(self, credentials=None):
+        self.expected_authorization = "Basic " + base64.b64encode(credentials.encode()).decode() if credentials else None
+        self.requests = []
+        self.tunnelled = bytearray()
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TunnelHandler)
+        self.server.daemon_threads = True
+        self.server.proxy = self
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+    def url(self, userinfo=""):
+        return "http://%s127.0.0.1:%d" % (userinfo + "@" if userinfo else "", self.port)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def proxy():
+    with contextlib.closing(ConnectProxy()) as running:
+        yield running
+
+
+@pytest.fixture
+def authenticating_proxy():
+    with contextlib.closing(ConnectProxy("%s:%s" % (PROXY_USER, PROXY_PASSWORD))) as running:
+        yield running
+
+
+def free_port():
+    """A port nobody listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TestProxies:
+    def test_https_proxy_carries_the_requests_and_sees_no_secret(self, ansible, tls, tenant, proxy):
+        server = tls["good"]
+        env = tls_env(ansible, server, tenant, auth="client", HTTPS_PROXY=proxy.url())
+        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], env)
+        assert run.rc == 0, run.output
+        assert run.task()["created"] is True
+        target = "127.0.0.1:%d" % server.server.port
+        assert ("CONNECT", target, False) in proxy.requests
+        assert {entry[1] for entry in proxy.requests} == {target}
+        # TLS from end to end: the proxy relayed ciphertext only.
+        assert proxy.tunnelled
+        for secret in (RELTIO_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET, b"clientSecret", b"Authorization"):
+            assert (secret.encode() if isinstance(secret, str) else secret) not in proxy.tunnelled
+
+    def test_no_proxy_bypasses_the_proxy(self, ansible, tls, tenant, proxy):
+        server = tls["good"]
+        env = tls_env(ansible, server, tenant, HTTPS_PROXY=proxy.url(), NO_PROXY="localhost,127.0.0.1")
+        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], env)
+        assert run.rc == 0, run.output
+        assert proxy.requests == []
+        assert list(server.connections(tenant)) == ["x"]
+
+    def test_proxy_credentials_are_used_and_never_printed(self, ansible, tls, tenant, authenticating_proxy):
+        server = tls["good"]
+        env = tls_env(ansible, server, tenant, HTTPS_PROXY=authenticating_proxy.url("%s:%s" % (PROXY_USER, PROXY_PASSWORD)))
+        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], env, "-vvvv")
+        assert run.rc == 0, run.output
+        assert authenticating_proxy.requests == [("CONNECT", "127.0.0.1:%d" % server.server.port, True)]
+        assert "password in $HTTPS_PROXY" in ansible.secrets
+
+    @pytest.mark.parametrize("case", ["wrong password", "nobody listening"])
+    def test_a_failing_proxy_fails_clearly_without_its_password(self, ansible, tls, tenant, authenticating_proxy, case):
+        server = tls["good"]
+        if case == "wrong password":
+            proxy_url = authenticating_proxy.url("%s:%s-wrong" % (PROXY_USER, PROXY_PASSWORD))
+        else:
+            proxy_url = "http://%s:%s@127.0.0.1:%d" % (PROXY_USER, PROXY_PASSWORD, free_port())
+        env = tls_env(ansible, server, tenant, HTTPS_PROXY=proxy_url)
+        run = run_over_tls(ansible, server, "connection_name=x retries=0 timeout=5 ca_path=%s" % tls["ca_path"], env, "-vvvv")
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "Proxy error" in msg and "HTTPS_PROXY" in msg, msg
+        assert "Traceback" not in run.output
+        assert server.state.request_log() == []
+
+    @pytest.mark.parametrize("execution", [
+        pytest.param("controller", marks=pytest.mark.xfail(
+            strict=True, reason="plugins/plugin_utils/reltio_action.py: in process, requests reads proxies from the controller's "
+                                "os.environ; the task's `environment:` (HTTPS_PROXY, NO_PROXY) only feeds the option fallbacks")),
+        "target",
+    ])
+    def test_proxy_in_the_task_environment_is_honoured(self, ansible, tls, tenant, proxy, execution):
+        server = tls["good"]
+        task = {"name": "through the proxy", "environment": {"HTTPS_PROXY": proxy.url()}, MODULE: {
+            "platform_url": server.url, "tenant_id": tenant, "access_token": RELTIO_TOKEN, "ca_path": tls["ca_path"],
+            "connection_name": "x", "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID,
+            "client_id": DATABRICKS_CLIENT_ID, "client_secret": DATABRICKS_CLIENT_SECRET, "execution": execution}}
+        run = ansible.playbook(json.dumps([{"name": "proxy", "hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
+        assert run.rc == 0, run.output
+        assert [entry[0] for entry in proxy.requests] == ["CONNECT"]
