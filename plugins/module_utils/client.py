@@ -35,6 +35,7 @@ try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
+    from urllib3.exceptions import InvalidHeader
     from urllib3.util.retry import Retry
 
     HAS_REQUESTS = True
@@ -43,6 +44,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     AuthBase = Retry = object
+    InvalidHeader = ValueError
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "reltio.platform/%s ansible-core/%s" % (COLLECTION_VERSION, ANSIBLE_VERSION)
@@ -70,7 +72,11 @@ class BoundedRetry(Retry):
     """urllib3 Retry that never sleeps longer than MAX_RETRY_AFTER for a Retry-After header."""
 
     def get_retry_after(self, response):
-        seconds = super(BoundedRetry, self).get_retry_after(response)
+        try:
+            seconds = super(BoundedRetry, self).get_retry_after(response)
+        except InvalidHeader:
+            # A Retry-After that is neither seconds nor a date: wait as the backoff says.
+            return None
         if seconds is None:
             return None
         return min(seconds, MAX_RETRY_AFTER)
@@ -140,7 +146,7 @@ def parse_error_body(body, content_type=""):
     if isinstance(data.get("error"), dict):
         inner = data["error"]
         message = _first_text(inner.get("errorMessage"), inner.get("message"), inner.get("errorDetailMessage"))
-        return message or text_excerpt(body), inner.get("errorCode")
+        return message or text_excerpt(body), _error_code(inner.get("errorCode"))
     message = _first_text(
         data.get("errorMessage"),
         data.get("error_description"),
@@ -148,16 +154,24 @@ def parse_error_body(body, content_type=""):
         data.get("error"),
         data.get("errorDetailMessage"),
     )
-    code = data.get("errorCode")
+    return message or text_excerpt(body), _error_code(data.get("errorCode"))
+
+
+def _error_code(code):
+    """Reltio's error code, when it is one: a number or a short text."""
     if isinstance(code, bool) or not isinstance(code, (int, str)):
-        code = None
-    return message or text_excerpt(body), code
+        return None
+    return code
 
 
-def _retried(response):
-    """True when urllib3 tried this request more than once before this answer."""
+def _retried_after_possible_commit(response):
+    """True when urllib3 tried this request again after a try that Reltio may have carried out.
+
+    A 429 was refused before any work; a timeout, a dropped connection or a gateway's
+    502/503/504 may have come after Reltio did the work.
+    """
     retries = getattr(getattr(response, "raw", None), "retries", None)
-    return bool(getattr(retries, "history", None))
+    return any(getattr(entry, "status", None) != 429 for entry in getattr(retries, "history", None) or ())
 
 
 class ReltioClient:
@@ -259,7 +273,7 @@ class ReltioClient:
                     status=response.status_code, error_code=code)
             raise ApiError("The token endpoint %s answered HTTP %s%s" % (self.auth_url, _status_text(response), _said(message)),
                            status=response.status_code, error_code=code)
-        data = self._json_or_error(response, what)
+        data = self._json_or_error(response, what, quote_body=False)
         token = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise ApiError("The token endpoint %s answered HTTP %s without an access_token."
@@ -344,13 +358,17 @@ class ReltioClient:
         if response.status_code >= 300:
             error = self._error_for(response, what, creates)
             raise _maybe_done(error) if creates and response.status_code >= 500 else error
-        return self._json_or_error(response, what)
+        try:
+            return self._json_or_error(response, what)
+        except ApiError as error:
+            # Reltio said 200: the connection is most likely there, whatever the body says.
+            raise _maybe_done(error) if creates else error
 
     def _post_with_token(self, url, body, what, creates):
         try:
             return self._send("POST", url, json=body, auth=BearerAuth(self._token), what=what)
         except TransportError as exc:
-            raise _maybe_done(exc) if creates else exc
+            raise _maybe_done(exc) if creates and exc.request_sent else exc
 
     def _body_text(self, response):
         """The body as text, secrets masked before anything cuts it short."""
@@ -359,7 +377,7 @@ class ReltioClient:
     def _reltio_message(self, response):
         """Reltio's message and code of an error answer; masked before and after JSON unescapes it."""
         message, code = parse_error_body(self._body_text(response))
-        return self.redact(message), code
+        return self.redact(message), self.redact(code)
 
     def _connection_from_result(self, data):
         result = data["result"] if isinstance(data, dict) and isinstance(data.get("result"), dict) else {}
@@ -375,7 +393,9 @@ class ReltioClient:
         try:
             return self.session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
         except requests.exceptions.RequestException as exc:
-            raise TransportError(self.redact(self._describe_transport_error(exc, url, what)))
+            error = TransportError(self.redact(self._describe_transport_error(exc, url, what)))
+            error.request_sent = _may_have_been_sent(exc)
+            raise error
 
     def _describe_transport_error(self, exc, url, what):
         host = _host_of(url)
@@ -390,12 +410,16 @@ class ReltioClient:
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason)
         return "Could not reach %s while %s%s: %s" % (host, what, tries, reason)
 
-    def _json_or_error(self, response, what):
+    def _json_or_error(self, response, what, quote_body=True):
+        """The JSON body of a success answer. ``quote_body`` false: a body that may hold a secret never seen yet."""
         try:
             return response.json()
-        except ValueError:
-            raise ApiError("Reltio answered HTTP %s while %s with a body that is not JSON: %s"
-                           % (response.status_code, what, text_excerpt(self._body_text(response)) or "(empty)"),
+        except (ValueError, RecursionError):
+            if quote_body:
+                shown = text_excerpt(self._body_text(response)) or "(empty)"
+            else:
+                shown = "%d bytes, not shown" % len(response.content)
+            raise ApiError("Reltio answered HTTP %s while %s with a body that is not JSON: %s" % (response.status_code, what, shown),
                            status=response.status_code)
 
     def _error_for(self, response, what, exists_means_done):
@@ -404,7 +428,7 @@ class ReltioClient:
         said = _said(message)
         if status == 400 and exists_means_done and message and _SAME_NAME.search(message):
             return ConnectionExistsError(message, status=status, error_code=code,
-                                         after_retry=_retried(response))
+                                         after_retry=_retried_after_possible_commit(response))
         if status in (401, 403):
             return AuthenticationError(
                 "Reltio refused the access token or credentials (HTTP %s) while %s%s. Check access_token,"
@@ -423,8 +447,20 @@ class ReltioClient:
 def _maybe_done(error):
     """Mark an error of a create request after which the connection may exist all the same."""
     error.may_exist = True
-    error.msg += " The connection may have been created all the same: run the task again, it reports ok when the connection exists."
+    error.msg = error.msg.rstrip(".") + (". The connection may have been created all the same: run the task again,"
+                                         " it reports ok when the connection exists.")
     return error
+
+
+def _may_have_been_sent(exc):
+    """False for failures that stop a request before it leaves: no connection, TLS, proxy."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return False
+    for cause in _causes(exc):
+        if type(cause).__name__ in ("NewConnectionError", "NameResolutionError", "ConnectionRefusedError", "SSLError",
+                                    "ConnectTimeoutError", "ProxyError"):
+            return False
+    return True
 
 
 def _status_text(response):
@@ -444,15 +480,23 @@ def _seconds(value):
     return ("%g" % value) if isinstance(value, float) else str(value)
 
 
+def _causes(exc):
+    """The chain of a requests/urllib3 error, outermost first, through ``reason`` and exception arguments."""
+    chain = [exc]
+    while len(chain) < 20:
+        inner = getattr(chain[-1], "reason", None)
+        if not isinstance(inner, BaseException):
+            args = getattr(chain[-1], "args", ())
+            inner = args[0] if args and isinstance(args[0], BaseException) else None
+        if inner is None or any(inner is seen for seen in chain):
+            break
+        chain.append(inner)
+    return chain
+
+
 def _root_cause(exc):
     """The innermost reason of a requests/urllib3 error, in one line."""
-    seen = set()
-    while True:
-        inner = getattr(exc, "reason", None) or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
-        if inner is None or id(inner) in seen:
-            break
-        seen.add(id(inner))
-        exc = inner
+    exc = _causes(exc)[-1]
     text = str(exc) or type(exc).__name__
     # urllib3 repeats the connection object's repr: keep what a person needs.
     text = re.sub(r"<urllib3\.[^>]*>:?\s*", "", text)

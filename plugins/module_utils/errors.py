@@ -66,7 +66,12 @@ class ConnectionExistsError(ApiError):
 
 
 class TransportError(ReltioError):
-    """No usable HTTP answer: connection refused, timeout, TLS failure."""
+    """No usable HTTP answer: connection refused, timeout, TLS failure.
+
+    ``request_sent`` is false when the request cannot have reached Reltio (no connection, TLS, proxy).
+    """
+
+    request_sent = True
 
 
 class ConnectionTestFailed(ReltioError):

@@ -5,7 +5,7 @@
 """Remove secrets from text before anybody sees it.
 
 A server may echo a secret back in another spelling: JSON-escaped, URL-encoded,
-or inside an HTTP Basic header. Each spelling is removed.
+HTML-escaped, or inside an HTTP Basic header. Each spelling is removed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import html
 import json
 
 from urllib.parse import quote, quote_plus
@@ -20,12 +21,21 @@ from urllib.parse import quote, quote_plus
 MASK = "********"
 
 
-def _spellings(secret):
+def _plain_spellings(secret):
     yield secret
     yield json.dumps(secret)[1:-1]
     yield json.dumps(secret, ensure_ascii=False)[1:-1]
     yield quote(secret, safe="")
     yield quote_plus(secret, safe="")
+
+
+def _spellings(secret):
+    """Each spelling, also as an HTML page (a gateway's error page) that echoes the request would write it."""
+    for spelling in _plain_spellings(secret):
+        yield spelling
+        yield html.escape(spelling, quote=True)
+        yield html.escape(spelling, quote=False)
+        yield html.escape(spelling, quote=True).replace("&#x27;", "&#39;")
 
 
 class Redactor:

@@ -42,9 +42,14 @@ def is_loopback(host):
 def shown_url(url):
     """A URL as it may be shown in a message: without any user name or password.
 
-    A password may hold '/', '?' or '#', so everything up to the last '@' goes.
+    A password may hold '/', '?' or '#', and the URL may lack its '//': everything
+    after the scheme up to the last '@' goes.
     """
-    return re.sub(r"//.*@", "//***@", url, flags=re.DOTALL)
+    if "@" not in url:
+        return url
+    match = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/*", url)
+    prefix = match.group(0) if match else ""
+    return prefix + "***@" + url.rsplit("@", 1)[1]
 
 
 def url_problem(value, allow_loopback_http):
@@ -96,6 +101,19 @@ class ArgumentCheck:
             return False
         return True
 
+    def header_value(self, name):
+        """A credential sent in an HTTP header must be Latin-1 without line breaks; its value is never shown."""
+        value = self.params.get(name)
+        if not isinstance(value, str) or not value:
+            return
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            self.problems.append("%s holds characters that cannot be sent in an HTTP header (only Latin-1 can)" % name)
+            return
+        if _CONTROL.search(value):
+            self.problems.append("%s holds control characters (such as a line break) that cannot be sent in an HTTP header" % name)
+
     def url(self, name, allow_loopback_http=True):
         if self.require(name):
             problem = url_problem(self.params[name], allow_loopback_http)
@@ -115,6 +133,8 @@ class ArgumentCheck:
     def auth(self):
         """A usable auth_url, and an access token or Reltio client credentials."""
         self.url("auth_url")
+        for name in ("access_token", "reltio_client_id", "reltio_client_secret"):
+            self.header_value(name)
         if not blank(self.params.get("access_token")):
             return
         has_id = not blank(self.params.get("reltio_client_id"))
@@ -130,7 +150,8 @@ class ArgumentCheck:
     def client_credentials(self):
         """Reltio client credentials and a usable auth_url, for fetching a token."""
         for name in ("reltio_client_id", "reltio_client_secret"):
-            self.require(name, " to fetch a token")
+            if self.require(name, " to fetch a token"):
+                self.header_value(name)
         self.url("auth_url")
 
     def http(self):

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from contextlib import contextmanager
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -46,7 +47,7 @@ class ReltioAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ReltioAction, self).run(tmp, task_vars)
         spec = type(self).ARGUMENT_SPEC()
-        args = apply_env_fallbacks(spec, self._task.args, self._environment())
+        args = apply_env_fallbacks(spec, self._task.args, dict(os.environ, **self._task_environment()))
         if self._runs_on_controller(args.get("execution")):
             result.update(self._run_on_controller(spec, args))
         else:
@@ -61,13 +62,11 @@ class ReltioAction(ActionBase):
         # Anything but "controller" and "target" runs the module, whose validation names the bad value.
         return execution == "controller"
 
-    def _environment(self):
-        """The environment a module would see on this controller: ours, plus the task's ``environment``."""
+    def _task_environment(self):
+        """The task's ``environment``, which a module on this controller would see on top of ours."""
         task_environment = {}
         self._compute_environment_string(task_environment)
-        environment = dict(os.environ)
-        environment.update((key, str(value)) for key, value in task_environment.items())
-        return environment
+        return dict((str(key), str(value)) for key, value in task_environment.items())
 
     def _run_on_controller(self, spec, args):
         validation = ArgumentSpecValidator(spec).validate(args)
@@ -95,8 +94,25 @@ class ReltioAction(ActionBase):
     def _execute(self, params, warn):
         execute = type(self).EXECUTE
         try:
-            return execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), warn=warn, reuse=True)
+            with environment_applied(self._task_environment()):
+                return execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), warn=warn, reuse=True)
         except ReltioError as exc:
             result = exc.fail_kwargs()
             result["failed"] = True
             return result
+
+
+@contextmanager
+def environment_applied(variables):
+    """Run with ``variables`` in os.environ, as a module process would, so that requests sees the task's
+    proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...). The worker's environment is restored after."""
+    saved = dict((name, os.environ.get(name)) for name in variables)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

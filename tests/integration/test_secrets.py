@@ -109,12 +109,6 @@ def test_secrets_from_the_environment_with_metacharacters(ansible, emulator, ten
     assert {token, HOSTILE["shell"] + HOSTILE["unicode"]} <= set(ansible.secrets.values())
 
 
-@pytest.mark.parametrize("execution", [
-    "controller",
-    pytest.param("target", marks=pytest.mark.xfail(
-        strict=True, reason="plugins/module_utils/module_runner.py passes module.warn unmasked: on the target path a warning "
-                            "(here 'Connection <name> already exists') shows a no_log value; the controller path masks it")),
-])
 def test_secrets_equal_to_parts_of_the_url_are_used_and_never_printed(ansible, emulator):
     # The Databricks secret is the tenant id (a path segment of every request); the access token is the
     # connection name (a path segment of the credentials and test requests).
@@ -136,8 +130,6 @@ def test_secrets_equal_to_parts_of_the_url_are_used_and_never_printed(ansible, e
     assert not ansible.take_leaks()
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/module_utils/redaction.py: a gateway's HTML page echoing the request holds the secret "
-                                       "HTML-escaped (&lt; &amp; &quot;), which the redactor does not know; the excerpt shows it")
 def test_a_secret_echoed_in_an_html_page_is_masked(ansible, emulator, tenant):
     secrets = {"quotes": HOSTILE["quotes"]}
     register(ansible, secrets)
@@ -150,8 +142,6 @@ def test_a_secret_echoed_in_an_html_page_is_masked(ansible, emulator, tenant):
     assert not ansible.take_leaks()
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/module_utils/client.py: a token or client credential that is not Latin-1 (a pasted "
-                                       "smart quote) raises UnicodeEncodeError in http.client: an unclear failure, no option named")
 @pytest.mark.parametrize("variable", ["RELTIO_ACCESS_TOKEN", "RELTIO_CLIENT_SECRET"])
 def test_a_credential_that_cannot_be_a_header_fails_clearly(ansible, emulator, tenant, variable):
     env = ansible.reltio_env(tenant, auth="token" if variable == "RELTIO_ACCESS_TOKEN" else "client")
@@ -165,8 +155,6 @@ def test_a_credential_that_cannot_be_a_header_fails_clearly(ansible, emulator, t
     assert "Task failed: " not in result["msg"] and "UnicodeEncodeError" not in run.output
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/module_utils/client.py: http.client refuses a header value with a line break with "
-                                       "ValueError(\"Invalid header value b'Bearer <token>'\"): the access token is printed")
 def test_an_access_token_with_a_line_break_is_not_printed(ansible, emulator, tenant):
     env = ansible.reltio_env(tenant)
     env.update(ansible.databricks_env(), RELTIO_ACCESS_TOKEN="rlt-token-from-a-file\nsecond-line")

@@ -105,13 +105,8 @@ def run_over_tls(ansible, server, module_args, env, *args):
 
 # --------------------------------------------------------------------------- TLS
 
-ROOT_CAUSE_BUG = ("plugins/module_utils/client.py _root_cause follows `reason` into ssl.SSLError.reason, a str "
-                  "('CERTIFICATE_VERIFY_FAILED'), then reads .args of that str: every certificate failure ends in "
-                  "\"Task failed: 'str' object has no attribute 'args'\"")
-
 
 class TestTls:
-    @pytest.mark.xfail(strict=True, reason=ROOT_CAUSE_BUG)
     def test_untrusted_certificate_fails_by_default_with_a_message_about_it(self, ansible, tls, tenant):
         server = tls["good"]
         run = run_over_tls(ansible, server, "connection_name=x", tls_env(ansible, server, tenant))
@@ -129,7 +124,6 @@ class TestTls:
         assert [entry["endpoint"] for entry in server.state.request_log()] == ["token", "create"]
         assert list(server.connections(tenant)) == ["x"]
 
-    @pytest.mark.xfail(strict=True, reason=ROOT_CAUSE_BUG)
     def test_certificate_for_another_host_fails_even_with_the_ca(self, ansible, tls, tenant):
         server = tls["mismatched"]
         run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], tls_env(ansible, server, tenant))
@@ -294,12 +288,6 @@ class TestProxies:
         assert "Traceback" not in run.output
         assert server.state.request_log() == []
 
-    @pytest.mark.parametrize("execution", [
-        pytest.param("controller", marks=pytest.mark.xfail(
-            strict=True, reason="plugins/plugin_utils/reltio_action.py: in process, requests reads proxies from the controller's "
-                                "os.environ; the task's `environment:` (HTTPS_PROXY, NO_PROXY) only feeds the option fallbacks")),
-        "target",
-    ])
     def test_proxy_in_the_task_environment_is_honoured(self, ansible, tls, tenant, proxy, execution):
         server = tls["good"]
         task = {"name": "through the proxy", "environment": {"HTTPS_PROXY": proxy.url()}, MODULE: {

@@ -126,8 +126,6 @@ def test_a_password_in_a_url_is_never_shown(scheme, user, password, host, option
     assert SECRET_MARK not in message
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/module_utils/validation.py shown_url masks user:password@ only after '//': "
-                                       "a URL typed without the two slashes shows its password in the message")
 @pytest.mark.parametrize("url", ["https:/admin:hunter2-pw@test.reltio.com", "admin:hunter2-pw@test.reltio.com"])
 def test_a_password_in_a_url_without_two_slashes_is_not_shown(url):
     message = checked(dict(GOOD, platform_url=url))

@@ -70,7 +70,7 @@ def test_success(execute):
     kwargs = execute.call_args[1]
     assert kwargs["check_mode"] is False
     assert kwargs["diff"] is False
-    assert kwargs["warn"].__self__.__class__ is basic.AnsibleModule
+    assert isinstance(kwargs["warn"].__self__, basic.AnsibleModule)
     assert kwargs["warn"].__name__ == "warn"
 
 

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 from unittest.mock import Mock
 
 import pytest
@@ -476,3 +477,24 @@ def test_class_settings():
     assert ReltioAction._supports_async is False
     assert ReltioAction.HIDE_RESULT is False
     assert reltio_action.CONTROLLER_TRANSPORTS == ("local",)
+
+
+def test_environment_applied_sets_and_restores(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://worker-proxy:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    seen = {}
+    with reltio_action.environment_applied({"HTTPS_PROXY": "http://task-proxy:8080", "NO_PROXY": "internal"}):
+        seen.update(HTTPS_PROXY=os.environ["HTTPS_PROXY"], NO_PROXY=os.environ["NO_PROXY"])
+    assert seen == {"HTTPS_PROXY": "http://task-proxy:8080", "NO_PROXY": "internal"}
+    assert os.environ["HTTPS_PROXY"] == "http://worker-proxy:3128"
+    assert "NO_PROXY" not in os.environ
+
+
+def test_execute_sees_the_task_environment(execute, monkeypatch):
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    seen = []
+    execute.side_effect = lambda *args, **kwargs: seen.append(os.environ.get("HTTPS_PROXY")) or dict(RESULT)
+    action = make_action(execute, ARGS, environment=[{"HTTPS_PROXY": "http://task-proxy:8080"}])
+    run(action)
+    assert seen == ["http://task-proxy:8080"]
+    assert "HTTPS_PROXY" not in os.environ
