@@ -35,7 +35,7 @@ try:
     import requests
     from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
-    from urllib3.exceptions import InvalidHeader
+    from urllib3.exceptions import HTTPError, InvalidHeader
     from urllib3.util.retry import Retry
 
     HAS_REQUESTS = True
@@ -44,7 +44,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     AuthBase = Retry = object
-    InvalidHeader = ValueError
+    HTTPError = InvalidHeader = ValueError
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "reltio.platform/%s ansible-core/%s" % (COLLECTION_VERSION, ANSIBLE_VERSION)
@@ -53,6 +53,7 @@ RETRY_STATUSES = (429, 502, 503, 504)
 MAX_RETRY_AFTER = 60
 BACKOFF_FACTOR = 0.5
 EXCERPT_LENGTH = 200
+BODY_CHUNK = 65536
 
 # A token is not reused when it expires within this many seconds.
 TOKEN_EXPIRY_MARGIN = 30
@@ -391,11 +392,42 @@ class ReltioClient:
 
     def _send(self, method, url, what, **kwargs):
         try:
-            return self.session.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
-        except requests.exceptions.RequestException as exc:
+            response = self.session.request(method, url, timeout=self.timeout, verify=self.verify, stream=True, **kwargs)
+            self._read_body(response, url, what)
+            return response
+        except (requests.exceptions.RequestException, HTTPError) as exc:
             error = TransportError(self.redact(self._describe_transport_error(exc, url, what)))
             error.request_sent = _may_have_been_sent(exc)
             raise error
+
+    def _read_body(self, response, url, what):
+        """Read the answer's body within ``timeout`` seconds.
+
+        requests' timeout bounds each socket read, so a server that trickles its answer
+        would hold the task for as long as it likes.
+        """
+        raw = response.raw
+        read = getattr(raw, "read1", None) or getattr(raw, "read", None)
+        if read is None:
+            return  # not a urllib3 answer: already read
+        deadline = time.monotonic() + self.timeout
+        chunks = []
+        try:
+            while True:
+                chunk = read(BODY_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if time.monotonic() > deadline and getattr(raw, "length_remaining", None) != 0:
+                    error = TransportError(self.redact("Timed out after %s s while %s at %s: the answer was still arriving"
+                                                       % (_seconds(self.timeout), what, _host_of(url))))
+                    error.request_sent = True
+                    raise error
+            # Read in full: the connection goes back to the pool for the next request.
+            response._content = b"".join(chunks)  # pylint: disable=protected-access
+            response._content_consumed = True  # pylint: disable=protected-access
+        finally:
+            response.close()
 
     def _describe_transport_error(self, exc, url, what):
         host = _host_of(url)

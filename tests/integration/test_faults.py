@@ -229,8 +229,6 @@ class TestKnownGaps:
         result = run.task()
         assert run.rc == 0 or "HTTP 503" in result["msg"], result["msg"]
 
-    @pytest.mark.xfail(strict=True, reason="plugins/module_utils/client.py: timeout bounds each socket read, not the request; an "
-                                           "answer trickling in keeps a task running for as long as the server likes")
     def test_trickling_answer_is_cut_off_at_the_timeout(self, ansible, emulator, tenant):
         emulator.faults({"endpoint": "create", "trickle": 0.2})
         run = ansible.adhoc("connection_name=x timeout=1 retries=0", env=env_for(ansible, tenant))

@@ -1066,3 +1066,60 @@ def test_from_params_passes_reuse(shared):
     assert ReltioClient.from_params(params, reuse=True).session is first.session
     assert ReltioClient.from_params(params).session is not first.session
     assert list(shared.session_cache) == [2]
+
+
+# ---- the body is read within the timeout ------------------------------------------------------------
+
+
+class TricklingRaw:
+    """A urllib3-like body that hands out one piece per read, each ``step`` seconds after the last."""
+
+    def __init__(self, pieces, clock, step):
+        self.pieces = list(pieces)
+        self.clock = clock
+        self.step = step
+        self.length_remaining = sum(len(piece) for piece in self.pieces)
+        self.closed = False
+        self.released = False
+
+    def read1(self, amt, decode_content=True):  # pylint: disable=unused-argument
+        if not self.pieces:
+            return b""
+        self.clock[0] += self.step
+        piece = self.pieces.pop(0)
+        self.length_remaining -= len(piece)
+        return piece
+
+    def close(self):
+        self.closed = True
+
+    def release_conn(self):
+        self.released = True
+
+
+def trickling_client(monkeypatch, pieces, step, timeout=1):
+    clock = [100.0]
+    monkeypatch.setattr(client_module.time, "monotonic", lambda: clock[0])
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = TricklingRaw(pieces, clock, step)
+    client = ReltioClient("https://test.reltio.com", "tenant01", access_token="tok", timeout=timeout, retries=0,
+                          session=FakeSession(response))
+    return client, response
+
+
+def test_a_body_read_in_time_is_kept_and_the_connection_reused(monkeypatch):
+    body = json.dumps({"successful": True, "result": {"connectionId": "c-1", "connectionName": "x"}}).encode()
+    client, response = trickling_client(monkeypatch, [body[:10], body[10:]], step=0.3)
+    assert client.create_connection("x", "https://w.example.com", "w", "c", "dbx-secret-value")["connection_id"] == "c-1"
+    assert response.raw.released and not response.raw.closed
+
+
+def test_a_trickling_body_is_cut_off_at_the_timeout(monkeypatch):
+    client, response = trickling_client(monkeypatch, [b'{"successful": ', b"true, ", b'"result": {}}'], step=0.6)
+    with pytest.raises(TransportError) as info:
+        client.create_connection("x", "https://w.example.com", "w", "c", "dbx-secret-value")
+    assert "Timed out after 1 s while creating connection 'x'" in info.value.msg
+    assert "still arriving" in info.value.msg
+    assert info.value.may_exist is True
+    assert response.raw.closed
