@@ -25,16 +25,31 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "reltio_test_results"
     CALLBACK_NEEDS_ENABLED = True
 
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        # (host, task uuid) -> indexes of the loop items that failed.
+        self._failed_items = {}
+
+    def v2_runner_item_on_failed(self, result):
+        """ansible-core 2.21 drops ``failed`` from the items of a loop's result: remember it here."""
+        key = (result._host.get_name(), result._task._uuid)
+        self._failed_items.setdefault(key, set()).add(str(result._result.get("_ansible_item_label")))
+
     def _record(self, result, status):
         path = os.environ.get("RELTIO_TEST_RESULTS")
         if not path:
             return
+        recorded = json.loads(json.dumps(result._result, default=str))
+        failed_items = self._failed_items.pop((result._host.get_name(), result._task._uuid), set())
+        for item in recorded.get("results", []) if isinstance(recorded.get("results"), list) else []:
+            if isinstance(item, dict) and str(item.get("_ansible_item_label")) in failed_items:
+                item["failed"] = True
         entry = {
             "host": result._host.get_name(),
             "task": result._task.get_name(),
             "action": result._task.action,
             "status": status,
-            "result": json.loads(json.dumps(result._result, default=str)),
+            "result": recorded,
         }
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
