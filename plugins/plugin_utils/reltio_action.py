@@ -47,9 +47,10 @@ class ReltioAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ReltioAction, self).run(tmp, task_vars)
         spec = type(self).ARGUMENT_SPEC()
-        args = apply_env_fallbacks(spec, self._task.args, dict(os.environ, **self._task_environment()))
+        task_environment = self._task_environment()
+        args = apply_env_fallbacks(spec, self._task.args, dict(os.environ, **task_environment))
         if self._runs_on_controller(args.get("execution")):
-            result.update(self._run_on_controller(spec, args))
+            result.update(self._run_on_controller(spec, args, task_environment))
         else:
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
         if self.HIDE_RESULT:
@@ -68,7 +69,7 @@ class ReltioAction(ActionBase):
         self._compute_environment_string(task_environment)
         return dict((str(key), str(value)) for key, value in task_environment.items())
 
-    def _run_on_controller(self, spec, args):
+    def _run_on_controller(self, spec, args, task_environment):
         validation = ArgumentSpecValidator(spec).validate(args)
         # A blank "secret" hides nothing, and masking it would star out every space of the messages.
         no_log_values = set(value for value in validation._no_log_values if value.strip())
@@ -85,16 +86,16 @@ class ReltioAction(ActionBase):
             result = {"failed": True, "msg": missing_required_lib("requests") + " (on the controller)",
                       "exception": client.REQUESTS_IMPORT_ERROR}
         else:
-            result = self._execute(params, warnings.append)
+            result = self._execute(params, warnings.append, task_environment)
         if warnings:
             result["warnings"] = warnings
         result["invocation"] = {"module_args": params}
         return remove_values(result, no_log_values)
 
-    def _execute(self, params, warn):
+    def _execute(self, params, warn, task_environment):
         execute = type(self).EXECUTE
         try:
-            with environment_applied(self._task_environment()):
+            with environment_applied(task_environment):
                 return execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), warn=warn, reuse=True)
         except ReltioError as exc:
             result = exc.fail_kwargs()
