@@ -205,7 +205,8 @@ error_code:
   sample: 1234
 may_exist:
   description:
-    - True when a create request failed in a way that may have left the connection created (HTTP 5xx, timeout).
+    - True when a create request failed in a way that may have left the connection created (HTTP 5xx, a timeout or a
+      dropped connection after the request left, an HTTP 200 whose body cannot be read).
       Running the task again reports V(ok) if it exists.
   returned: failed, when it may exist
   type: bool
