@@ -22,10 +22,17 @@ export PATH := $(BIN):$(PATH)
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.demo-installed
+
+# `make demo` needs only ansible-core and requirements.txt (requirements-demo.txt): a first demo on a fresh clone
+# installs a handful of packages, not the test and docs tools. `make test` installs those on top, in the same venv.
+$(VENV)/.demo-installed: requirements.txt requirements-demo.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
 	touch $@
 
 # The work tree, seen by Ansible as the installed collection reltio.platform.
@@ -50,9 +57,9 @@ awx-collection: venv-awx
 
 venv-matrix: $(VENV_MATRIX)/.installed
 
-# requirements-dev.txt pins the ansible-core line of `make test`; requirements-matrix.txt then
+# requirements-demo.txt (read by requirements-dev.txt) pins the ansible-core line of `make test`; requirements-matrix.txt then
 # upgrades ansible-core to the newest release.
-$(VENV_MATRIX)/.installed: requirements.txt requirements-dev.txt requirements-matrix.txt
+$(VENV_MATRIX)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt requirements-matrix.txt
 	test -x $(VENV_MATRIX)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.13} $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
 	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV_MATRIX)/bin/python -m pip install --quiet -r requirements-dev.txt
@@ -64,12 +71,23 @@ test-matrix: venv-matrix collection-link awx-collection
 	$(VENV_MATRIX)/bin/ansible --version | head -n 1
 	PATH=$(VENV_MATRIX)/bin:$$PATH $(VENV_MATRIX)/bin/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
-# The collection's documentation as the Ansible docsite renders it (RST), into .build/docs/.
+# The documentation site, into .build/docsite/build/html/: the module and role pages antsibull-docs renders from
+# the plugins and argument specs, beside the guides of docs/docsite/rst/ (listed in docs/docsite/extra-docs.yml),
+# built by Sphinx with warnings as errors. Offline but for PyPI: docs/docsite_offline.py points the links to
+# docs.ansible.com at a local inventory of the labels the pages use, instead of downloading Ansible's.
+DOCSITE := $(BUILD)/docsite
 docs: venv collection-link
-	rm -rf $(BUILD)/docs && mkdir -p -m 755 $(BUILD)/docs
+	rm -rf $(DOCSITE) && mkdir -p -m 755 $(DOCSITE)
+	$(BIN)/antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error \
+	  --no-add-antsibull-docs-version --title 'reltio.platform' --html-short-title 'reltio.platform' \
+	  --project 'reltio.platform' --copyright 'Contributors to the reltio.platform collection' \
+	  --dest-dir $(DOCSITE) reltio.platform
+	$(BIN)/python docs/docsite_offline.py $(DOCSITE)
+	rm -rf $(DOCSITE)/rst && mkdir -m 755 $(DOCSITE)/rst
 	$(BIN)/antsibull-docs collection --use-current --squash-hierarchy --fail-on-error \
-	  --no-add-antsibull-docs-version --dest-dir $(BUILD)/docs reltio.platform
-	@echo "Rendered: $(BUILD)/docs"
+	  --no-add-antsibull-docs-version --dest-dir $(DOCSITE)/rst reltio.platform
+	$(BIN)/sphinx-build -M html $(DOCSITE)/rst $(DOCSITE)/build -c $(DOCSITE) -W --keep-going -q
+	@echo "Built: $(DOCSITE)/build/html/index.html"
 
 # At a release: turns changelogs/fragments/ into a release of changelogs/changelog.yaml and
 # writes CHANGELOG.rst, for the version in galaxy.yml.
@@ -77,7 +95,7 @@ changelog: venv
 	$(BIN)/antsibull-changelog release
 	$(BIN)/antsibull-changelog lint
 
-demo: venv
+demo: $(VENV)/.demo-installed
 	$(BIN)/python tools/demo.py
 
 test: venv collection-link sanity lint pytest

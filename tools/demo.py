@@ -87,6 +87,9 @@ def main():
          % (first, second, "as expected" if (first, second) == (1, 0) else "NOT as expected"))
     if (first, second) != (1, 0):
         sys.exit(1)
+    print("\nNext: run the emulator yourself (python3 tools/reltio_emulator.py --port 8080 --token my-test-token) and\n"
+          "point your own playbooks at it: docs/docsite/rst/emulator_guide.rst. The other guides are beside it;\n"
+          "`make docs` builds them into a site, `make test` runs every test.", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ SUMMARIES = {
     "tenant": "The Reltio platform and tenant a module works on.",
     "auth": "How a module authenticates to Reltio, and how its HTTP requests behave.",
     "execution": "Where a module's calls to Reltio run: on the controller, in process, or on the target host.",
+    "databricks_connection": "The Databricks connection that reltio_databricks_connection creates, and how it checks it.",
+    "token_ignored": "The options of the group that reltio_token accepts and ignores, for group module_defaults.",
 }
 HEADER = '''# -*- coding: utf-8 -*-
 # Copyright: Contributors to the reltio.platform collection
@@ -42,7 +44,8 @@ def main() -> None:
 
     for name, table in arguments.DOC_FRAGMENTS.items():
         text = yaml.safe_dump(arguments.options_documentation(table), sort_keys=True, width=120, default_flow_style=False)
-        header = HEADER % {"table": "%s_OPTIONS" % name.upper(), "summary": SUMMARIES[name]}
+        table_name = next(key for key, value in vars(arguments).items() if value is table and key.endswith("_OPTIONS"))
+        header = HEADER % {"table": table_name, "summary": SUMMARIES[name]}
         with open(os.path.join(ROOT, "plugins", "doc_fragments", "%s.py" % name), "w", encoding="utf-8") as handle:
             handle.write(header + text + '"""\n')
 

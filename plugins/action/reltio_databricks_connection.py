@@ -9,11 +9,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec
-from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute, validate
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
 
 class ActionModule(ReltioAction):
     MODULE = "reltio.platform.reltio_databricks_connection"
     ARGUMENT_SPEC = databricks_connection_argument_spec
+    VALIDATE = validate
     EXECUTE = execute

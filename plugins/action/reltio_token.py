@@ -12,12 +12,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
-from ansible_collections.reltio.platform.plugins.module_utils.access_token import execute
+from ansible_collections.reltio.platform.plugins.module_utils.access_token import execute, validate
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
 
 class ActionModule(ReltioAction):
     MODULE = "reltio.platform.reltio_token"
     ARGUMENT_SPEC = token_argument_spec
+    VALIDATE = validate
     EXECUTE = execute
     HIDE_RESULT = True

@@ -33,6 +33,6 @@ def run(params, client, check_mode=False, diff=False, warn=None):  # pylint: dis
     }
 
 
-def execute(params, check_mode=False, diff=False, warn=None, reuse=False):
+def execute(params, check_mode=False, diff=False, warn=None, cache=None):
     validate(params)
-    return run(params, ReltioClient.from_params(params, reuse=reuse), check_mode=check_mode, diff=diff, warn=warn)
+    return run(params, ReltioClient.from_params(params, cache=cache), check_mode=check_mode, diff=diff, warn=warn)

@@ -21,7 +21,7 @@ DEFAULT_AUTH_URL = "https://auth.reltio.com/oauth/token"
 TENANT_OPTIONS = {
     "platform_url": {
         "type": "str",
-        "required": True,
+        "needed": True,
         "env": "RELTIO_PLATFORM_URL",
         "description": [
             "Base URL of the Reltio platform, for example V(https://test.reltio.com).",
@@ -31,7 +31,7 @@ TENANT_OPTIONS = {
     },
     "tenant_id": {
         "type": "str",
-        "required": True,
+        "needed": True,
         "env": "RELTIO_TENANT_ID",
         "description": ["ID of the Reltio tenant, for example V(ce5627DYnQ6abcD)."],
     },
@@ -117,27 +117,110 @@ EXECUTION_OPTIONS = {
     },
 }
 
+DATABRICKS_CONNECTION_OPTIONS = {
+    "connection_name": {
+        "type": "str",
+        "required": True,
+        "aliases": ["name"],
+        "description": ["Name of the connection, unique in the tenant."],
+    },
+    "workspace_url": {
+        "type": "str",
+        "needed": True,
+        "env": "DATABRICKS_HOST",
+        "description": ["HTTPS URL of the Databricks workspace, for example V(https://adb-1234567890123456.7.azuredatabricks.net)."],
+    },
+    "warehouse_id": {
+        "type": "str",
+        "needed": True,
+        "env": "DATABRICKS_WAREHOUSE_ID",
+        "description": ["ID of the Databricks SQL warehouse."],
+    },
+    "client_id": {
+        "type": "str",
+        "needed": True,
+        "env": "DATABRICKS_CLIENT_ID",
+        "description": ["OAuth client ID (application ID) of the Databricks service principal."],
+    },
+    "client_secret": {
+        "type": "str",
+        "needed": True,
+        "no_log": True,
+        "env": "DATABRICKS_CLIENT_SECRET",
+        "description": ["OAuth client secret of the Databricks service principal. Keep it in Ansible Vault or an AWX credential."],
+    },
+    "update_secret": {
+        "type": "str",
+        "default": "on_create",
+        "choices": ["on_create", "always"],
+        "description": [
+            "When to send O(client_id) and O(client_secret) to Reltio.",
+            "V(on_create) sends them only with the request that creates the connection; an existing connection keeps"
+            " the credentials it has, unless O(test_connection=true) finds that they do not work (see there).",
+            "V(always) also stores them on an existing connection. The task then reports V(changed), since Reltio"
+            " cannot tell whether the secret was different.",
+        ],
+    },
+    "test_connection": {
+        "type": "bool",
+        "default": False,
+        "description": [
+            "Ask Reltio to test the connection once it exists. A passing test makes a V(PENDING) connection V(ACTIVE).",
+            "When the connection already existed and its test fails, the task stores O(client_id) and O(client_secret)"
+            " once and tests again: a passing test reports V(changed) with RV(secret_updated=true). This is how to rotate"
+            " a secret without O(update_secret=always): a rerun whose test passes sends nothing more and is V(ok).",
+            "When the test still fails, the task fails with Reltio's reason. Reltio keeps the workspace and warehouse a"
+            " connection was created with: if those are wrong, remove the connection in Reltio or use a new name.",
+            "A test alone is not a change. Check mode skips the test.",
+        ],
+    },
+    "preflight": {
+        "type": "bool",
+        "default": False,
+        "description": [
+            "Before anything is written to Reltio, check the Databricks side: the service principal gets an OAuth token"
+            " from O(workspace_url) with O(client_id) and O(client_secret), and may read the SQL warehouse"
+            " O(warehouse_id), which must exist and not be deleted (a stopped warehouse is fine: it starts on first use).",
+            "A failed preflight fails the task and sends nothing to Reltio. It runs in check mode too, where it is the one"
+            " real check there is; the result has RV(preflight).",
+            "The host that runs the task must reach the workspace: a Databricks IP access list may refuse it while"
+            " Reltio reaches it. O(timeout), O(retries), O(validate_certs), O(ca_path) and the proxy environment apply"
+            " to the workspace as to Reltio.",
+        ],
+    },
+}
+
+IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can hold every option"
+           " of the group.")
+
+
+def ignored_options(*tables):
+    """The options of other modules of the group, for a module that accepts and ignores them (no value is checked)."""
+    ignored = {}
+    for table in tables:
+        for name, option in table.items():
+            entry = {"type": option["type"], "description": [IGNORED]}
+            for key in ("aliases", "choices", "no_log"):
+                if key in option:
+                    entry[key] = option[key]
+            ignored[name] = entry
+    return ignored
+
+
 # Shared by the modules that call a tenant: tenant, auth and execution options.
 CONNECTION_OPTIONS = dict(TENANT_OPTIONS, **AUTH_OPTIONS)
 CONNECTION_OPTIONS.update(EXECUTION_OPTIONS)
 
+# reltio_token fetches a token: it needs no tenant, and no connection.
+TOKEN_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
+
 # The documentation fragments and the tables they are made of.
-DOC_FRAGMENTS = {"tenant": TENANT_OPTIONS, "auth": AUTH_OPTIONS, "execution": EXECUTION_OPTIONS}
-
-TOKEN_OPTIONS = {
-    # Accepted so that module_defaults for the whole group can set them; a token does not need them.
-    "platform_url": {"type": "str"},
-    "tenant_id": {"type": "str"},
-}
-
-DATABRICKS_CONNECTION_OPTIONS = {
-    "connection_name": {"type": "str", "required": True, "aliases": ["name"]},
-    "workspace_url": {"type": "str", "env": "DATABRICKS_HOST"},
-    "warehouse_id": {"type": "str", "env": "DATABRICKS_WAREHOUSE_ID"},
-    "client_id": {"type": "str", "env": "DATABRICKS_CLIENT_ID"},
-    "client_secret": {"type": "str", "no_log": True, "env": "DATABRICKS_CLIENT_SECRET"},
-    "update_secret": {"type": "str", "default": "on_create", "choices": ["on_create", "always"]},
-    "test_connection": {"type": "bool", "default": False},
+DOC_FRAGMENTS = {
+    "tenant": TENANT_OPTIONS,
+    "auth": AUTH_OPTIONS,
+    "execution": EXECUTION_OPTIONS,
+    "databricks_connection": DATABRICKS_CONNECTION_OPTIONS,
+    "token_ignored": TOKEN_OPTIONS,
 }
 
 _SPEC_KEYS = ("type", "required", "default", "choices", "aliases", "no_log")
@@ -202,7 +285,10 @@ def options_documentation(table):
         for key in ("required", "default", "choices", "aliases"):
             if key in option:
                 doc[key] = option[key]
-        if "env" in option:
+        if option.get("needed"):
+            doc["description"].append("Required: set it here or in the E(%s) environment variable. A task that lacks it"
+                                      " fails before any request, naming every missing option." % option["env"])
+        elif "env" in option:
             doc["description"].append("If not set, the value of the E(%s) environment variable is used." % option["env"])
         options[name] = doc
     return {"options": options}

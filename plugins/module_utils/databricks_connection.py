@@ -5,7 +5,12 @@
 """What the reltio_databricks_connection task does, whoever runs it.
 
 ``validate`` checks the arguments before any request; ``run`` takes the
-changed/ok decision with a ReltioClient handed in, so tests can hand in a mock.
+changed/ok decision with a ReltioClient (and, for the preflight, a
+DatabricksWorkspace) handed in, so tests can hand in mocks.
+
+Warnings are kept for what the user can change in the task (``validate_certs``
+off). That an existing connection's workspace and warehouse were not compared
+is a fact of every rerun: it is in ``msg`` and ``not_compared``, not a warning.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,10 +18,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
-from ansible_collections.reltio.platform.plugins.module_utils.errors import ConnectionExistsError, ConnectionTestFailed, ReltioError
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspace import DatabricksWorkspace
+from ansible_collections.reltio.platform.plugins.module_utils.errors import ConnectionTestFailed, ReltioError
 from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
 
 SECRET_PLACEHOLDER = "<hidden>"
+# What Reltio cannot read back of an existing connection, so a rerun cannot compare it.
+NOT_COMPARED = ("workspace_url", "warehouse_id")
 
 
 def validate(params):
@@ -43,61 +51,62 @@ def _wanted(params):
     }
 
 
-def run(params, client, check_mode=False, diff=False, warn=None):
-    """Create the connection unless it exists, then rotate the secret and test as asked.
+def _check_mode(params, client, workspace, result, diff):
+    """What a run would do, with nothing written: a token may be fetched, the preflight runs."""
+    name = params["connection_name"]
+    client.ensure_token()
+    msg = "Check mode: connection '%s' would be created unless it already exists" % name
+    if params.get("update_secret") == "always":
+        msg += "; if it exists, its OAuth credentials would be stored again"
+    msg += "; nothing was sent to Reltio."
+    if result["preflight"]:
+        msg += " " + _preflight_passed(result["preflight"])
+    result.update(changed=True, msg=msg)
+    if diff:
+        result["diff"] = {"before": {}, "after": _wanted(params)}
+    return result
+
+
+def _preflight_passed(preflight):
+    return ("Preflight passed: the service principal got a Databricks token and may use warehouse '%s' (%s)."
+            % (preflight["warehouse_id"], preflight["warehouse_state"] or "state unknown"))
+
+
+def _test_failed_advice(params, existed):
+    advice = []
+    if existed:
+        advice.append("Reltio keeps the workspace_url and warehouse_id that a connection was created with: if they are"
+                      " wrong, remove the connection in Reltio, or use a new connection_name.")
+    if not params.get("preflight"):
+        advice.append("Set preflight: true to check the service principal and the warehouse on the Databricks side"
+                      " before anything is stored.")
+    return (" " + " ".join(advice)) if advice else ""
+
+
+def run(params, client, check_mode=False, diff=False, warn=None, workspace=None):
+    """Check the Databricks side (preflight), create the connection unless it exists, then store the secret and
+    test as asked; a failed test of an existing connection stores the given credentials once and tests again.
 
     Returns the task result. Raises ReltioError; its ``result`` then says what was already done.
     """
     warn = warn or (lambda message: None)
     name = params["connection_name"]
-    result = {"changed": False, "created": False, "secret_updated": False, "connection": None, "test": None}
+    result = {"changed": False, "created": False, "secret_updated": False, "connection": None, "test": None,
+              "preflight": None, "not_compared": []}
     if not params.get("validate_certs", True):
         warn("validate_certs is false: the TLS certificates of Reltio are not checked.")
-
-    if check_mode:
-        # No read exists, so the only honest prediction without writing is "would create".
-        client.ensure_token()
-        result.update(changed=True, msg="Check mode: connection '%s' would be created unless it already exists;"
-                                        " nothing was sent to Reltio." % name)
-        if diff:
-            result["diff"] = {"before": {}, "after": _wanted(params)}
-        return result
-
     try:
-        try:
-            result["connection"] = client.create_connection(
-                name, params["workspace_url"], params["warehouse_id"], params["client_id"], params["client_secret"])
-            result.update(changed=True, created=True)
-            msg = "Connection '%s' created in tenant '%s'." % (name, client.tenant_id)
-        except ConnectionExistsError as exc:
-            result["connection"] = {"connection_id": None, "connection_name": name, "status": None,
-                                    "message": exc.msg, "timestamp": None}
-            if exc.after_retry:
-                # The first try was cut off, yet it created the connection.
-                result.update(changed=True, created=True)
-                msg = "Connection '%s' created in tenant '%s' (confirmed on a retry)." % (name, client.tenant_id)
-            else:
-                msg = "Connection '%s' already exists in tenant '%s'." % (name, client.tenant_id)
-                warn("Connection '%s' already exists. Reltio offers no way to read it, so workspace_url and"
-                     " warehouse_id were not compared with what is stored." % name)
-        if diff and result["created"]:
-            result["diff"] = {"before": {}, "after": _wanted(params)}
-
+        if params.get("preflight"):
+            result["preflight"] = workspace.check(params["warehouse_id"])
+        if check_mode:
+            return _check_mode(params, client, workspace, result, diff)
+        msg = _create(params, client, result, diff)
         if params.get("update_secret") == "always" and not result["created"]:
-            client.store_credentials(name, params["client_id"], params["client_secret"])
-            result.update(changed=True, secret_updated=True)
-            msg += " Its OAuth credentials were stored again."
-            if diff:
-                result["diff"] = {"before": {"connection_name": name, "client_secret": SECRET_PLACEHOLDER},
-                                  "after": {"connection_name": name, "client_id": params["client_id"],
-                                            "client_secret": SECRET_PLACEHOLDER + " (new)"}}
-
+            msg += _store(params, client, result, diff, " Its OAuth credentials were stored again.")
         if params.get("test_connection"):
-            result["test"] = client.test_connection(name)
-            if not result["test"]["connected"]:
-                raise ConnectionTestFailed("%s The connection test failed: %s"
-                                           % (msg, result["test"]["message"] or "Reltio gave no reason"))
-            msg += " Connection test passed."
+            msg += _test(params, client, result, diff, msg)
+        if result["preflight"]:
+            msg += " " + _preflight_passed(result["preflight"])
     except ReltioError as exc:
         exc.result = dict(result, **exc.result)
         raise
@@ -105,10 +114,70 @@ def run(params, client, check_mode=False, diff=False, warn=None):
     return result
 
 
-def execute(params, check_mode=False, diff=False, warn=None, reuse=False):
-    """Validate, build the client and run: the whole task, for the module and the action plugin.
+def _create(params, client, result, diff):
+    name = params["connection_name"]
+    outcome = client.create_connection(
+        name, params["workspace_url"], params["warehouse_id"], params["client_id"], params["client_secret"])
+    if outcome.created:
+        result.update(connection=outcome.connection, changed=True, created=True)
+        msg = "Connection '%s' created in tenant '%s'." % (name, client.tenant_id)
+    else:
+        result["connection"] = {"connection_id": None, "connection_name": name, "status": None,
+                                "message": outcome.message, "timestamp": None}
+        if outcome.confirmed_on_retry:
+            # The first try was cut off, yet it created the connection.
+            result.update(changed=True, created=True)
+            msg = "Connection '%s' created in tenant '%s' (confirmed on a retry)." % (name, client.tenant_id)
+        else:
+            result["not_compared"] = list(NOT_COMPARED)
+            msg = ("Connection '%s' already exists in tenant '%s'. Reltio cannot read a connection back, so its"
+                   " workspace_url and warehouse_id were not compared with the task's." % (name, client.tenant_id))
+    if diff and result["created"]:
+        result["diff"] = {"before": {}, "after": _wanted(params)}
+    return msg
 
-    ``reuse`` shares the HTTP session and token between calls in one process (the action plugin's loops).
+
+def _store(params, client, result, diff, said):
+    name = params["connection_name"]
+    client.store_credentials(name, params["client_id"], params["client_secret"])
+    result.update(changed=True, secret_updated=True)
+    if diff:
+        result["diff"] = {"before": {"connection_name": name, "client_secret": SECRET_PLACEHOLDER},
+                          "after": {"connection_name": name, "client_id": params["client_id"],
+                                    "client_secret": SECRET_PLACEHOLDER + " (new)"}}
+    return said
+
+
+def _test(params, client, result, diff, msg):
+    """Test the connection; an existing one whose test fails gets the given credentials once, and is tested again."""
+    name = params["connection_name"]
+    existed = not result["created"]
+    result["test"] = client.test_connection(name)
+    said = ""
+    if not result["test"]["connected"] and existed and not result["secret_updated"]:
+        first = result["test"]["message"] or "Reltio gave no reason"
+        said = _store(params, client, result, diff,
+                      " Its connection test failed (%s), so the given OAuth credentials were stored in place of the"
+                      " stored ones." % first)
+        result["test"] = client.test_connection(name)
+    if not result["test"]["connected"]:
+        raise ConnectionTestFailed("%s%s The connection test failed: %s.%s"
+                                   % (msg, said, (result["test"]["message"] or "Reltio gave no reason").rstrip("."),
+                                      _test_failed_advice(params, existed)))
+    return said + " Connection test passed."
+
+
+def execute(params, check_mode=False, diff=False, warn=None, cache=None):
+    """Validate, build the clients and run: the whole task, for the module and the action plugin.
+
+    ``cache`` (a ClientCache, the action plugin's) keeps sessions and tokens between the loop items of a process.
     """
     validate(params)
-    return run(params, ReltioClient.from_params(params, reuse=reuse), check_mode=check_mode, diff=diff, warn=warn)
+    client = ReltioClient.from_params(params, cache=cache)
+    workspace = None
+    if params.get("preflight"):
+        workspace = DatabricksWorkspace(
+            params["workspace_url"], params["client_id"], params["client_secret"], client.redact,
+            validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
+            timeout=params.get("timeout", 30), retries=params.get("retries", 3), cache=cache)
+    return run(params, client, check_mode=check_mode, diff=diff, warn=warn, workspace=workspace)

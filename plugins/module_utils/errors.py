@@ -38,7 +38,11 @@ class ReltioError(Exception):
 
 
 class ValidationError(ReltioError):
-    """Bad task arguments, found before any request is sent."""
+    """Bad task arguments, found before any request is sent. ``problems``: one sentence per bad option."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super(ValidationError, self).__init__("Invalid arguments: %s." % "; ".join(self.problems))
 
 
 class AuthenticationError(ReltioError):
@@ -53,25 +57,19 @@ class ApiError(ReltioError):
     """Reltio answered with an error status."""
 
 
-class ConnectionExistsError(ApiError):
-    """Reltio says a connection of that name already exists in the tenant.
-
-    ``after_retry`` is true when the answer came on a retry of the same
-    request, which means the first attempt created the connection.
-    """
-
-    def __init__(self, msg, status=None, error_code=None, after_retry=False):
-        super(ConnectionExistsError, self).__init__(msg, status=status, error_code=error_code)
-        self.after_retry = after_retry
-
-
 class TransportError(ReltioError):
-    """No usable HTTP answer: connection refused, timeout, TLS failure.
+    """No usable HTTP answer: connection refused, timeout, TLS failure, an answer too large to read.
 
-    ``request_sent`` is false when the request cannot have reached Reltio (no connection, TLS, proxy).
+    ``request_sent`` is false when the request cannot have reached the server (no connection, TLS, proxy).
     """
 
-    request_sent = True
+    def __init__(self, msg, status=None, may_exist=False, request_sent=True):
+        super(TransportError, self).__init__(msg, status=status, may_exist=may_exist)
+        self.request_sent = request_sent
+
+
+class PreflightError(ReltioError):
+    """The Databricks side refused what the task would store: the service principal or the warehouse."""
 
 
 class ConnectionTestFailed(ReltioError):

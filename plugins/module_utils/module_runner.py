@@ -15,24 +15,39 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
 
-from ansible_collections.reltio.platform.plugins.module_utils import client
+from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
+from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems
 
 
 class ReltioModule(AnsibleModule):
-    """AnsibleModule whose warnings are masked like its results (AnsibleModule masks only results)."""
+    """AnsibleModule whose warnings are masked like its results (AnsibleModule masks only results),
+    and whose failed argument validation names every problem at once (see validation.argument_problems)."""
+
+    def __init__(self, argument_spec, fqcn, validate, **kwargs):
+        self._reltio_names = (fqcn, validate)
+        self._reltio_validating = True
+        super(ReltioModule, self).__init__(argument_spec=argument_spec, **kwargs)
+        self._reltio_validating = False
+
+    def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
+        validation = getattr(self, "validation_result", None)
+        if getattr(self, "_reltio_validating", False) and validation is not None and validation.errors:
+            fqcn, validate = self._reltio_names
+            msg = argument_problems(fqcn, self.argument_spec, validation, validate).msg
+        super(ReltioModule, self).fail_json(msg=msg, **kwargs)
 
     def warn(self, warning):
         super(ReltioModule, self).warn(remove_values(warning, self.no_log_values))
 
 
-def run_module(argument_spec, execute):
-    """Run ``execute(params, check_mode, diff, warn)`` as a module and exit with its result."""
-    module = ReltioModule(argument_spec=argument_spec, supports_check_mode=True)
+def run_module(fqcn, argument_spec, validate, execute):
+    """Run ``execute(params, check_mode, diff, warn)`` as the module ``fqcn`` and exit with its result."""
+    module = ReltioModule(argument_spec, fqcn, validate, supports_check_mode=True)
     # A blank "secret" hides nothing, and masking it would star out every space of the messages.
     module.no_log_values.difference_update([value for value in list(module.no_log_values) if not value.strip()])
-    if not client.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=client.REQUESTS_IMPORT_ERROR)
+    if not transport.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=transport.REQUESTS_IMPORT_ERROR)
     try:
         result = execute(module.params, check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ReltioError as exc:

@@ -13,11 +13,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import ipaddress
 import math
 import os
 import re
 from urllib.parse import urlsplit
+
+from ansible.module_utils.errors import ArgumentTypeError, RequiredError, UnsupportedError
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ValidationError
@@ -165,4 +168,38 @@ class ArgumentCheck:
 
     def done(self):
         if self.problems:
-            raise ValidationError("Invalid arguments: %s." % "; ".join(self.problems))
+            raise ValidationError(self.problems)
+
+
+_PYTHON_TYPES = {"str": str, "path": str, "bool": bool, "int": int, "float": (int, float)}
+_TYPE_WORDS = {"str": "string", "path": "path", "bool": "boolean", "int": "whole number", "float": "number"}
+
+
+def argument_problems(module_name, spec, validation, validate):
+    """Every problem of a task's arguments in one ValidationError, for a failed argument spec validation.
+
+    AnsibleModule (and ArgumentSpecValidator) name the first kind of problem only: the missing required
+    options without their environment variables, or an unknown option without the one it most likely
+    meant. This names each unknown option with the closest valid one, each value of a wrong type, and
+    then whatever ``validate`` finds in the rest (every missing option with its variable).
+    """
+    problems = []
+    known = sorted(set(spec) | set(alias for entry in spec.values() for alias in entry.get("aliases") or ()))
+    for unknown in sorted(name[0] if isinstance(name, tuple) else name for name in validation.unsupported_parameters):
+        close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.6)
+        problems.append("%s is not an option of %s%s" % (unknown, module_name, " (did you mean %s?)" % close[0] if close else ""))
+    for error in validation.errors:
+        # Type errors are named below, the same way whoever parsed the value (the words of ansible-core differ).
+        if not isinstance(error, (RequiredError, UnsupportedError, ArgumentTypeError)):
+            problems.append(error.msg if hasattr(error, "msg") else str(error))
+    params = dict(validation.validated_parameters)
+    for name, entry in sorted(spec.items()):
+        wanted = _PYTHON_TYPES.get(entry.get("type", "str"))
+        if wanted and params.get(name) is not None and not isinstance(params[name], wanted):
+            problems.append("%s must be a %s (its value is not shown)" % (name, _TYPE_WORDS.get(entry.get("type"), entry.get("type"))))
+            params[name] = None
+    try:
+        validate(params)
+    except ValidationError as exc:
+        problems.extend(exc.problems)
+    return ValidationError(problems or ["the arguments do not match the module's argument spec"])

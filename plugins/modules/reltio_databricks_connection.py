@@ -17,8 +17,10 @@ description:
   - Creates the Databricks connection that Reltio's Zero-Copy integration uses, and stores the OAuth (M2M)
     credentials of the Databricks service principal, in one request to Reltio.
   - Reltio offers no way to read a connection back. The module is idempotent through Reltio's answer that a
-    connection of the same name already exists; it then reports V(ok) and warns that O(workspace_url) and
-    O(warehouse_id) were not compared with what is stored.
+    connection of the same name already exists; it then reports V(ok), and RV(msg) and RV(not_compared) say that
+    O(workspace_url) and O(warehouse_id) were not compared with what is stored. That is no warning; the module warns
+    only about what the task can change (O(validate_certs=false)). O(test_connection=true) checks that the stored
+    connection works, and O(preflight=true) checks the Databricks side before anything is stored.
   - If a request was cut off (timeout, HTTP 502/503/504) and its retry finds the connection there, the first
     try created it and the task reports V(changed).
   - A tenant may hold only one active connection. Creating a second one fails with Reltio's own message.
@@ -26,50 +28,7 @@ extends_documentation_fragment:
   - reltio.platform.tenant
   - reltio.platform.auth
   - reltio.platform.execution
-options:
-  connection_name:
-    description:
-      - Name of the connection, unique in the tenant.
-    type: str
-    required: true
-    aliases: [name]
-  workspace_url:
-    description:
-      - HTTPS URL of the Databricks workspace, for example V(https://adb-1234567890123456.7.azuredatabricks.net).
-      - Required. If not set, the value of the E(DATABRICKS_HOST) environment variable is used.
-    type: str
-  warehouse_id:
-    description:
-      - ID of the Databricks SQL warehouse.
-      - Required. If not set, the value of the E(DATABRICKS_WAREHOUSE_ID) environment variable is used.
-    type: str
-  client_id:
-    description:
-      - OAuth client ID (application ID) of the Databricks service principal.
-      - Required. If not set, the value of the E(DATABRICKS_CLIENT_ID) environment variable is used.
-    type: str
-  client_secret:
-    description:
-      - OAuth client secret of the Databricks service principal. Keep it in Ansible Vault or an AWX credential.
-      - Required. If not set, the value of the E(DATABRICKS_CLIENT_SECRET) environment variable is used.
-    type: str
-  update_secret:
-    description:
-      - When to send O(client_id) and O(client_secret) to Reltio.
-      - V(on_create) sends them only with the request that creates the connection; an existing connection keeps
-        the credentials it has.
-      - V(always) also stores them on an existing connection, to rotate a secret. The task then reports V(changed),
-        since Reltio cannot tell whether the secret was different.
-    type: str
-    choices: [on_create, always]
-    default: on_create
-  test_connection:
-    description:
-      - Ask Reltio to test the connection once it exists. A passing test makes a V(PENDING) connection V(ACTIVE).
-      - When Reltio reports the test as failed, the task fails with Reltio's message.
-      - A test alone is not a change. Check mode skips the test.
-    type: bool
-    default: false
+  - reltio.platform.databricks_connection
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -77,6 +36,7 @@ attributes:
     details:
       - Sends no write request to Reltio; a token may be fetched, which checks the Reltio client credentials.
       - Reltio offers no read, so check mode always predicts V(changed).
+      - With O(preflight=true) the preflight runs in check mode too, and is its one real check.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
@@ -85,8 +45,9 @@ attributes:
 notes:
   - Needs the Python library C(requests) on the host that runs the module.
   - Honours E(HTTPS_PROXY) and E(NO_PROXY) like every C(requests) client.
-  - "Secrets (O(client_secret), O(access_token), O(reltio_client_secret)) never appear in results, warnings,
-    diffs or error messages, even when Reltio echoes them back."
+  - "Secrets (O(client_secret), O(access_token), O(reltio_client_id), O(reltio_client_secret), and the tokens
+    fetched with them) never appear in results, warnings, diffs or error messages, even when a server echoes them
+    back."
 requirements:
   - requests
 seealso:
@@ -138,6 +99,7 @@ connection:
   description:
     - The connection as Reltio described it.
     - When the connection already existed, only RV(connection.connection_name) and RV(connection.message) are set.
+    - V(null) in check mode, where nothing is sent.
   returned: success
   type: dict
   contains:
@@ -167,13 +129,43 @@ created:
   type: bool
   sample: true
 secret_updated:
-  description: Whether the OAuth credentials were stored again on an existing connection (O(update_secret=always)).
+  description:
+    - Whether the OAuth credentials were stored again on an existing connection, by O(update_secret=always) or
+      because its connection test failed with the stored ones (O(test_connection=true)).
   returned: always
   type: bool
   sample: false
+not_compared:
+  description:
+    - The options that could not be compared with the existing connection, since Reltio cannot read one back
+      (V(workspace_url) and V(warehouse_id)); empty when this task created the connection.
+  returned: always
+  type: list
+  elements: str
+  sample: [workspace_url, warehouse_id]
+preflight:
+  description: What the preflight found on the Databricks side; V(null) without O(preflight=true).
+  returned: always
+  type: dict
+  contains:
+    warehouse_id:
+      description: ID of the SQL warehouse.
+      type: str
+      sample: ab1c2d3ef5g6h7i8
+    warehouse_name:
+      description: Name of the SQL warehouse.
+      type: str
+      sample: Reltio Zero-Copy
+    warehouse_state:
+      description: State of the warehouse (a stopped one starts on first use).
+      type: str
+      sample: RUNNING
 test:
-  description: Outcome of the connection test, when O(test_connection=true) and not in check mode.
-  returned: when O(test_connection=true)
+  description:
+    - Outcome of the connection test, when O(test_connection=true) and not in check mode; V(null) otherwise.
+    - When the test of an existing connection failed and passed after the credentials were stored, the outcome of the
+      second test.
+  returned: always
   type: dict
   contains:
     connected:
@@ -199,9 +191,9 @@ status:
   type: int
   sample: 400
 error_code:
-  description: Reltio's error code.
-  returned: failed, when Reltio gave one
-  type: int
+  description: Reltio's error code, or Databricks' (such as V(RESOURCE_DOES_NOT_EXIST) or V(invalid_client)) for a preflight.
+  returned: failed, when the server gave one
+  type: raw
   sample: 1234
 may_exist:
   description:
@@ -214,12 +206,12 @@ may_exist:
 """
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec
-from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute, validate
 from ansible_collections.reltio.platform.plugins.module_utils.module_runner import run_module
 
 
 def main():
-    run_module(databricks_connection_argument_spec(), execute)
+    run_module("reltio.platform.reltio_databricks_connection", databricks_connection_argument_spec(), validate, execute)
 
 
 if __name__ == "__main__":

@@ -22,15 +22,7 @@ description:
 extends_documentation_fragment:
   - reltio.platform.auth
   - reltio.platform.execution
-options:
-  platform_url:
-    description:
-      - Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can set it for every module.
-    type: str
-  tenant_id:
-    description:
-      - Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can set it for every module.
-    type: str
+  - reltio.platform.token_ignored
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -97,11 +89,11 @@ msg:
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.module_runner import run_module
-from ansible_collections.reltio.platform.plugins.module_utils.access_token import execute
+from ansible_collections.reltio.platform.plugins.module_utils.access_token import execute, validate
 
 
 def main():
-    run_module(token_argument_spec(), execute)
+    run_module("reltio.platform.reltio_token", token_argument_spec(), validate, execute)
 
 
 if __name__ == "__main__":

@@ -17,18 +17,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from collections.abc import Mapping
 from contextlib import contextmanager
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
-from ansible_collections.reltio.platform.plugins.module_utils import client
+from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import apply_env_fallbacks
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
+from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems
 
 CONTROLLER_TRANSPORTS = ("local",)
+
+display = Display()
 
 
 class ReltioAction(ActionBase):
@@ -36,9 +41,12 @@ class ReltioAction(ActionBase):
 
     MODULE = None
     ARGUMENT_SPEC = None
+    VALIDATE = None
     EXECUTE = None
     # True for a task whose result holds a secret to hand on (a token): shown as no_log, registered as is.
     HIDE_RESULT = False
+    # Sessions and tokens of this worker process, kept between the items of a loop under their trust key.
+    CACHE = ClientCache()
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -48,8 +56,12 @@ class ReltioAction(ActionBase):
         result = super(ReltioAction, self).run(tmp, task_vars)
         spec = type(self).ARGUMENT_SPEC()
         task_environment = self._task_environment()
-        args = apply_env_fallbacks(spec, self._task.args, dict(os.environ, **task_environment))
-        if self._runs_on_controller(args.get("execution")):
+        args = apply_env_fallbacks(spec, plain(self._task.args), dict(os.environ, **task_environment))
+        on_controller = self._runs_on_controller(args.get("execution"))
+        refusal = self._controller_refusal() if on_controller else None
+        if refusal:
+            result.update(failed=True, msg=refusal)
+        elif on_controller:
             result.update(self._run_on_controller(spec, args, task_environment))
         else:
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
@@ -59,9 +71,33 @@ class ReltioAction(ActionBase):
 
     def _runs_on_controller(self, execution):
         if execution in (None, "auto"):
-            return getattr(self._connection, "transport", None) in CONTROLLER_TRANSPORTS
+            if getattr(self._connection, "transport", None) not in CONTROLLER_TRANSPORTS:
+                return False
+            if self._has_become():
+                display.v("%s: running the module, because the task has become" % self.MODULE)
+                return False
+            if not transport.HAS_REQUESTS:
+                display.v("%s: running the module, because the Python of the controller has no requests library"
+                          % self.MODULE)
+                return False
+            return True
         # Anything but "controller" and "target" runs the module, whose validation names the bad value.
         return execution == "controller"
+
+    def _has_become(self):
+        """The task's become, from the keyword or from a variable such as ansible_become (the play context)."""
+        return bool(self._task.become or getattr(self._play_context, "become", False))
+
+    def _controller_refusal(self):
+        """Why ``execution: controller`` cannot run this task in process, or None."""
+        if self._has_become():
+            return ("execution is controller, but the task has become, which only a module honours:"
+                    " remove become, or set execution to auto or target.")
+        if not transport.HAS_REQUESTS:
+            from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel
+
+            return missing_required_lib("requests") + " (on the controller, for execution: controller)"
+        return None
 
     def _task_environment(self):
         """The task's ``environment``, which a module on this controller would see on top of ours."""
@@ -70,37 +106,65 @@ class ReltioAction(ActionBase):
         return dict((str(key), str(value)) for key, value in task_environment.items())
 
     def _run_on_controller(self, spec, args, task_environment):
+        """Validate and run as the module would: the same result, warnings and masking."""
         validation = ArgumentSpecValidator(spec).validate(args)
-        # A blank "secret" hides nothing, and masking it would star out every space of the messages.
-        no_log_values = set(value for value in validation._no_log_values if value.strip())
         params = validation.validated_parameters
-        warnings = []
+        warnings = alias_warnings(spec, args)
         if validation.error_messages:
-            message = validation.errors.msg
-            if isinstance(validation.errors[0], UnsupportedError):
-                message = "Unsupported parameters for (%s) module: %s" % (self.MODULE, message)
-            result = {"failed": True, "msg": message}
-        elif not client.HAS_REQUESTS:
-            from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel
-
-            result = {"failed": True, "msg": missing_required_lib("requests") + " (on the controller)",
-                      "exception": client.REQUESTS_IMPORT_ERROR}
+            result = {"failed": True, "msg": argument_problems(self.MODULE, spec, validation, type(self).VALIDATE).msg}
         else:
             result = self._execute(params, warnings.append, task_environment)
         if warnings:
             result["warnings"] = warnings
         result["invocation"] = {"module_args": params}
-        return remove_values(result, no_log_values)
+        return remove_values(result, no_log_values(spec, params))
 
     def _execute(self, params, warn, task_environment):
         execute = type(self).EXECUTE
         try:
             with environment_applied(task_environment):
-                return execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), warn=warn, reuse=True)
+                return execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), warn=warn,
+                               cache=type(self).CACHE)
         except ReltioError as exc:
             result = exc.fail_kwargs()
             result["failed"] = True
             return result
+
+
+def plain(value):
+    """``value`` in the built-in types that JSON carries to a module: Ansible's data tags (where a value came
+    from, ansible-core 2.19) dropped. Validation copies the arguments deeply, and a tagged string costs thirty
+    times a plain one to copy (and again to send back to the controller in the result). Other types are kept."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or kind is float or value is None:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, Mapping):
+        return dict((plain(key), plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def no_log_values(spec, params):
+    """The values of the task's no_log options, as AnsibleModule collects them (blank ones hide nothing)."""
+    values = set()
+    for name, entry in spec.items():
+        value = params.get(name)
+        if entry.get("no_log") and value is not None and str(value).strip():
+            values.add(str(value))
+    return values
+
+
+def alias_warnings(spec, args):
+    """The warning AnsibleModule gives for an option set both by its name and by an alias."""
+    return ["Both option %s and its alias %s are set." % (name, alias)
+            for name, entry in spec.items() for alias in entry.get("aliases") or () if name in args and alias in args]
 
 
 @contextmanager

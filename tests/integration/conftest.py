@@ -26,6 +26,8 @@ from types import SimpleNamespace
 from urllib.parse import quote, quote_plus, urlsplit
 
 import pytest
+import trustme
+from emulator import EmulatorConfig, ReltioEmulator
 from reltio_world import (
     DATABRICKS_CLIENT_ID,
     DATABRICKS_CLIENT_SECRET,
@@ -51,9 +53,24 @@ MIN_SECRET_LENGTH = 6
 
 
 def secret_spellings(secret):
-    """The ways a secret may be printed and still be read: as is, JSON-, URL- or HTML-escaped, in a Python repr."""
+    """The ways a secret may be printed and still be read.
+
+    As is, JSON-, Gson-, URL- or HTML-escaped, in a Python repr, as its bytes in another charset read
+    as UTF-8, and, for a secret with non-ASCII letters, each run of 8 or more ASCII characters of it.
+    """
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
              quote(secret, safe=""), quote_plus(secret, safe=""), repr(secret)[1:-1], repr(secret.encode("utf-8"))[2:-1]}
+    gson = json.dumps(secret)[1:-1]
+    for char in "<>&='":
+        gson = gson.replace(char, "\\u%04x" % ord(char))
+    forms.add(gson)
+    for charset in ("latin-1", "cp1252"):
+        try:
+            forms.add(secret.encode(charset).decode("utf-8", "replace"))
+        except UnicodeError:
+            pass
+    if not secret.isascii():
+        forms.update(run for run in re.findall(r"[\x21-\x7e]{8,}", secret))
     forms.update([json.dumps(form)[1:-1] for form in forms])
     forms.update([html.escape(form) for form in forms] + [html.escape(form, quote=False) for form in forms])
     return sorted(form for form in forms if form)
@@ -117,13 +134,44 @@ class Emulator:
     def token_url(self):
         return self.url + "/oauth/token"
 
+    # The Databricks side (a workspace listener: the emulator started with --workspace-tls-cert/--workspace-tls-key).
+    def databricks(self, service_principals=(), warehouses=()):
+        """Add or replace service principals ``{"client_id", "client_secret"}`` and warehouses
+        ``{"id", "name", "state", "cluster_size", "grants": [client_id, ...]}``; returns the Databricks view."""
+        return self._call("POST", "databricks", {"service_principals": list(service_principals), "warehouses": list(warehouses)})
+
+    def databricks_state(self):
+        """``{"workspace_url", "service_principals": [{"client_id", "client_secret_sha256"}], "warehouses": [...]}``."""
+        return self._call("GET", "databricks")
+
+    def clear_databricks(self):
+        """Forget every service principal, warehouse and workspace token (a reset does it too)."""
+        return self._call("DELETE", "databricks")
+
+    @property
+    def workspace_url(self):
+        """``https://127.0.0.1:PORT`` of the workspace listener, or None when the emulator serves none."""
+        return self.databricks_state()["workspace_url"]
+
 
 @pytest.fixture(scope="session")
-def emulator_process(tmp_path_factory):
+def workspace_ca(tmp_path_factory):
+    """The private CA of the emulator's Databricks workspace: ``ca_path`` (its PEM file) and ``chain`` (the server's)."""
+    directory = tmp_path_factory.mktemp("workspace-ca")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(directory / "ca.pem"))
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(directory / "workspace.pem"))
+    return SimpleNamespace(ca_path=str(directory / "ca.pem"), chain=str(directory / "workspace.pem"))
+
+
+@pytest.fixture(scope="session")
+def emulator_process(tmp_path_factory, workspace_ca):
+    """The emulator: Reltio over http on 127.0.0.1, and a Databricks workspace over https with a private CA."""
     port_file = tmp_path_factory.mktemp("emulator") / "port"
     process = subprocess.Popen(
         [sys.executable, str(EMULATOR), "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file), "--quiet",
-         "--token", RELTIO_TOKEN, "--client-id", RELTIO_CLIENT_ID, "--client-secret", RELTIO_CLIENT_SECRET],
+         "--token", RELTIO_TOKEN, "--client-id", RELTIO_CLIENT_ID, "--client-secret", RELTIO_CLIENT_SECRET,
+         "--workspace-tls-cert", workspace_ca.chain, "--workspace-tls-key", workspace_ca.chain],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     while not (port_file.exists() and port_file.read_text().strip()):
@@ -327,3 +375,44 @@ def pytest_terminal_summary(terminalreporter):
 def tenant(request):
     """A tenant id of its own for each test."""
     return re.sub(r"[^A-Za-z0-9]", "", request.node.name)[-40:] or "tenant"
+
+
+# --------------------------------------------------------------------------- the emulator over TLS
+
+class TlsEmulator:
+    """The emulator (tools/emulator/, on sys.path by tests/conftest.py), in this process, serving https with
+    a certificate of the test CA; with ``workspace=True`` also a Databricks workspace (``workspace_url``),
+    https with a certificate of the same CA for ``host_name``."""
+
+    def __init__(self, cert_dir, ca, host_name, workspace=False):
+        chain = cert_dir / ("%s.pem" % host_name)
+        ca.issue_cert(host_name).private_key_and_cert_chain_pem.write_to_path(str(chain))
+        config = EmulatorConfig(client_id=RELTIO_CLIENT_ID, client_secret=RELTIO_CLIENT_SECRET, tokens=[RELTIO_TOKEN])
+        workspace_tls = {"workspace_tls_cert": str(chain), "workspace_tls_key": str(chain)} if workspace else {}
+        self.server = ReltioEmulator(config=config, tls_cert=str(chain), tls_key=str(chain), **workspace_tls).start()
+        self.url = self.server.url
+        self.workspace_url = self.server.workspace_url
+        self.state = self.server.state
+
+    def connections(self, tenant):
+        return self.state.snapshot()["tenants"].get(tenant, {})
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A private CA, its PEM file, and emulators with its certificates: for 127.0.0.1, and for another name."""
+    cert_dir = tmp_path_factory.mktemp("pki")
+    ca = trustme.CA()
+    ca_file = cert_dir / "private-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    good, mismatched = TlsEmulator(cert_dir, ca, "127.0.0.1"), TlsEmulator(cert_dir, ca, "reltio.example.test")
+    yield {"ca_path": str(ca_file), "good": good, "mismatched": mismatched}
+    good.server.stop()
+    mismatched.server.stop()
+
+
+@pytest.fixture
+def tls(pki):
+    for name in ("good", "mismatched"):
+        pki[name].state.reset()
+    return pki

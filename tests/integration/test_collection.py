@@ -18,7 +18,7 @@ MODULE = "reltio.platform.reltio_databricks_connection"
 ALL_OPTIONS = {
     "platform_url", "tenant_id", "access_token", "reltio_client_id", "reltio_client_secret", "auth_url",
     "validate_certs", "ca_path", "timeout", "retries", "connection_name", "workspace_url", "warehouse_id",
-    "client_id", "client_secret", "update_secret", "test_connection", "execution",
+    "client_id", "client_secret", "update_secret", "test_connection", "preflight", "execution",
 }
 
 
@@ -114,11 +114,15 @@ def test_ansible_doc_documents_every_option_return_value_and_example(installed):
     assert set(options) == ALL_OPTIONS
     for name, option in options.items():
         assert option["description"], name
-    assert options["platform_url"]["required"] is True
+    # Needed from the task or the environment: every such option reads alike, none is "required" to Ansible.
+    for name in ("platform_url", "tenant_id", "workspace_url", "warehouse_id", "client_id", "client_secret"):
+        assert "required" not in options[name] and "Required: set it here or in the E(" in " ".join(
+            options[name]["description"]), name
+    assert options["connection_name"]["required"] is True
     assert "RELTIO_PLATFORM_URL" in " ".join(options["platform_url"]["description"])
     assert "DATABRICKS_CLIENT_SECRET" in " ".join(options["client_secret"]["description"])
     assert options["update_secret"]["choices"] == ["on_create", "always"]
-    assert {"connection", "created", "secret_updated", "test", "msg"} <= set(doc["return"])
+    assert {"connection", "created", "secret_updated", "test", "msg", "preflight", "not_compared"} <= set(doc["return"])
     assert "reltio.platform.reltio_databricks_connection:" in doc["examples"]
     assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib.util
 import json
 import selectors
 import socket
 import socketserver
-import sys
 import threading
 
 import pytest
-import trustme
 
 from reltio_world import (
     DATABRICKS_CLIENT_ID,
@@ -28,7 +25,6 @@ from reltio_world import (
     RELTIO_CLIENT_ID,
     RELTIO_CLIENT_SECRET,
     RELTIO_TOKEN,
-    ROOT,
     WAREHOUSE_ID,
     WORKSPACE_URL,
 )
@@ -36,52 +32,6 @@ from reltio_world import (
 MODULE = "reltio.platform.reltio_databricks_connection"
 PROXY_USER, PROXY_PASSWORD = "proxy-user", "proxy-pass-Zk4Rw8Tn"
 TUNNEL_IDLE_SECONDS = 15
-
-
-def load_emulator_module():
-    spec = importlib.util.spec_from_file_location("reltio_emulator_for_tls", str(ROOT / "tools" / "reltio_emulator.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-emulator_module = load_emulator_module()
-
-
-class TlsEmulator:
-    """The emulator, in this process, serving https with a certificate of the test CA."""
-
-    def __init__(self, cert_dir, ca, host_name):
-        chain = cert_dir / ("%s.pem" % host_name)
-        ca.issue_cert(host_name).private_key_and_cert_chain_pem.write_to_path(str(chain))
-        config = emulator_module.EmulatorConfig(client_id=RELTIO_CLIENT_ID, client_secret=RELTIO_CLIENT_SECRET, tokens=[RELTIO_TOKEN])
-        self.server = emulator_module.ReltioEmulator(config=config, tls_cert=str(chain), tls_key=str(chain)).start()
-        self.url = self.server.url
-        self.state = self.server.state
-
-    def connections(self, tenant):
-        return self.state.snapshot()["tenants"].get(tenant, {})
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    """A private CA, its PEM file, and emulators with its certificates: for 127.0.0.1, and for another name."""
-    cert_dir = tmp_path_factory.mktemp("pki")
-    ca = trustme.CA()
-    ca_file = cert_dir / "private-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    good, mismatched = TlsEmulator(cert_dir, ca, "127.0.0.1"), TlsEmulator(cert_dir, ca, "reltio.example.test")
-    yield {"ca_path": str(ca_file), "good": good, "mismatched": mismatched}
-    good.server.stop()
-    mismatched.server.stop()
-
-
-@pytest.fixture
-def tls(pki):
-    for name in ("good", "mismatched"):
-        pki[name].state.reset()
-    return pki
 
 
 def tls_env(ansible, server, tenant, auth="token", **extra):

@@ -17,7 +17,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
+from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
 from .fakes import FakeSession, exit_json, fail_json
 
@@ -33,10 +34,14 @@ def clean_environment_fixture(monkeypatch):
 
 @pytest.fixture(name="action_isolation")
 def action_isolation_fixture(monkeypatch, clean_environment):  # pylint: disable=unused-argument
-    """A clean environment, an ActionBase.run that answers {} and empty caches of shared sessions and tokens."""
+    """A clean environment, an ActionBase.run that answers {} and a new ClientCache for the action plugins.
+
+    Returns that cache: each test starts without the sessions and tokens of the others.
+    """
     monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
-    monkeypatch.setattr(client_module, "_SHARED_SESSIONS", {})
-    monkeypatch.setattr(client_module, "_SHARED_TOKENS", {})
+    cache = ClientCache()
+    monkeypatch.setattr(ReltioAction, "CACHE", cache)
+    return cache
 
 
 @pytest.fixture(name="patched_exits")
@@ -48,14 +53,19 @@ def patched_exits_fixture(monkeypatch):
 
 @pytest.fixture(name="http")
 def http_fixture(monkeypatch):
-    """Sessions made by a fake: each records its own calls, all answer from one queue, ``http.answers``."""
-    http = SimpleNamespace(answers=[], sessions=[])
+    """Sessions made by a fake new_session: each records its own calls, all answer from one queue, ``http.answers``.
 
-    def new_session(retries):  # pylint: disable=unused-argument
+    client.py calls the ``new_session`` it imported from transport.py, so that is the name patched.
+    ``http.retries`` holds the ``retries`` each session was made for.
+    """
+    http = SimpleNamespace(answers=[], sessions=[], retries=[])
+
+    def new_session(retries):
         session = FakeSession()
         session.answers = http.answers
         http.sessions.append(session)
+        http.retries.append(retries)
         return session
 
-    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(new_session))
+    monkeypatch.setattr(client_module, "new_session", new_session)
     return http

@@ -16,11 +16,13 @@ from types import SimpleNamespace
 from unittest.mock import Mock, patch
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
+from ansible_collections.reltio.platform.plugins.module_utils.module_runner import ReltioModule
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
 # What Ansible shows in place of a no_log value.
@@ -31,7 +33,8 @@ AUTH_URL = "https://auth.example.com/oauth/token"
 RELTIO_ID = "reltio-client-id"
 RELTIO_SECRET = "reltio-Secret-99"
 
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect",
+           308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
 # What the argument spec gives the HTTP options a task leaves out.
 HTTP_DEFAULTS = {"auth_url": DEFAULT_AUTH_URL, "validate_certs": True, "ca_path": None, "timeout": 30.0, "retries": 3}
@@ -41,9 +44,13 @@ HTTP_DEFAULTS = {"auth_url": DEFAULT_AUTH_URL, "validate_certs": True, "ca_path"
 
 
 class FakeResponse:
-    """Just what ReltioClient reads of a requests.Response."""
+    """Just what Transport.send reads of a requests.Response: status, reason, headers, content, raw.retries, close().
 
-    def __init__(self, status_code=200, body=None, content=None, reason=None, retried=False):
+    ``raw`` has no ``read``, so Transport takes ``content`` as the body already read. ``retried`` puts one
+    entry (not a 429) in the retry history, as urllib3 does after a try that was cut off or answered 502/503/504.
+    """
+
+    def __init__(self, status_code=200, body=None, content=None, reason=None, retried=False, headers=None):
         if content is None:
             content = b"" if body is None else json.dumps(body).encode("utf-8")
         elif isinstance(content, str):
@@ -51,14 +58,12 @@ class FakeResponse:
         self.status_code = status_code
         self.reason = reason if reason is not None else REASONS.get(status_code, "")
         self.content = content
-        self.raw = SimpleNamespace(retries=SimpleNamespace(history=(object(),) if retried else ()))
+        self.headers = CaseInsensitiveDict(headers or {})
+        self.raw = SimpleNamespace(retries=SimpleNamespace(history=(SimpleNamespace(status=503),) if retried else ()))
+        self.closed = False
 
-    @property
-    def text(self):
-        return self.content.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.content.decode("utf-8"))
+    def close(self):
+        self.closed = True
 
 
 class FakeSession:
@@ -70,6 +75,10 @@ class FakeSession:
     def __init__(self, *answers):
         self.answers = list(answers)
         self.calls = []
+        self.closed = False
+
+    def close(self):
+        self.closed = True
 
     def request(self, method, url, **kwargs):
         self.calls.append(SimpleNamespace(method=method, url=url, kwargs=kwargs))
@@ -113,11 +122,12 @@ def fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
     raise FailJson(kwargs)
 
 
-def module_failure(module, argument_spec, args):
-    """What AnsibleModule itself answers to ``args`` with ``argument_spec`` and the module name ``module``."""
+def module_failure(module, argument_spec, args, validate):
+    """What the collection's module ``module`` (a ReltioModule, with ``validate``) answers to ``args`` that its
+    argument spec refuses: the text the action plugins must give on the controller too."""
     with patch_module_args(dict(args, _ansible_module_name=module)), patch.object(basic.AnsibleModule, "fail_json", fail_json):
         with pytest.raises(FailJson) as info:
-            basic.AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+            ReltioModule(argument_spec, module, validate, supports_check_mode=True)
     return info.value.args[0]
 
 
@@ -132,28 +142,34 @@ def params_with(values, overrides):
 # ---- action plugins --------------------------------------------------------------------------
 
 
-def assert_wiring(action_class, module, argument_spec, execute, hide_result):
-    """``action_class`` is the ReltioAction of ``module``, with its spec, its execute and its hiding of the result."""
+def assert_wiring(action_class, module, argument_spec, validate, execute, hide_result):
+    """``action_class`` is the ReltioAction of ``module``, with its spec, validate, execute and hiding of the result."""
     assert issubclass(action_class, ReltioAction)
     assert action_class.MODULE == module
     assert action_class.ARGUMENT_SPEC is argument_spec
+    assert action_class.VALIDATE is validate
     assert action_class.EXECUTE is execute
     assert action_class.HIDE_RESULT is hide_result
 
 
-def make_action(action_class, args, module_result, transport="local", check_mode=False, diff=False, environment=None):
-    """An ``action_class`` for a task with ``args``; running the module on the target answers ``module_result``."""
+def make_action(action_class, args, module_result, transport="local", check_mode=False, diff=False, environment=None,
+                become=False, play_become=False):
+    """An ``action_class`` for a task with ``args``; running the module on the target answers ``module_result``.
+
+    ``become`` is the task keyword; ``play_become`` the play context's (``ansible_become`` as a variable).
+    """
     task = Mock()
     task.args = args
     task.check_mode = check_mode
     task.diff = diff
     task.environment = environment
     task.async_val = 0
+    task.become = become
     connection = Mock()
     connection.transport = transport
     templar = Mock()
     templar.template.side_effect = lambda value: value
-    action = action_class(task=task, connection=connection, play_context=Mock(), loader=None, templar=templar,
+    action = action_class(task=task, connection=connection, play_context=Mock(become=play_become), loader=None, templar=templar,
                           shared_loader_obj=None)
     action._execute_module = Mock(return_value=dict(module_result))
     return action

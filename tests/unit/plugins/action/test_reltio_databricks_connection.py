@@ -14,8 +14,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.reltio.platform.plugins.action import reltio_databricks_connection as action_under_test
-from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils import databricks_connection
+from ansible_collections.reltio.platform.plugins.module_utils import databricks_connection, transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError
 
@@ -64,11 +63,12 @@ def execute_fixture(monkeypatch):
 
 
 def test_wiring():
-    fakes.assert_wiring(action_under_test.ActionModule, MODULE, databricks_connection_argument_spec, databricks_connection.execute,
+    fakes.assert_wiring(action_under_test.ActionModule, MODULE, databricks_connection_argument_spec, databricks_connection.validate,
+                        databricks_connection.execute,
                         hide_result=False)
 
 
-def test_auto_local_runs_execute_in_process_with_reuse(execute):
+def test_auto_local_runs_execute_in_process_with_the_cache(execute, action_isolation):
     action = make_action(dict(ARGS), check_mode=True, diff=True)
     result = run(action)
     action._execute_module.assert_not_called()
@@ -78,7 +78,7 @@ def test_auto_local_runs_execute_in_process_with_reuse(execute):
     assert params["update_secret"] == "on_create"
     assert params["test_connection"] is False
     kwargs = execute.call_args[1]
-    assert kwargs["reuse"] is True
+    assert kwargs["cache"] is action_isolation
     assert kwargs["check_mode"] is True
     assert kwargs["diff"] is True
     assert result["msg"] == "done"
@@ -126,24 +126,28 @@ def test_task_environment_fills_databricks_options(execute):
     {"test_connection": "maybe"},
     {"bogus": 1},
     {"retries": "three"},
+    {"connection_name": None, "workspace_url": None, "bogus": 1},
 ])
-def test_validation_errors_match_ansible_module(execute, change):
+def test_validation_errors_match_the_module(execute, change):
     args = dict(ARGS, **change)
     args = dict((key, value) for key, value in args.items() if value is not None)
     result = run(make_action(dict(args)))
     execute.assert_not_called()
     assert result["failed"] is True
-    assert result["msg"] == module_failure(MODULE, databricks_connection_argument_spec(), args)["msg"]
+    assert result["msg"] == module_failure(MODULE, databricks_connection_argument_spec(), args, databricks_connection.validate)["msg"]
 
 
 def test_validation_messages(execute):
     args = dict(ARGS, update_secret="sometimes")
     del args["connection_name"]
-    assert run(make_action(args))["msg"] == "missing required arguments: connection_name"
-    assert run(make_action(dict(ARGS, update_secret="sometimes")))["msg"] == (
-        "value of update_secret must be one of: on_create, always, got: sometimes")
-    msg = run(make_action(dict(ARGS, bogus=1)))["msg"]
-    assert msg.startswith("Unsupported parameters for (reltio.platform.reltio_databricks_connection) module: bogus.")
+    assert run(make_action(args))["msg"] == (
+        "Invalid arguments: value of update_secret must be one of: on_create, always, got: sometimes;"
+        " connection_name is required and must not be blank: set it.")
+    assert run(make_action(dict(ARGS, bogus=1, client_secrets="x")))["msg"] == (
+        "Invalid arguments: bogus is not an option of reltio.platform.reltio_databricks_connection; client_secrets is not"
+        " an option of reltio.platform.reltio_databricks_connection (did you mean client_secret?).")
+    msg = run(make_action(dict(ARGS, test_connection="maybe")))["msg"]
+    assert msg == "Invalid arguments: test_connection must be a boolean (its value is not shown)."
     execute.assert_not_called()
 
 
@@ -156,11 +160,27 @@ def test_reltio_error_gives_its_fail_kwargs(execute):
     assert dict((key, result[key]) for key in error.fail_kwargs()) == error.fail_kwargs()
 
 
-def test_missing_requests_on_the_controller(execute, monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
-    result = run(make_action(dict(ARGS)))
-    assert result["failed"] is True
-    assert result["msg"] == basic.missing_required_lib("requests") + " (on the controller)"
+def test_without_requests_on_the_controller_auto_runs_the_module(execute, monkeypatch):
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    action = make_action(dict(ARGS))
+    assert run(action) == TARGET_RESULT
+    execute.assert_not_called()
+    action._execute_module.assert_called_once()
+
+
+def test_without_requests_execution_controller_fails(execute, monkeypatch):
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    action = make_action(dict(ARGS, execution="controller"))
+    result = run(action)
+    assert result == {"failed": True,
+                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)"}
+    execute.assert_not_called()
+    action._execute_module.assert_not_called()
+
+
+def test_become_runs_the_module(execute):
+    action = make_action(dict(ARGS), become=True)
+    assert run(action) == TARGET_RESULT
     execute.assert_not_called()
 
 
@@ -226,3 +246,31 @@ def test_reltio_refusal_in_process_is_a_failed_result_without_secrets(http):
     assert result["error_code"] == 77
     assert result["changed"] is False
     assert DBX_SECRET not in json.dumps(result, ensure_ascii=False)
+
+
+def test_a_loop_with_other_credentials_gets_its_own_session_and_token(http):
+    other = dict(ARGS, reltio_client_secret="another-Reltio-secret-7")
+    http.answers.extend([token_response("tok-0001"), created("conn-01"), token_response("tok-0002"), created("conn-02"),
+                         created("conn-03")])
+    for args in (dict(ARGS, connection_name="conn-01"), dict(other, connection_name="conn-02"),
+                 dict(ARGS, connection_name="conn-03")):
+        assert "failed" not in run(make_action(args))
+    first, second = http.sessions
+    assert [call.url for call in first.calls] == [AUTH_URL, CREATE_URL, CREATE_URL]
+    assert [call.url for call in second.calls] == [AUTH_URL, CREATE_URL]
+    assert [authorization(call) for call in first.calls[1:]] == ["Bearer tok-0001"] * 2
+    assert authorization(second.calls[1]) == "Bearer tok-0002"
+
+
+def test_a_loop_with_another_proxy_in_the_task_environment_gets_another_session(http, monkeypatch):
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    http.answers.extend([token_response("tok-0001"), created("conn-01"), token_response("tok-0002"), created("conn-02")])
+    run(make_action(dict(ARGS, connection_name="conn-01")))
+    run(make_action(dict(ARGS, connection_name="conn-02"), environment={"HTTPS_PROXY": "http://proxy.example.com:3128"}))
+    assert len(http.sessions) == 2
+    assert [len(session.calls) for session in http.sessions] == [2, 2]
+
+
+def test_each_test_starts_with_an_empty_cache(action_isolation):
+    assert len(action_isolation) == 0
+    assert action_under_test.ActionModule.CACHE is action_isolation

@@ -14,8 +14,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.reltio.platform.plugins.action import reltio_token as action_under_test
-from ansible_collections.reltio.platform.plugins.module_utils import access_token
-from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
+from ansible_collections.reltio.platform.plugins.module_utils import access_token, transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import AuthenticationError
 
@@ -46,7 +45,8 @@ def run(action, task_vars=None):
 
 
 def test_wiring():
-    fakes.assert_wiring(action_under_test.ActionModule, MODULE, token_argument_spec, access_token.execute, hide_result=True)
+    fakes.assert_wiring(action_under_test.ActionModule, MODULE, token_argument_spec, access_token.validate, access_token.execute,
+                        hide_result=True)
 
 
 def test_controller_result_is_no_log_and_holds_the_token(http):
@@ -91,10 +91,10 @@ def test_validation_failure_is_no_log_too(execute):
     execute.assert_not_called()
 
 
-def test_in_process_with_reuse_and_task_flags(execute):
+def test_in_process_with_the_cache_and_task_flags(execute, action_isolation):
     run(make_action(dict(ARGS), check_mode=True, diff=True))
     kwargs = execute.call_args[1]
-    assert kwargs["reuse"] is True
+    assert kwargs["cache"] is action_isolation
     assert kwargs["check_mode"] is True
     assert kwargs["diff"] is True
 
@@ -107,10 +107,10 @@ def test_check_mode_fetches_the_token_too(http):
 
 
 def test_each_run_fetches_a_token_on_one_session(http):
-    http.answers.extend([token_response("tok-1"), token_response("tok-2")])
+    http.answers.extend([token_response("tok-0001"), token_response("tok-0002")])
     first = run(make_action(dict(ARGS)))
     second = run(make_action(dict(ARGS)))
-    assert (first["access_token"], second["access_token"]) == ("tok-1", "tok-2")
+    assert (first["access_token"], second["access_token"]) == ("tok-0001", "tok-0002")
     assert len(http.sessions) == 1
     assert len(http.sessions[0].calls) == 2
 
@@ -140,21 +140,29 @@ def test_missing_credentials_fail_before_any_request(http):
 
 
 @pytest.mark.parametrize("args", [
-    dict(ARGS, connection_name="conn-01"),
+    dict(ARGS, bogus="x"),
     dict(ARGS, validate_certs="maybe"),
     dict(ARGS, execution="controller", timeout="soon"),
     dict(ARGS, retries="few"),
+    {"reltio_client_id": "client-id-7", "retries": "few"},
 ])
-def test_validation_errors_match_ansible_module(execute, args):
+def test_validation_errors_match_the_module(execute, args):
     result = run(make_action(dict(args)))
     execute.assert_not_called()
-    assert result["msg"] == module_failure(MODULE, token_argument_spec(), args)["msg"]
+    assert result["msg"] == module_failure(MODULE, token_argument_spec(), args, access_token.validate)["msg"]
 
 
 def test_unsupported_parameter_names_the_module(execute):
-    result = run(make_action(dict(ARGS, connection_name="conn-01")))
-    assert result["msg"].startswith("Unsupported parameters for (reltio.platform.reltio_token) module: connection_name.")
+    result = run(make_action(dict(ARGS, tenant="t")))
+    assert result["msg"] == ("Invalid arguments: tenant is not an option of reltio.platform.reltio_token"
+                             " (did you mean tenant_id?).")
     execute.assert_not_called()
+
+
+def test_options_of_the_other_modules_are_accepted_and_ignored(http):
+    http.answers.append(token_response(TOKEN))
+    result = run(make_action(dict(ARGS, connection_name="conn-01", workspace_url="not checked", preflight=True)))
+    assert result["access_token"] == TOKEN
 
 
 def test_refused_credentials_in_process(http):
@@ -167,10 +175,22 @@ def test_refused_credentials_in_process(http):
     assert result["_ansible_no_log"] is True
 
 
-def test_missing_requests_on_the_controller(execute, monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
-    result = run(make_action(dict(ARGS)))
-    assert result["failed"] is True
-    assert result["msg"] == basic.missing_required_lib("requests") + " (on the controller)"
-    assert result["_ansible_no_log"] is True
+def test_without_requests_on_the_controller_auto_runs_the_module(execute, monkeypatch):
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    action = make_action(dict(ARGS))
+    assert run(action) == dict(MODULE_RESULT, _ansible_no_log=True)
     execute.assert_not_called()
+
+
+def test_without_requests_execution_controller_fails(execute, monkeypatch):
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    result = run(make_action(dict(ARGS, execution="controller")))
+    assert result == {"failed": True, "_ansible_no_log": True,
+                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)"}
+    execute.assert_not_called()
+
+
+def test_a_kept_token_is_not_handed_out_instead_of_a_new_one(http):
+    """reltio_token always fetches: the task asks for a token, not for the one a loop item kept."""
+    http.answers.extend([token_response("tok-0001"), token_response("tok-0002")])
+    assert [run(make_action(dict(ARGS)))["access_token"] for dummy in range(2)] == ["tok-0001", "tok-0002"]

@@ -2,7 +2,7 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Each static fragment (tenant.py, auth.py, execution.py) must say what its option table says.
+"""Each static fragment (tenant, auth, execution, databricks_connection, token_ignored) must say what its option table says.
 
 Run tools/render_doc_fragment.py after editing a table.
 """
@@ -32,10 +32,26 @@ def _documentation(name):
     return yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)
 
 
-def test_fragments_are_tenant_auth_execution():
-    assert FRAGMENTS == ["auth", "execution", "tenant"]
+def test_every_option_of_every_module_comes_from_a_fragment():
+    assert FRAGMENTS == ["auth", "databricks_connection", "execution", "tenant", "token_ignored"]
     assert set(DOC_FRAGMENTS["tenant"]) == {"platform_url", "tenant_id"}
     assert "access_token" in DOC_FRAGMENTS["auth"] and "execution" in DOC_FRAGMENTS["execution"]
+    assert {"connection_name", "client_secret", "preflight"} <= set(DOC_FRAGMENTS["databricks_connection"])
+    for name in ("reltio_databricks_connection", "reltio_token"):
+        text = (ROOT / "plugins" / "modules" / ("%s.py" % name)).read_text(encoding="utf-8")
+        documentation = yaml.safe_load(text.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])
+        assert "options" not in documentation, name
+
+
+def test_options_needed_from_here_or_the_environment_read_alike():
+    """ansible-doc marks every option that must come from the task or its variable the same way."""
+    for table in DOC_FRAGMENTS.values():
+        for name, option in options_documentation(table)["options"].items():
+            text = " ".join(option["description"])
+            needed = text.startswith("Required") or "Required: set it here or in the E(" in text
+            assert not (needed and option.get("required")), name
+            if table is DOC_FRAGMENTS["token_ignored"]:
+                assert not needed and "required" not in option, name
 
 
 def _render_tool():

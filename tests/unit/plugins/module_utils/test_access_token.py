@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.reltio.platform.plugins.module_utils import access_token
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import AuthenticationError, ValidationError
 
 from ..fakes import params_with
@@ -160,19 +161,19 @@ def client_class_fixture(monkeypatch, client):
     return client_class
 
 
-@pytest.mark.parametrize("reuse", [False, True])
-def test_execute_builds_the_client(client_class, client, reuse):
+@pytest.mark.parametrize("cache", [None, ClientCache()])
+def test_execute_builds_the_client(client_class, client, cache):
     task = params()
     warn = Mock()
-    result = access_token.execute(task, check_mode=True, diff=False, warn=warn, reuse=reuse)
-    client_class.from_params.assert_called_once_with(task, reuse=reuse)
+    result = access_token.execute(task, check_mode=True, diff=False, warn=warn, cache=cache)
+    client_class.from_params.assert_called_once_with(task, cache=cache)
     client.fetch_token.assert_called_once_with()
     assert result["access_token"] == "tok-fetched-1"
 
 
-def test_execute_does_not_reuse_by_default(client_class):
+def test_execute_keeps_nothing_by_default(client_class):
     access_token.execute(params())
-    client_class.from_params.assert_called_once_with(params(), reuse=False)
+    client_class.from_params.assert_called_once_with(params(), cache=None)
 
 
 def test_execute_passes_warn(client_class):  # pylint: disable=unused-argument

@@ -79,8 +79,11 @@ def test_update_secret_choices(spec):
 
 
 def test_required_and_defaults(spec):
-    assert spec["platform_url"]["required"] is True
-    assert spec["tenant_id"]["required"] is True
+    # Options that may come from the environment are checked by the module's validate, which names them all at once.
+    needed = ("platform_url", "tenant_id", "workspace_url", "warehouse_id", "client_id", "client_secret")
+    assert [name for name in needed if "required" in spec[name]] == []
+    assert [name for name in needed if not (arguments.CONNECTION_OPTIONS.get(name)
+                                            or arguments.DATABRICKS_CONNECTION_OPTIONS[name]).get("needed")] == []
     assert spec["auth_url"]["default"] == arguments.DEFAULT_AUTH_URL == "https://auth.reltio.com/oauth/token"
     assert spec["validate_certs"] == {"type": "bool", "default": True}
     assert spec["timeout"]["type"] == "float"
@@ -126,7 +129,11 @@ def test_options_documentation_of_connection_options_is_repeatable():
     second = arguments.options_documentation(arguments.CONNECTION_OPTIONS)
     assert first == second
     assert first["options"]["platform_url"]["description"][-1] == (
-        "If not set, the value of the E(RELTIO_PLATFORM_URL) environment variable is used.")
+        "Required: set it here or in the E(RELTIO_PLATFORM_URL) environment variable. A task that lacks it fails before"
+        " any request, naming every missing option.")
+    assert first["options"]["auth_url"]["description"][-1] == (
+        "If not set, the value of the E(RELTIO_AUTH_URL) environment variable is used.")
+    assert "required" not in first["options"]["platform_url"]
     assert all("no_log" not in doc for doc in first["options"].values())
 
 
@@ -134,9 +141,15 @@ def test_options_documentation_of_connection_options_is_repeatable():
 
 
 def test_token_spec_options():
+    """reltio_token accepts every option of the group, so that module_defaults may hold them, and ignores the others."""
     spec = arguments.token_argument_spec()
-    assert set(spec) == set(arguments.AUTH_OPTIONS) | set(arguments.EXECUTION_OPTIONS) | {"platform_url", "tenant_id"}
-    assert "connection_name" not in spec
+    assert set(spec) == (set(arguments.AUTH_OPTIONS) | set(arguments.EXECUTION_OPTIONS) | set(arguments.TENANT_OPTIONS)
+                         | set(arguments.DATABRICKS_CONNECTION_OPTIONS))
+    for name in set(arguments.TENANT_OPTIONS) | set(arguments.DATABRICKS_CONNECTION_OPTIONS):
+        assert set(spec[name]) <= {"type", "aliases", "choices", "no_log"}, name
+    assert spec["update_secret"] == {"type": "str", "choices": ["on_create", "always"]}
+    assert spec["connection_name"] == {"type": "str", "aliases": ["name"]}
+    assert spec["client_secret"] == {"type": "str", "no_log": True}
 
 
 def test_token_spec_tenant_options_are_optional_and_plain():
@@ -151,7 +164,8 @@ def test_token_spec_auth_and_execution_entries_match_the_connection_spec():
     for name in list(arguments.AUTH_OPTIONS) + list(arguments.EXECUTION_OPTIONS):
         assert spec[name] == connection[name], name
     no_log = set(name for name, entry in spec.items() if entry.get("no_log"))
-    assert no_log == {"access_token", "reltio_client_id", "reltio_client_secret"}
+    # client_secret is ignored, and hidden all the same.
+    assert no_log == {"access_token", "reltio_client_id", "reltio_client_secret", "client_secret"}
     assert spec["execution"]["choices"] == ["auto", "controller", "target"]
     assert spec["execution"]["default"] == "auto"
 

@@ -2,27 +2,26 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""The Reltio API layer: paths, bodies, answers and the errors made of them.
+
+Most tests hand ReltioClient a FakeSession (fakes.py), so that the real Transport reads prepared answers;
+the redirect and retry tests use real servers on 127.0.0.1 (loopback.py).
+"""
+
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import json
-import pathlib
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
 import requests
-import urllib3
-import yaml
-
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
 from ansible_collections.reltio.platform.plugins.module_utils.client import (
-    BoundedRetry,
+    CreateOutcome,
     ReltioClient,
     normalize_platform_url,
     parse_error_body,
@@ -32,7 +31,6 @@ from ansible_collections.reltio.platform.plugins.module_utils.client import (
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
-    ConnectionExistsError,
     NotFoundError,
     ReltioError,
     TransportError,
@@ -40,12 +38,13 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import (
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK
 
 from ..fakes import FakeResponse, FakeSession, authorization, token_response
+from ..loopback import HttpServer, Reply
 
-ROOT = pathlib.Path(__file__).resolve().parents[4]
 PLATFORM = "https://test.reltio.com"
 TENANT = "tenant01"
 BASE = PLATFORM + "/reltio/api/tenants/tenant01/interactions"
 CREATE_URL = BASE + "/database-configs/databricks/oauth/credentials"
+CREATE_PATH = "/reltio/api/tenants/tenant01/interactions/database-configs/databricks/oauth/credentials"
 AUTH_URL = "https://auth.example.com/oauth/token"
 TOKEN = "tok-AAAA-1111"
 NEW_TOKEN = "tok-BBBB-2222"
@@ -53,18 +52,19 @@ RELTIO_ID = "reltio-client-id"
 RELTIO_SECRET = "reltio/secret+key=="
 DBX_SECRET = 'dbx"secret/é+&?'
 WORKSPACE = "https://adb-1234567890123456.7.azuredatabricks.net"
+CONNECTION_ID = "f7956383-eb65-4298-b716-c6f808aa6744"
 CREATED = {
     "successful": True,
     "result": {
-        "connectionId": "f7956383-eb65-4298-b716-c6f808aa6744",
+        "connectionId": CONNECTION_ID,
         "connectionName": "conn-01",
         "message": "Databricks M2M OAuth credentials stored successfully",
         "status": "success",
         "timestamp": 1779778867683,
     },
 }
-SAME_NAME = {"severity": "Error", "errorMessage": "A connection with the same name already exists for the tenant",
-             "errorCode": 1001}
+SAME_NAME_TEXT = "A Databricks connection with the same name already exists for the tenant"
+SAME_NAME = {"severity": "Error", "errorMessage": SAME_NAME_TEXT, "errorCode": 1001}
 ACTIVE_EXISTS = {"severity": "Error", "errorMessage": "An active Databricks connection already exists for the tenant",
                  "errorCode": 1002}
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -78,17 +78,26 @@ def make_client(*answers, **kwargs):
     return ReltioClient(session=session, **options), session
 
 
+def credentials_client(*answers, **kwargs):
+    options = dict(access_token=None, client_id=RELTIO_ID, client_secret=RELTIO_SECRET, auth_url=AUTH_URL)
+    options.update(kwargs)
+    return make_client(*answers, **options)
+
+
 def create(client, secret=DBX_SECRET):
     return client.create_connection("conn-01", WORKSPACE, "wh-01", "dbx-client", secret)
+
+
+def create_fails(client, error=ApiError):
+    with pytest.raises(error) as info:
+        create(client)
+    return info.value
 
 
 def assert_no_secret(text, *secrets):
     for secret in secrets:
         for spelling in (secret, json.dumps(secret)[1:-1], quote(secret, safe="")):
             assert spelling not in text
-
-
-# ---- parse_error_body ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -101,8 +110,10 @@ def assert_no_secret(text, *secrets):
     (json.dumps([{"errorMessage": "First of list", "errorCode": 9}, {"errorMessage": "second"}]),
      ("First of list", 9)),
     (json.dumps({"error": "invalid_client", "error_description": "Bad client credentials"}),
-     ("Bad client credentials", None)),
+     ("Bad client credentials", "invalid_client")),
     (json.dumps({"error": "invalid_client"}), ("invalid_client", None)),
+    (json.dumps({"error_code": "PERMISSION_DENIED", "message": "No access"}), ("No access", "PERMISSION_DENIED")),
+    (json.dumps({"errorCode": 7, "error_code": "X", "errorMessage": "m"}), ("m", 7)),
     (json.dumps({"message": "  spaced  "}), ("spaced", None)),
     (json.dumps({"errorMessage": "x", "errorCode": True}), ("x", None)),
     (json.dumps({"errorMessage": "x", "errorCode": {"nested": 1}}), ("x", None)),
@@ -121,11 +132,9 @@ def test_parse_error_body_bytes():
 
 
 def test_parse_error_body_html_gives_excerpt_without_tags():
-    message, code = parse_error_body(HTML_502.encode("ascii"), "text/html")
+    message, code = parse_error_body(HTML_502.encode("ascii"))
     assert code is None
-    assert "502 Bad Gateway" in message
-    assert "<" not in message and ">" not in message
-    assert "\n" not in message
+    assert message == "502 Bad Gateway 502 Bad Gateway nginx"
 
 
 @pytest.mark.parametrize("body", [
@@ -166,9 +175,6 @@ def test_parse_error_body_long_text_is_excerpted():
     assert len(message) == client_module.EXCERPT_LENGTH
 
 
-# ---- helpers ---------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("url, expected", [
     ("https://test.reltio.com", "https://test.reltio.com"),
     ("https://test.reltio.com/", "https://test.reltio.com"),
@@ -181,13 +187,10 @@ def test_parse_error_body_long_text_is_excerpted():
     ("http://127.0.0.1:8080/reltio/api", "http://127.0.0.1:8080"),
     ("https://proxy.example.com/prefix/reltio/api", "https://proxy.example.com/prefix"),
     ("https://test.reltio.com/reltioapi", "https://test.reltio.com/reltioapi"),
+    ("https://reltio", "https://reltio"),
 ])
 def test_normalize_platform_url(url, expected):
     assert normalize_platform_url(url) == expected
-
-
-def test_normalize_platform_url_host_named_reltio():
-    assert normalize_platform_url("https://reltio") == "https://reltio"
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -214,8 +217,7 @@ def test_path_segment_stays_one_segment(value):
 
 def test_text_excerpt():
     assert text_excerpt("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
-    long_text = "word " * 100
-    excerpt = text_excerpt(long_text)
+    excerpt = text_excerpt("word " * 100)
     assert len(excerpt) <= client_module.EXCERPT_LENGTH
     assert excerpt.endswith("...")
     assert text_excerpt("a" * 50, length=20) == "a" * 17 + "..."
@@ -223,117 +225,12 @@ def test_text_excerpt():
     assert text_excerpt("") == ""
 
 
-# ---- session ---------------------------------------------------------------------------------
-
-
-def test_real_session_retries():
-    client = ReltioClient(PLATFORM, TENANT, access_token=TOKEN, retries=4)
-    assert isinstance(client.session, requests.Session)
-    for prefix in ("https://", "http://"):
-        retry = client.session.get_adapter(prefix + "test.reltio.com").max_retries
-        assert isinstance(retry, BoundedRetry)
-        assert retry.total == 4
-        assert retry.connect == 4 and retry.read == 4 and retry.status == 4
-        assert set(retry.status_forcelist) == {429, 502, 503, 504}
-        assert retry.allowed_methods is None
-        assert retry.is_retry("POST", 503)
-        assert not retry.is_retry("POST", 500)
-        assert retry.raise_on_status is False
-        assert retry.redirect == 0
-
-
-def test_real_session_retries_off():
-    retry = ReltioClient(PLATFORM, TENANT, access_token=TOKEN, retries=0).session.get_adapter(PLATFORM).max_retries
-    assert retry.total == 0
-
-
-def test_real_session_user_agent():
-    user_agent = ReltioClient(PLATFORM, TENANT, access_token=TOKEN).session.headers["User-Agent"]
-    assert "reltio.platform/%s" % client_module.COLLECTION_VERSION in user_agent
-    assert ANSIBLE_VERSION in user_agent
-
-
-def test_collection_version_matches_galaxy_yml():
-    with open(str(ROOT / "galaxy.yml"), encoding="utf-8") as handle:
-        galaxy = yaml.safe_load(handle)
-    assert client_module.COLLECTION_VERSION == str(galaxy["version"])
-
-
-@pytest.mark.parametrize("header, expected", [
-    ("3600", client_module.MAX_RETRY_AFTER),
-    ("61", client_module.MAX_RETRY_AFTER),
-    ("5", 5),
-    ("0", 0),
-    ("Fri, 31 Dec 2100 23:59:59 GMT", client_module.MAX_RETRY_AFTER),
-])
-def test_bounded_retry_caps_retry_after(header, expected):
-    response = SimpleNamespace(headers={"Retry-After": header})
-    assert BoundedRetry(total=3).get_retry_after(response) == expected
-
-
-def test_bounded_retry_without_header():
-    assert BoundedRetry(total=3).get_retry_after(SimpleNamespace(headers={})) is None
-
-
-def test_bounded_retry_stays_bounded_after_increment():
-    retry = BoundedRetry(total=3, status_forcelist=(503,), allowed_methods=None, raise_on_status=False)
-    response = urllib3.HTTPResponse(status=503, headers={"Retry-After": "9999"})
-    retry = retry.increment(method="POST", url="/x", response=response)
-    assert isinstance(retry, BoundedRetry)
-    assert retry.get_retry_after(response) == client_module.MAX_RETRY_AFTER
-    assert len(retry.history) == 1
-
-
-class _FlakyHandler(BaseHTTPRequestHandler):
-    """503 on the first POST, then Reltio's same-name answer: the first try created the connection."""
-
-    answers = []
-    paths = []
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        self.paths.append(self.path)
-        status, body = self.answers.pop(0)
-        payload = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):  # pylint: disable=arguments-differ
-        pass
-
-
-def test_real_session_retries_post_and_reports_after_retry():
-    _FlakyHandler.answers = [(503, {"errorMessage": "busy"}), (400, SAME_NAME)]
-    _FlakyHandler.paths = []
-    server = HTTPServer(("127.0.0.1", 0), _FlakyHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        client = ReltioClient("http://127.0.0.1:%d/reltio/api" % server.server_port, TENANT, access_token=TOKEN,
-                              timeout=5, retries=2)
-        client.session.trust_env = False
-        with pytest.raises(ConnectionExistsError) as info:
-            create(client)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-    assert info.value.after_retry is True
-    assert _FlakyHandler.paths == ["/reltio/api/tenants/tenant01/interactions/database-configs/databricks/oauth/credentials"] * 2
-
-
-# ---- create_connection ---------------------------------------------------------------------------
-
-
-def test_create_connection_request():
-    client, session = make_client(FakeResponse(200, CREATED), validate_certs=True)
-    connection = create(client)
+def test_create_connection_request_and_outcome():
+    client, session = make_client(FakeResponse(200, CREATED))
+    outcome = create(client)
     assert len(session.calls) == 1
     call = session.calls[0]
-    assert call.method == "POST"
-    assert call.url == CREATE_URL
+    assert (call.method, call.url) == ("POST", CREATE_URL)
     assert call.kwargs["json"] == {
         "connectionName": "conn-01",
         "workspaceUrl": WORKSPACE,
@@ -345,8 +242,12 @@ def test_create_connection_request():
     assert call.kwargs["timeout"] == 12.5
     assert call.kwargs["verify"] is True
     assert "data" not in call.kwargs
-    assert connection == {
-        "connection_id": "f7956383-eb65-4298-b716-c6f808aa6744",
+    assert isinstance(outcome, CreateOutcome)
+    assert outcome.created is True
+    assert outcome.message is None
+    assert outcome.confirmed_on_retry is False
+    assert outcome.connection == {
+        "connection_id": CONNECTION_ID,
         "connection_name": "conn-01",
         "status": "success",
         "message": "Databricks M2M OAuth credentials stored successfully",
@@ -372,106 +273,116 @@ def test_verify_passed(kwargs, verify):
     assert session.calls[0].kwargs["verify"] == verify
 
 
-def test_create_connection_result_missing_fields():
-    client, dummy = make_client(FakeResponse(200, {"successful": True}))
-    assert create(client) == {"connection_id": None, "connection_name": None, "status": None, "message": None,
-                              "timestamp": None}
+@pytest.mark.parametrize("body", [
+    {"successful": True},
+    {"successful": True, "result": {"connectionName": "conn-01", "status": "success"}},
+    {"successful": True, "result": {"connectionId": "", "connectionName": "conn-01"}},
+    {"successful": True, "result": {"connectionId": None}},
+    {"successful": True, "result": "stored"},
+    [CREATED],
+])
+def test_a_success_without_connection_id_may_have_created_it(body):
+    error = create_fails(make_client(FakeResponse(200, body))[0])
+    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01' without result.connectionId, so it"
+                         " did not confirm the connection. " + client_module.MAY_EXIST)
+    assert error.may_exist is True
+    assert error.status == 200
 
 
-def test_same_name_raises_connection_exists():
+def test_same_name_is_an_outcome():
     client, dummy = make_client(FakeResponse(400, SAME_NAME))
-    with pytest.raises(ConnectionExistsError) as info:
-        create(client)
-    assert info.value.after_retry is False
-    assert info.value.status == 400
-    assert info.value.error_code == 1001
-    assert info.value.may_exist is False
-    assert "same name" in info.value.msg
+    outcome = create(client)
+    assert outcome.created is False
+    assert outcome.connection is None
+    assert outcome.message == SAME_NAME_TEXT
+    assert outcome.confirmed_on_retry is False
 
 
-def test_same_name_after_retry():
+def test_same_name_after_a_retry_confirms_the_first_try():
     client, dummy = make_client(FakeResponse(400, SAME_NAME, retried=True))
-    with pytest.raises(ConnectionExistsError) as info:
-        create(client)
-    assert info.value.after_retry is True
+    assert create(client).confirmed_on_retry is True
 
 
-def test_same_name_without_retries_attribute():
-    response = FakeResponse(400, SAME_NAME)
-    response.raw = None
-    client, dummy = make_client(response)
-    with pytest.raises(ConnectionExistsError) as info:
-        create(client)
-    assert info.value.after_retry is False
+@pytest.mark.parametrize("body", [
+    {"successful": False, "error": SAME_NAME},
+    [SAME_NAME],
+    {"errorMessage": "  " + SAME_NAME_TEXT + ": conn-01"},
+    {"errorMessage": SAME_NAME_TEXT.upper()},
+])
+def test_same_name_in_other_shapes(body):
+    client, dummy = make_client(FakeResponse(400, body))
+    assert create(client).created is False
 
 
-def test_same_name_in_wrapped_error_shape():
-    client, dummy = make_client(FakeResponse(400, {"successful": False, "error": SAME_NAME}))
-    with pytest.raises(ConnectionExistsError):
-        create(client)
+@pytest.mark.parametrize("message", [
+    "Connection name 'Same Name Test' is not allowed",
+    "A connection with the same name already exists for the tenant",
+    "Invalid request: " + SAME_NAME_TEXT,
+    "workspaceUrl is invalid (the same name already exists for the tenant was not the problem)",
+])
+def test_same_name_elsewhere_in_a_message_is_an_error(message):
+    error = create_fails(make_client(FakeResponse(400, {"errorMessage": message, "errorCode": 3}))[0])
+    assert error.msg == "Reltio answered HTTP 400 Bad Request while creating connection 'conn-01': %s" % message
+    assert error.status == 400
+    assert error.error_code == 3
+    assert error.may_exist is False
+
+
+def test_same_name_with_another_status_is_an_error():
+    error = create_fails(make_client(FakeResponse(409, SAME_NAME, reason="Conflict"))[0])
+    assert error.status == 409
+    assert SAME_NAME_TEXT in error.msg
 
 
 def test_active_connection_exists_is_an_api_error():
-    client, dummy = make_client(FakeResponse(400, ACTIVE_EXISTS))
-    with pytest.raises(ApiError) as info:
-        create(client)
-    assert not isinstance(info.value, ConnectionExistsError)
-    assert info.value.status == 400
-    assert info.value.error_code == 1002
-    assert "An active Databricks connection already exists for the tenant" in info.value.msg
-    assert info.value.may_exist is False
+    error = create_fails(make_client(FakeResponse(400, ACTIVE_EXISTS))[0])
+    assert error.status == 400
+    assert error.error_code == 1002
+    assert "An active Databricks connection already exists for the tenant" in error.msg
+    assert error.may_exist is False
 
 
-def test_same_name_on_store_credentials_is_not_exists():
+def test_same_name_on_store_credentials_is_an_error():
     client, dummy = make_client(FakeResponse(400, SAME_NAME))
     with pytest.raises(ApiError) as info:
         client.store_credentials("conn-01", "id", "secret")
-    assert not isinstance(info.value, ConnectionExistsError)
+    assert info.value.msg == ("Reltio answered HTTP 400 Bad Request while storing the credentials of connection"
+                              " 'conn-01': %s" % SAME_NAME_TEXT)
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_authentication_error(status):
     client, session = make_client(FakeResponse(status, {"error": "invalid_token", "error_description": "Token expired"}))
-    with pytest.raises(AuthenticationError) as info:
-        create(client)
-    assert info.value.status == status
-    assert "Token expired" in info.value.msg
-    assert TENANT in info.value.msg
-    assert "access_token" in info.value.msg
-    assert info.value.may_exist is False
-    # Without client credentials there is nothing to refresh the token with.
+    error = create_fails(client, AuthenticationError)
+    assert error.status == status
+    assert "Token expired" in error.msg
+    assert "tenant '%s'" % TENANT in error.msg
+    assert "Check access_token" in error.msg
+    assert error.may_exist is False
+    # Without client credentials there is nothing to fetch a new token with.
     assert len(session.calls) == 1
 
 
 def test_not_found():
-    client, dummy = make_client(FakeResponse(404, {"errorMessage": "Tenant not found"}))
-    with pytest.raises(NotFoundError) as info:
-        create(client)
-    assert info.value.status == 404
-    assert TENANT in info.value.msg
-    assert PLATFORM in info.value.msg
-    assert "Tenant not found" in info.value.msg
-    assert info.value.may_exist is False
+    error = create_fails(make_client(FakeResponse(404, {"errorMessage": "Tenant not found"}))[0], NotFoundError)
+    assert error.msg == ("Reltio answered HTTP 404 Not Found while creating connection 'conn-01': Tenant not found."
+                         " The tenant 'tenant01' or the platform_url https://test.reltio.com looks wrong.")
+    assert error.may_exist is False
 
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_error_on_create_may_exist(status):
-    client, dummy = make_client(FakeResponse(status, {"errorMessage": "Internal problem"}))
-    with pytest.raises(ApiError) as info:
-        create(client)
-    assert info.value.status == status
-    assert info.value.may_exist is True
-    assert info.value.fail_kwargs()["may_exist"] is True
-    assert "may have been created" in info.value.msg
-    assert "Internal problem" in info.value.msg
-    assert str(status) in info.value.msg
+    error = create_fails(make_client(FakeResponse(status, {"errorMessage": "Internal problem"}), retries=0)[0])
+    assert error.status == status
+    assert error.may_exist is True
+    assert error.fail_kwargs()["may_exist"] is True
+    assert error.msg == "Reltio answered HTTP %d while creating connection 'conn-01': Internal problem. %s" % (
+        status, client_module.MAY_EXIST)
 
 
 def test_retry_status_mentions_retries():
-    client, dummy = make_client(FakeResponse(503, {"errorMessage": "busy"}), retries=3)
-    with pytest.raises(ApiError) as info:
-        create(client)
-    assert "after 3 retries" in info.value.msg
+    error = create_fails(make_client(FakeResponse(503, {"errorMessage": "busy"}), retries=3)[0])
+    assert "while creating connection 'conn-01' (after 3 retries): busy" in error.msg
 
 
 def test_server_error_on_store_credentials_is_not_may_exist():
@@ -479,45 +390,114 @@ def test_server_error_on_store_credentials_is_not_may_exist():
     with pytest.raises(ApiError) as info:
         client.store_credentials("conn-01", "id", "secret")
     assert info.value.may_exist is False
-    assert "may have been created" not in info.value.msg
+    assert client_module.MAY_EXIST not in info.value.msg
 
 
 def test_html_502():
-    client, dummy = make_client(FakeResponse(502, content=HTML_502, reason="Bad Gateway"))
-    with pytest.raises(ApiError) as info:
-        create(client)
-    msg = info.value.msg
-    assert "502" in msg
-    assert "502 Bad Gateway" in msg
-    assert "nginx" in msg
-    assert "<html" not in msg.lower()
-    assert "<" not in msg
-    assert info.value.status == 502
+    error = create_fails(make_client(FakeResponse(502, content=HTML_502, reason="Bad Gateway"), retries=0)[0])
+    assert error.msg.startswith("Reltio answered HTTP 502 Bad Gateway while creating connection 'conn-01':"
+                                " 502 Bad Gateway 502 Bad Gateway nginx.")
+    assert "<" not in error.msg
+    assert error.status == 502
 
 
-def test_200_not_json():
-    client, dummy = make_client(FakeResponse(200, content="<html>OK</html>"))
-    with pytest.raises(ApiError) as info:
-        create(client)
-    assert "not JSON" in info.value.msg
-    assert info.value.status == 200
-    assert "<html" not in info.value.msg
+def test_200_not_json_may_exist():
+    error = create_fails(make_client(FakeResponse(200, content="<html>OK</html>"))[0])
+    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01' with a body that is not JSON: OK. "
+                         + client_module.MAY_EXIST)
+    assert error.may_exist is True
 
 
 def test_200_empty_body():
-    client, dummy = make_client(FakeResponse(200, content=b""))
+    assert "not JSON: (empty)" in create_fails(make_client(FakeResponse(200, content=b""))[0]).msg
+
+
+def test_200_not_json_on_a_test_is_not_may_exist():
+    client, dummy = make_client(FakeResponse(200, content="nope"))
     with pytest.raises(ApiError) as info:
-        create(client)
-    assert "(empty)" in info.value.msg
+        client.test_connection("c")
+    assert info.value.msg == "Reltio answered HTTP 200 while testing connection 'c' with a body that is not JSON: nope"
+    assert info.value.may_exist is False
 
 
-# ---- token ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status, may_exist", [(300, True), (301, True), (302, True), (303, True), (307, False),
+                                               (308, False)])
+def test_a_redirect_on_create_is_an_error_naming_its_host(status, may_exist):
+    location = {"Location": "https://user:pw@elsewhere.example.com:8443/reltio/api?x=1"}
+    error = create_fails(make_client(FakeResponse(status, headers=location))[0])
+    assert error.msg.startswith("Reltio answered HTTP %d" % status)
+    assert ("while creating connection 'conn-01', a redirect to elsewhere.example.com:8443; redirects are not followed,"
+            " so nothing was sent there. Check platform_url") in error.msg
+    assert "pw" not in error.msg
+    assert error.may_exist is may_exist
+    assert error.msg.endswith(client_module.MAY_EXIST) is may_exist
+    assert error.status == status
 
 
-def credentials_client(*answers, **kwargs):
-    options = dict(access_token=None, client_id=RELTIO_ID, client_secret=RELTIO_SECRET, auth_url=AUTH_URL)
-    options.update(kwargs)
-    return make_client(*answers, **options)
+def test_a_redirect_without_location():
+    error = create_fails(make_client(FakeResponse(302))[0])
+    assert "a redirect to nowhere;" in error.msg
+
+
+def test_a_redirect_on_store_credentials_is_not_may_exist():
+    client, dummy = make_client(FakeResponse(302, headers={"Location": "https://elsewhere.example.com/"}))
+    with pytest.raises(ApiError) as info:
+        client.store_credentials("conn-01", "id", "secret")
+    assert "a redirect to elsewhere.example.com;" in info.value.msg
+    assert info.value.may_exist is False
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_of_the_token_endpoint_is_an_error_naming_its_host(status):
+    client, session = credentials_client(FakeResponse(status, headers={"Location": "https://login.example.org/token"}))
+    with pytest.raises(ApiError) as info:
+        client.fetch_token()
+    error = info.value
+    assert not isinstance(error, AuthenticationError)
+    assert error.msg.startswith("The token endpoint %s answered HTTP %d" % (AUTH_URL, status))
+    assert ("a redirect to login.example.org; redirects are not followed, so the client credentials were not sent"
+            " there. Set auth_url to the token endpoint itself.") in error.msg
+    assert error.status == status
+    assert len(session.calls) == 1
+
+
+@pytest.mark.parametrize("status, may_exist", [(302, True), (307, False)])
+def test_a_real_redirect_of_create_is_not_followed(status, may_exist):
+    with HttpServer(Reply(200, json.dumps(CREATED))) as other:
+        redirect = Reply(status, b"", headers={"Location": other.url + CREATE_PATH})
+        with HttpServer(redirect) as server:
+            client = ReltioClient(server.url, TENANT, access_token=TOKEN, timeout=5, retries=1)
+            client.session.trust_env = False
+            error = create_fails(client)
+    assert other.requests == []
+    assert [request.path for request in server.requests] == [CREATE_PATH]
+    assert "a redirect to %s;" % other.host in error.msg
+    assert error.may_exist is may_exist
+
+
+def test_a_real_redirect_of_the_token_endpoint_sends_the_credentials_nowhere():
+    with HttpServer(Reply(200, json.dumps({"access_token": NEW_TOKEN, "expires_in": 3600}))) as other:
+        with HttpServer(Reply(307, b"", headers={"Location": other.url + "/oauth/token"})) as server:
+            client = ReltioClient(server.url, TENANT, client_id=RELTIO_ID, client_secret=RELTIO_SECRET,
+                                  auth_url=server.url + "/oauth/token", timeout=5, retries=1)
+            client.session.trust_env = False
+            with pytest.raises(ApiError) as info:
+                create(client)
+    assert other.requests == []
+    assert len(server.requests) == 1
+    assert "a redirect to %s;" % other.host in info.value.msg
+
+
+@pytest.mark.parametrize("first, confirmed", [(503, True), (429, False)])
+def test_same_name_on_a_retry(first, confirmed):
+    """503 then "same name": the first try created it. 429 then "same name": it existed before."""
+    with HttpServer(Reply(first, json.dumps({"errorMessage": "busy"})), Reply(400, json.dumps(SAME_NAME))) as server:
+        client = ReltioClient(server.url + "/reltio/api", TENANT, access_token=TOKEN, timeout=5, retries=2)
+        client.session.trust_env = False
+        outcome = create(client)
+    assert outcome.created is False
+    assert outcome.confirmed_on_retry is confirmed
+    assert [request.path for request in server.requests] == [CREATE_PATH] * 2
 
 
 def test_fetch_token_request():
@@ -525,8 +505,7 @@ def test_fetch_token_request():
     assert client.has_client_credentials
     assert client.fetch_token() == {"access_token": NEW_TOKEN, "expires_in": 3600, "token_type": "bearer"}
     call = session.calls[0]
-    assert call.method == "POST"
-    assert call.url == AUTH_URL
+    assert (call.method, call.url) == ("POST", AUTH_URL)
     assert call.kwargs["data"] == {"grant_type": "client_credentials"}
     assert call.kwargs["auth"] == (RELTIO_ID, RELTIO_SECRET)
     assert call.kwargs["timeout"] == 12.5
@@ -553,11 +532,11 @@ def test_ensure_token():
     assert not session.calls
 
 
-def test_401_with_client_credentials_refreshes_once():
+def test_401_with_client_credentials_fetches_a_new_token_once():
     client, session = credentials_client(
         FakeResponse(401, {"error": "invalid_token"}), token_response(NEW_TOKEN), FakeResponse(200, CREATED),
         access_token=TOKEN)
-    assert create(client)["connection_name"] == "conn-01"
+    assert create(client).connection["connection_name"] == "conn-01"
     assert [call.url for call in session.calls] == [CREATE_URL, AUTH_URL, CREATE_URL]
     assert authorization(session.calls[0]) == "Bearer %s" % TOKEN
     assert authorization(session.calls[2]) == "Bearer %s" % NEW_TOKEN
@@ -568,10 +547,9 @@ def test_401_twice_with_client_credentials_fails_without_looping():
     client, session = credentials_client(
         FakeResponse(401, {"error": "invalid_token"}), token_response(NEW_TOKEN), FakeResponse(401, {"error": "invalid_token"}),
         access_token=TOKEN)
-    with pytest.raises(AuthenticationError) as info:
-        create(client)
+    error = create_fails(client, AuthenticationError)
     assert len(session.calls) == 3
-    assert info.value.status == 401
+    assert error.status == 401
 
 
 @pytest.mark.parametrize("status", [400, 401, 403])
@@ -580,11 +558,8 @@ def test_token_endpoint_refuses(status):
         FakeResponse(status, {"error": "invalid_client", "error_description": "Bad client credentials"}))
     with pytest.raises(AuthenticationError) as info:
         client.fetch_token()
-    msg = info.value.msg
-    assert "refused the client credentials" in msg
-    assert AUTH_URL in msg
-    assert str(status) in msg
-    assert "Bad client credentials" in msg
+    assert info.value.msg == ("Reltio refused the client credentials: the token endpoint %s answered HTTP %d: Bad client"
+                              " credentials. Check reltio_client_id and reltio_client_secret." % (AUTH_URL, status))
     assert info.value.status == status
     assert len(session.calls) == 1
 
@@ -594,120 +569,115 @@ def test_token_endpoint_server_error():
     with pytest.raises(ApiError) as info:
         client.fetch_token()
     assert not isinstance(info.value, AuthenticationError)
-    assert "500" in info.value.msg and "oops" in info.value.msg
+    assert info.value.msg == "The token endpoint %s answered HTTP 500 Server Error while requesting a token: oops" % AUTH_URL
 
 
-@pytest.mark.parametrize("body", [{"token_type": "bearer"}, {"access_token": ""}, {"access_token": 5}, ["x"]])
+@pytest.mark.parametrize("body", [{"token_type": "bearer"}, {"access_token": ""}, {"access_token": 5},
+                                  {"access_token": None}, {"access_token": ["tok-in-a-list"]}])
 def test_token_endpoint_without_token(body):
     client, dummy = credentials_client(FakeResponse(200, body))
     with pytest.raises(ApiError) as info:
         client.fetch_token()
-    assert "without an access_token" in info.value.msg
+    assert info.value.msg == "The token endpoint %s answered HTTP 200 without an access_token." % AUTH_URL
 
 
-def test_token_endpoint_not_json():
-    client, dummy = credentials_client(FakeResponse(200, content="<html>login</html>"))
+@pytest.mark.parametrize("content", ["<html>login access_token=tok-Unknown-9f8e7d</html>", "tok-Unknown-9f8e7d", "",
+                                     '["tok-Unknown-9f8e7d"]', '"tok-Unknown-9f8e7d"', '{"access_token": "tok-Unknown-9f8e'])
+def test_a_token_answer_that_is_not_a_json_object_is_never_quoted(content):
+    client, dummy = credentials_client(FakeResponse(200, content=content))
     with pytest.raises(ApiError) as info:
         client.fetch_token()
-    assert "not JSON" in info.value.msg
+    assert info.value.msg == ("The token endpoint %s answered HTTP 200 with a body that is not a JSON object (%d"
+                              " characters, not shown)." % (AUTH_URL, len(content)))
+
+
+@pytest.mark.parametrize("token", [
+    "ABC123-not-a-token\n",
+    "ABC123\nnot-a-token",
+    "two words-Zx9Qw2Lp",
+    "tab\tseparated",
+    " leading-space",
+    "\u20acuro-token-Zx9Qw2",
+    "caf\u00e9-token",
+    "nul\x00token",
+    "del\x7ftoken",
+    "short-7",
+    "abc",
+])
+def test_a_fetched_token_that_cannot_be_one_is_refused_unquoted(token):
+    client, session = credentials_client(token_response(token))
+    error = create_fails(client)
+    assert error.msg == ("The token endpoint %s answered HTTP 200 with an access_token that cannot be a token: it is"
+                         " shorter than 8 characters, or holds spaces, line breaks or characters other than ASCII. It is"
+                         " not shown, nor sent anywhere." % AUTH_URL)
+    # Nothing was sent with it.
+    assert [call.url for call in session.calls] == [AUTH_URL]
+
+
+@pytest.mark.parametrize("token", ["tok-Plain_1.2~3+4/5=", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "!#$%&'*+",
+                                   "exactly8"])
+def test_tokens_of_visible_ascii_are_used(token):
+    client, session = credentials_client(token_response(token), FakeResponse(200, CREATED))
+    assert create(client).created is True
+    assert authorization(session.calls[1]) == "Bearer %s" % token
+
+
+def test_the_token_is_taken_from_the_answer_before_masking():
+    """A token holding a spelling of a secret of the task (here the client id) reaches Reltio whole."""
+    token = "eyJhbGciOi.%s.c2lnbmF0dXJl" % RELTIO_ID
+    client, session = credentials_client(token_response(token), FakeResponse(200, CREATED))
+    assert client.fetch_token()["access_token"] == token
+    create(client)
+    assert authorization(session.calls[1]) == "Bearer %s" % token
+
+
+def test_a_short_refused_token_does_not_garble_later_messages():
+    client, dummy = credentials_client(token_response("abc"))
+    create_fails(client)
+    assert client.redact("abcdef abc") == "abcdef abc"
+
+
+def test_a_refused_token_is_masked_in_later_messages():
+    token = "ABC123-not-a-token\n"
+    client, dummy = credentials_client(token_response(token))
+    create_fails(client)
+    assert client.redact("echo %s and %s" % (token, token.strip())) == "echo %s and %s" % (MASK, MASK)
 
 
 def test_fetched_token_is_redacted():
     client, dummy = credentials_client(token_response(NEW_TOKEN), FakeResponse(400, {"errorMessage": "bad token %s" % NEW_TOKEN}))
-    with pytest.raises(ApiError) as info:
-        create(client)
-    assert NEW_TOKEN not in info.value.msg
-    assert MASK in info.value.msg
+    error = create_fails(client)
+    assert NEW_TOKEN not in error.msg
+    assert MASK in error.msg
 
 
-@pytest.mark.parametrize("answer", [requests.exceptions.ConnectionError("Connection refused"),
-                                    FakeResponse(503, content="down")])
+@pytest.mark.parametrize("answer", [requests.exceptions.ReadTimeout("Read timed out."), FakeResponse(503, content="down")])
 def test_token_failure_during_create_is_not_may_exist(answer):
     client, session = credentials_client(answer)
     with pytest.raises(ReltioError) as info:
         create(client)
     assert [call.url for call in session.calls] == [AUTH_URL]
     assert info.value.may_exist is False
-    assert "may have been created" not in info.value.msg
+    assert client_module.MAY_EXIST not in info.value.msg
 
 
-# ---- transport errors ---------------------------------------------------------------------------
-
-
-def _refused():
-    conn = urllib3.connection.HTTPSConnection("test.reltio.com")
-    reason = urllib3.exceptions.NewConnectionError(conn, "Failed to establish a new connection: [Errno 111] Connection refused")
-    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, CREATE_URL, reason))
-
-
-@pytest.mark.parametrize("exc, start", [
-    (requests.exceptions.ConnectTimeout("connect timed out"), "Timed out"),
-    (requests.exceptions.ReadTimeout("Read timed out. (read timeout=12.5)"), "Timed out"),
-    (requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "TLS error"),
-    (requests.exceptions.ConnectionError("Connection refused"), "Could not reach"),
-    (_refused(), "Could not reach"),
-    (requests.exceptions.ProxyError("Cannot connect to proxy"), "Proxy error"),
+@pytest.mark.parametrize("exc, may_exist", [
+    (requests.exceptions.ReadTimeout("Read timed out."), True),
+    (requests.exceptions.ConnectTimeout("connect timed out"), False),
 ])
-def test_transport_errors(exc, start):
-    client, dummy = make_client(exc)
-    with pytest.raises(TransportError) as info:
-        client.store_credentials("conn-01", "id", "secret")
-    msg = info.value.msg
-    assert msg.startswith(start)
-    assert "test.reltio.com" in msg
-    assert "Traceback" not in msg
-    assert "File \"" not in msg
-    assert "<urllib3" not in msg
-    assert "\n" not in msg
-    assert info.value.status is None
+def test_a_transport_error_on_create_may_exist_once_the_request_left(exc, may_exist):
+    error = create_fails(make_client(exc)[0], TransportError)
+    assert error.may_exist is may_exist
+    assert error.msg.startswith("Timed out after 12.5 s while creating connection 'conn-01' at test.reltio.com")
+    assert error.msg.endswith(client_module.MAY_EXIST) is may_exist
 
 
-def test_transport_error_details():
-    client, dummy = make_client(requests.exceptions.ReadTimeout("Read timed out."), retries=2)
-    with pytest.raises(TransportError) as info:
-        client.store_credentials("conn-01", "id", "secret")
-    assert "12.5 s" in info.value.msg
-    assert "tried 3 times" in info.value.msg
-    client, dummy = make_client(_refused(), retries=0)
-    with pytest.raises(TransportError) as info:
-        client.store_credentials("conn-01", "id", "secret")
-    assert "tried" not in info.value.msg
-    assert "Connection refused" in info.value.msg
-
-
-def test_tls_error_gives_advice():
-    client, dummy = make_client(requests.exceptions.SSLError("certificate verify failed"))
-    with pytest.raises(TransportError) as info:
-        client.store_credentials("conn-01", "id", "secret")
-    assert "ca_path" in info.value.msg
-    assert "validate_certs" in info.value.msg
-
-
-def test_transport_error_on_create_may_exist():
+def test_a_transport_error_while_storing_is_not_may_exist():
     client, dummy = make_client(requests.exceptions.ReadTimeout("Read timed out."))
     with pytest.raises(TransportError) as info:
-        create(client)
-    assert info.value.may_exist is True
-    assert "may have been created" in info.value.msg
-
-
-def test_transport_error_is_redacted():
-    client, dummy = make_client(requests.exceptions.ConnectionError("refused for token %s" % TOKEN))
-    with pytest.raises(TransportError) as info:
         client.store_credentials("conn-01", "id", "secret")
-    assert TOKEN not in info.value.msg
-
-
-def test_token_request_transport_error():
-    client, session = credentials_client(requests.exceptions.ConnectTimeout("timed out"))
-    with pytest.raises(TransportError) as info:
-        client.fetch_token()
-    assert "auth.example.com" in info.value.msg
-    assert "requesting a token" in info.value.msg
-    assert len(session.calls) == 1
-
-
-# ---- store_credentials and test_connection ------------------------------------------------------------
+    assert info.value.may_exist is False
+    assert "while storing the credentials of connection 'conn-01'" in info.value.msg
 
 
 def test_store_credentials_request():
@@ -717,7 +687,7 @@ def test_store_credentials_request():
     assert call.url == BASE + "/database-configs/my%20conn%2F..%2Fx%3F/databricks/oauth/credentials"
     assert call.kwargs["json"] == {"clientId": "dbx-client", "clientSecret": DBX_SECRET}
     assert authorization(call) == "Bearer %s" % TOKEN
-    assert connection["connection_id"] == CREATED["result"]["connectionId"]
+    assert connection["connection_id"] == CONNECTION_ID
 
 
 @pytest.mark.parametrize("key", ["data", "result"])
@@ -736,9 +706,12 @@ def test_test_connection_outcome(key):
 def test_test_connection_not_connected(connected):
     client, dummy = make_client(FakeResponse(200, {"data": {"connected": connected, "message": "Bad secret"}}))
     outcome = client.test_connection("c")
-    assert outcome["connected"] is False
-    assert outcome["message"] == "Bad secret"
-    assert outcome["database_type"] is None
+    assert outcome == {"connected": False, "message": "Bad secret", "database_type": None}
+
+
+def test_test_connection_message_that_is_not_text():
+    client, dummy = make_client(FakeResponse(200, {"data": {"connected": True, "message": {"a": 1}}}))
+    assert client.test_connection("c")["message"] is None
 
 
 @pytest.mark.parametrize("body", [{}, {"data": {"message": "x"}}, {"result": "connected"}, ["connected"],
@@ -747,12 +720,12 @@ def test_test_connection_without_connected(body):
     client, dummy = make_client(FakeResponse(200, body))
     with pytest.raises(ApiError) as info:
         client.test_connection("c")
-    assert "'connected'" in info.value.msg
+    assert info.value.msg.startswith("Reltio answered the connection test of 'c' without a 'connected' field: ")
 
 
 def test_test_connection_message_redacted():
     client, dummy = make_client(FakeResponse(200, {"data": {"connected": False, "message": "secret %s refused" % TOKEN}}))
-    assert TOKEN not in client.test_connection("c")["message"]
+    assert client.test_connection("c")["message"] == "secret %s refused" % MASK
 
 
 def test_test_connection_error_status():
@@ -762,16 +735,13 @@ def test_test_connection_error_status():
     assert "Connection not found" in info.value.msg
 
 
-# ---- redaction of what the server echoes -------------------------------------------------------------
-
-
 def secret_client(*answers):
     client = ReltioClient.from_params({
         "platform_url": PLATFORM, "tenant_id": TENANT, "access_token": TOKEN, "reltio_client_id": RELTIO_ID,
         "reltio_client_secret": RELTIO_SECRET, "auth_url": AUTH_URL, "validate_certs": True, "ca_path": None,
         "timeout": 12.5, "retries": 3, "client_secret": DBX_SECRET,
     })
-    client.session = FakeSession(*answers)
+    client.transport.session = FakeSession(*answers)
     return client
 
 
@@ -779,6 +749,13 @@ def echo(text, status=400, **extra):
     body = {"severity": "Error", "errorMessage": text, "errorCode": 1}
     body.update(extra)
     return FakeResponse(status, body)
+
+
+def gson(text):
+    """``text`` as Gson writes it in a JSON string: = < > & ' as \\u escapes."""
+    for char in "=<>&'":
+        text = text.replace(char, "\\u%04x" % ord(char))
+    return text
 
 
 ECHOES = [
@@ -802,11 +779,22 @@ def test_echoed_secret_masked_in_api_errors(text, status):
     assert MASK in info.value.msg
 
 
-def test_echoed_secret_masked_in_same_name_error():
-    client = secret_client(echo("A connection with the same name already exists (clientSecret=%s)" % DBX_SECRET))
-    with pytest.raises(ConnectionExistsError) as info:
-        create(client)
-    assert_no_secret(info.value.msg, DBX_SECRET)
+def test_a_gson_echo_of_the_credentials_is_masked():
+    body = ('{"severity":"Error","errorMessage":"Bad request grant_type\\u003dclient_credentials %s:%s","errorCode":1}'
+            % (RELTIO_ID, gson(RELTIO_SECRET)))
+    client = secret_client(FakeResponse(400, content=body))
+    with pytest.raises(AuthenticationError) as info:
+        client.fetch_token()
+    assert_no_secret(info.value.msg, RELTIO_SECRET, RELTIO_ID)
+    assert "secret+key" not in info.value.msg
+    assert "grant_type=client_credentials %s:%s" % (MASK, MASK) in info.value.msg
+
+
+def test_echoed_secret_masked_in_same_name_outcome():
+    client = secret_client(echo("%s (clientSecret=%s)" % (SAME_NAME_TEXT, DBX_SECRET)))
+    outcome = create(client)
+    assert outcome.created is False
+    assert outcome.message == "%s (clientSecret=%s)" % (SAME_NAME_TEXT, MASK)
 
 
 def test_echoed_secret_masked_in_non_json_bodies():
@@ -826,12 +814,12 @@ def test_echoed_secret_masked_in_token_errors():
 
 
 def test_echoed_basic_header_masked():
-    import base64  # pylint: disable=import-outside-toplevel
     basic = base64.b64encode(("%s:%s" % (RELTIO_ID, RELTIO_SECRET)).encode("utf-8")).decode("ascii")
     client = secret_client(FakeResponse(401, {"error_description": "Authorization: Basic %s" % basic}))
     with pytest.raises(AuthenticationError) as info:
         client.fetch_token()
     assert basic not in info.value.msg
+    assert "Basic %s" % MASK in info.value.msg
 
 
 def test_echoed_secret_masked_in_missing_connected_error():
@@ -843,15 +831,14 @@ def test_echoed_secret_masked_in_missing_connected_error():
 
 def test_secret_passed_to_create_connection_is_masked():
     client, dummy = make_client(echo("Invalid clientSecret %s" % DBX_SECRET))
-    with pytest.raises(ApiError) as info:
-        create(client)
-    assert_no_secret(info.value.msg, DBX_SECRET)
+    error = create_fails(client)
+    assert_no_secret(error.msg, DBX_SECRET)
 
 
 def test_echoed_secret_masked_in_success_result():
     body = {"successful": True, "result": dict(CREATED["result"], message="Stored %s" % quote(DBX_SECRET, safe=""))}
-    client = secret_client(FakeResponse(200, body))
-    assert_no_secret(json.dumps(create(client)), DBX_SECRET)
+    outcome = create(secret_client(FakeResponse(200, body)))
+    assert outcome.connection["message"] == "Stored %s" % MASK
 
 
 def test_secret_cut_by_excerpt_does_not_leak():
@@ -859,267 +846,16 @@ def test_secret_cut_by_excerpt_does_not_leak():
     client = ReltioClient.from_params({
         "platform_url": PLATFORM, "tenant_id": TENANT, "access_token": TOKEN, "client_secret": long_secret,
     })
-    client.session = FakeSession(FakeResponse(502, content="x" * 185 + " " + long_secret))
-    with pytest.raises(ApiError) as info:
-        create(client, secret=long_secret)
-    assert long_secret[:8] not in info.value.msg
+    client.transport.session = FakeSession(FakeResponse(502, content="x" * 185 + " " + long_secret))
+    error = create_fails(client)
+    assert long_secret[:8] not in error.msg
 
 
-# ---- reuse: one session per retry setting and one token per set of credentials ---------------
-
-
-@pytest.fixture(name="shared")
-def shared_fixture(monkeypatch):
-    """Empty caches, sessions made by a counting fake, and a clock the test sets."""
-    monkeypatch.setattr(client_module, "_SHARED_SESSIONS", {})
-    monkeypatch.setattr(client_module, "_SHARED_TOKENS", {})
-    made = []
-
-    def new_session(retries):
-        session = FakeSession()
-        session.retries = retries
-        made.append(session)
-        return session
-
-    clock = SimpleNamespace(now=1000.0)
-    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(new_session))
-    monkeypatch.setattr(client_module.time, "monotonic", lambda: clock.now)
-    return SimpleNamespace(sessions=made, clock=clock, tokens=client_module._SHARED_TOKENS,
-                           session_cache=client_module._SHARED_SESSIONS)
-
-
-def reusing_client(**kwargs):
-    options = dict(platform_url=PLATFORM, tenant_id=TENANT, client_id=RELTIO_ID, client_secret=RELTIO_SECRET,
-                   auth_url=AUTH_URL, retries=3, reuse=True)
-    options.update(kwargs)
-    return ReltioClient(**options)
-
-
-def test_reuse_shares_one_session_per_retries_value(shared):
-    first = reusing_client()
-    second = reusing_client(client_secret="other-secret", access_token=TOKEN)
-    third = reusing_client(retries=5)
-    fourth = reusing_client(retries=5)
-    assert first.session is second.session
-    assert third.session is fourth.session
-    assert first.session is not third.session
-    assert [session.retries for session in shared.sessions] == [3, 5]
-    assert shared.session_cache == {3: first.session, 5: third.session}
-
-
-def test_reuse_with_a_given_session_uses_it(shared):
-    given = FakeSession()
-    client = reusing_client(session=given)
-    assert client.session is given
-    assert not shared.sessions
-    assert not shared.session_cache
-
-
-def test_without_reuse_nothing_is_shared(shared):
-    session = FakeSession(token_response(NEW_TOKEN), FakeResponse(200, CREATED))
-    first = reusing_client(reuse=False, session=session)
-    create(first)
-    second = reusing_client(reuse=False)
-    third = reusing_client(reuse=False)
-    assert second.session is not third.session
-    assert len(shared.sessions) == 2
-    assert not shared.session_cache
-    assert not shared.tokens
-    assert second._token is None
-
-
-def test_reuse_shares_the_token_of_client_credentials(shared):
-    first = reusing_client()
-    session = first.session
-    session.answers.extend([token_response(NEW_TOKEN), FakeResponse(200, CREATED), FakeResponse(200, CREATED)])
-    create(first)
-    second = reusing_client()
-    assert second.session is session
-    create(second)
-    assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL]
-    assert authorization(session.calls[2]) == "Bearer %s" % NEW_TOKEN
-
-
-def test_reused_token_is_redacted_by_the_next_client(shared):
-    first = reusing_client()
-    first.session.answers.append(token_response(NEW_TOKEN))
-    first.fetch_token()
-    second = reusing_client()
-    second.session.answers.append(FakeResponse(400, {"errorMessage": "bad token %s" % NEW_TOKEN}))
-    with pytest.raises(ApiError) as info:
-        create(second)
-    assert NEW_TOKEN not in info.value.msg
-    assert MASK in info.value.msg
-
-
-@pytest.mark.parametrize("elapsed, reused", [
-    (0, True),
-    (3600 - client_module.TOKEN_EXPIRY_MARGIN - 1, True),
-    (3600 - client_module.TOKEN_EXPIRY_MARGIN, False),
-    (3600, False),
-    (7200, False),
-])
-def test_shared_token_not_reused_near_expiry(shared, elapsed, reused):
-    assert client_module.TOKEN_EXPIRY_MARGIN == 30
-    first = reusing_client()
-    first.session.answers.append(token_response("tok-first"))
-    first.fetch_token()
-    shared.clock.now += elapsed
-    second = reusing_client()
-    if reused:
-        assert second._token == "tok-first"
-        second.ensure_token()
-        assert len(second.session.calls) == 1
-    else:
-        assert second._token is None
-        second.session.answers.append(token_response("tok-second"))
-        second.ensure_token()
-        assert [call.url for call in second.session.calls] == [AUTH_URL, AUTH_URL]
-        assert list(shared.tokens.values()) == [("tok-second", shared.clock.now + 3600)]
-
-
-@pytest.mark.parametrize("expires_in", [None, "3600", True, 0])
-def test_shared_token_without_usable_lifetime_is_not_reused(shared, expires_in):
-    first = reusing_client()
-    body = {"access_token": "tok-first", "token_type": "bearer"}
-    if expires_in is not None:
-        body["expires_in"] = expires_in
-    first.session.answers.append(FakeResponse(200, body))
-    first.fetch_token()
-    assert reusing_client()._token is None
-
-
-@pytest.mark.parametrize("other", [
-    {"client_secret": "another-secret"},
-    {"client_id": "another-client"},
-    {"auth_url": "https://auth2.example.com/oauth/token"},
-])
-def test_different_credentials_do_not_share_a_token(shared, other):
-    first = reusing_client()
-    first.session.answers.append(token_response("tok-first"))
-    first.fetch_token()
-    second = reusing_client(**other)
-    assert second._token is None
-    second.session.answers.append(token_response("tok-second"))
-    second.ensure_token()
-    assert second._token == "tok-second"
-    assert len(shared.tokens) == 2
-    assert reusing_client()._token == "tok-first"
-
-
-def test_token_cache_key_holds_no_plain_secret(shared):
-    client = reusing_client()
-    client.session.answers.append(token_response(NEW_TOKEN))
-    client.fetch_token()
-    assert len(shared.tokens) == 1
-    key = list(shared.tokens)[0]
-    assert key[0] == AUTH_URL
-    text = repr(key)
-    assert RELTIO_SECRET not in text
-    assert RELTIO_ID not in text
-    assert quote(RELTIO_SECRET, safe="") not in text
-
-
-def test_reuse_without_client_credentials_caches_no_token(shared):
-    client = reusing_client(client_id=None, client_secret=None, access_token=TOKEN)
-    client.session.answers.append(FakeResponse(200, CREATED))
-    create(client)
-    assert not shared.tokens
-    assert client._token_key is None
-
-
-def test_given_access_token_wins_over_the_shared_token(shared):
-    first = reusing_client()
-    first.session.answers.append(token_response("tok-shared"))
-    first.fetch_token()
-    second = reusing_client(access_token=TOKEN)
-    second.session.answers.append(FakeResponse(200, CREATED))
-    create(second)
-    assert authorization(second.session.calls[-1]) == "Bearer %s" % TOKEN
-
-
-def test_401_refreshes_the_shared_token_once_and_updates_the_cache(shared):
-    first = reusing_client()
-    session = first.session
-    session.answers.extend([token_response("tok-old"), FakeResponse(200, CREATED)])
-    create(first)
-    second = reusing_client()
-    assert second._token == "tok-old"
-    session.answers.extend([FakeResponse(401, {"error": "invalid_token"}), token_response("tok-new"), FakeResponse(200, CREATED)])
-    create(second)
-    assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL, AUTH_URL, CREATE_URL]
-    assert authorization(session.calls[2]) == "Bearer tok-old"
-    assert authorization(session.calls[4]) == "Bearer tok-new"
-    assert [value[0] for value in shared.tokens.values()] == ["tok-new"]
-    third = reusing_client()
-    assert third._token == "tok-new"
-    session.answers.append(FakeResponse(200, CREATED))
-    create(third)
-    assert len(session.calls) == 6
-    assert authorization(session.calls[5]) == "Bearer tok-new"
-
-
-def test_from_params_passes_reuse(shared):
-    params = {"platform_url": PLATFORM, "tenant_id": TENANT, "reltio_client_id": RELTIO_ID,
-              "reltio_client_secret": RELTIO_SECRET, "auth_url": AUTH_URL, "retries": 2}
-    first = ReltioClient.from_params(params, reuse=True)
-    assert ReltioClient.from_params(params, reuse=True).session is first.session
-    assert ReltioClient.from_params(params).session is not first.session
-    assert list(shared.session_cache) == [2]
-
-
-# ---- the body is read within the timeout ------------------------------------------------------------
-
-
-class TricklingRaw:
-    """A urllib3-like body that hands out one piece per read, each ``step`` seconds after the last."""
-
-    def __init__(self, pieces, clock, step):
-        self.pieces = list(pieces)
-        self.clock = clock
-        self.step = step
-        self.length_remaining = sum(len(piece) for piece in self.pieces)
-        self.closed = False
-        self.released = False
-
-    def read1(self, amt, decode_content=True):  # pylint: disable=unused-argument
-        if not self.pieces:
-            return b""
-        self.clock[0] += self.step
-        piece = self.pieces.pop(0)
-        self.length_remaining -= len(piece)
-        return piece
-
-    def close(self):
-        self.closed = True
-
-    def release_conn(self):
-        self.released = True
-
-
-def trickling_client(monkeypatch, pieces, step, timeout=1):
-    clock = [100.0]
-    monkeypatch.setattr(client_module.time, "monotonic", lambda: clock[0])
-    response = requests.Response()
-    response.status_code = 200
-    response.raw = TricklingRaw(pieces, clock, step)
-    client = ReltioClient("https://test.reltio.com", "tenant01", access_token="tok", timeout=timeout, retries=0,
-                          session=FakeSession(response))
-    return client, response
-
-
-def test_a_body_read_in_time_is_kept_and_the_connection_reused(monkeypatch):
-    body = json.dumps({"successful": True, "result": {"connectionId": "c-1", "connectionName": "x"}}).encode()
-    client, response = trickling_client(monkeypatch, [body[:10], body[10:]], step=0.3)
-    assert client.create_connection("x", "https://w.example.com", "w", "c", "dbx-secret-value")["connection_id"] == "c-1"
-    assert response.raw.released and not response.raw.closed
-
-
-def test_a_trickling_body_is_cut_off_at_the_timeout(monkeypatch):
-    client, response = trickling_client(monkeypatch, [b'{"successful": ', b"true, ", b'"result": {}}'], step=0.6)
-    with pytest.raises(TransportError) as info:
-        client.create_connection("x", "https://w.example.com", "w", "c", "dbx-secret-value")
-    assert "Timed out after 1 s while creating connection 'x'" in info.value.msg
-    assert "still arriving" in info.value.msg
-    assert info.value.may_exist is True
-    assert response.raw.closed
+def test_from_params_masks_every_secret_of_the_task():
+    client = ReltioClient.from_params({
+        "platform_url": PLATFORM, "tenant_id": TENANT, "access_token": TOKEN, "reltio_client_id": RELTIO_ID,
+        "reltio_client_secret": RELTIO_SECRET, "client_secret": DBX_SECRET,
+    })
+    assert client.redact(" ".join([TOKEN, RELTIO_ID, RELTIO_SECRET, DBX_SECRET])) == " ".join([MASK] * 4)
+    assert client.auth_url == "https://auth.reltio.com/oauth/token"
+    assert (client.timeout, client.retries) == (30, 3)

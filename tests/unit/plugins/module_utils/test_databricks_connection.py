@@ -12,11 +12,12 @@ from unittest.mock import Mock
 import pytest
 
 from ansible_collections.reltio.platform.plugins.module_utils import databricks_connection as dc
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.client import CreateOutcome, ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ApiError,
-    ConnectionExistsError,
     ConnectionTestFailed,
+    PreflightError,
     TransportError,
     ValidationError,
 )
@@ -29,6 +30,7 @@ DBX_SECRET = "dbx-very-secret-3"
 SECRETS = (ACCESS_TOKEN, RELTIO_SECRET, DBX_SECRET)
 CONNECTION = {"connection_id": "id-1", "connection_name": "conn-01", "status": "success",
               "message": "stored", "timestamp": 1}
+SAME_NAME = "A Databricks connection with the same name already exists for the tenant"
 
 
 def params(**overrides):
@@ -265,15 +267,15 @@ def test_secrets_never_in_message():
 def client_fixture():
     client = Mock(spec=ReltioClient)
     client.tenant_id = "tenant01"
-    client.create_connection.return_value = dict(CONNECTION)
+    client.create_connection.return_value = CreateOutcome(True, connection=dict(CONNECTION))
     client.store_credentials.return_value = dict(CONNECTION)
     client.test_connection.return_value = {"connected": True, "message": "Connection successful",
                                            "database_type": "DATABRICKS"}
     return client
 
 
-def exists(after_retry=False):
-    return ConnectionExistsError("A connection with the same name already exists", status=400, after_retry=after_retry)
+def exists(confirmed_on_retry=False):
+    return CreateOutcome(False, message=SAME_NAME, confirmed_on_retry=confirmed_on_retry)
 
 
 def assert_secret_hidden(value):
@@ -298,28 +300,29 @@ def test_run_creates(client):
 
 
 def test_run_exists(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     warn = Mock()
     result = dc.run(params(), client, warn=warn)
     assert result["changed"] is False
     assert result["created"] is False
     assert result["connection"]["connection_name"] == "conn-01"
-    assert result["connection"]["message"] == "A connection with the same name already exists"
+    assert result["connection"]["message"] == SAME_NAME
     assert result["connection"]["connection_id"] is None
     assert "already exists" in result["msg"]
-    warn.assert_called_once()
-    warning = warn.call_args[0][0]
-    assert "conn-01" in warning and "workspace_url" in warning and "warehouse_id" in warning
+    # A fact of every rerun, in msg and not_compared: no warning that users learn to ignore.
+    warn.assert_not_called()
+    assert "workspace_url and warehouse_id were not compared" in result["msg"]
+    assert result["not_compared"] == ["workspace_url", "warehouse_id"]
     client.store_credentials.assert_not_called()
 
 
 def test_run_exists_without_warn_callable(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     assert dc.run(params(), client)["changed"] is False
 
 
-def test_run_exists_after_retry(client):
-    client.create_connection.side_effect = exists(after_retry=True)
+def test_run_exists_confirmed_on_retry(client):
+    client.create_connection.return_value = exists(confirmed_on_retry=True)
     warn = Mock()
     result = dc.run(params(update_secret="always"), client, diff=True, warn=warn)
     assert result["changed"] is True
@@ -372,12 +375,12 @@ def test_run_diff_on_create(client):
 
 
 def test_run_no_diff_when_nothing_changed(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     assert "diff" not in dc.run(params(), client, diff=True)
 
 
 def test_run_update_secret_always_on_existing(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     result = dc.run(params(update_secret="always"), client, diff=True)
     client.store_credentials.assert_called_once_with("conn-01", "dbx-client-id", DBX_SECRET)
     assert result["changed"] is True
@@ -396,14 +399,14 @@ def test_run_update_secret_always_on_create(client):
 
 
 def test_run_update_secret_on_create_keeps_existing(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     result = dc.run(params(update_secret="on_create"), client)
     client.store_credentials.assert_not_called()
     assert result["changed"] is False
 
 
 def test_run_test_connection_passes_is_not_a_change(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     result = dc.run(params(test_connection=True), client)
     client.test_connection.assert_called_once_with("conn-01")
     assert result["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
@@ -417,20 +420,96 @@ def test_run_test_connection_after_create(client):
     assert result["test"]["connected"] is True
 
 
-@pytest.mark.parametrize("created", [True, False])
-def test_run_test_connection_fails(client, created):
-    if not created:
-        client.create_connection.side_effect = exists()
-    client.test_connection.return_value = {"connected": False, "message": "Invalid client secret",
-                                           "database_type": "DATABRICKS"}
+FAILED_TEST = {"connected": False, "message": "Invalid client secret", "database_type": "DATABRICKS"}
+PASSED_TEST = {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+
+
+def test_run_test_of_a_new_connection_fails_without_storing_again(client):
+    client.test_connection.return_value = FAILED_TEST
     with pytest.raises(ConnectionTestFailed) as info:
         dc.run(params(test_connection=True), client)
     kwargs = info.value.fail_kwargs()
-    assert kwargs["changed"] is created
-    assert kwargs["created"] is created
-    assert kwargs["test"] == {"connected": False, "message": "Invalid client secret", "database_type": "DATABRICKS"}
+    assert kwargs["changed"] is True and kwargs["created"] is True and kwargs["secret_updated"] is False
+    assert kwargs["test"] == FAILED_TEST
+    assert "Invalid client secret" in kwargs["msg"] and "test failed" in kwargs["msg"]
+    assert "preflight: true" in kwargs["msg"]
+    client.store_credentials.assert_not_called()
+
+
+def test_run_existing_connection_whose_test_fails_gets_the_credentials_once_and_passes(client):
+    client.create_connection.return_value = exists()
+    client.test_connection.side_effect = [FAILED_TEST, PASSED_TEST]
+    result = dc.run(params(test_connection=True), client, diff=True)
+    client.store_credentials.assert_called_once_with("conn-01", "dbx-client-id", DBX_SECRET)
+    assert client.test_connection.call_count == 2
+    assert result["changed"] is True and result["created"] is False and result["secret_updated"] is True
+    assert result["test"] == PASSED_TEST
+    assert "were stored in place of the stored ones" in result["msg"] and "Connection test passed" in result["msg"]
+    assert_secret_hidden(result)
+
+
+@pytest.mark.parametrize("preflight", [False, True])
+def test_run_existing_connection_whose_test_fails_twice_fails_with_advice(client, preflight):
+    client.create_connection.return_value = exists()
+    client.test_connection.return_value = FAILED_TEST
+    workspace = Mock()
+    workspace.check.return_value = {"warehouse_id": "ab1c2d3ef5g6h7i8", "warehouse_name": "w", "warehouse_state": "RUNNING"}
+    with pytest.raises(ConnectionTestFailed) as info:
+        dc.run(params(test_connection=True, preflight=preflight), client, workspace=workspace)
+    kwargs = info.value.fail_kwargs()
+    client.store_credentials.assert_called_once()
+    assert kwargs["changed"] is True and kwargs["secret_updated"] is True
     assert "Invalid client secret" in kwargs["msg"]
-    assert "test failed" in kwargs["msg"]
+    assert "Reltio keeps the workspace_url and warehouse_id" in kwargs["msg"]
+    assert ("preflight: true" in kwargs["msg"]) is not preflight
+
+
+def test_run_existing_connection_whose_test_passes_sends_nothing_more(client):
+    client.create_connection.return_value = exists()
+    client.test_connection.return_value = PASSED_TEST
+    result = dc.run(params(test_connection=True), client)
+    client.store_credentials.assert_not_called()
+    assert result["changed"] is False and result["secret_updated"] is False
+
+
+def test_run_with_update_secret_always_does_not_store_twice_when_the_test_fails(client):
+    client.create_connection.return_value = exists()
+    client.test_connection.return_value = FAILED_TEST
+    with pytest.raises(ConnectionTestFailed):
+        dc.run(params(test_connection=True, update_secret="always"), client)
+    client.store_credentials.assert_called_once()
+    client.test_connection.assert_called_once()
+
+
+def test_run_preflight_runs_first_and_its_failure_sends_nothing_to_reltio(client):
+    workspace = Mock()
+    workspace.check.side_effect = PreflightError("Preflight: no such warehouse")
+    with pytest.raises(PreflightError) as info:
+        dc.run(params(preflight=True), client, workspace=workspace)
+    assert info.value.fail_kwargs()["changed"] is False
+    client.ensure_token.assert_not_called()
+    client.create_connection.assert_not_called()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_run_preflight_result_is_returned(client, check_mode):
+    workspace = Mock()
+    workspace.check.return_value = {"warehouse_id": "ab1c2d3ef5g6h7i8", "warehouse_name": "w", "warehouse_state": "STOPPED"}
+    result = dc.run(params(preflight=True), client, check_mode=check_mode, workspace=workspace)
+    workspace.check.assert_called_once_with("ab1c2d3ef5g6h7i8")
+    assert result["preflight"] == workspace.check.return_value
+    assert "Preflight passed" in result["msg"] and "STOPPED" in result["msg"]
+    assert client.create_connection.called is not check_mode
+
+
+def test_run_without_preflight_has_a_null_preflight(client):
+    assert dc.run(params(), client)["preflight"] is None
+
+
+def test_check_mode_with_update_secret_always_says_the_credentials_would_be_stored(client):
+    result = dc.run(params(update_secret="always"), client, check_mode=True)
+    assert "would be stored again" in result["msg"]
+    assert "would be stored again" not in dc.run(params(), client, check_mode=True)["msg"]
 
 
 def test_run_test_connection_fails_without_reason(client):
@@ -452,7 +531,7 @@ def test_run_error_after_creation_carries_changed(client):
 
 
 def test_run_store_error_on_existing_is_not_changed(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     client.store_credentials.side_effect = ApiError("bad", status=400)
     with pytest.raises(ApiError) as info:
         dc.run(params(update_secret="always"), client)
@@ -496,7 +575,7 @@ def test_run_validate_certs_false_warns_in_check_mode(client):
 
 
 def test_run_result_never_holds_secret(client):
-    client.create_connection.side_effect = exists()
+    client.create_connection.return_value = exists()
     result = dc.run(params(update_secret="always", test_connection=True), client, diff=True)
     assert_secret_hidden(result)
 
@@ -515,7 +594,16 @@ def test_execute_validates_before_building_a_client(monkeypatch):
 def test_execute_runs_with_the_client(monkeypatch, client):
     monkeypatch.setattr(dc.ReltioClient, "from_params", Mock(return_value=client))
     warn = Mock()
-    result = dc.execute(params(validate_certs=False), check_mode=True, diff=True, warn=warn)
-    dc.ReltioClient.from_params.assert_called_once()
+    task = params(validate_certs=False)
+    result = dc.execute(task, check_mode=True, diff=True, warn=warn)
+    dc.ReltioClient.from_params.assert_called_once_with(task, cache=None)
     assert result["changed"] is True and "diff" in result
     warn.assert_called_once()
+
+
+def test_execute_hands_the_cache_to_the_client(monkeypatch, client):
+    monkeypatch.setattr(dc.ReltioClient, "from_params", Mock(return_value=client))
+    cache = ClientCache()
+    task = params()
+    assert dc.execute(task, cache=cache)["created"] is True
+    dc.ReltioClient.from_params.assert_called_once_with(task, cache=cache)

@@ -42,18 +42,35 @@ def test_may_exist_false_is_left_out():
 
 
 @pytest.mark.parametrize("cls", [errors.ValidationError, errors.AuthenticationError, errors.NotFoundError,
-                                 errors.ApiError, errors.ConnectionExistsError, errors.TransportError,
-                                 errors.ConnectionTestFailed])
+                                 errors.ApiError, errors.TransportError, errors.ConnectionTestFailed])
 def test_every_error_is_a_reltio_error(cls):
     assert issubclass(cls, errors.ReltioError)
 
 
-def test_connection_exists_error():
-    exc = errors.ConnectionExistsError("same name", status=400, error_code=7)
-    assert isinstance(exc, errors.ApiError)
-    assert exc.after_retry is False
-    assert exc.fail_kwargs() == {"msg": "same name", "status": 400, "error_code": 7}
-    assert errors.ConnectionExistsError("x", after_retry=True).after_retry is True
+def test_connection_exists_is_no_error_any_more():
+    """That a connection exists is an outcome of create_connection (client.CreateOutcome), not an error."""
+    assert not hasattr(errors, "ConnectionExistsError")
+
+
+def test_transport_error_defaults():
+    exc = errors.TransportError("Timed out")
+    assert exc.request_sent is True
+    assert exc.may_exist is False
+    assert exc.status is None
+    assert exc.error_code is None
+    assert exc.fail_kwargs() == {"msg": "Timed out"}
+
+
+def test_transport_error_fields():
+    exc = errors.TransportError("too large", status=200, may_exist=True, request_sent=False)
+    assert (exc.status, exc.may_exist, exc.request_sent) == (200, True, False)
+    assert exc.fail_kwargs() == {"msg": "too large", "status": 200, "may_exist": True}
+    assert "request_sent" not in exc.fail_kwargs()
+
+
+def test_request_sent_is_per_instance():
+    sent, not_sent = errors.TransportError("a"), errors.TransportError("b", request_sent=False)
+    assert (sent.request_sent, not_sent.request_sent) == (True, False)
 
 
 def test_result_is_per_instance():

@@ -15,8 +15,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils import module_runner
+from ansible_collections.reltio.platform.plugins.module_utils import access_token, module_runner, transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ReltioError, ValidationError
 
@@ -24,6 +23,7 @@ from ..fakes import ExitJson, FailJson
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
+FQCN = "reltio.platform.reltio_token"
 SECRET = "reltio-secret-value"
 ARGS = {"reltio_client_id": "client-id-1", "reltio_client_secret": SECRET}
 RESULT = {"changed": False, "access_token": "tok-1", "expires_in": 3600, "token_type": "bearer", "msg": "Fetched."}
@@ -32,7 +32,7 @@ RESULT = {"changed": False, "access_token": "tok-1", "expires_in": 3600, "token_
 def run(args, execute, expect=ExitJson, spec=None):
     with patch_module_args(args):
         with pytest.raises(expect) as info:
-            module_runner.run_module(spec or token_argument_spec(), execute)
+            module_runner.run_module(FQCN, spec or token_argument_spec(), access_token.validate, execute)
     return info.value.args[0]
 
 
@@ -45,7 +45,7 @@ def run_for_real(args, execute, capsys):
         args = dict(args, _ansible_inject_invocation=True)
     with patch_module_args(args):
         with pytest.raises(SystemExit):
-            module_runner.run_module(token_argument_spec(), execute)
+            module_runner.run_module(FQCN, token_argument_spec(), access_token.validate, execute)
     return json.loads(capsys.readouterr().out)
 
 
@@ -65,7 +65,8 @@ def test_success_exits_with_the_result():
     assert kwargs["diff"] is False
     assert isinstance(kwargs["warn"].__self__, basic.AnsibleModule)
     assert kwargs["warn"].__name__ == "warn"
-    assert "reuse" not in kwargs
+    # A module runs one task in its process: nothing to keep for another.
+    assert "cache" not in kwargs
 
 
 @pytest.mark.usefixtures("patched_exits")
@@ -87,7 +88,7 @@ def test_supports_check_mode():
 @pytest.mark.usefixtures("patched_exits")
 @pytest.mark.parametrize("error", [
     ApiError("Reltio answered HTTP 503", status=503, error_code=7, may_exist=True),
-    ValidationError("Invalid arguments: auth_url must use https."),
+    ValidationError(["auth_url must use https"]),
     ReltioError("plain"),
 ])
 def test_reltio_error_fails_with_its_kwargs(error):
@@ -101,14 +102,14 @@ def test_other_errors_are_not_swallowed():
     execute = Mock(side_effect=KeyError("boom"))
     with patch_module_args(ARGS):
         with pytest.raises(KeyError):
-            module_runner.run_module(token_argument_spec(), execute)
+            module_runner.run_module(FQCN, token_argument_spec(), access_token.validate, execute)
 
 
 @pytest.mark.usefixtures("patched_exits")
 def test_argument_spec_is_applied():
     execute = Mock(return_value=dict(RESULT))
     result = run(dict(ARGS, execution="nowhere"), execute, expect=FailJson)
-    assert result["msg"] == "value of execution must be one of: auto, controller, target, got: nowhere"
+    assert result["msg"] == "Invalid arguments: value of execution must be one of: auto, controller, target, got: nowhere."
     execute.assert_not_called()
 
 
@@ -122,8 +123,8 @@ def test_env_fallbacks_apply(monkeypatch):
 
 @pytest.mark.usefixtures("patched_exits")
 def test_missing_requests(monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
-    monkeypatch.setattr(client_module, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    monkeypatch.setattr(transport, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
     execute = Mock(return_value=dict(RESULT))
     result = run(ARGS, execute, expect=FailJson)
     assert result == {"msg": basic.missing_required_lib("requests"), "exception": "Traceback: No module named 'requests'"}
@@ -155,7 +156,7 @@ def test_no_log_values_with_spaces_inside_are_kept():
 
 
 def test_blank_secret_does_not_star_out_spaces(capsys):
-    execute = Mock(side_effect=ValidationError("Invalid arguments: access_token is required, or %s is wrong." % SECRET))
+    execute = Mock(side_effect=ValidationError(["access_token is required, or %s is wrong" % SECRET]))
     output = run_for_real(dict(ARGS, access_token=" "), execute, capsys)
     assert output["failed"] is True
     assert output["msg"] == "Invalid arguments: access_token is required, or ******** is wrong."

@@ -17,8 +17,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import DATABRICKS_CONNECTION_OPTIONS
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
 from ansible_collections.reltio.platform.plugins.modules import reltio_databricks_connection as module_under_test
 
@@ -116,13 +115,13 @@ def test_reltio_error_fails_with_its_kwargs(execute):
 
 
 def test_validation_error_fails(execute):
-    execute.side_effect = ValidationError("Invalid arguments: workspace_url is required.")
+    execute.side_effect = ValidationError(["workspace_url is required"])
     assert run_main(ARGS, expect=FailJson) == {"msg": "Invalid arguments: workspace_url is required."}
 
 
 def test_missing_requests(execute, monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
-    monkeypatch.setattr(client_module, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    monkeypatch.setattr(transport, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
     result = run_main(ARGS, expect=FailJson)
     assert result["msg"] == basic.missing_required_lib("requests")
     assert "requests" in result["msg"]
@@ -130,17 +129,12 @@ def test_missing_requests(execute, monkeypatch):
     execute.assert_not_called()
 
 
-def test_documentation_matches_option_table():
+def test_documentation_takes_its_options_from_the_fragments():
+    """The options are documented by the fragments made of the option tables (see test_generated_fragments.py)."""
     doc = yaml.safe_load(module_under_test.DOCUMENTATION)
-    assert doc["extends_documentation_fragment"] == ["reltio.platform.tenant", "reltio.platform.auth", "reltio.platform.execution"]
-    assert set(doc["options"]) == set(DATABRICKS_CONNECTION_OPTIONS)
-    for name, option in DATABRICKS_CONNECTION_OPTIONS.items():
-        documented = doc["options"][name]
-        assert documented["type"] == option["type"], name
-        for key in ("required", "default", "choices", "aliases"):
-            assert documented.get(key) == option.get(key), (name, key)
-        if "env" in option:
-            assert "E(%s)" % option["env"] in " ".join(documented["description"]), name
+    assert doc["extends_documentation_fragment"] == ["reltio.platform.tenant", "reltio.platform.auth",
+                                                     "reltio.platform.execution", "reltio.platform.databricks_connection"]
+    assert "options" not in doc
     yaml.safe_load(module_under_test.EXAMPLES)
     yaml.safe_load(module_under_test.RETURN)
 
@@ -160,8 +154,9 @@ def _assert_secret_absent(payload):
 
 
 def _serve(monkeypatch, *responses):
+    """The module's client gets a FakeSession answering ``responses`` (client.py calls transport's new_session)."""
     session = FakeSession(*responses)
-    monkeypatch.setattr(ReltioClient, "_new_session", staticmethod(lambda retries: session))
+    monkeypatch.setattr(client_module, "new_session", lambda retries: session)
     return session
 
 
@@ -179,7 +174,8 @@ def test_echoed_secret_absent_from_fail_json(monkeypatch, echoed):
 @pytest.mark.parametrize("echoed", _spellings(DBX_SECRET))
 def test_echoed_secret_absent_from_exit_json(monkeypatch, echoed):
     _serve(monkeypatch,
-           FakeResponse(400, {"errorMessage": "A connection with the same name already exists (secret %s)" % echoed}),
+           FakeResponse(400, {"errorMessage": "A Databricks connection with the same name already exists for the tenant"
+                                              " (secret %s)" % echoed}),
            FakeResponse(200, {"data": {"connected": True, "message": "Connected with %s" % echoed,
                                        "databaseType": "DATABRICKS"}}))
     result = run_main(dict(ARGS, test_connection=True))

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 from unittest.mock import Mock
 
 import pytest
@@ -16,9 +17,15 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import connection_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils import transport
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
+    connection_argument_spec,
+    databricks_connection_argument_spec,
+    token_argument_spec,
+)
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
+from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
 from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_action
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
@@ -54,9 +61,19 @@ def execute_fixture():
     return Mock(return_value=dict(RESULT))
 
 
+def validate(params):
+    """What a module of the tenant options checks beyond its argument spec (as databricks_connection.validate does)."""
+    check = ArgumentCheck(params)
+    check.tenant()
+    check.auth()
+    check.http()
+    check.done()
+
+
 def make_action(execute, args, hide=False, **kwargs):
     class Action(ReltioAction):
         ARGUMENT_SPEC = connection_argument_spec
+        VALIDATE = staticmethod(validate)
         EXECUTE = execute
         HIDE_RESULT = hide
 
@@ -91,7 +108,8 @@ def test_auto_on_a_local_connection_runs_in_process(execute):
     assert params == module_params(ARGS)
     assert params["execution"] == "auto"
     kwargs = execute.call_args[1]
-    assert kwargs["reuse"] is True
+    assert isinstance(kwargs["cache"], ClientCache)
+    assert kwargs["cache"] is ReltioAction.CACHE
     assert kwargs["check_mode"] is False
     assert kwargs["diff"] is False
     assert callable(kwargs["warn"])
@@ -146,8 +164,10 @@ def test_null_execution_is_auto_and_fails_validation_as_in_the_module(execute):
     action._execute_module.assert_not_called()
     execute.assert_not_called()
     assert result["failed"] is True
-    expected = module_failure(MODULE, connection_argument_spec(), args)["msg"]
-    assert result["msg"] == expected == "value of execution must be one of: auto, controller, target, got: "
+    expected = module_failure(MODULE, connection_argument_spec(), args, validate)["msg"]
+    assert result["msg"] == expected
+    # ansible-core 2.19 shows the null as "got: .", 2.16 as "got: None.".
+    assert re.fullmatch(r"Invalid arguments: value of execution must be one of: auto, controller, target, got: (None)?\.", expected)
     action = make_action(execute, dict(args), transport="ssh")
     run(action)
     action._execute_module.assert_called_once()
@@ -256,32 +276,46 @@ def test_in_process_run_does_not_change_the_task_args(execute):
 
 @pytest.mark.usefixtures("base_run")
 @pytest.mark.parametrize("args", [
-    {},
-    {"platform_url": "https://test.reltio.com"},
+    {"bogus": 1},
+    {"platform_url": "https://test.reltio.com", "tenant": "t"},
     dict(ARGS, execution="controller", bogus=1),
     dict(ARGS, execution="controller", bogus=1, other=2),
     dict(ARGS, retries="many"),
     dict(ARGS, timeout="soon"),
     dict(ARGS, validate_certs="perhaps"),
+    dict(ARGS, retries="many", timeout="soon", bogus=1),
 ])
-def test_validation_errors_read_as_ansible_module_ones(execute, args):
+def test_validation_errors_read_as_the_module_ones(execute, args):
     result = run(make_action(execute, dict(args)))
     execute.assert_not_called()
     assert result["failed"] is True
-    assert result["msg"] == module_failure(MODULE, connection_argument_spec(), args)["msg"]
+    assert result["msg"] == module_failure(MODULE, connection_argument_spec(), args, validate)["msg"]
 
 
 @pytest.mark.usefixtures("base_run")
 def test_unsupported_parameter_message(execute):
-    result = run(make_action(execute, dict(ARGS, bogus=1)))
-    assert result["msg"].startswith("Unsupported parameters for (%s) module: bogus. Supported parameters include: " % MODULE)
+    result = run(make_action(execute, dict(ARGS, bogus=1, tenant="t")))
+    assert result["msg"] == ("Invalid arguments: bogus is not an option of %s; tenant is not an option of %s"
+                             " (did you mean tenant_id?)." % (MODULE, MODULE))
 
 
 @pytest.mark.usefixtures("base_run")
-def test_missing_required_message(execute):
-    result = run(make_action(execute, {"access_token": SECRET}))
-    assert result["msg"] == "missing required arguments: platform_url, tenant_id"
+def test_a_refused_argument_spec_names_every_missing_option_too(execute):
+    result = run(make_action(execute, {"access_token": SECRET, "bogus": 1}))
+    execute.assert_not_called()
+    assert result["msg"] == (
+        "Invalid arguments: bogus is not an option of %s; platform_url is required and must not be blank: set it or"
+        " the RELTIO_PLATFORM_URL environment variable; tenant_id is required and must not be blank: set it or the"
+        " RELTIO_TENANT_ID environment variable." % MODULE)
     assert result["invocation"]["module_args"]["access_token"] == HIDDEN
+
+
+@pytest.mark.usefixtures("base_run")
+def test_options_the_spec_does_not_require_are_left_to_execute(execute):
+    """platform_url and tenant_id may come from the environment: the module's execute checks them."""
+    run(make_action(execute, {"access_token": SECRET}))
+    params = params_of(execute)
+    assert (params["platform_url"], params["tenant_id"]) == (None, None)
 
 
 @pytest.mark.usefixtures("base_run")
@@ -312,7 +346,7 @@ def test_reltio_error_gives_a_failed_result(execute):
 
 @pytest.mark.usefixtures("base_run")
 def test_validation_error_of_execute_gives_a_failed_result(execute):
-    execute.side_effect = ValidationError("Invalid arguments: tenant_id must not be made of dots only.")
+    execute.side_effect = ValidationError(["tenant_id must not be made of dots only"])
     result = run(make_action(execute, dict(ARGS, tenant_id="..")))
     assert result["failed"] is True
     assert result["msg"] == "Invalid arguments: tenant_id must not be made of dots only."
@@ -398,34 +432,77 @@ def test_blank_no_log_values_not_masked(execute, blank):
 
 @pytest.mark.usefixtures("base_run")
 def test_blank_no_log_values_not_masked_in_validation_failures(execute):
-    result = run(make_action(execute, {"access_token": " "}))
-    assert result["msg"] == "missing required arguments: platform_url, tenant_id"
+    result = run(make_action(execute, {"access_token": " ", "tenant_id": "t", "bogus": 1}))
+    assert result["msg"].startswith("Invalid arguments: bogus is not an option of %s; platform_url is required and must"
+                                    " not be blank: set it or the RELTIO_PLATFORM_URL environment variable; " % MODULE)
 
 
 @pytest.mark.usefixtures("base_run")
-def test_missing_requests_on_the_controller(execute, monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
-    monkeypatch.setattr(client_module, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
-    result = run(make_action(execute, dict(ARGS)))
+@pytest.mark.parametrize("execution", ["auto", None])
+def test_auto_runs_the_module_when_the_controller_has_no_requests(execute, monkeypatch, execution):
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    args = dict(ARGS, execution=execution) if execution else dict(ARGS)
+    action = make_action(execute, args, transport="local")
+    assert run(action) == MODULE_RESULT
     execute.assert_not_called()
-    assert result["failed"] is True
-    assert result["msg"] == basic.missing_required_lib("requests") + " (on the controller)"
-    assert result["exception"] == "Traceback: No module named 'requests'"
-    assert result["invocation"]["module_args"]["access_token"] == HIDDEN
+    action._execute_module.assert_called_once()
+
+
+@pytest.mark.usefixtures("base_run")
+def test_controller_without_requests_fails_naming_it(execute, monkeypatch):
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    action = make_action(execute, dict(ARGS, execution="controller"), transport="ssh")
+    result = run(action)
+    execute.assert_not_called()
+    action._execute_module.assert_not_called()
+    assert result == {"failed": True,
+                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)"}
+    assert "requests" in result["msg"]
 
 
 @pytest.mark.usefixtures("base_run")
 def test_missing_requests_on_the_controller_does_not_stop_the_module(execute, monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
     action = make_action(execute, dict(ARGS), transport="ssh")
     assert run(action) == MODULE_RESULT
 
 
 @pytest.mark.usefixtures("base_run")
-def test_validation_comes_before_the_requests_check(execute, monkeypatch):
-    monkeypatch.setattr(client_module, "HAS_REQUESTS", False)
-    result = run(make_action(execute, {}))
-    assert result["msg"] == "missing required arguments: platform_url, tenant_id"
+@pytest.mark.parametrize("execution", ["auto", None])
+@pytest.mark.parametrize("become", [{"become": True}, {"play_become": True}], ids=["keyword", "ansible_become"])
+def test_auto_runs_the_module_when_the_task_has_become(execute, execution, become):
+    args = dict(ARGS, execution=execution) if execution else dict(ARGS)
+    action = make_action(execute, args, transport="local", **become)
+    task_vars = {"inventory_hostname": "localhost"}
+    assert run(action, task_vars) == MODULE_RESULT
+    execute.assert_not_called()
+    action._execute_module.assert_called_once_with(module_name=MODULE, module_args=args, task_vars=task_vars)
+
+
+@pytest.mark.usefixtures("base_run")
+@pytest.mark.parametrize("transport_name", ["local", "ssh"])
+def test_controller_with_become_fails_clearly(execute, transport_name):
+    action = make_action(execute, dict(ARGS, execution="controller"), transport=transport_name, become=True)
+    result = run(action)
+    execute.assert_not_called()
+    action._execute_module.assert_not_called()
+    assert result == {"failed": True, "msg": "execution is controller, but the task has become, which only a module"
+                                             " honours: remove become, or set execution to auto or target."}
+
+
+@pytest.mark.usefixtures("base_run")
+def test_become_on_the_target_runs_the_module(execute):
+    action = make_action(execute, dict(ARGS, execution="target"), transport="local", become=True)
+    assert run(action) == MODULE_RESULT
+    execute.assert_not_called()
+
+
+@pytest.mark.usefixtures("base_run")
+def test_become_refusal_is_hidden_with_the_result(execute):
+    action = make_action(execute, dict(ARGS, execution="controller"), become=True, hide=True)
+    result = run(action)
+    assert result["failed"] is True
+    assert result["_ansible_no_log"] is True
 
 
 @pytest.mark.usefixtures("base_run")
@@ -467,7 +544,8 @@ def test_real_base_run_refuses_async(execute):
     action._task.async_val = 10
     with pytest.raises(AnsibleActionFail) as info:
         run(action)
-    assert "does not support async" in str(info.value)
+    # ansible-core 2.19's words, and 2.16's.
+    assert re.search(r"does not support async|async is not supported", str(info.value))
     execute.assert_not_called()
 
 
@@ -498,3 +576,73 @@ def test_execute_sees_the_task_environment(execute, monkeypatch):
     run(action)
     assert seen == ["http://task-proxy:8080"]
     assert "HTTPS_PROXY" not in os.environ
+
+
+# ---- what AnsibleModule would say: alias warnings and no_log values --------------------------------
+
+
+def ansible_module(monkeypatch, spec, args):
+    """The AnsibleModule made for ``args``, and the warnings it gave while validating them."""
+    from ansible.module_utils.common import arg_spec  # pylint: disable=import-outside-toplevel
+
+    warnings = []
+    monkeypatch.setattr(arg_spec, "warn", warnings.append)
+    with patch_module_args(args):
+        module = basic.AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    return module, warnings
+
+
+DBX_ARGS = dict(ARGS, connection_name="conn-01", workspace_url="https://adb-1.7.azuredatabricks.net", warehouse_id="wh",
+                client_id="dbx-id", client_secret="dbx-Secret-42")
+
+
+@pytest.mark.parametrize("names", [("connection_name", "name"), ("name",), ("connection_name",)])
+def test_alias_warnings_are_those_of_ansible_module(monkeypatch, names):
+    spec = databricks_connection_argument_spec()
+    args = dict((key, value) for key, value in DBX_ARGS.items() if key != "connection_name")
+    args.update((name, "conn-%s" % name) for name in names)
+    dummy, expected = ansible_module(monkeypatch, spec, args)
+    assert reltio_action.alias_warnings(spec, args) == expected
+    assert bool(expected) is (len(names) == 2)
+
+
+@pytest.mark.usefixtures("base_run")
+def test_alias_warning_reaches_the_result_on_the_controller(execute, monkeypatch):
+    spec = databricks_connection_argument_spec()
+    args = dict(DBX_ARGS, name="aliased")
+    dummy, expected = ansible_module(monkeypatch, spec, args)
+    assert expected == ["Both option connection_name and its alias name are set."]
+
+    class Action(ReltioAction):
+        MODULE = "reltio.platform.reltio_databricks_connection"
+        ARGUMENT_SPEC = databricks_connection_argument_spec
+        EXECUTE = execute
+
+    action = fakes.make_action(Action, args, MODULE_RESULT)
+    result = run(action)
+    assert result["warnings"] == expected
+    execute.assert_called_once()
+
+
+@pytest.mark.parametrize("spec_of, args, expected", [
+    (connection_argument_spec, dict(ARGS, reltio_client_id="client-id-1", reltio_client_secret="client-secret-2"),
+     {SECRET, "client-id-1", "client-secret-2"}),
+    (connection_argument_spec, dict(ARGS, access_token=" ", reltio_client_id="", reltio_client_secret="\t"), set()),
+    (connection_argument_spec, {"platform_url": "https://test.reltio.com", "tenant_id": "t", "access_token": " a b "},
+     {" a b "}),
+    (token_argument_spec, {"reltio_client_id": "id-1", "reltio_client_secret": "secret-2", "access_token": None},
+     {"id-1", "secret-2"}),
+    (databricks_connection_argument_spec, DBX_ARGS, {SECRET, "dbx-Secret-42"}),
+])
+def test_no_log_values_are_those_of_ansible_module_without_blank_ones(monkeypatch, spec_of, args, expected):
+    spec = spec_of()
+    module, dummy = ansible_module(monkeypatch, spec, args)
+    assert set(value for value in module.no_log_values if value.strip()) == expected
+    assert reltio_action.no_log_values(spec, module.params) == expected
+
+
+def test_no_log_values_only_of_no_log_options():
+    spec = connection_argument_spec()
+    params = dict((name, None) for name in spec)
+    params.update(tenant_id="tenant01", access_token=SECRET, reltio_client_secret=" ")
+    assert reltio_action.no_log_values(spec, params) == {SECRET}

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The Databricks side, for the preflight: the service principal's OAuth token and the SQL warehouse.
+
+Only this file knows Databricks' wire format (the workspace token endpoint, the warehouse API and
+its ``{"error_code", "message"}`` errors). It sends through the same Transport as the Reltio API:
+same timeout, retries, TLS settings and proxies, no redirects, bounded and redacted answers.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.reltio.platform.plugins.module_utils.client import BearerAuth, parse_error_body, path_segment
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ca_file_state, digest, trust_environment
+from ansible_collections.reltio.platform.plugins.module_utils.errors import PreflightError, TransportError
+from ansible_collections.reltio.platform.plugins.module_utils.transport import Call, Transport, host_of, new_session
+
+# Warehouse states in which Reltio can use the warehouse (a stopped one starts on first use).
+USABLE_STATES = ("RUNNING", "STARTING", "STOPPED", "STOPPING")
+GONE_STATES = ("DELETED", "DELETING")
+_TOKEN = re.compile(r"^[\x21-\x7e]+$")
+_AZURE = re.compile(r"\.azuredatabricks\.net$", re.IGNORECASE)
+REACH_HINT = ("The host that runs the task must reach the workspace: a Databricks IP access list or a firewall may refuse"
+              " it while Reltio reaches it.")
+
+
+class DatabricksWorkspace:
+    """One workspace, seen with one service principal's OAuth (M2M) credentials."""
+
+    def __init__(self, workspace_url, client_id, client_secret, redact, validate_certs=True, ca_path=None, timeout=30,
+                 retries=3, cache=None, session=None):
+        self.workspace_url = workspace_url.rstrip("/")
+        self.host = host_of(self.workspace_url)
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.redact = redact
+        redact.add(client_secret)
+        redact.add_basic_auth(client_id, client_secret)
+        verify = ca_path if ca_path and validate_certs else bool(validate_certs)
+        if session is None:
+            if cache is None:
+                session = new_session(retries)
+            else:
+                trust = (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
+                key = ((self.host,), trust, digest(client_id, client_secret))
+                session = cache.session(key, lambda: new_session(retries))
+        self.transport = Transport(session, redact, timeout=timeout, retries=retries, verify=verify)
+
+    def check(self, warehouse_id):
+        """The preflight: the service principal gets a token, and may use the warehouse. Raises PreflightError."""
+        token = self.fetch_token()
+        warehouse = self.warehouse(warehouse_id, token)
+        return {"warehouse_id": warehouse_id, "warehouse_name": warehouse.get("name"), "warehouse_state": warehouse.get("state")}
+
+    def fetch_token(self):
+        call = Call("getting an OAuth token for the service principal '%s' from the Databricks workspace" % self.client_id)
+        answer = self._send("POST", self.workspace_url + "/oidc/v1/token", call,
+                            data={"grant_type": "client_credentials", "scope": "all-apis"},
+                            auth=(self.client_id, self._client_secret))
+        message, code = parse_error_body(answer.text)
+        if answer.status in (400, 401) and (code == "invalid_client" or answer.status == 401):
+            advice = " Check client_id and client_secret."
+            if _AZURE.search(self.host.split(":")[0]):
+                advice += (" On Azure Databricks, a secret made in Microsoft Entra ID is refused here: Reltio needs an"
+                           " OAuth secret created for the service principal in Databricks.")
+            raise PreflightError("Preflight: Databricks refused the service principal's client ID or secret: the workspace"
+                                 " %s answered HTTP %s%s.%s" % (self.host, answer.status, _said(code, message), advice),
+                                 status=answer.status, error_code=code)
+        if answer.status >= 300:
+            raise self._error(answer, call, message, code)
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if isinstance(token, str) and token:
+            self.redact.add(token)
+            self.redact.add(token.strip())
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            raise PreflightError("Preflight: the Databricks workspace %s answered HTTP %s without a usable access_token"
+                                 " (not shown)." % (self.host, answer.status), status=answer.status)
+        return token
+
+    def warehouse(self, warehouse_id, token):
+        call = Call("reading SQL warehouse '%s' in the Databricks workspace" % warehouse_id)
+        answer = self._send("GET", "%s/api/2.0/sql/warehouses/%s" % (self.workspace_url, path_segment(warehouse_id)), call,
+                            auth=BearerAuth(token))
+        message, code = parse_error_body(answer.text)
+        if answer.status == 404 or code in ("RESOURCE_DOES_NOT_EXIST", 404):
+            raise PreflightError("Preflight: SQL warehouse '%s' does not exist in the Databricks workspace %s (HTTP %s%s)."
+                                 " Check warehouse_id: it must be a warehouse of this workspace."
+                                 % (warehouse_id, self.host, answer.status, _said(code, message)),
+                                 status=answer.status, error_code=code)
+        if answer.status == 403 or code in ("PERMISSION_DENIED", 403):
+            raise PreflightError("Preflight: the service principal '%s' may not use SQL warehouse '%s' in the Databricks"
+                                 " workspace %s (HTTP %s%s). Grant it CAN USE on the warehouse."
+                                 % (self.client_id, warehouse_id, self.host, answer.status, _said(code, message)),
+                                 status=answer.status, error_code=code)
+        if answer.status >= 300:
+            raise self._error(answer, call, message, code)
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise PreflightError("Preflight: the Databricks workspace %s answered HTTP %s while %s with a body that is not"
+                                 " a warehouse." % (self.host, answer.status, call.what), status=answer.status)
+        state = data.get("state")
+        if state in GONE_STATES:
+            raise PreflightError("Preflight: SQL warehouse '%s' (%s) in the Databricks workspace %s is %s. Use another"
+                                 " warehouse." % (warehouse_id, data.get("name") or "no name", self.host, state))
+        return data
+
+    def _send(self, method, url, call, **kwargs):
+        try:
+            return self.transport.send(method, url, call, **kwargs)
+        except TransportError as exc:
+            raise PreflightError("Preflight: %s. %s" % (exc.msg.rstrip("."), REACH_HINT), status=exc.status)
+
+    def _error(self, answer, call, message, code):
+        if 300 <= answer.status < 400:
+            return PreflightError("Preflight: the Databricks workspace %s answered HTTP %s while %s, a redirect to %s;"
+                                  " redirects are not followed. Check workspace_url."
+                                  % (self.host, answer.status_text, call.what, answer.location_host or "nowhere"),
+                                  status=answer.status)
+        return PreflightError("Preflight: the Databricks workspace %s answered HTTP %s while %s%s."
+                              % (self.host, answer.status_text, call.what, _said(code, message)),
+                              status=answer.status, error_code=code)
+
+
+def _said(code, message):
+    """`` CODE: message``, or what there is of it."""
+    if code not in (None, "") and message and str(code) != message:
+        return " %s: %s" % (code, message)
+    if message:
+        return ": %s" % message
+    return " %s" % code if code not in (None, "") else ""

@@ -1,0 +1,533 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Servers that misbehave on purpose: redirects, echoes in odd spellings, tokens that are not tokens,
+dribbled headers, huge and compressed bodies, cookies; and loops that mix trust and credentials.
+
+Run against 0.1.0, these tests fail there (a secret sent elsewhere or printed, a task held for as long
+as the server liked, a wrong "created" or "ok"), but for the few that say they guard what already
+held. Every test runs on both execution paths, and the leak scan of the ``ansible`` fixture checks
+everything each command printed. The emulator plays most servers; ``HostileServer`` plays those that
+need raw bytes (status lines, reason phrases, chunk sizes, charsets).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import quote
+
+import pytest
+
+from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET, ROOT
+
+MODULE = "reltio.platform.reltio_databricks_connection"
+# Non-ASCII, and with the characters Gson escapes: each spelling of it must stay hidden.
+ODD_SECRET = "S\u00e9cr\u00e8t-\u00f1and\u00fa-Lx8Qw3Zp<&>='=="
+GSON_SECRET = "dose-Qm9Zk3Xy7Wv2Rt5Lp=="
+REQUESTS_231 = ROOT / ".build" / "requests-2.31"
+
+
+def env_for(ansible, tenant, auth="token", **extra):
+    env = ansible.reltio_env(tenant, auth=auth)
+    env.update(ansible.databricks_env())
+    env.update(extra)
+    return env
+
+
+def play(*tasks, **keywords):
+    return json.dumps([dict({"name": "hostile", "hosts": "localhost", "gather_facts": False, "tasks": list(tasks)},
+                            **keywords)], indent=2)
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Another host: records whatever reaches it, and answers 200 {"status": "ok"}."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_GET(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 1 << 20))
+        self.server.seen.append({"method": self.command, "path": self.path, "body": body.decode("utf-8", "replace"),
+                                 "authorization": self.headers.get("Authorization")})
+        payload = b'{"status": "ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_POST = do_PUT = do_GET
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+
+@pytest.fixture
+def other_host():
+    """A server that a redirect points at; nothing may ever reach it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    server.url = "http://127.0.0.1:%d" % server.server_address[1]
+    server.host = "127.0.0.1:%d" % server.server_address[1]
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+# --------------------------------------------------------------------------- 1. redirects
+
+
+class TestRedirects:
+    def test_a_307_is_not_followed_and_carries_no_secret_away(self, ansible, emulator, tenant, other_host):
+        emulator.faults({"endpoint": "create", "status": 307, "location": other_host.url + "/steal", "body": "empty"})
+        run = ansible.adhoc("connection_name=x retries=0", env=env_for(ansible, tenant))
+        assert run.rc != 0
+        result = run.task()
+        assert "HTTP 307" in result["msg"] and other_host.host in result["msg"], result["msg"]
+        assert "redirects are not followed" in result["msg"]
+        assert not result.get("may_exist") and result["changed"] is False
+        assert other_host.seen == []
+        assert emulator.connections(tenant) == {}
+
+    def test_a_302_turned_get_is_not_taken_for_a_creation(self, ansible, emulator, tenant, other_host):
+        emulator.faults({"endpoint": "create", "status": 302, "location": other_host.url + "/ok", "body": "empty"})
+        run = ansible.adhoc("connection_name=x retries=0", env=env_for(ansible, tenant))
+        assert run.rc != 0
+        result = run.task()
+        assert result["changed"] is False and result.get("created") is False
+        assert "HTTP 302" in result["msg"] and result["may_exist"] is True
+        assert other_host.seen == []
+
+    def test_the_token_request_is_not_redirected(self, ansible, emulator, tenant, other_host):
+        emulator.faults({"endpoint": "token", "status": 307, "location": other_host.url + "/oauth/token", "body": "empty"})
+        run = ansible.adhoc("connection_name=x retries=0", env=env_for(ansible, tenant, auth="client"))
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "HTTP 307" in msg and other_host.host in msg and "auth_url" in msg, msg
+        assert other_host.seen == []
+        assert emulator.requests("create") == []
+
+    def test_a_2xx_without_a_connection_id_is_not_a_creation(self, ansible, emulator, tenant):
+        emulator.faults({"endpoint": "create", "status": 200, "body": "json", "message": "ok"})
+        run = ansible.adhoc("connection_name=x retries=0", env=env_for(ansible, tenant))
+        assert run.rc != 0
+        result = run.task()
+        assert "connectionId" in result["msg"] and result["may_exist"] is True
+        assert result.get("created") is False
+
+
+# --------------------------------------------------------------------------- 2. no state shared between credentials
+
+
+class TestNothingShared:
+    def test_cookies_are_never_sent_back(self, ansible, emulator, tenant):
+        emulator.configure(set_cookies=True)
+        names = ["cookie-%d" % number for number in range(3)]
+        task = {"name": "create", MODULE: {"connection_name": "{{ item }}", "tenant_id": "{{ tenant_prefix }}{{ item }}"},
+                "loop": names}
+        run = ansible.playbook(play(task, vars={"tenant_prefix": tenant}), env=env_for(ansible, tenant, auth="client"))
+        assert run.rc == 0, run.output
+        requests = emulator.requests()
+        assert len(requests) >= len(names) + 1
+        assert [entry["headers"]["cookie"] for entry in requests] == [None] * len(requests)
+
+    @pytest.mark.parametrize("requests_version", ["installed", "2.31"])
+    def test_a_loop_item_without_tls_checks_leaves_the_next_one_checked(self, ansible, tls, tenant, requests_version,
+                                                                        requests_231):
+        """CVE-2024-35195: with requests < 2.32 a pooled connection opened with verify=False served later requests."""
+        server = tls["good"]
+        extra = {}
+        if requests_version == "2.31":
+            extra["PYTHONPATH"] = str(requests_231)
+        task = {"name": "create", "loop": [False, True], "ignore_errors": True,
+                MODULE: {"connection_name": "tls-{{ item }}", "validate_certs": "{{ item }}", "platform_url": server.url}}
+        run = ansible.playbook(play(task), env=env_for(ansible, tenant, **extra))
+        items = run.task()["results"]
+        assert [item.get("failed", False) for item in items] == [False, True], run.output
+        assert "TLS error" in items[1]["msg"] and "certificate verify failed" in items[1]["msg"], items[1]["msg"]
+        assert list(server.connections(tenant)) == ["tls-False"]
+
+
+@pytest.fixture(scope="session")
+def requests_231():
+    """requests 2.31 (the last release before the fix of CVE-2024-35195) in a folder for PYTHONPATH."""
+    marker = REQUESTS_231 / "requests" / "__version__.py"
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(REQUESTS_231),
+                        "requests==2.31.0"], check=True, capture_output=True)
+    version = subprocess.run([sys.executable, "-c", "import requests; print(requests.__version__)"], check=True,
+                             capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REQUESTS_231)))
+    assert version.stdout.strip() == "2.31.0"
+    return REQUESTS_231
+
+
+# --------------------------------------------------------------------------- 3. echoes in other spellings
+
+
+class TestEchoes:
+    # latin1 needs a non-ASCII secret to differ from UTF-8; plain echoes were masked already in 0.1.0 (a guard).
+    @pytest.mark.parametrize("style, secret", [("gson", GSON_SECRET), ("gson", ODD_SECRET), ("latin1", ODD_SECRET),
+                                               ("plain", GSON_SECRET), ("plain", ODD_SECRET)])
+    def test_an_echoed_secret_is_masked_in_every_spelling(self, ansible, emulator, tenant, style, secret):
+        emulator.faults({"endpoint": "create", "status": 500, "echo": True, "echo_style": style, "body": "json"})
+        # Short values before the secret, so that the excerpt of a text body reaches it.
+        env = env_for(ansible, tenant, DATABRICKS_CLIENT_SECRET=secret, DATABRICKS_HOST="https://w.example.com",
+                      DATABRICKS_WAREHOUSE_ID="w", DATABRICKS_CLIENT_ID="c")
+        run = ansible.adhoc("connection_name=x retries=0", env=env)
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "HTTP 500" in msg and '"clientSecret": "********' in msg, msg
+        # The leak scan fails the test if any spelling (or any 8-character ASCII run of the secret) was printed.
+
+    def test_an_echo_of_the_token_request_hides_the_client_credentials(self, ansible, emulator, tenant):
+        emulator.faults({"endpoint": "token", "status": 400, "echo": True, "echo_style": "gson", "body": "json"})
+        run = ansible.adhoc("connection_name=x retries=0", env=env_for(ansible, tenant, auth="client"))
+        assert run.rc != 0
+        assert "HTTP 400" in run.task()["msg"]
+
+
+# --------------------------------------------------------------------------- 4. tokens that are not tokens
+
+
+class TestBadTokens:
+    @pytest.mark.parametrize("token", ["ABC123-not-a-token\n", "\u20acuro-token-Zx9Qw2", "two words-Zx9Qw2Lp"])
+    def test_a_fetched_token_that_cannot_be_one_is_refused_unquoted(self, ansible, emulator, tenant, token):
+        ansible.add_secret("bad token", token)
+        ansible.add_secret("bad token, stripped", token.strip())
+        emulator.faults({"endpoint": "token", "status": 200, "body": "token", "token": token})
+        run = ansible.adhoc("connection_name=x", env=env_for(ansible, tenant, auth="client"))
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "cannot be a token" in msg and "Traceback" not in run.output, msg
+        assert emulator.requests("create") == []
+
+    def test_reltio_token_refuses_it_too(self, ansible, emulator, tenant):
+        token = "ABC123-not-a-token\n"
+        ansible.add_secret("bad token", token.strip())
+        emulator.faults({"endpoint": "token", "status": 200, "body": "token", "token": token})
+        run = ansible.adhoc("", env=env_for(ansible, tenant, auth="client"), module="reltio.platform.reltio_token")
+        assert run.rc != 0
+        assert "cannot be a token" in run.output
+
+
+# --------------------------------------------------------------------------- 5. "same name" only as Reltio says it
+
+
+def test_same_name_in_an_echoed_text_is_not_taken_for_exists(ansible, emulator, tenant):
+    emulator.faults({"endpoint": "create", "status": 400, "message": "Connection name 'Same Name Test' is not allowed"})
+    run = ansible.adhoc("connection_name='Same Name Test' retries=0", env=env_for(ansible, tenant))
+    assert run.rc != 0
+    result = run.task()
+    assert "HTTP 400" in result["msg"] and "is not allowed" in result["msg"]
+    assert "already exists" not in result["msg"]
+
+
+# --------------------------------------------------------------------------- 6. and 7. time and size bounds
+
+
+def test_dribbled_headers_are_cut_off_at_the_timeout(ansible, emulator, tenant):
+    emulator.faults({"endpoint": "create", "status": None, "header_drip": 1, "header_count": 30})
+    started = time.monotonic()
+    run = ansible.adhoc("connection_name=x timeout=3 retries=0", env=env_for(ansible, tenant))
+    elapsed = time.monotonic() - started
+    emulator.wait_idle(timeout=60)
+    assert run.rc != 0, run.output
+    result = run.task()
+    assert "Timed out after 3" in result["msg"], result["msg"]
+    # Reltio committed before it dribbled its answer: the task says so.
+    assert result["may_exist"] is True
+    # The server would have held the task for 30 s.
+    assert elapsed < 25
+
+
+@pytest.mark.parametrize("body, size", [("huge", 200 * 1024 * 1024), ("gzip", 300 * 1024 * 1024)])
+def test_an_answer_too_large_is_not_read(ansible, emulator, tenant, body, size):
+    emulator.faults({"endpoint": "create", "status": 500, "body": body, "size": size})
+    run = ansible.adhoc("connection_name=x retries=0", env=env_for(ansible, tenant))
+    assert run.rc != 0
+    msg = run.task()["msg"]
+    assert "HTTP 500" in msg and "more than 4 MB" in msg, msg
+    assert run.task()["may_exist"] is True
+
+
+# --------------------------------------------------------------------------- 9. both paths alike
+
+
+@pytest.mark.parametrize("execution", ["auto"], indirect=True)
+def test_both_paths_give_the_same_warnings(ansible, tls, tenant):
+    """Both names of an option, and TLS checks off: one warning each, as the module gives them, and no urllib3 noise."""
+    server = tls["mismatched"]
+    results = {}
+    for execution in ("controller", "target"):
+        task = {"name": "create", MODULE: {"connection_name": "same", "name": "same", "validate_certs": False,
+                                           "platform_url": server.url, "execution": execution}}
+        run = ansible.playbook(play(task), env=env_for(ansible, "%s%s" % (tenant, execution)))
+        assert run.rc == 0, run.output
+        assert "InsecureRequestWarning" not in run.output and "Unverified HTTPS" not in run.output
+        results[execution] = run.task()
+    assert results["controller"]["warnings"] == results["target"]["warnings"]
+    warnings = results["controller"]["warnings"]
+    assert "Both option connection_name and its alias name are set." in warnings
+    assert len([warning for warning in warnings if "validate_certs is false" in warning]) == 1
+    assert {key for key in results["controller"] if not key.startswith("_")} >= {"changed", "created", "connection", "msg"}
+
+
+@pytest.mark.parametrize("execution", ["auto"], indirect=True)
+def test_auto_runs_the_module_when_the_task_has_become(ansible, emulator, tenant):
+    task = {"name": "create", "become": True, "become_method": "ansible.builtin.su", "become_user": "root",
+            MODULE: {"connection_name": "become"}}
+    run = ansible.playbook(play(task), "-v", env=env_for(ansible, tenant))
+    assert run.rc == 0, run.output
+    assert "running the module, because the task has become" in run.output
+    assert "become" in emulator.connections(tenant)
+
+
+def test_execution_controller_refuses_become(ansible, emulator, tenant):
+    task = {"name": "create", "become": True, "become_method": "ansible.builtin.su", "become_user": "root",
+            MODULE: {"connection_name": "become", "execution": "controller"}}
+    run = ansible.playbook(play(task), env=env_for(ansible, tenant))
+    assert run.rc != 0
+    assert "has become" in run.task()["msg"]
+    assert emulator.requests() == []
+
+
+@pytest.fixture
+def controller_without_requests(tmp_path):
+    """A PYTHONPATH that hides requests from the controller, and an interpreter for the module that has it."""
+    hidden = tmp_path / "no-requests" / "requests"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('requests is hidden from this Python')\n")
+    interpreter = tmp_path / "python-with-requests"
+    interpreter.write_text("#!/bin/sh\nunset PYTHONPATH\nexec %s \"$@\"\n" % sys.executable)
+    interpreter.chmod(0o755)
+    return {"PYTHONPATH": str(hidden.parent), "ANSIBLE_PYTHON_INTERPRETER": str(interpreter)}
+
+
+@pytest.mark.parametrize("execution", ["auto"], indirect=True)
+def test_auto_runs_the_module_when_the_controller_has_no_requests(ansible, emulator, tenant, controller_without_requests):
+    run = ansible.adhoc("connection_name=pipx", "-v", env=env_for(ansible, tenant, **controller_without_requests))
+    assert run.rc == 0, run.output
+    assert "no requests library" in run.output
+    assert "pipx" in emulator.connections(tenant)
+
+
+@pytest.mark.parametrize("execution", ["controller"], indirect=True)
+def test_execution_controller_without_requests_fails_clearly(ansible, emulator, tenant, controller_without_requests):
+    run = ansible.adhoc("connection_name=pipx", env=env_for(ansible, tenant, **controller_without_requests))
+    assert run.rc != 0
+    assert "requests" in run.task()["msg"] and "controller" in run.task()["msg"]
+    assert emulator.requests() == []
+
+
+def test_credentials_of_the_loop_are_checked_per_item(ansible, emulator, tenant):
+    """Item 2 has other client credentials than item 1: it must fetch its own token, not reuse item 1's."""
+    ansible.add_secret("the wrong Reltio client secret", "wrong-secret-Kq2Lm9Zx")
+    task = {"name": "create", "loop": [0, 1], "ignore_errors": True,
+            MODULE: {"connection_name": "cred-{{ item }}", "reltio_client_secret": "{{ client_secrets[item] }}"}}
+    client_secrets = [RELTIO_CLIENT_SECRET, "wrong-secret-Kq2Lm9Zx"]
+    run = ansible.playbook(play(task, vars={"client_secrets": client_secrets}), env=env_for(ansible, tenant, auth="client"))
+    items = run.task()["results"]
+    assert [item.get("failed", False) for item in items] == [False, True], run.output
+    assert list(emulator.connections(tenant)) == ["cred-0"]
+    assert len(emulator.requests("token")) == 2
+
+
+# --------------------------------------------------------------------------- servers the emulator does not play
+
+
+class HostileServer:
+    """A raw HTTP/1.1 server on 127.0.0.1: the token endpoint answers a good token, every other request
+    gets what ``answer(headers, body)`` returns: bytes to send, and numbers (seconds to wait) between them."""
+
+    TOKEN = "hostile-token-Qx7Lm2Zp9Wk4"
+
+    def __init__(self):
+        self.answer = None
+        self.requests = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.url = "http://127.0.0.1:%d" % self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                connection = self._listener.accept()[0]
+            except OSError:
+                continue
+            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
+
+    def _handle(self, connection):
+        with connection:
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection.settimeout(10)
+            stream = connection.makefile("rb")
+            try:
+                request_line = stream.readline(65536).decode("latin-1")
+                headers = {}
+                while len(headers) < 100:
+                    line = stream.readline(65536).decode("latin-1")
+                    if line in ("\r\n", "\n", ""):
+                        break
+                    name, value = line.partition(":")[::2]
+                    headers[name.strip().lower()] = value.strip()
+                body = stream.read(int(headers.get("content-length") or 0))
+                self.requests.append(request_line.split(" ")[:2])
+                if "/oauth/token" in request_line:
+                    payload = json.dumps({"access_token": self.TOKEN, "token_type": "bearer", "expires_in": 3600}).encode()
+                    pieces = [b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                              b"Connection: close\r\n\r\n" % len(payload) + payload]
+                else:
+                    pieces = self.answer(headers, body)
+                for piece in pieces:
+                    if isinstance(piece, bytes):
+                        connection.sendall(piece)
+                    else:
+                        time.sleep(piece)
+            except OSError:
+                pass
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        self._listener.close()
+
+
+def respond(status_line, body=b"", content_type="application/json", headers=()):
+    head = "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n" % (
+        status_line, content_type, len(body))
+    head += "".join("%s: %s\r\n" % header for header in headers)
+    return [head.encode("latin-1") + b"\r\n" + body]
+
+
+def databricks_secret(body):
+    return json.loads(body)["clientSecret"]
+
+
+@pytest.fixture
+def hostile(ansible):
+    server = HostileServer()
+    ansible.add_secret("the token of the hostile server", HostileServer.TOKEN)
+    yield server
+    server.stop()
+
+
+def hostile_env(ansible, server, tenant, auth="token", **extra):
+    env = env_for(ansible, tenant, auth=auth, RELTIO_PLATFORM_URL=server.url, **extra)
+    if auth != "token":
+        env["RELTIO_AUTH_URL"] = server.url + "/oauth/token"
+    return env
+
+
+SLASHED_SECRET = "dose-Qm9Zk3/Xy7Wv2+Rt5Lp=="
+BASIC = base64.b64encode(("%s:%s" % (RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET)).encode()).decode()
+
+# Each answers a create; the task must fail clearly and print no spelling of any secret.
+ECHOES = {
+    "reason phrase with the Basic header": lambda headers, body: respond("500 Rejected Basic " + BASIC, b"{}"),
+    "reason phrase with a Gson echo": lambda headers, body: respond(
+        "500 Bad clientSecret " + json.dumps(databricks_secret(body))[1:-1].replace("=", "\\u003d"), b"{}"),
+    "Location holding the URL-encoded secret": lambda headers, body: respond(
+        "302 Found", headers=[("Location", "http://x%s.evil.test/" % quote(databricks_secret(body), safe=""))]),
+    "Gson echo in a text body": lambda headers, body: respond(
+        "500 Internal Server Error", ("rejected " + json.dumps({"clientSecret": databricks_secret(body)}).replace(
+            "=", "\\u003d").replace("/", "\\/")).encode(), "text/plain"),
+    "decimal HTML entities": lambda headers, body: respond("500 Internal Server Error", (
+        "<p>clientSecret %s rejected</p>" % "".join(
+            "&#%d;" % ord(char) if not char.isalnum() else char for char in databricks_secret(body))).encode(), "text/html"),
+    "hex HTML entities": lambda headers, body: respond("500 Internal Server Error", (
+        "<p>clientSecret %s rejected</p>" % "".join(
+            "&#x%x;" % ord(char) if char in "=/+" else char for char in databricks_secret(body))).encode(), "text/html"),
+    "JSON in a JSON string, slashes escaped": lambda headers, body: respond("500 Internal Server Error", json.dumps(
+        {"errorMessage": "request was " + json.dumps(json.loads(body)).replace("/", "\\/")}).encode()),
+    "UTF-16 body": lambda headers, body: respond("500 Internal Server Error", json.dumps(
+        {"errorMessage": "bad " + body.decode()}).encode("utf-16"), "application/json; charset=utf-16"),
+    "an echo cut short": lambda headers, body: respond("500 Internal Server Error", json.dumps(
+        {"errorMessage": "cannot parse clientSecret " + databricks_secret(body)[:18] + "..."}).encode()),
+    "UTF-8 status line read as Latin-1": lambda headers, body: [
+        ("HTTP/1.1 500 %s\r\nContent-Length: 0\r\n\r\n" % databricks_secret(body)).encode("utf-8")],
+}
+
+
+class TestHostileEchoes:
+    @pytest.mark.parametrize("case", sorted(ECHOES))
+    @pytest.mark.parametrize("secret", [SLASHED_SECRET, ODD_SECRET])
+    def test_no_spelling_of_a_secret_is_printed(self, ansible, hostile, tenant, case, secret):
+        hostile.answer = ECHOES[case]
+        env = hostile_env(ansible, hostile, tenant, auth="client", DATABRICKS_CLIENT_SECRET=secret)
+        run = ansible.adhoc("connection_name=x retries=0", env=env)
+        assert run.rc != 0
+        assert "Traceback" not in run.output
+        assert run.task()["msg"], run.output
+        # The leak scan of the ``ansible`` fixture fails the test if any spelling of any secret was printed.
+
+    def test_a_redirect_to_a_host_named_after_the_credentials_hides_them(self, ansible, hostile, tenant):
+        hostile.answer = lambda headers, body: respond(
+            "307 Temporary Redirect", headers=[("Location", "http://%s.evil.test/" % headers["authorization"].split()[-1])])
+        run = ansible.adhoc("connection_name=x retries=0", env=hostile_env(ansible, hostile, tenant))
+        assert run.rc != 0 and "HTTP 307" in run.task()["msg"]
+
+    def test_a_body_that_makes_a_regex_backtrack_is_masked_in_time(self, ansible, hostile, tenant):
+        hostile.answer = lambda headers, body: respond("500 Internal Server Error", b'"' + b'\\"' * 1000000, "text/plain")
+        started = time.monotonic()
+        run = ansible.adhoc("connection_name=x retries=0 timeout=5", env=hostile_env(ansible, hostile, tenant))
+        assert run.rc != 0 and "HTTP 500" in run.task()["msg"]
+        # 0.1.0's masking took minutes on such a body; what remains is ansible's own start.
+        assert time.monotonic() - started < 30
+
+
+def dribbled_body(headers, body):
+    """A 200 that sends its headers at once and its body a byte a second."""
+    payload = b'{"successful": true, "result": {"connectionId": "c1"}}'
+    return [b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload)] + [
+        part for byte in payload for part in (bytes([byte]), 1)]
+
+
+def dribbled_chunk_size(headers, body):
+    """A chunked 200 whose first chunk-size line arrives a character a second."""
+    return [b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"] + [b"0", 1] * 60
+
+
+def dribbled_headers(headers, body):
+    return [b"HTTP/1.1 200 OK\r\n"] + [part for number in range(60) for part in (b"X-Drip-%d: 1\r\n" % number, 1)]
+
+
+RHEL9_LIBRARIES = ROOT / ".build" / "rhel9-requests"
+
+
+@pytest.fixture(scope="session")
+def rhel9_libraries():
+    """requests 2.25.1 and urllib3 1.26.5, as RHEL 9 ships them, in a folder for PYTHONPATH."""
+    if not (RHEL9_LIBRARIES / "requests" / "__version__.py").exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(RHEL9_LIBRARIES),
+                        "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10"],
+                       check=True, capture_output=True)
+    return RHEL9_LIBRARIES
+
+
+class TestTimeBounds:
+    @pytest.mark.parametrize("libraries", ["installed", "rhel9"])
+    @pytest.mark.parametrize("answer", [dribbled_headers, dribbled_body, dribbled_chunk_size])
+    def test_a_slow_answer_is_cut_off_at_the_timeout(self, ansible, hostile, tenant, answer, libraries, request):
+        extra = {}
+        if libraries == "rhel9":
+            extra["PYTHONPATH"] = str(request.getfixturevalue("rhel9_libraries"))
+        hostile.answer = answer
+        started = time.monotonic()
+        run = ansible.adhoc("connection_name=x retries=0 timeout=3", env=hostile_env(ansible, hostile, tenant, **extra))
+        elapsed = time.monotonic() - started
+        assert run.rc != 0, run.output
+        assert "Timed out after 3 s" in run.task()["msg"], run.task()["msg"]
+        # The server would have held the task for 60 s.
+        assert elapsed < 40

@@ -1,0 +1,527 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Transport.send against real servers on 127.0.0.1 (loopback.py), and against fakes for the errors of requests.
+
+Bounds are asserted as bounds, not benchmarks: a try that the implementation failed to cut off runs
+for the whole 10 to 20 s of its server script, far beyond them.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import gzip
+import json
+import pathlib
+import socket
+import time
+import warnings
+import zlib
+from types import SimpleNamespace
+
+import pytest
+import requests
+import urllib3
+import yaml
+from urllib3.exceptions import InsecureRequestWarning
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+
+from ansible_collections.reltio.platform.plugins.module_utils import transport
+from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor
+from ansible_collections.reltio.platform.plugins.module_utils.transport import (
+    MAX_ANSWER_BYTES,
+    MAX_RETRY_AFTER,
+    Answer,
+    BoundedRetry,
+    Call,
+    Transport,
+    host_of,
+    new_session,
+)
+
+from ..fakes import FakeResponse, FakeSession
+from ..loopback import HttpServer, RawServer, Reply, tls_files
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+CHANGES = "The connection may have been created all the same."
+READ = Call("testing connection 'c'")
+CREATE = Call("creating connection 'c'", changes=CHANGES)
+SECRET = "dbx-Secret-value-42"
+# How long a try may take in the tests of the time bounds (timeout=1): the servers would take 10 to 20 s.
+BOUND = 6
+
+
+def make_transport(retries=0, timeout=5, verify=True, secrets=(SECRET,)):
+    """A Transport on a real session; the proxy variables of this machine are not read."""
+    session = new_session(retries)
+    session.trust_env = False
+    return Transport(session, Redactor(secrets), timeout=timeout, retries=retries, verify=verify)
+
+
+def json_reply(status, body, **kwargs):
+    return Reply(status, json.dumps(body), headers={"Content-Type": "application/json"}, **kwargs)
+
+
+def free_port():
+    """A port on 127.0.0.1 where nobody listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_new_session_retries():
+    session = new_session(4)
+    for prefix in ("https://", "http://"):
+        retry = session.get_adapter(prefix + "test.reltio.com").max_retries
+        assert isinstance(retry, BoundedRetry)
+        assert retry.total == 4
+        assert retry.connect == 4 and retry.read == 4 and retry.status == 4
+        assert set(retry.status_forcelist) == {429, 502, 503, 504}
+        assert retry.allowed_methods is None
+        assert retry.is_retry("POST", 503)
+        assert not retry.is_retry("POST", 500)
+        assert retry.raise_on_status is False
+        assert retry.redirect == 0
+    assert new_session(0).get_adapter("https://x").max_retries.total == 0
+
+
+def test_user_agent_and_encodings_reach_the_server():
+    with HttpServer(json_reply(200, {})) as server:
+        make_transport().send("GET", server.url + "/", READ)
+    headers = server.requests[0].headers
+    assert headers["User-Agent"] == transport.USER_AGENT
+    assert headers["User-Agent"].startswith("reltio.platform/%s " % transport.COLLECTION_VERSION)
+    assert "ansible-core/%s" % ANSIBLE_VERSION in headers["User-Agent"]
+    assert headers["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_collection_version_matches_galaxy_yml():
+    with open(str(ROOT / "galaxy.yml"), encoding="utf-8") as handle:
+        galaxy = yaml.safe_load(handle)
+    assert transport.COLLECTION_VERSION == str(galaxy["version"])
+
+
+def test_send_passes_the_bounds_and_no_redirects_to_requests():
+    session = FakeSession(FakeResponse(200, {"a": 1}))
+    answer = Transport(session, Redactor(), timeout=12.5, retries=3, verify="/etc/ca.pem").send(
+        "POST", "https://test.reltio.com/x", READ, json={"k": "v"})
+    call = session.calls[0]
+    assert (call.method, call.url) == ("POST", "https://test.reltio.com/x")
+    assert call.kwargs == {"timeout": 12.5, "verify": "/etc/ca.pem", "stream": True, "allow_redirects": False,
+                           "json": {"k": "v"}}
+    assert answer.json() == {"a": 1}
+
+
+def test_the_response_is_closed_after_reading():
+    response = FakeResponse(200, {"a": 1})
+    Transport(FakeSession(response), Redactor()).send("GET", "https://x", READ)
+    assert response.closed
+
+
+def test_what_comes_back_is_redacted():
+    with HttpServer(json_reply(400, {"errorMessage": "bad secret %s" % SECRET})) as server:
+        answer = make_transport().send("POST", server.url + "/", READ)
+    assert SECRET not in answer.text
+    assert MASK in answer.text
+    assert answer.status == 400
+    assert answer.status_text == "400 Bad Request"
+
+
+def test_only_a_secret_answer_keeps_its_json_unmasked():
+    body = json.dumps({"access_token": "tok-New-0123456789", "echo": SECRET})
+    with HttpServer(json_reply(200, json.loads(body)), json_reply(200, json.loads(body))) as server:
+        ours = make_transport(secrets=(SECRET, "tok-New-0123456789"))
+        secret = ours.send("POST", server.url + "/token", Call("requesting a token", secret_answer=True))
+        plain = ours.send("POST", server.url + "/token", Call("requesting a token"))
+    assert secret.secret_json == {"access_token": "tok-New-0123456789", "echo": SECRET}
+    assert secret.json() == plain.json() == {"access_token": MASK, "echo": MASK}
+    assert plain.secret_json is None
+
+
+def test_a_secret_answer_that_is_not_json_keeps_nothing():
+    with HttpServer(Reply(200, "access_token=tok-New-0123456789")) as server:
+        answer = make_transport().send("POST", server.url + "/", Call("requesting a token", secret_answer=True))
+    assert answer.secret_json is None
+
+
+def test_reason_and_location_are_redacted_and_no_other_header_is_kept():
+    reply = Reply(302, b"", reason="Found %s" % SECRET,
+                  headers={"Location": "https://elsewhere.example.com/x?secret=%s" % SECRET, "X-Echo": SECRET})
+    with HttpServer(reply) as server:
+        answer = make_transport().send("POST", server.url + "/", READ)
+    assert answer.reason == "Found %s" % MASK
+    assert answer.headers["Location"] == "https://elsewhere.example.com/x?secret=%s" % MASK
+    assert answer.location_host == "elsewhere.example.com"
+    assert SECRET not in repr(sorted(answer.headers.items()))
+
+
+@pytest.mark.parametrize("content_type, encoding", [
+    ("text/plain; charset=ISO-8859-1", "latin-1"),
+    ('application/json; charset="windows-1252"', "cp1252"),
+    ("application/json;charset=utf-16", "utf-16"),
+    ("application/json", "utf-8"),
+])
+def test_the_body_is_read_in_the_charset_of_its_content_type(content_type, encoding):
+    text = '{"errorMessage": "Gr\u00fc\u00dfe, %s"}' % SECRET
+    with HttpServer(Reply(400, text.encode(encoding), headers={"Content-Type": content_type})) as server:
+        answer = make_transport().send("POST", server.url + "/", READ)
+    assert answer.json() == {"errorMessage": "Gr\u00fc\u00dfe, %s" % MASK}
+
+
+def test_answer_basics():
+    answer = Answer(503, None, {}, "[" * 100000)
+    assert answer.status_text == "503"
+    assert answer.location_host is None
+    with pytest.raises(ValueError):
+        answer.json()
+    assert Answer(302, "Found", None, "").location_host is None
+    assert Answer(302, "Found", {"Location": "https://user:pw@evil.example.com:8443/x?y"}, "").location_host == (
+        "evil.example.com:8443")
+
+
+@pytest.mark.parametrize("url, host", [
+    ("https://test.reltio.com/reltio/api", "test.reltio.com"),
+    ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+    ("https://user:p@ss@auth.example.com/oauth?x=1#f", "auth.example.com"),
+    ("/relative/path", "/relative/path"),
+])
+def test_host_of(url, host):
+    assert host_of(url) == host
+
+
+def test_a_503_is_retried_with_the_same_request_and_the_answer_says_so():
+    with HttpServer(json_reply(503, {"errorMessage": "busy"}), json_reply(200, {"ok": True})) as server:
+        answer = make_transport(retries=2).send("POST", server.url + "/create", CREATE, json={"name": "c"})
+    assert answer.status == 200
+    assert answer.retried_after_possible_commit is True
+    assert [(request.method, request.path, request.body) for request in server.requests] == [
+        ("POST", "/create", b'{"name": "c"}')] * 2
+
+
+def test_a_429_is_retried_and_was_refused_before_any_work():
+    with HttpServer(json_reply(429, {"errorMessage": "slow down"}), json_reply(200, {})) as server:
+        answer = make_transport(retries=1).send("POST", server.url + "/", CREATE)
+    assert answer.status == 200
+    assert len(server.requests) == 2
+    assert answer.retried_after_possible_commit is False
+
+
+def test_a_dropped_connection_is_retried_and_may_have_been_carried_out():
+    def drop_then_answer(connection, stop):  # pylint: disable=unused-argument
+        if len(server.requests) > 1:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    with RawServer(drop_then_answer) as server:
+        answer = make_transport(retries=1).send("POST", server.url + "/", CREATE)
+    assert answer.status == 200
+    assert len(server.requests) == 2
+    assert answer.retried_after_possible_commit is True
+
+
+@pytest.mark.parametrize("status, retries, tries", [(500, 3, 1), (503, 0, 1), (404, 2, 1)])
+def test_no_retry(status, retries, tries):
+    with HttpServer(json_reply(status, {}), json_reply(200, {})) as server:
+        answer = make_transport(retries=retries).send("POST", server.url + "/", CREATE)
+    assert answer.status == status
+    assert len(server.requests) == tries
+    assert answer.retried_after_possible_commit is False
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("3600", MAX_RETRY_AFTER),
+    ("61", MAX_RETRY_AFTER),
+    ("5", 5),
+    ("0", 0),
+    ("Fri, 31 Dec 2100 23:59:59 GMT", MAX_RETRY_AFTER),
+    ("soon", None),
+])
+def test_bounded_retry_caps_retry_after(header, expected):
+    assert BoundedRetry(total=3).get_retry_after(SimpleNamespace(headers={"Retry-After": header})) == expected
+
+
+def test_bounded_retry_without_header():
+    assert BoundedRetry(total=3).get_retry_after(SimpleNamespace(headers={})) is None
+
+
+def test_bounded_retry_stays_bounded_after_increment():
+    retry = BoundedRetry(total=3, status_forcelist=(503,), allowed_methods=None, raise_on_status=False)
+    response = urllib3.HTTPResponse(status=503, headers={"Retry-After": "9999"})
+    retry = retry.increment(method="POST", url="/x", response=response)
+    assert isinstance(retry, BoundedRetry)
+    assert retry.get_retry_after(response) == MAX_RETRY_AFTER
+    assert len(retry.history) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed(status):
+    with HttpServer(json_reply(200, {})) as other:
+        with HttpServer(Reply(status, b"", headers={"Location": other.url + "/elsewhere"})) as server:
+            answer = make_transport(retries=2).send("POST", server.url + "/x", CREATE, json={"clientSecret": SECRET})
+    assert answer.status == status
+    assert answer.location_host == other.host
+    assert len(server.requests) == 1
+    assert other.requests == []
+
+
+def test_no_cookie_is_kept_between_requests_of_a_session():
+    set_cookie = {"Set-Cookie": "reltio_session=0123456789abcdef; Path=/; HttpOnly"}
+    with HttpServer(*[Reply(200, b"{}", headers=set_cookie) for dummy in range(4)]) as server:
+        ours = make_transport()
+        ours.send("GET", server.url + "/one", READ)
+        ours.send("GET", server.url + "/two", READ)
+        # The same two requests on a plain session: the server's cookie comes back, so the server can tell.
+        plain = requests.Session()
+        plain.trust_env = False
+        plain.get(server.url + "/one", timeout=5)
+        plain.get(server.url + "/two", timeout=5)
+    cookies = [request.headers.get("Cookie") for request in server.requests]
+    assert cookies == [None, None, None, "reltio_session=0123456789abcdef"]
+    assert len(ours.session.cookies) == 0
+
+
+def test_no_insecure_request_warning_with_validate_certs_off(tmp_path):
+    context, dummy = tls_files(tmp_path)
+    with HttpServer(json_reply(200, {"ok": True}), json_reply(200, {}), tls=context) as server:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            answer = make_transport(verify=False).send("GET", server.url + "/", READ)
+            ours = list(caught)
+            # The same request by plain requests warns: the recording would have seen ours.
+            plain = requests.Session()
+            plain.trust_env = False
+            plain.get(server.url + "/", verify=False, timeout=5)
+    assert answer.json() == {"ok": True}
+    assert not [warning for warning in ours if issubclass(warning.category, InsecureRequestWarning)]
+    assert [warning for warning in caught[len(ours):] if issubclass(warning.category, InsecureRequestWarning)]
+
+
+def test_a_private_ca_is_trusted_through_verify(tmp_path):
+    context, ca_path = tls_files(tmp_path)
+    with HttpServer(json_reply(200, {"ok": True}), tls=context) as server:
+        assert make_transport(verify=ca_path).send("GET", server.url + "/", READ).json() == {"ok": True}
+
+
+def test_an_untrusted_certificate_fails_before_the_request_leaves(tmp_path):
+    context, dummy = tls_files(tmp_path)
+    with HttpServer(json_reply(200, {}), tls=context) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport(verify=True).send("POST", server.url + "/", CREATE)
+    assert info.value.msg.startswith("TLS error while creating connection 'c' at %s: " % server.host)
+    assert "certificate verify failed" in info.value.msg
+    assert "ca_path" in info.value.msg
+    assert info.value.request_sent is False
+    assert info.value.may_exist is False
+    assert server.requests == []
+
+
+def drip_headers(connection, stop):
+    """The status line, then a header every 0.5 s for 20 s: each read of the client gets a byte in time."""
+    connection.sendall(b"HTTP/1.1 200 OK\r\n")
+    for number in range(40):
+        if stop.wait(0.5):
+            return
+        connection.sendall(b"X-Drip-%d: %d\r\n" % (number, number))
+    connection.sendall(b"Content-Length: 2\r\n\r\n{}")
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_headers_that_drip_are_cut_off_at_the_timeout(tmp_path, tls):
+    context, ca_path = tls_files(tmp_path) if tls else (None, True)
+    with RawServer(drip_headers, tls=context) as server:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            make_transport(timeout=1, verify=ca_path).send("POST", server.url + "/", CREATE, json={})
+        elapsed = time.monotonic() - started
+    assert info.value.msg.startswith("Timed out after 1 s while creating connection 'c' at %s" % server.host)
+    assert info.value.request_sent is True
+    assert info.value.may_exist is True
+    assert info.value.msg.endswith(CHANGES)
+    assert elapsed < BOUND
+    assert len(server.requests) == 1
+
+
+def test_a_body_that_trickles_is_cut_off_at_the_timeout():
+    def trickle(connection, stop):
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n")
+        for dummy in range(40):
+            if stop.wait(0.3):
+                return
+            connection.sendall(b" ")
+
+    with RawServer(trickle) as server:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            make_transport(timeout=1).send("POST", server.url + "/", CREATE)
+        elapsed = time.monotonic() - started
+    assert info.value.msg == ("Timed out after 1 s while creating connection 'c' at %s: the answer was still arriving. %s"
+                              % (server.host, CHANGES))
+    assert info.value.may_exist is True
+    assert elapsed < BOUND
+
+
+def test_a_chunk_size_line_that_trickles_is_cut_off_at_the_timeout():
+    def trickle(connection, stop):
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for dummy in range(60):
+            if stop.wait(0.3):
+                return
+            connection.sendall(b"0")
+
+    with RawServer(trickle) as server:
+        started = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            make_transport(timeout=1).send("GET", server.url + "/", READ)
+        elapsed = time.monotonic() - started
+    assert info.value.msg.startswith("Timed out after 1 s while testing connection 'c' at %s" % server.host)
+    assert elapsed < BOUND
+
+
+@pytest.mark.parametrize("status, may_exist", [(200, True), (400, False)])
+def test_a_body_larger_than_the_bound_is_not_read(status, may_exist):
+    with HttpServer(Reply(status, b"x" * (5 * 1000 * 1000))) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport().send("POST", server.url + "/", CREATE)
+    assert info.value.msg.startswith("%s answered HTTP %d while creating connection 'c' with a body of more than 4 MB;"
+                                     " it was not read" % (server.host, status))
+    assert info.value.status == status
+    assert info.value.may_exist is may_exist
+
+
+def test_a_body_without_a_length_is_bounded_too():
+    with HttpServer(Reply(200, b"y" * (MAX_ANSWER_BYTES + 1), content_length=False)) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport().send("GET", server.url + "/", READ)
+    assert "with a body of more than 4 MB; it was not read" in info.value.msg
+
+
+def test_a_body_of_the_bound_is_read():
+    with HttpServer(Reply(200, b"z" * MAX_ANSWER_BYTES)) as server:
+        assert len(make_transport().send("GET", server.url + "/", READ).text) == MAX_ANSWER_BYTES
+
+
+def zeros_gzipped(size):
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    megabyte = b"\0" * (1024 * 1024)
+    return b"".join([compressor.compress(megabyte) for dummy in range(size // len(megabyte))] + [compressor.flush()])
+
+
+def test_a_small_gzip_body_that_inflates_beyond_the_bound_is_not_inflated(monkeypatch):
+    bomb = zeros_gzipped(64 * 1024 * 1024)
+    assert len(bomb) < MAX_ANSWER_BYTES // 16
+    inflated = []
+    decompress = transport._Inflater.decompress  # pylint: disable=protected-access
+
+    def counting(self, data, limit):
+        out = decompress(self, data, limit)
+        inflated.append(len(out))
+        return out
+
+    monkeypatch.setattr(transport._Inflater, "decompress", counting)  # pylint: disable=protected-access
+    with HttpServer(Reply(200, bomb, headers={"Content-Encoding": "gzip"})) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport().send("GET", server.url + "/", READ)
+    assert info.value.msg == ("%s answered HTTP 200 while testing connection 'c' with a body of more than 4 MB;"
+                              " it was not read" % server.host)
+    assert MAX_ANSWER_BYTES < sum(inflated) <= MAX_ANSWER_BYTES + 1
+
+
+@pytest.mark.parametrize("encoding, encode", [
+    ("gzip", gzip.compress),
+    ("x-gzip", gzip.compress),
+    ("deflate", zlib.compress),
+    ("GZIP ", gzip.compress),
+    ("identity", lambda body: body),
+])
+def test_an_encoded_body_is_decoded_and_redacted(encoding, encode):
+    body = json.dumps({"errorMessage": "secret %s" % SECRET, "n": list(range(2000))}).encode("utf-8")
+    with HttpServer(Reply(200, encode(body), headers={"Content-Encoding": encoding})) as server:
+        answer = make_transport().send("GET", server.url + "/", READ)
+    assert answer.json() == {"errorMessage": "secret %s" % MASK, "n": list(range(2000))}
+
+
+def test_an_encoding_not_asked_for_is_refused():
+    with HttpServer(Reply(502, b"\x1b\x03\x00", headers={"Content-Encoding": "br"})) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport().send("POST", server.url + "/", CREATE)
+    assert info.value.msg.startswith("%s answered HTTP 502 while creating connection 'c' with a body in the br encoding,"
+                                     " which was not asked for" % server.host)
+    assert info.value.status == 502
+    assert info.value.may_exist is True
+
+
+def _refused():
+    conn = urllib3.connection.HTTPSConnection("test.reltio.com")
+    reason = urllib3.exceptions.NewConnectionError(conn, "Failed to establish a new connection: [Errno 111] Connection refused")
+    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "https://test.reltio.com/x", reason))
+
+
+def fake_send(exc, call=READ, retries=3, secrets=()):
+    ours = Transport(FakeSession(exc), Redactor(secrets), timeout=12.5, retries=retries)
+    with pytest.raises(TransportError) as info:
+        ours.send("POST", "https://user:pw@test.reltio.com/x", call)
+    return info.value
+
+
+@pytest.mark.parametrize("exc, start, sent", [
+    (requests.exceptions.ConnectTimeout("connect timed out"), "Timed out", False),
+    (requests.exceptions.ReadTimeout("Read timed out. (read timeout=12.5)"), "Timed out", True),
+    (requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "TLS error", False),
+    (requests.exceptions.ConnectionError("Connection reset by peer"), "Could not reach", True),
+    (_refused(), "Could not reach", False),
+    (requests.exceptions.ProxyError("Cannot connect to proxy"), "Proxy error", False),
+    (urllib3.exceptions.ProtocolError("Connection aborted."), "Could not reach", True),
+])
+def test_errors_of_requests_and_urllib3(exc, start, sent):
+    error = fake_send(exc)
+    msg = error.msg
+    assert msg.startswith(start)
+    assert "test.reltio.com" in msg and "pw@" not in msg
+    assert "Traceback" not in msg and "<urllib3" not in msg and "\n" not in msg
+    assert error.status is None
+    assert error.request_sent is sent
+    assert error.may_exist is False
+
+
+def test_error_details():
+    msg = fake_send(requests.exceptions.ReadTimeout("Read timed out."), retries=2).msg
+    assert msg == "Timed out after 12.5 s while testing connection 'c' at test.reltio.com (tried 3 times): Read timed out."
+    msg = fake_send(_refused(), retries=0).msg
+    assert "tried" not in msg
+    assert msg.endswith("Connection refused")
+    msg = fake_send(requests.exceptions.SSLError("certificate verify failed")).msg
+    assert "set ca_path to its CA bundle" in msg and "validate_certs: false" in msg
+    assert "Check HTTPS_PROXY and NO_PROXY" in fake_send(requests.exceptions.ProxyError("refused")).msg
+
+
+@pytest.mark.parametrize("exc, may_exist", [
+    (requests.exceptions.ReadTimeout("Read timed out."), True),
+    (requests.exceptions.ConnectionError("Connection reset by peer"), True),
+    (_refused(), False),
+    (requests.exceptions.ConnectTimeout("connect timed out"), False),
+    (requests.exceptions.SSLError("certificate verify failed"), False),
+])
+def test_a_request_that_changes_things_may_have_been_carried_out_once_sent(exc, may_exist):
+    error = fake_send(exc, call=CREATE)
+    assert error.may_exist is may_exist
+    assert error.msg.endswith(CHANGES) is may_exist
+    assert fake_send(exc, call=READ).may_exist is False
+
+
+def test_errors_are_redacted():
+    error = fake_send(requests.exceptions.ConnectionError("refused for token %s" % SECRET), secrets=(SECRET,))
+    assert SECRET not in error.msg
+    assert MASK in error.msg
+
+
+def test_a_refused_connection_to_a_real_port():
+    port = free_port()
+    with pytest.raises(TransportError) as info:
+        make_transport(retries=1).send("POST", "http://127.0.0.1:%d/x" % port, CREATE)
+    assert info.value.msg.startswith("Could not reach 127.0.0.1:%d while creating connection 'c' (tried 2 times): " % port)
+    assert "refused" in info.value.msg.lower()
+    assert info.value.request_sent is False
+    assert info.value.may_exist is False
