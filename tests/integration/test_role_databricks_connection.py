@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import shutil
 
@@ -28,8 +29,10 @@ from reltio_world import (
 
 ROLE = "reltio.platform.databricks_connection"
 EXAMPLE = ROOT / "examples" / "multi_tenant"
-TOKEN_FILE = "issued-tokens.txt"
-ONCE = "the role's checks run before any Reltio task, so the execution path does not matter: run once"
+ONCE = "the role's argument spec runs before any module, so the execution path does not matter: run once"
+FAIL_TASK = "Fail with the module's message, naming the role variables"
+VAULT_ADVICE = "Keep secrets in Ansible Vault"
+OTHER_SECRET = "dbx-other-secret-Wc5Ry8Nq3Jz1"
 
 # The role variables as a play gives them: secrets only as references to vaulted variables.
 VAULT_REFERENCES = {
@@ -70,13 +73,13 @@ def encrypt(ansible, values, password, name="vault.yml", vault_id=None):
     return path
 
 
-def role_play(role_vars, vars_files=("vault.yml",), keep_token=False, hosts="localhost"):
-    """One play applying the role, then showing the registered result's message (which holds no secret)."""
+def role_play(role_vars, vars_files=("vault.yml",), hosts="localhost"):
+    """One play applying the role, then showing the registered result's message (which holds no secret).
+
+    The tokens the emulator issues (the module fetches one with client credentials) are scanned for by the
+    ``ansible`` fixture after every run.
+    """
     tasks = [{"name": "show the result", "ansible.builtin.debug": {"msg": "{{ databricks_connection_result.msg }}"}}]
-    if keep_token:
-        # The token the role fetched, kept (no_log) so that the leak scan looks for it too.
-        tasks.append({"name": "keep the token for the leak scan", "no_log": True, "ansible.builtin.copy": {
-            "content": "{{ databricks_connection__token.access_token }}", "dest": TOKEN_FILE, "mode": "0600"}})
     play = {"name": "role", "hosts": hosts, "gather_facts": False, "vars_files": list(vars_files),
             "vars": role_vars, "roles": [ROLE], "tasks": tasks}
     return json.dumps([play], indent=2)
@@ -95,12 +98,6 @@ def tenant_vars(ansible, tenant, **extra):
     }
     role_vars.update(extra)
     return role_vars
-
-
-def scan_issued_tokens(ansible):
-    path = ansible.workdir / TOKEN_FILE
-    assert path.exists() and path.read_text(), "the play kept no token"
-    ansible.add_secret("issued access token", path.read_text())
 
 
 def message(run, host="localhost"):
@@ -142,18 +139,24 @@ def test_client_credentials_and_vault_id_at_vvvv_show_no_secret(ansible, emulato
     role_vars.update((name, VAULT_REFERENCES[name]) for name in (
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
 
-    run = ansible.playbook(role_play(role_vars, keep_token=True), "-vvvv", "--diff", "--vault-id", "prod@%s" % password)
-    scan_issued_tokens(ansible)
+    run = ansible.playbook(role_play(role_vars), "-vvvv", "--diff", "--vault-id", "prod@%s" % password)
     assert run.rc == 0, run.output
     assert "task path:" in run.output  # -vvvv was in effect
     assert "Connection test passed." in message(run)
     assert emulator.connections(tenant)["databricks-connection-01"]["status"] == "ACTIVE"
-    # One token for the host, fetched by reltio_token and handed to the connection task.
+    # One token for the host, fetched by the module with the client credentials (the ``ansible`` fixture scans for it).
     assert len(emulator.requests("token")) == 1
     assert [entry["status"] for entry in emulator.requests("create")] == [200]
-    for action in ("reltio_token", "reltio_databricks_connection"):
-        assert "censored" in run.task(action=action)
-    # The ``ansible`` fixture fails the test if a secret, the issued token or the vault password was printed.
+    assert "censored" in run.task(action="reltio_databricks_connection")
+    assert "censored" in run.task(action="set_fact")
+    assert run.recap()["changed"] == 1
+
+    # update_secret: always stores the credentials again on every run, and says so.
+    again = ansible.playbook(role_play(role_vars), "--vault-id", "prod@%s" % password)
+    assert again.rc == 0, again.output
+    assert again.recap()["changed"] == 1 and "stored again" in message(again)
+    assert len(emulator.requests("credentials")) == 1
+    # The ``ansible`` fixture fails the test if a secret, an issued token or the vault password was printed.
 
 
 def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
@@ -180,20 +183,83 @@ def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
     run = ansible.run(["ansible-playbook", "-i", str(inventory), "-c", "local", "-vvvv", "--vault-password-file", str(password), str(playbook)])
     assert run.rc != 0
     expected = {
-        "unreachable-workspace": ("reltio_databricks_connection", "Create the Databricks connection failed: Connection "
-                                  "'databricks-connection-01' created in tenant '%sA'. The connection test failed: " % tenant),
-        "refused-credentials": ("reltio_token", "Fetch one Reltio access token for this host with the Reltio client credentials "
-                                "failed: Reltio refused the client credentials: the token endpoint %s answered HTTP 401" % emulator.token_url),
+        "unreachable-workspace": "Create the Databricks connection failed: Connection 'databricks-connection-01' created in tenant "
+                                 "'%sA'. The connection test failed: " % tenant,
+        "refused-credentials": "Create the Databricks connection failed: Reltio refused the client credentials: the token endpoint "
+                               "%s answered HTTP 401" % emulator.token_url,
     }
-    for host, (action, text) in expected.items():
-        hidden = [entry for entry in run.results if entry["host"] == host and entry["action"].endswith(action)]
-        assert [entry["status"] for entry in hidden] == ["failed"]
+    for host, text in expected.items():
+        hidden = [entry for entry in run.results if entry["host"] == host and entry["action"].endswith("reltio_databricks_connection")]
+        # The module's task is not shown as failed (the next task reports its failure), and shows nothing.
+        assert [entry["status"] for entry in hidden] == ["changed"]
         assert "censored" in hidden[0]["result"] and "msg" not in hidden[0]["result"]
         shown = run.task(action="fail", host=host)
         assert shown["msg"].startswith(text), shown["msg"]
-        assert run.recap(host)["failed"] == 1 and run.recap(host)["rescued"] == 1
+        assert VAULT_ADVICE not in shown["msg"]
+        assert run.recap(host)["failed"] == 1 and run.recap(host)["rescued"] == 0
     assert list(emulator.connections(tenant + "A")) == ["databricks-connection-01"]
     assert emulator.connections(tenant + "B") == {}
+
+
+@pytest.fixture
+def workspace(emulator, workspace_ca):
+    """The emulator's Databricks workspace (https, private CA) with the service principal allowed on the warehouse."""
+    emulator.databricks(service_principals=[{"client_id": DATABRICKS_CLIENT_ID, "client_secret": DATABRICKS_CLIENT_SECRET}],
+                        warehouses=[{"id": WAREHOUSE_ID, "name": "Reltio Zero-Copy", "state": "STOPPED",
+                                     "grants": [DATABRICKS_CLIENT_ID]}])
+    return emulator.workspace_url
+
+
+def preflight_vars(ansible, tenant, workspace, workspace_ca, **extra):
+    role_vars = tenant_vars(ansible, tenant, databricks_connection_workspace_url=workspace,
+                            databricks_connection_ca_path=workspace_ca.ca_path,
+                            databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
+                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+    role_vars.update(extra)
+    return role_vars
+
+
+def reltio_writes(emulator):
+    return [entry for entry in emulator.requests() if entry["endpoint"] in ("create", "credentials")]
+
+
+@pytest.mark.parametrize("secret, passes", [(DATABRICKS_CLIENT_SECRET, True), (OTHER_SECRET, False)])
+def test_preflight_checks_the_databricks_side_first(ansible, emulator, tenant, workspace, workspace_ca, secret, passes):
+    ansible.add_secret("another Databricks secret", OTHER_SECRET)
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": secret}, password)
+    role_vars = preflight_vars(ansible, tenant, workspace, workspace_ca, databricks_connection_preflight=True)
+
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
+    dbx = [entry["endpoint"] for entry in emulator.requests() if entry["endpoint"] in ("dbx_token", "warehouse")]
+    if passes:
+        assert run.rc == 0, run.output
+        assert "Preflight passed" in message(run) and "(STOPPED)" in message(run)
+        assert dbx == ["dbx_token", "warehouse"]
+        assert [entry["endpoint"] for entry in reltio_writes(emulator)] == ["create"]
+    else:
+        assert run.rc != 0
+        msg = run.task(action="fail")["msg"]
+        assert msg.startswith("Create the Databricks connection failed: ") and "refused the service principal" in msg, msg
+        assert dbx == ["dbx_token"]
+        assert reltio_writes(emulator) == []
+
+
+def test_preflight_is_off_by_default_and_runs_in_check_mode(ansible, emulator, tenant, workspace, workspace_ca):
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+
+    checked = ansible.playbook(role_play(preflight_vars(ansible, tenant, workspace, workspace_ca, databricks_connection_preflight=True)),
+                               "--check", "--vault-password-file", str(password))
+    assert checked.rc == 0, checked.output
+    # Check mode predicts a change, as the module does, and writes nothing; the preflight is its one real check.
+    assert checked.recap()["changed"] == 1 and "Preflight passed" in message(checked)
+    assert [entry["endpoint"] for entry in emulator.requests()] == ["dbx_token", "warehouse"]
+
+    plain = ansible.playbook(role_play(preflight_vars(ansible, tenant, workspace, workspace_ca)), "--vault-password-file", str(password))
+    assert plain.rc == 0, plain.output
+    assert "Preflight" not in message(plain)
+    assert [entry["endpoint"] for entry in emulator.requests()][2:] == ["create"]
 
 
 def test_vault_password_file_from_environment_and_module_fallbacks(ansible, emulator, tenant):
@@ -274,9 +340,8 @@ def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, e
     assert emulator.connections(tenant) == {}
 
 
-def test_blank_secret_and_missing_values_are_named(ansible, emulator, tenant, execution):
-    if execution == "target":
-        pytest.skip(ONCE)
+def test_blank_secret_and_missing_values_are_named(ansible, emulator, tenant):
+    """The module's check, before any request, in the role's words: each variable with its environment variable."""
     password = password_file(ansible)
     encrypt(ansible, {"vault_databricks_client_secret": "   "}, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
@@ -285,12 +350,79 @@ def test_blank_secret_and_missing_values_are_named(ansible, emulator, tenant, ex
     run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
     assert run.rc != 0
     msg = run.task(action="fail")["msg"]
-    # Every problem in one message, each naming its variable.
-    assert "databricks_connection_client_secret is set but empty" in msg
-    assert "databricks_connection_workspace_url is not set (nor is the environment variable DATABRICKS_HOST)" in msg
-    assert "no Reltio credentials: set databricks_connection_access_token, or both databricks_connection_reltio_client_id" in msg
-    assert "Keep secrets in Ansible Vault" in msg
+    assert msg.startswith("reltio.platform.databricks_connection cannot run for localhost, nothing was sent: "), msg
+    # Every problem in one message, each naming its role variable and its environment variable.
+    assert ("databricks_connection_client_secret is required and must not be blank: set it or the DATABRICKS_CLIENT_SECRET"
+            " environment variable") in msg
+    assert ("databricks_connection_workspace_url is required and must not be blank: set it or the DATABRICKS_HOST"
+            " environment variable") in msg
+    assert ("databricks_connection_access_token is required, or databricks_connection_reltio_client_id and"
+            " databricks_connection_reltio_client_secret: set them or the RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID and"
+            " RELTIO_CLIENT_SECRET environment variables") in msg
+    # No module option is named bare: each is the role variable.
+    assert not re.search(r"(?<!databricks_connection_)\b(client_secret|workspace_url|access_token|reltio_client_id)\b", msg), msg
+    assert VAULT_ADVICE in msg
     assert emulator.requests() == []
+
+
+def test_missing_secret_with_reltio_client_credentials_sends_not_even_a_token_request(ansible, emulator, tenant):
+    """The module checks every value before any request: no token is fetched for a task that cannot run."""
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET}, password)
+    role_vars = tenant_vars(ansible, tenant)
+    role_vars.update((name, VAULT_REFERENCES[name]) for name in (
+        "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret"))
+
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
+    assert run.rc != 0
+    msg = run.task(action="fail")["msg"]
+    assert ("databricks_connection_client_secret is required and must not be blank: set it or the DATABRICKS_CLIENT_SECRET"
+            " environment variable") in msg, msg
+    assert VAULT_ADVICE in msg
+    # Only the Databricks secret is missing: nothing else is named.
+    assert msg.count(" is required") == 1, msg
+    assert emulator.requests() == []
+
+
+def failure_blocks(run, host="localhost"):
+    """``(failure lines, error lines)`` of a run's output: what ansible-playbook printed as a failure of ``host``."""
+    failures = [line for line in run.output.splitlines() if line.startswith(("fatal: [%s]" % host, "failed: [%s]" % host))]
+    errors = [line for line in run.output.splitlines() if line.startswith("[ERROR]")]
+    return failures, errors
+
+
+@pytest.mark.parametrize("case", ["refused arguments", "refused credentials"])
+def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
+    """One failure, one message: the module's task shows no error (ansible-core 2.19 and later print the error of a
+    no_log task), only the role's next task fails, with the module's message in the role's words."""
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
+                      "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    role_vars = tenant_vars(ansible, tenant)
+    role_vars.update((name, VAULT_REFERENCES[name]) for name in (
+        "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
+    if case == "refused arguments":
+        role_vars["databricks_connection_warehouse_id"] = " "
+        said = "databricks_connection_warehouse_id is required and must not be blank"
+        module_said = "warehouse_id is required and must not be blank"
+    else:
+        wrong_secret = "wrong-reltio-secret-" + secrets.token_hex(8)
+        ansible.add_secret("wrong Reltio client secret", wrong_secret)
+        role_vars["databricks_connection_reltio_client_secret"] = wrong_secret
+        said = module_said = "Reltio refused the client credentials"
+
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
+    assert run.rc != 0
+    failures, errors = failure_blocks(run)
+    # One failure printed (ansible-core 2.19 and later also print its message once as an [ERROR] line).
+    assert len(failures) == 1 and said in failures[0], run.output
+    assert len(errors) <= 1 and all(said in line for line in errors), run.output
+    # The role's message is the only one: the module's own words appear only inside it, as often as it is printed.
+    assert run.output.count(module_said) == len(failures) + len(errors), run.output
+    assert [entry["task"] for entry in run.results if entry["status"] == "failed"] == ["%s : %s" % (ROLE, FAIL_TASK)]
+    module_task = run.task(action="reltio_databricks_connection")
+    assert "censored" in module_task and "msg" not in module_task
+    assert emulator.requests("create") == []
 
 
 def test_wrong_choice_is_named_by_the_argument_spec(ansible, emulator, tenant, execution):
