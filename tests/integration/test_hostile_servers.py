@@ -12,6 +12,7 @@ need raw bytes (status lines, reason phrases, chunk sizes, charsets).
 from __future__ import annotations
 
 import base64
+import fcntl
 import http.server
 import json
 import os
@@ -157,13 +158,23 @@ class TestNothingShared:
         assert list(server.connections(tenant)) == ["tls-False"]
 
 
+def installed_for_pythonpath(folder, *requirements):
+    """``requirements`` installed (no dependencies) into ``folder`` for PYTHONPATH, once for every test process:
+    the matrix lines run side by side, and a lock keeps them from installing into the same folder at once."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(str(folder) + ".lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".complete").exists():
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
+                            str(folder)] + list(requirements), check=True, capture_output=True)
+            (folder / ".complete").write_text("\n".join(requirements) + "\n")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def requests_231():
     """requests 2.31 (the last release before the fix of CVE-2024-35195) in a folder for PYTHONPATH."""
-    marker = REQUESTS_231 / "requests" / "__version__.py"
-    if not marker.exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(REQUESTS_231),
-                        "requests==2.31.0"], check=True, capture_output=True)
+    installed_for_pythonpath(REQUESTS_231, "requests==2.31.0")
     version = subprocess.run([sys.executable, "-c", "import requests; print(requests.__version__)"], check=True,
                              capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REQUESTS_231)))
     assert version.stdout.strip() == "2.31.0"
@@ -509,11 +520,7 @@ RHEL9_LIBRARIES = ROOT / ".build" / "rhel9-requests"
 @pytest.fixture(scope="session")
 def rhel9_libraries():
     """requests 2.25.1 and urllib3 1.26.5, as RHEL 9 ships them, in a folder for PYTHONPATH."""
-    if not (RHEL9_LIBRARIES / "requests" / "__version__.py").exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(RHEL9_LIBRARIES),
-                        "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10"],
-                       check=True, capture_output=True)
-    return RHEL9_LIBRARIES
+    return installed_for_pythonpath(RHEL9_LIBRARIES, "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10")
 
 
 class TestTimeBounds:
