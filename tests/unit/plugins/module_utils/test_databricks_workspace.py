@@ -40,7 +40,7 @@ def workspace(*answers, url=AZURE):
 
 
 def failure(*answers, url=AZURE):
-    checker, _ = workspace(*answers, url=url)
+    checker = workspace(*answers, url=url)[0]
     with pytest.raises(PreflightError) as info:
         checker.check(WAREHOUSE["id"])
     assert SECRET not in info.value.msg and DBX_TOKEN not in info.value.msg
@@ -68,7 +68,7 @@ def test_the_warehouse_id_stays_one_path_segment():
 
 @pytest.mark.parametrize("state", ["STOPPED", "STOPPING", "STARTING"])
 def test_a_warehouse_that_starts_on_first_use_passes(state):
-    checker, _ = workspace(token_answer(), FakeResponse(200, dict(WAREHOUSE, state=state)))
+    checker = workspace(token_answer(), FakeResponse(200, dict(WAREHOUSE, state=state)))[0]
     assert checker.check(WAREHOUSE["id"])["warehouse_state"] == state
 
 
