@@ -10,15 +10,22 @@ PYTEST_ARGS ?=
 # awx.awx (from the `ansible` package) lives in a venv of its own, used by lint and the AWX tests.
 VENV_AWX := $(CURDIR)/.venv-awx
 AWX_COLLECTIONS := $(BUILD)/awx-collections
-# The second line of the support matrix: the newest ansible-core, on Python 3.13
-# (PYENV_VERSION picks it when python3.13 is a pyenv shim).
+# The other two lines of the support matrix (`make test-matrix`): the newest ansible-core, on Python 3.13,
+# and the floor meta/runtime.yml declares, ansible-core 2.16, on Python 3.11
+# (PYENV_VERSION picks each when python3.13 or python3.11 is a pyenv shim).
 PYTHON_MATRIX ?= python3.13
 VENV_MATRIX := $(CURDIR)/.venv-313
+PYTHON_FLOOR ?= python3.11
+VENV_FLOOR := $(CURDIR)/.venv-216
+# Galaxy's importer (galaxy-importer), in a venv of its own: it pins its own ansible-lint.
+VENV_IMPORTER := $(CURDIR)/.venv-importer
+GALAXY_IMPORT := $(BUILD)/galaxy-import
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv demo test sanity lint units integration pytest soak collection-link bench clean venv-awx awx-collection venv-matrix test-matrix docs changelog
+.PHONY: venv demo test sanity lint units integration pytest soak collection-link bench clean venv-awx awx-collection venv-matrix test-matrix docs changelog \
+  venv-importer galaxy-import test-matrix-216 test-matrix-313
 
 venv: $(VENV)/.installed
 
@@ -55,7 +62,7 @@ awx-collection: venv-awx
 	  test -d $$awx/awx && for dir in $(AWX_COLLECTIONS) $(CURDIR)/.ansible/collections; do \
 	    mkdir -p $$dir/ansible_collections && ln -sfn $$awx $$dir/ansible_collections/awx; done
 
-venv-matrix: $(VENV_MATRIX)/.installed
+venv-matrix: $(VENV_MATRIX)/.installed $(VENV_FLOOR)/.installed
 
 # requirements-demo.txt (read by requirements-dev.txt) pins the ansible-core line of `make test`; requirements-matrix.txt then
 # upgrades ansible-core to the newest release.
@@ -66,10 +73,24 @@ $(VENV_MATRIX)/.installed: requirements.txt requirements-demo.txt requirements-d
 	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade -r requirements-matrix.txt
 	touch $@
 
-# Unit and integration tests on the newest ansible-core with Python 3.13.
+# requirements-matrix-216.txt takes ansible-core down to the latest 2.16.x after requirements-dev.txt.
+$(VENV_FLOOR)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt requirements-matrix-216.txt
+	test -x $(VENV_FLOOR)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.11} $(PYTHON_FLOOR) -m venv $(VENV_FLOOR)
+	$(VENV_FLOOR)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_FLOOR)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV_FLOOR)/bin/python -m pip install --quiet -r requirements-matrix-216.txt
+	touch $@
+
+# The unit and integration tests on the two other lines of the support matrix, side by side, one a core of the
+# 2-core CI machine: ansible-core 2.16 with Python 3.11 (test-matrix-216) and the newest with Python 3.13
+# (test-matrix-313). Each line prints its output when it ends; both run to the end, and either failing fails this.
 test-matrix: venv-matrix collection-link awx-collection
-	$(VENV_MATRIX)/bin/ansible --version | head -n 1
-	PATH=$(VENV_MATRIX)/bin:$$PATH $(VENV_MATRIX)/bin/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target test-matrix-216 test-matrix-313
+
+# One line alone: its venv's ansible and Python first on PATH (the tests run ansible-playbook from PATH).
+test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-collection
+	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
+	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
 # The documentation site, into .build/docsite/build/html/: the module and role pages antsibull-docs renders from
 # the plugins and argument specs, beside the guides of docs/docsite/rst/ (listed in docs/docsite/extra-docs.yml),
@@ -98,7 +119,7 @@ changelog: venv
 demo: $(VENV)/.demo-installed
 	$(BIN)/python tools/demo.py
 
-test: venv collection-link sanity lint pytest
+test: venv collection-link sanity lint galaxy-import pytest
 
 # ansible-test needs a real (not symlinked) path ending in ansible_collections/reltio/platform,
 # in a git tree of its own (this one ignores .build/),
@@ -115,6 +136,28 @@ lint: venv collection-link awx-collection
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTIONS)/ansible_collections/reltio/platform
 
+venv-importer: $(VENV_IMPORTER)/.installed
+
+$(VENV_IMPORTER)/.installed: requirements-importer.txt
+	test -x $(VENV_IMPORTER)/bin/python || $(PYTHON) -m venv $(VENV_IMPORTER)
+	$(VENV_IMPORTER)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_IMPORTER)/bin/python -m pip install --quiet -r requirements-importer.txt
+	touch $@
+
+# What Galaxy and Automation Hub run on an upload: galaxy-importer on the tarball `ansible-galaxy collection build`
+# makes, with Galaxy's settings (tools/galaxy-importer.cfg), offline, with nothing but its own venv on PATH and a
+# HOME of its own (no collections of this machine). Its ansible-lint reads the tarball's .config/ansible-lint.yml.
+# Fails on any WARNING or ERROR it reports (the importer itself exits 0 on those), as on a failed import.
+galaxy-import: venv venv-importer
+	rm -rf $(GALAXY_IMPORT) && mkdir -p $(GALAXY_IMPORT)/dist $(GALAXY_IMPORT)/home
+	$(BIN)/ansible-galaxy collection build --output-path $(GALAXY_IMPORT)/dist $(CURDIR)
+	set -o pipefail; cd $(GALAXY_IMPORT) && env -u ANSIBLE_COLLECTIONS_PATH HOME=$(GALAXY_IMPORT)/home \
+	  GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg PATH=$(VENV_IMPORTER)/bin:/usr/local/bin:/usr/bin:/bin \
+	  $(VENV_IMPORTER)/bin/python -m galaxy_importer.main dist/reltio-platform-*.tar.gz | grep -v '^Loading ' | tee importer.log
+	@if grep -qE '^(WARNING|ERROR|CRITICAL):' $(GALAXY_IMPORT)/importer.log \
+	  || ! grep -qx 'Importer processing completed successfully' $(GALAXY_IMPORT)/importer.log; then \
+	  echo "galaxy-importer: the import of the tarball is not clean (above; log: $(GALAXY_IMPORT)/importer.log)"; exit 1; fi
+
 pytest: venv collection-link awx-collection
 	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
 
@@ -129,9 +172,18 @@ integration: venv collection-link awx-collection
 soak: venv collection-link
 	$(BIN)/python -m pytest tests/integration/test_faults.py -m soak $(PYTEST_ARGS)
 
-# Figures of speed against uri and ping, measured in one run; writes benchmarks/results.md.
+# Figures of speed against uri, ping and set_fact, measured in one run (about 10 minutes on 2 cores);
+# writes benchmarks/results.md.
 bench: venv collection-link
 	$(BIN)/python benchmarks/bench.py
+
+# Thousands of tenants in one run, in each pattern a user can choose, loopback and with a 150 ms round trip
+# (about 20 minutes on 2 cores); writes benchmarks/scale-results.md. SCALE_ARGS='--case lanes:linear:50:10000:0.15'
+# runs one case (pattern:strategy:forks-or-lanes:tenants:delay).
+.PHONY: bench-scale
+SCALE_ARGS ?=
+bench-scale: venv collection-link
+	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(BUILD) .pytest_cache

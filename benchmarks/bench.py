@@ -2,9 +2,14 @@
 """`make bench`: how fast reltio.platform calls Reltio, against the emulator on 127.0.0.1.
 
 Every figure is measured in this one run, against baselines measured in the same run:
-ansible.builtin.uri sending the same POST, and ansible.builtin.ping. Times are those of the
-tasks themselves (from a task's start to its last result, by benchmarks/callback_plugins),
-not of ansible-playbook's start-up. Rounds are interleaved and the median is kept.
+ansible.builtin.uri sending the same POST, ansible.builtin.ping, and ansible.builtin.set_fact (the floor
+of any task). Times are those of the tasks themselves (from a task's start to its last result, by
+benchmarks/callback_plugins), not of ansible-playbook's start-up; but for the per-item rows, which take
+the wall and CPU time of the whole ansible-playbook run less that of an empty play. Rounds are
+interleaved and the median is kept. The emulator answers with TCP_NODELAY set, headers and body in one
+send, so no figure waits for Nagle and the client's delayed ACK.
+
+`make bench-scale` (benchmarks/scale.py) measures thousands of tenants: benchmarks/scale-results.md.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,12 +62,13 @@ class Emulator:
         with open(port_file, encoding="utf-8") as handle:
             self.url = "http://127.0.0.1:%s" % handle.read().strip()
 
-    def control(self, method, path):
+    def control(self, method, path, body=None):
         import urllib.request  # pylint: disable=import-outside-toplevel
 
-        request = urllib.request.Request(self.url + "/_emulator/" + path, method=method, data=b"{}" if method == "POST" else None,
+        data = json.dumps(body if body is not None else {}).encode() if method == "POST" else None
+        request = urllib.request.Request(self.url + "/_emulator/" + path, method=method, data=data,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
     def stop(self):
@@ -120,22 +127,41 @@ class Bench:
 
     def play(self, text, inventory="localhost,", forks=5, tenant="benchTenant"):
         """Run a playbook; return the summed task seconds."""
+        return self.measure(text, inventory, forks, tenant).task
+
+    def measure(self, text, inventory="localhost,", forks=5, tenant="benchTenant"):
+        """Run a playbook; return its Measure: task seconds, and wall and CPU seconds of the whole command."""
         self.runs += 1
         path = os.path.join(self.workdir, "bench-%d.yml" % self.runs)
         times_file = os.path.join(self.workdir, "times-%d.jsonl" % self.runs)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
         extra = {"base": self.emulator.url, "tenant": tenant, "token": TOKEN}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
         completed = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, "-c", "local", "-f", str(forks),
                                     "-e", json.dumps(extra), path],
                                    env=self.env(times_file), capture_output=True, text=True, check=False)
+        wall = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if completed.returncode:
             sys.exit("Benchmark play failed:\n%s%s" % (completed.stdout[-3000:], completed.stderr[-3000:]))
-        with open(times_file, encoding="utf-8") as handle:
-            entries = [json.loads(line) for line in handle if line.strip()]
+        entries = []
+        if os.path.exists(times_file):
+            with open(times_file, encoding="utf-8") as handle:
+                entries = [json.loads(line) for line in handle if line.strip()]
         if any(entry["failed"] for entry in entries):
             sys.exit("A benchmark task failed: %s" % entries)
-        return sum(entry["seconds"] for entry in entries)
+        # The CPU of ansible-playbook and of the workers it waited for; the emulator (not waited for yet) is not in it.
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return Measure(sum(entry["seconds"] for entry in entries), wall, cpu)
+
+
+class Measure:
+    def __init__(self, task, wall, cpu):
+        self.task = task
+        self.wall = wall
+        self.cpu = cpu
 
 
 def median_times(bench, count, rounds):
@@ -147,6 +173,43 @@ def median_times(bench, count, rounds):
                 label = "b%s-%s-%s" % (round_number, shape, subject)
                 samples.setdefault((shape, subject), []).append(bench.play(playbook(subject, shape, count, label)))
     return dict((key, statistics.median(values)) for key, values in samples.items())
+
+
+def loop_play(kind, count, label):
+    """A play on localhost: empty, or one ``count``-item loop of the controller path or of set_fact."""
+    tasks = []
+    if kind == "controller":
+        task = task_for("controller", "%s-{{ item }}" % label)
+        tasks.append(dict(task, name="controller loop", loop=list(range(count))))
+    elif kind == "set_fact":
+        tasks.append({"name": "set_fact loop", "ansible.builtin.set_fact": {"bench_item": "{{ item }}"}, "loop": list(range(count))})
+    play = {"name": "per item %s" % kind, "hosts": "localhost", "gather_facts": False, "tasks": tasks,
+            "module_defaults": {"group/reltio.platform.reltio": {"platform_url": "{{ base }}", "tenant_id": "{{ tenant }}",
+                                                                 "access_token": "{{ token }}"}}}
+    return json.dumps([play], indent=1)
+
+
+def per_item(bench, count, rounds):
+    """What one loop item costs, controller path and set_fact: ``{(kind, basis): (wall ms, CPU ms)}``.
+
+    Basis "play": the median wall (and CPU) of the whole ansible-playbook run of a ``count``-item loop, less the
+    median of the same play with no task, over ``count`` (the one-time costs of a task, such as loading the
+    collection, spread over its items). Basis "marginal": the ``count``-item loop less a 1-item loop, over
+    ``count - 1``. CPU is that of ansible-playbook and its workers; the emulator's is not in it.
+    """
+    samples = {}
+    for round_number in range(rounds):
+        for kind, items in (("empty", 0), ("controller", 1), ("set_fact", 1), ("controller", count), ("set_fact", count)):
+            measure = bench.measure(loop_play(kind, items, "item-%d-%d" % (round_number, items)))
+            samples.setdefault((kind, items), []).append(measure)
+    medians = dict((key, (statistics.median(m.wall for m in values), statistics.median(m.cpu for m in values)))
+                   for key, values in samples.items())
+    figures = {}
+    for kind in ("controller", "set_fact"):
+        for basis, (base, items) in (("play", (("empty", 0), count)), ("marginal", ((kind, 1), count - 1))):
+            figures[(kind, basis)] = tuple((medians[(kind, count)][index] - medians[base][index]) * 1000.0 / max(items, 1)
+                                           for index in (0, 1))
+    return figures
 
 
 def fan_out(bench, hosts, forks_list, rounds):
@@ -188,7 +251,7 @@ def versions():
             "machine": "%s, %s cores, %s" % (platform.machine(), os.cpu_count(), platform.platform())}
 
 
-def report(args, times, fan, per_connection):
+def report(args, times, fan, per_connection, items=None, large=None):
     count = args.tasks
     lines = ["# reltio.platform benchmark", "",
              "Run on %s, %s." % (datetime.date.today().isoformat(), ", ".join("%s %s" % item for item in versions().items())),
@@ -208,10 +271,26 @@ def report(args, times, fan, per_connection):
         met = ("yes" if ratio <= 0.60 else "NO") if forks == 50 else "-"
         lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | %s | %s |"
                      % (args.fanout, forks, module_seconds, ping_seconds, ratio, target, met))
+    if items:
+        for basis, label, target in (("play", "net of an empty play", 1.5), ("marginal", "marginal (less a 1-item loop)", None)):
+            (module_wall, module_cpu), (floor_wall, floor_cpu) = items[("controller", basis)], items[("set_fact", basis)]
+            ratio = module_wall / floor_wall
+            met = ("yes" if ratio <= target else "NO") if target else "-"
+            lines.append("| per loop item, %d-item loops, %s: controller path/set_fact (wall %.2f ms / %.2f ms;"
+                         " CPU %.2f ms / %.2f ms, ratio %.2f) | %.2f | %s | %s |"
+                         % (args.items, label, module_wall, floor_wall, module_cpu, floor_cpu, module_cpu / floor_cpu, ratio,
+                            "<= %.2f" % target if target else "-", met))
+    for forks, (module_seconds, ping_seconds) in sorted((large or {}).items()):
+        ratio = module_seconds / ping_seconds
+        lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | <= 0.60 | %s |"
+                     % (args.large_fanout, forks, module_seconds, ping_seconds, ratio, "yes" if ratio <= 0.60 else "NO"))
     for connections, per in sorted(per_connection.items()):
         target = "<= 1.05" if connections > 1 else "-"
         met = ("yes" if per <= 1.05 else "NO") if connections > 1 else "-"
         lines.append("| HTTP requests per connection, client credentials, %d in a loop | %.2f | %s | %s |" % (connections, per, target, met))
+    lines += ["", "Per-item rows: wall and CPU of the whole ansible-playbook run (CPU: ansible-playbook and its workers, not the",
+              "emulator), less that of an empty play (one-time costs such as loading the collection spread over the items),",
+              "or less a 1-item loop (marginal). Thousands of tenants: benchmarks/scale-results.md (`make bench-scale`)."]
     return "\n".join(lines) + "\n"
 
 
@@ -221,18 +300,25 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is kept (default 3)")
     parser.add_argument("--fanout", type=int, default=200, help="tenants (inventory hosts) in the fan-out (default 200)")
     parser.add_argument("--forks", type=int, nargs="+", default=[10, 50], help="forks for the fan-out (default 10 50)")
+    parser.add_argument("--items", type=int, default=100, help="items of the per-item loops (default 100)")
+    parser.add_argument("--item-rounds", type=int, help="rounds of the per-item loops (default 2 x rounds - 1)")
+    parser.add_argument("--large-fanout", type=int, help="tenants of the large fan-out, forks 50, one round (default 5 x fanout)")
     parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results.md"), help="where to write the results ('-' for nowhere)")
     args = parser.parse_args(argv)
+    args.item_rounds = args.item_rounds or max(1, 2 * args.rounds - 1)
+    args.large_fanout = args.large_fanout if args.large_fanout is not None else 5 * args.fanout
     with tempfile.TemporaryDirectory() as workdir:
         emulator = Emulator(workdir)
         try:
             bench = Bench(workdir, emulator)
             times = median_times(bench, args.tasks, args.rounds)
+            items = per_item(bench, args.items, args.item_rounds)
             fan = fan_out(bench, args.fanout, args.forks, args.rounds)
+            large = fan_out(bench, args.large_fanout, [50], 1) if args.large_fanout else {}
             per_connection = requests_per_connection(bench, sorted({1, args.tasks}))
         finally:
             emulator.stop()
-    text = report(args, times, fan, per_connection)
+    text = report(args, times, fan, per_connection, items, large)
     print(text)
     if args.output != "-":
         with open(args.output, "w", encoding="utf-8") as handle:

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import base64
 import codecs
+import functools
 import html
 import json
 
@@ -85,6 +86,13 @@ def _spellings(secret):
         yield html.escape(spelling, quote=True).replace("&#x27;", "&#39;")
 
 
+@functools.lru_cache(maxsize=64)
+def _spelling_set(secret):
+    """Every spelling of a secret, worked out once per process: each loop item of the controller path makes a
+    Redactor for the same few secrets (kept only in this process's memory, like the task's arguments)."""
+    return frozenset(spelling for spelling in _spellings(secret) if spelling)
+
+
 def _json_literals(text):
     """``(start, end)`` of each JSON string literal in ``text``, found in one pass (no backtracking)."""
     position, length = 0, len(text)
@@ -135,7 +143,7 @@ class Redactor:
     def add(self, secret):
         if secret and secret not in self._plain:
             self._plain.add(secret)
-            self._secrets.update(s for s in _spellings(secret) if s)
+            self._secrets.update(_spelling_set(secret))
             self._ordered = None
 
     def add_basic_auth(self, user, password):

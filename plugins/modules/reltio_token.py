@@ -17,7 +17,7 @@ description:
   - Fetches one Reltio OAuth access token by the client credentials grant, so that a play fetches a token once and
     passes it to every later task through C(module_defaults), instead of each task fetching its own.
   - The task's output is hidden like that of a C(no_log) task, since it holds the token; the registered variable
-    holds the token as usual.
+    holds the token as usual. A failure holds no token and is shown with its message.
   - Fetching a token changes nothing, so the task is never V(changed) and runs in check mode too.
 extends_documentation_fragment:
   - reltio.platform.auth

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from collections import ChainMap
 from collections.abc import Mapping
 from contextlib import contextmanager
 
@@ -44,6 +45,7 @@ class ReltioAction(ActionBase):
     VALIDATE = None
     EXECUTE = None
     # True for a task whose result holds a secret to hand on (a token): shown as no_log, registered as is.
+    # A failure holds none (its message is masked like any other), and ansible-core 2.16 would hide all of it.
     HIDE_RESULT = False
     # Sessions and tokens of this worker process, kept between the items of a loop under their trust key.
     CACHE = ClientCache()
@@ -56,7 +58,8 @@ class ReltioAction(ActionBase):
         result = super(ReltioAction, self).run(tmp, task_vars)
         spec = type(self).ARGUMENT_SPEC()
         task_environment = self._task_environment()
-        args = apply_env_fallbacks(spec, plain(self._task.args), dict(os.environ, **task_environment))
+        # The task's environment over the controller's, looked up by name (not a copy of os.environ per item).
+        args = apply_env_fallbacks(spec, plain(self._task.args), ChainMap(task_environment, os.environ))
         on_controller = self._runs_on_controller(args.get("execution"))
         refusal = self._controller_refusal() if on_controller else None
         if refusal:
@@ -65,7 +68,7 @@ class ReltioAction(ActionBase):
             result.update(self._run_on_controller(spec, args, task_environment))
         else:
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
-        if self.HIDE_RESULT:
+        if self.HIDE_RESULT and not result.get("failed"):
             result["_ansible_no_log"] = True
         return result
 

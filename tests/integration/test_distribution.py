@@ -83,6 +83,25 @@ class TestGalaxyMetadata:
         assert sorted(runtime["action_groups"]["reltio"]) == modules()
 
 
+class TestGalaxyImport:
+    """Galaxy's importer lints the tarball without awx.awx, which examples/awx/ uses: the shipped
+    .config/ansible-lint.yml mocks those modules. `make galaxy-import` (part of `make test`) runs the importer."""
+
+    def test_ansible_lint_mocks_exactly_the_awx_modules_of_the_examples(self, built_collection):
+        used = set()
+        for path in (ROOT / "examples" / "awx").glob("*.yml"):
+            used.update(re.findall(r"^\s*(awx\.awx\.\w+):", path.read_text(), re.MULTILINE))
+        assert used, "examples/awx/ uses no awx.awx module"
+        assert sorted(read_yaml(ROOT / ".config" / "ansible-lint.yml")["mock_modules"]) == sorted(used)
+        with tarfile.open(built_collection.tarball) as archive:
+            assert ".config/ansible-lint.yml" in archive.getnames()
+
+    def test_make_test_runs_the_importer_and_fails_on_its_warnings(self):
+        makefile = (ROOT / "Makefile").read_text()
+        assert re.search(r"^test:.* galaxy-import\b", makefile, re.MULTILINE)
+        assert "python -m galaxy_importer.main" in makefile and "^(WARNING|ERROR|CRITICAL):" in makefile
+
+
 class TestExecutionEnvironment:
     def test_collection_declares_its_python_requirements_in_builder_format_v3(self):
         from ansible_builder.ee_schema import validate_schema  # pylint: disable=import-outside-toplevel

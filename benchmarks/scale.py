@@ -1,0 +1,241 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make bench-scale`: one run for thousands of tenants, in each pattern a user can choose; writes benchmarks/scale-results.md.
+
+Every tenant gets one reltio.platform.reltio_databricks_connection task on the controller path (a create, one
+HTTP request, static access token) against the emulator on 127.0.0.1, either answering at once (loopback) or
+after a delay of 150 ms a request (the emulator's delay fault), as a real Reltio across a network would.
+
+Patterns:
+
+hosts
+    One inventory host per tenant (``ansible_connection=local``), strategy linear or free, ``forks`` workers.
+lanes
+    ``lanes`` inventory hosts, each looping over every lanes-th tenant of one tenant list
+    (``loop: "{{ reltio_tenant_ids[lane::lanes] }}"``), forks = lanes.
+loop
+    localhost looping over the whole tenant list (one lane).
+
+A figure is the wall time of the whole ansible-playbook command, start-up included, with the CPU seconds
+of the controller process (strategy, variables, results, forking) and of its workers (the tasks), and of
+the emulator. After each run the emulator's counters must show every tenant's connection committed once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import bench
+
+ROOT = bench.ROOT
+BIN = bench.BIN
+DELAY_RULE = {"endpoint": "any", "status": None, "delay": 0.15, "count": -1, "kind": "round-trip"}
+CONNECTION = "scale-connection"
+
+# (pattern, strategy, forks or lanes, tenants, delay seconds); the default matrix of `make bench-scale`.
+DEFAULT_MATRIX = [
+    # What grows: one host per tenant, the way a small inventory is written.
+    ("hosts", "linear", 50, 1000, 0.0),
+    ("hosts", "linear", 50, 2000, 0.0),
+    ("hosts", "linear", 50, 5000, 0.0),
+    ("hosts", "linear", 50, 10000, 0.0),
+    # The other choices of that pattern, at a size where each takes a minute or two.
+    ("hosts", "free", 50, 2000, 0.0),
+    ("hosts", "linear", 200, 2000, 0.0),
+    ("hosts", "linear", 50, 2000, 0.15),
+    ("hosts", "free", 50, 2000, 0.15),
+    ("hosts", "linear", 200, 2000, 0.15),
+    # A loop over the tenant list: on localhost alone, and in lanes.
+    ("loop", "linear", 1, 10000, 0.0),
+    ("loop", "linear", 1, 500, 0.15),
+    ("lanes", "linear", 50, 10000, 0.0),
+    ("lanes", "linear", 50, 10000, 0.15),
+    ("lanes", "linear", 100, 10000, 0.15),
+]
+GOAL_TENANTS = 10000
+GOAL_SECONDS = 180
+
+
+def tenant_id(number):
+    return "scaleTenant%05d" % number
+
+
+def task_args(tenant_expr):
+    args = dict(bench.DATABRICKS, connection_name=CONNECTION, tenant_id=tenant_expr)
+    return {"reltio.platform.reltio_databricks_connection": args}
+
+
+def play(pattern, strategy):
+    """The playbook of a pattern, as a user would write it."""
+    defaults = {"platform_url": "{{ base }}", "access_token": "{{ token }}"}
+    if pattern == "hosts":
+        task = task_args("{{ tenant_id }}")
+        hosts = "reltio_tenants"
+    else:
+        task = task_args("{{ item }}")
+        task["loop"] = "{{ reltio_tenant_ids[lane::lanes] }}"
+        hosts = "reltio_lanes"
+    task["name"] = "Create the Databricks connection"
+    return json.dumps([{"name": "scale %s" % pattern, "hosts": hosts, "gather_facts": False, "strategy": strategy,
+                        "module_defaults": {"group/reltio.platform.reltio": defaults}, "tasks": [task]}], indent=1)
+
+
+def inventory(pattern, size, tenants):
+    """INI inventory: a host per tenant, or ``size`` lanes; ``lanes`` and the tenant list go in as extra vars."""
+    lines = []
+    if pattern == "hosts":
+        lines.append("[reltio_tenants]")
+        lines.extend("tenant%05d tenant_id=%s" % (number, tenant_id(number)) for number in range(tenants))
+        lines += ["", "[reltio_tenants:vars]", "ansible_connection=local"]
+    elif pattern == "loop":
+        lines += ["[reltio_lanes]", "localhost lane=0 ansible_connection=local"]
+    else:
+        lines.append("[reltio_lanes]")
+        lines.extend("lane%03d lane=%d" % (number, number) for number in range(size))
+        lines += ["", "[reltio_lanes:vars]", "ansible_connection=local"]
+    return "\n".join(lines) + "\n"
+
+
+class Run:
+    def __init__(self, pattern, strategy, size, tenants, delay, wall, cpu, emulator_cpu):
+        self.pattern, self.strategy, self.size, self.tenants, self.delay = pattern, strategy, size, tenants, delay
+        self.wall, self.emulator_cpu = wall, emulator_cpu
+        self.parent_cpu, self.worker_cpu, self.parent_peak = cpu["parent"], cpu["workers"], cpu["parent_peak_mib"]
+
+    @property
+    def label(self):
+        if self.pattern == "hosts":
+            return "one host per tenant, %s, forks %d" % (self.strategy, self.size)
+        if self.pattern == "lanes":
+            return "%d lanes (hosts) looping over the tenant list, forks %d" % (self.size, self.size)
+        return "localhost looping over the tenant list"
+
+
+def process_cpu(pid):
+    """CPU seconds (user + system) of a running process, from /proc."""
+    try:
+        with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def run_one(emulator, workdir, pattern, strategy, size, tenants, delay):
+    emulator.control("POST", "reset")
+    if delay:
+        rule = dict(DELAY_RULE, delay=delay)
+        emulator.control("POST", "faults", {"rules": [rule]})
+    label = "%s-%s-%d-%d-%g" % (pattern, strategy, size, tenants, delay)
+    playbook = os.path.join(workdir, "scale-%s.yml" % label)
+    hosts = os.path.join(workdir, "scale-%s.ini" % label)
+    extra = os.path.join(workdir, "scale-%s.json" % label)
+    cpu_file = os.path.join(workdir, "cpu-%s.json" % label)
+    output = os.path.join(workdir, "out-%s.txt" % label)
+    lanes = 1 if pattern == "loop" else size
+    with open(playbook, "w", encoding="utf-8") as handle:
+        handle.write(play(pattern, strategy))
+    with open(hosts, "w", encoding="utf-8") as handle:
+        handle.write(inventory(pattern, lanes, tenants))
+    variables = {"base": emulator.url, "token": bench.TOKEN, "lanes": lanes}
+    if pattern != "hosts":
+        variables["reltio_tenant_ids"] = [tenant_id(number) for number in range(tenants)]
+    with open(extra, "w", encoding="utf-8") as handle:
+        json.dump(variables, handle)
+    env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "RELTIO_", "DATABRICKS_")))
+    env.update(ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_RETRY_FILES_ENABLED="false", RELTIO_BENCH_CPU=cpu_file,
+               PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    forks = lanes if pattern != "hosts" else size
+    command = [sys.executable, os.path.join(ROOT, "benchmarks", "playbook_with_times.py"), "-i", hosts, "-f", str(forks),
+               "-e", "@" + extra, playbook]
+    emulator_before = process_cpu(emulator.process.pid)
+    started = time.monotonic()
+    with open(output, "w", encoding="utf-8") as handle:
+        completed = subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False)
+    wall = time.monotonic() - started
+    emulator_cpu = process_cpu(emulator.process.pid) - emulator_before
+    if completed.returncode:
+        with open(output, encoding="utf-8", errors="replace") as handle:
+            sys.exit("Scale run %s failed:\n%s" % (label, handle.read()[-3000:]))
+    commits = emulator.control("GET", "stats")["commits"]
+    once = sum(1 for number in range(tenants) if commits.get(tenant_id(number), {}).get(CONNECTION) == 1)
+    if once != tenants or len(commits) != tenants:
+        sys.exit("Scale run %s: %d of %d tenants got their connection exactly once (%d tenants touched)"
+                 % (label, once, tenants, len(commits)))
+    with open(cpu_file, encoding="utf-8") as handle:
+        cpu = json.load(handle)
+    result = Run(pattern, strategy, size, tenants, delay, wall, cpu, emulator_cpu)
+    print("%-62s %6d tenants, delay %.2f s: %7.1f s (controller CPU %.1f s, peak %.0f MiB; workers %.1f s; emulator %.1f s)"
+          % (result.label, tenants, delay, wall, result.parent_cpu, result.parent_peak, result.worker_cpu, emulator_cpu),
+          flush=True)
+    return result
+
+
+def report(runs, seconds):
+    lines = ["# reltio.platform at scale", "",
+             "Run on %s, %s, by `make bench-scale` (benchmarks/scale.py) in %.0f minutes." % (
+                 datetime.date.today().isoformat(), ", ".join("%s %s" % item for item in bench.versions().items()), seconds / 60.0),
+             "One reltio_databricks_connection task per tenant (a create: one request, static token) on the controller",
+             "path, against the emulator on 127.0.0.1; \"150 ms\" adds the emulator's delay fault to every request, as a",
+             "real round trip would. Wall: the whole ansible-playbook command. CPU: seconds of the controller process",
+             "(strategy, variables, results, forks; and its peak memory), of its workers (the tasks) and of the emulator.",
+             "Every run was checked: each tenant's connection committed exactly once. Goal: %d tenants in at most %d s."
+             % (GOAL_TENANTS, GOAL_SECONDS), "",
+             "| pattern | tenants | round trip | wall (s) | ms a tenant | controller CPU (s) | controller peak (MiB) |"
+             " workers CPU (s) | emulator CPU (s) | %d in <= %d s |" % (GOAL_TENANTS, GOAL_SECONDS),
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for run in runs:
+        per = run.wall * 1000.0 / run.tenants
+        if run.tenants >= GOAL_TENANTS:
+            met = "yes" if run.wall <= GOAL_SECONDS else "NO"
+        else:
+            met = "(%.0f s at this rate)" % (per * GOAL_TENANTS / 1000.0)
+        lines.append("| %s | %d | %s | %.1f | %.1f | %.1f | %.0f | %.1f | %.1f | %s |" % (
+            run.label, run.tenants, "%d ms" % round(run.delay * 1000) if run.delay else "loopback", run.wall, per,
+            run.parent_cpu, run.parent_peak, run.worker_cpu, run.emulator_cpu, met))
+    return "\n".join(lines) + "\n"
+
+
+def parse_case(text):
+    """``pattern:strategy:size:tenants:delay``, e.g. ``lanes:linear:50:10000:0.15``."""
+    pattern, strategy, size, tenants, delay = text.split(":")
+    if pattern not in ("hosts", "lanes", "loop") or strategy not in ("linear", "free"):
+        raise argparse.ArgumentTypeError("pattern hosts, lanes or loop; strategy linear or free: %s" % text)
+    return pattern, strategy, int(size), int(tenants), float(delay)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", dest="cases", type=parse_case, action="append",
+                        help="pattern:strategy:forks-or-lanes:tenants:delay, e.g. lanes:linear:50:10000:0.15 (repeatable;"
+                             " default: the matrix of make bench-scale)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "scale-results.md"),
+                        help="where to write the results ('-' for nowhere)")
+    args = parser.parse_args(argv)
+    cases = args.cases or DEFAULT_MATRIX
+    started = time.monotonic()
+    runs = []
+    with tempfile.TemporaryDirectory() as workdir:
+        emulator = bench.Emulator(workdir)
+        try:
+            for case in cases:
+                runs.append(run_one(emulator, workdir, *case))
+        finally:
+            emulator.stop()
+    text = report(runs, time.monotonic() - started)
+    print(text)
+    if args.output != "-":
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+if __name__ == "__main__":
+    main()
