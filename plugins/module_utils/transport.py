@@ -35,6 +35,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import Tran
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from requests.auth import AuthBase
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import HTTPError, InsecureRequestWarning, InvalidHeader
@@ -45,7 +46,7 @@ try:
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = Retry = object
+    AuthBase = HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = Retry = object
     HTTPError = InvalidHeader = ValueError
     InsecureRequestWarning = Warning
 
@@ -63,6 +64,7 @@ _SPACES = re.compile(r"\s+")
 # inherit the patterns instead of compiling them again for every host.
 _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
 _URL_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]+)")
+_URL_ORIGIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
 _URLLIB3_REPR = re.compile(r"<urllib3\.[^>]*>:?\s*")
 
 
@@ -103,6 +105,7 @@ class _Deadlines:
         self._pid = None
         self._lock = None
         self._heap = []
+        self._cancelled = 0
         self._order = itertools.count()
         self._starting = threading.Lock()
         if hasattr(os, "register_at_fork"):
@@ -120,6 +123,7 @@ class _Deadlines:
                 if self._pid != os.getpid():
                     self._lock = threading.Condition()
                     self._heap = []
+                    self._cancelled = 0
                     thread = threading.Thread(target=self._serve, args=(self._lock, self._heap), name="reltio-deadlines")
                     thread.daemon = True
                     thread.start()
@@ -140,6 +144,12 @@ class _Deadlines:
         if entry is not None and entry[2] is not None:
             with self._ready():
                 entry[2] = None
+                # A cancelled deadline stays in the heap until it is due: drop them all once they are most of it.
+                self._cancelled += 1
+                if self._cancelled > 256 and self._cancelled * 2 > len(self._heap):
+                    self._heap[:] = [kept for kept in self._heap if kept[2] is not None]
+                    heapq.heapify(self._heap)
+                    self._cancelled = 0
 
     @staticmethod
     def _serve(lock, heap):
@@ -240,9 +250,40 @@ class _BoundedAdapter(HTTPAdapter):
         return _bound_pools(super(_BoundedAdapter, self).proxy_manager_for(*args, **kwargs))
 
 
+class _NoLogin(AuthBase):
+    """The session's own authentication: none. Being set, it keeps requests from taking a login from ~/.netrc
+    (a matching or ``default`` entry), which would replace the task's own Authorization header."""
+
+    def __call__(self, request):
+        return request
+
+
+class _Session(requests.Session if HAS_REQUESTS else object):
+    """A requests session without ~/.netrc, which reads the environment once per origin.
+
+    requests reads the proxy and CA-bundle variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...) again for every
+    request. Once is enough: a session is kept only as long as they stay the same (client_cache.TRUST_ENVIRONMENT).
+    """
+
+    def __init__(self):
+        super(_Session, self).__init__()
+        self.auth = _NoLogin()
+        self._environment = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        if proxies:
+            return super(_Session, self).merge_environment_settings(url, proxies, stream, verify, cert)
+        origin = _URL_ORIGIN.match(url)
+        key = (origin.group(0) if origin else url, stream, verify, cert)
+        settings = self._environment.get(key)
+        if settings is None:
+            settings = self._environment[key] = super(_Session, self).merge_environment_settings(url, {}, stream, verify, cert)
+        return dict(settings, proxies=dict(settings["proxies"]))
+
+
 def new_session(retries):
-    """A requests session: retries as configured, no cookies kept, our User-Agent."""
-    session = requests.Session()
+    """A requests session: retries as configured, no cookies kept, no ~/.netrc, our User-Agent."""
+    session = _Session()
     retry = BoundedRetry(
         total=retries,
         connect=retries,

@@ -525,3 +525,136 @@ def test_a_refused_connection_to_a_real_port():
     assert "refused" in info.value.msg.lower()
     assert info.value.request_sent is False
     assert info.value.may_exist is False
+
+
+def wait_for(condition, seconds=5.0):
+    """Polls ``condition`` until it holds or ``seconds`` pass; returns whether it held."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_deadline_calls_back_once_it_passes_and_not_before():
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    fired = []
+    armed_at = time.monotonic()
+    deadlines.arm(0.2, lambda: fired.append(time.monotonic()))
+    assert wait_for(lambda: fired)
+    assert fired[0] - armed_at >= 0.2
+    time.sleep(0.1)
+    assert len(fired) == 1
+
+
+def test_deadlines_fire_in_the_order_of_their_time_not_of_their_arming():
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    fired = []
+    deadlines.arm(0.4, lambda: fired.append("late"))
+    deadlines.arm(0.1, lambda: fired.append("early"))
+    assert wait_for(lambda: len(fired) == 2)
+    assert fired == ["early", "late"]
+
+
+def test_a_cancelled_deadline_never_calls_back():
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    fired = []
+    entry = deadlines.arm(0.1, lambda: fired.append("cancelled"))
+    deadlines.cancel(entry)
+    deadlines.cancel(entry)
+    deadlines.cancel(None)
+    deadlines.arm(0.2, lambda: fired.append("kept"))
+    assert wait_for(lambda: fired)
+    time.sleep(0.1)
+    assert fired == ["kept"]
+
+
+def test_a_failing_callback_does_not_stop_the_others():
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    fired = []
+    deadlines.arm(0.05, lambda: 1 / 0)
+    deadlines.arm(0.1, lambda: fired.append("after"))
+    assert wait_for(lambda: fired == ["after"])
+
+
+def test_cancelled_deadlines_do_not_pile_up_in_the_heap():
+    # Each request arms a deadline of `timeout` seconds and cancels it when its answer is in: a long loop of
+    # fast requests must not keep thousands of dead entries until their time comes.
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    fired = []
+    kept = deadlines.arm(0.5, lambda: fired.append("kept"))
+    for dummy in range(2000):
+        deadlines.cancel(deadlines.arm(60, lambda: fired.append("cancelled")))
+    assert len(deadlines._heap) <= 600  # pylint: disable=protected-access
+    assert kept in deadlines._heap  # pylint: disable=protected-access
+    assert wait_for(lambda: fired)
+    assert fired == ["kept"]
+
+
+@pytest.mark.skipif(not hasattr(transport.os, "fork"), reason="no fork")
+def test_a_forked_worker_serves_its_own_deadlines():
+    # Ansible's workers are forks of a process that may have armed deadlines: the child has no thread of its
+    # own until it arms one.
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    deadlines.cancel(deadlines.arm(60, lambda: None))
+    read_end, write_end = transport.os.pipe()
+    pid = transport.os.fork()
+    if pid == 0:
+        try:
+            fired = []
+            deadlines.arm(0.05, lambda: fired.append(1))
+            transport.os.write(write_end, b"1" if wait_for(lambda: fired) else b"0")
+        finally:
+            transport.os._exit(0)  # pylint: disable=protected-access
+    transport.os.close(write_end)
+    answer = transport.os.read(read_end, 1)
+    transport.os.waitpid(pid, 0)
+    transport.os.close(read_end)
+    assert answer == b"1"
+
+
+def test_a_netrc_login_never_replaces_the_authorization_of_the_task(tmp_path, monkeypatch):
+    # requests' own sessions send a matching (or `default`) login of ~/.netrc as Basic auth instead of the
+    # Bearer token the request carries.
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("default login netrc-user password netrc-password-123\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    sender = Transport(new_session(0), Redactor(), timeout=5, retries=0)
+    with HttpServer(json_reply(200, {}), json_reply(200, {})) as server:
+        sender.send("GET", server.url + "/", READ, headers={"Authorization": "Bearer task-token"})
+        sender.send("GET", server.url + "/", READ)
+    assert server.requests[0].headers["Authorization"] == "Bearer task-token"
+    assert server.requests[1].headers["Authorization"] is None
+
+
+def test_the_proxy_environment_is_read_once_per_origin_and_honoured(monkeypatch):
+    via_proxy = json_reply(200, {"via": "proxy"})
+    with HttpServer(json_reply(200, {})) as target, HttpServer(via_proxy, via_proxy) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        session = transport.new_session(0)
+        sender = transport.Transport(session, Redactor(), timeout=5, retries=0)
+        assert json.loads(sender.send("GET", target.url + "/a", READ).text) == {"via": "proxy"}
+        # The session is kept only as long as the environment (client_cache's key): it read it once.
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert json.loads(sender.send("GET", target.url + "/b", READ).text) == {"via": "proxy"}
+        fresh = transport.Transport(transport.new_session(0), Redactor(), timeout=5, retries=0)
+        assert json.loads(fresh.send("GET", target.url + "/c", READ).text) == {}
+    assert [request.path for request in proxy.requests] == [target.url + "/a", target.url + "/b"]
+    assert [request.path for request in target.requests] == ["/c"]
+
+
+def test_a_ca_bundle_of_the_environment_is_used_when_certificates_are_verified(tmp_path, monkeypatch):
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "bundle.pem"))
+    session = transport.new_session(0)
+    settings = session.merge_environment_settings("https://reltio.example/x", {}, True, True, None)
+    assert settings["verify"] == str(tmp_path / "bundle.pem")
+    assert session.merge_environment_settings("https://reltio.example/y", {}, True, False, None)["verify"] is False
+    assert session.merge_environment_settings("https://reltio.example/z", {}, True, "/ca.pem", None)["verify"] == "/ca.pem"
