@@ -183,6 +183,11 @@ def loop_play(kind, count, label):
         tasks.append(dict(task, name="controller loop", loop=list(range(count))))
     elif kind == "set_fact":
         tasks.append({"name": "set_fact loop", "ansible.builtin.set_fact": {"bench_item": "{{ item }}"}, "loop": list(range(count))})
+    elif kind == "set_fact_args":
+        # The floor of a task with the controller task's arguments: the same values, templated the same way.
+        args = dict(task_for("controller", "%s-{{ item }}" % label)["reltio.platform.reltio_databricks_connection"])
+        args.update(platform_url="{{ base }}", tenant_id="{{ tenant }}", access_token="{{ token }}")
+        tasks.append({"name": "set_fact loop", "ansible.builtin.set_fact": args, "loop": list(range(count))})
     play = {"name": "per item %s" % kind, "hosts": "localhost", "gather_facts": False, "tasks": tasks,
             "module_defaults": {"group/reltio.platform.reltio": {"platform_url": "{{ base }}", "tenant_id": "{{ tenant }}",
                                                                  "access_token": "{{ token }}"}}}
@@ -199,13 +204,14 @@ def per_item(bench, count, rounds):
     """
     samples = {}
     for round_number in range(rounds):
-        for kind, items in (("empty", 0), ("controller", 1), ("set_fact", 1), ("controller", count), ("set_fact", count)):
+        for kind, items in (("empty", 0), ("controller", 1), ("set_fact", 1), ("set_fact_args", 1), ("controller", count),
+                            ("set_fact", count), ("set_fact_args", count)):
             measure = bench.measure(loop_play(kind, items, "item-%d-%d" % (round_number, items)))
             samples.setdefault((kind, items), []).append(measure)
     medians = dict((key, (statistics.median(m.wall for m in values), statistics.median(m.cpu for m in values)))
                    for key, values in samples.items())
     figures = {}
-    for kind in ("controller", "set_fact"):
+    for kind in ("controller", "set_fact", "set_fact_args"):
         for basis, (base, items) in (("play", (("empty", 0), count)), ("marginal", ((kind, 1), count - 1))):
             figures[(kind, basis)] = tuple((medians[(kind, count)][index] - medians[base][index]) * 1000.0 / max(items, 1)
                                            for index in (0, 1))
@@ -243,6 +249,87 @@ def requests_per_connection(bench, counts):
     return figures
 
 
+BREAKDOWN_CALLS = 400
+BREAKDOWN_PARTS = {
+    "arguments": "arguments: environment fallbacks, the module's argument spec, the option checks",
+    "masking": "masking: the no_log values of the result (remove_values)",
+    "exchange": "the HTTP exchange through the collection's transport (requests, bounds, redaction)",
+    "raw_exchange": "the same exchange with http.client, nothing around it (a floor)",
+    "execute": "the whole task in process: checks, client from the cache, the exchange, the result",
+}
+BREAKDOWN_ORDER = ("arguments", "masking", "raw_exchange", "exchange", "execute")
+
+
+def breakdown(bench, rounds):
+    """Microseconds a call of each part of a controller-path loop item, timed in this process."""
+    import http.client  # pylint: disable=import-outside-toplevel
+
+    sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
+    # pylint: disable=import-outside-toplevel
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible.module_utils.common.parameters import remove_values
+    from ansible_collections.reltio.platform.plugins.module_utils import transport
+    from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
+        apply_env_fallbacks, databricks_connection_argument_spec)
+    from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
+    from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute, validate
+    from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
+    from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import no_log_values
+
+    spec = databricks_connection_argument_spec()
+    host, port = bench.emulator.url.split("//")[1].split(":")
+    path = CREATE_PATH.replace("{{ tenant }}", "breakdownTenant%d")
+
+    def arguments_of(number):
+        return dict(DATABRICKS, connection_name="b-%d" % number, platform_url=bench.emulator.url,
+                    tenant_id="breakdownTenant%d" % number, access_token=TOKEN)
+
+    def body(number):
+        return {"connectionName": "b-%d" % number, "workspaceUrl": DATABRICKS["workspace_url"], "warehouseId": DATABRICKS["warehouse_id"],
+                "clientId": DATABRICKS["client_id"], "clientSecret": DATABRICKS["client_secret"]}
+
+    def arguments(number):
+        params = ArgumentSpecValidator(spec).validate(apply_env_fallbacks(spec, arguments_of(number), os.environ)).validated_parameters
+        validate(params)
+
+    params = ArgumentSpecValidator(spec).validate(arguments_of(0)).validated_parameters
+    result = execute(params, cache=ClientCache())
+
+    def masking(dummy):
+        remove_values(dict(result, invocation={"module_args": params}), no_log_values(spec, params))
+
+    raw = http.client.HTTPConnection(host, int(port))
+    headers = {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"}
+
+    def raw_exchange(number):
+        raw.request("POST", path % (1000 + number), json.dumps(body(number)), headers)
+        answer = raw.getresponse()
+        json.loads(answer.read())
+
+    sender = transport.Transport(transport.new_session(0), Redactor([TOKEN, DATABRICKS["client_secret"]]))
+    call = transport.Call("creating a connection", changes="It may exist.")
+
+    def exchange(number):
+        sender.send("POST", bench.emulator.url + path % (2000 + number), call, json=body(number),
+                    headers={"Authorization": "Bearer " + TOKEN}).json()
+
+    cache = ClientCache()
+
+    def whole(number):
+        execute(ArgumentSpecValidator(spec).validate(dict(arguments_of(3000 + number))).validated_parameters, cache=cache)
+
+    parts = {"arguments": arguments, "masking": masking, "raw_exchange": raw_exchange, "exchange": exchange, "execute": whole}
+    samples = {}
+    for round_number in range(rounds):
+        for name in BREAKDOWN_ORDER:
+            started = time.perf_counter()
+            for number in range(BREAKDOWN_CALLS):
+                parts[name](round_number * BREAKDOWN_CALLS + number)
+            samples.setdefault(name, []).append((time.perf_counter() - started) * 1e6 / BREAKDOWN_CALLS)
+    raw.close()
+    return dict((name, statistics.median(values)) for name, values in samples.items())
+
+
 def versions():
     import ansible  # pylint: disable=import-outside-toplevel
     import requests  # pylint: disable=import-outside-toplevel
@@ -251,7 +338,7 @@ def versions():
             "machine": "%s, %s cores, %s" % (platform.machine(), os.cpu_count(), platform.platform())}
 
 
-def report(args, times, fan, per_connection, items=None, large=None):
+def report(args, times, fan, per_connection, items=None, large=None, breakdown=None):
     count = args.tasks
     lines = ["# reltio.platform benchmark", "",
              "Run on %s, %s." % (datetime.date.today().isoformat(), ", ".join("%s %s" % item for item in versions().items())),
@@ -272,14 +359,15 @@ def report(args, times, fan, per_connection, items=None, large=None):
         lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | %s | %s |"
                      % (args.fanout, forks, module_seconds, ping_seconds, ratio, target, met))
     if items:
-        for basis, label, target in (("play", "net of an empty play", 1.5), ("marginal", "marginal (less a 1-item loop)", None)):
-            (module_wall, module_cpu), (floor_wall, floor_cpu) = items[("controller", basis)], items[("set_fact", basis)]
-            ratio = module_wall / floor_wall
-            met = ("yes" if ratio <= target else "NO") if target else "-"
-            lines.append("| per loop item, %d-item loops, %s: controller path/set_fact (wall %.2f ms / %.2f ms;"
-                         " CPU %.2f ms / %.2f ms, ratio %.2f) | %.2f | %s | %s |"
-                         % (args.items, label, module_wall, floor_wall, module_cpu, floor_cpu, module_cpu / floor_cpu, ratio,
-                            "<= %.2f" % target if target else "-", met))
+        for floor, floor_label in (("set_fact", "set_fact"), ("set_fact_args", "set_fact of the same arguments")):
+            for basis, label, target in (("play", "net of an empty play", 1.5), ("marginal", "marginal (less a 1-item loop)", None)):
+                (module_wall, module_cpu), (floor_wall, floor_cpu) = items[("controller", basis)], items[(floor, basis)]
+                ratio = module_wall / floor_wall
+                met = ("yes" if ratio <= target else "NO") if target else "-"
+                lines.append("| per loop item, %d-item loops, %s: controller path/%s (wall %.2f ms / %.2f ms;"
+                             " CPU %.2f ms / %.2f ms, ratio %.2f) | %.2f | %s | %s |"
+                             % (args.items, label, floor_label, module_wall, floor_wall, module_cpu, floor_cpu,
+                                module_cpu / floor_cpu, ratio, "<= %.2f" % target if target else "-", met))
     for forks, (module_seconds, ping_seconds) in sorted((large or {}).items()):
         ratio = module_seconds / ping_seconds
         lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | <= 0.60 | %s |"
@@ -290,7 +378,15 @@ def report(args, times, fan, per_connection, items=None, large=None):
         lines.append("| HTTP requests per connection, client credentials, %d in a loop | %.2f | %s | %s |" % (connections, per, target, met))
     lines += ["", "Per-item rows: wall and CPU of the whole ansible-playbook run (CPU: ansible-playbook and its workers, not the",
               "emulator), less that of an empty play (one-time costs such as loading the collection spread over the items),",
-              "or less a 1-item loop (marginal). Thousands of tenants: benchmarks/scale-results.md (`make bench-scale`)."]
+              "or less a 1-item loop (marginal). \"set_fact of the same arguments\" sets the controller task's own arguments",
+              "(the templated name, the module_defaults templates, the literal Databricks values): Ansible's work for those",
+              "arguments, which any task that takes them pays. Thousands of tenants: benchmarks/scale-results.md",
+              "(`make bench-scale`)."]
+    if breakdown:
+        lines += ["", "Where a loop item's time goes: the parts of one item of the controller path, each timed in this process",
+                  "over %d calls against the same emulator (microseconds a call, median of %d rounds)." % (BREAKDOWN_CALLS, args.rounds), "",
+                  "| part | us a call |", "| --- | --- |"]
+        lines += ["| %s | %.0f |" % (BREAKDOWN_PARTS[name], breakdown[name]) for name in BREAKDOWN_ORDER]
     return "\n".join(lines) + "\n"
 
 
@@ -313,12 +409,13 @@ def main(argv=None):
             bench = Bench(workdir, emulator)
             times = median_times(bench, args.tasks, args.rounds)
             items = per_item(bench, args.items, args.item_rounds)
+            parts = breakdown(bench, args.rounds)
             fan = fan_out(bench, args.fanout, args.forks, args.rounds)
             large = fan_out(bench, args.large_fanout, [50], 1) if args.large_fanout else {}
             per_connection = requests_per_connection(bench, sorted({1, args.tasks}))
         finally:
             emulator.stop()
-    text = report(args, times, fan, per_connection, items, large)
+    text = report(args, times, fan, per_connection, items, large, parts)
     print(text)
     if args.output != "-":
         with open(args.output, "w", encoding="utf-8") as handle:

@@ -214,11 +214,39 @@ class _ExchangeBound:
         return response
 
 
-class _BoundedHTTPConnection(_ExchangeBound, HTTPConnection):
+class _OneWrite:
+    """Writes the request head and a small body at once, as http.client does for a body of bytes.
+
+    urllib3 2 writes them apart: the server wakes up for the head, then again for the body, and every
+    request pays for both.
+    """
+
+    def request(self, method, url, body=None, headers=None, **kwargs):  # pylint: disable=arguments-differ
+        self._reltio_held = [] if isinstance(body, bytes) and len(body) <= BODY_CHUNK else None
+        try:
+            super(_OneWrite, self).request(method, url, body=body, headers=headers, **kwargs)
+            held, self._reltio_held = self._reltio_held, None
+            if held:
+                super(_OneWrite, self).send(b"".join(held))
+        finally:
+            self._reltio_held = None
+
+    def send(self, data):
+        held = getattr(self, "_reltio_held", None)
+        if held is None:
+            return super(_OneWrite, self).send(data)
+        held.append(data)
+        if len(held) == 2:
+            self._reltio_held = None
+            super(_OneWrite, self).send(b"".join(held))
+        return None
+
+
+class _BoundedHTTPConnection(_ExchangeBound, _OneWrite, HTTPConnection):
     pass
 
 
-class _BoundedHTTPSConnection(_ExchangeBound, HTTPSConnection):
+class _BoundedHTTPSConnection(_ExchangeBound, _OneWrite, HTTPSConnection):
     pass
 
 

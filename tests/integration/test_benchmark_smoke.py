@@ -14,7 +14,7 @@ def test_benchmark_prints_every_figure(tmp_path):
     output = tmp_path / "results.md"
     completed = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--tasks", "2", "--rounds", "1", "--fanout", "3", "--forks", "2",
-         "--output", str(output)],
+         "--items", "3", "--output", str(output)],
         capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     text = output.read_text()
@@ -22,5 +22,8 @@ def test_benchmark_prints_every_figure(tmp_path):
     for subject in ("controller path", "target path", "ansible.builtin.uri", "ansible.builtin.ping"):
         assert re.search(r"\| [^|]*%s[^|]* \| \d+\.\d{3} \| \d+\.\d{3} \|" % re.escape(subject), text), subject
     for figure in ("2-item loop: module/uri", "2-item loop: module/ping", "2 separate tasks: module/uri",
-                   "3-tenant fan-out, forks 2", "client credentials, 2 in a loop"):
-        assert re.search(r"%s[^|]*\| \d+\.\d\d \|" % re.escape(figure), text), figure
+                   "3-tenant fan-out, forks 2", "client credentials, 2 in a loop", "15-tenant fan-out, forks 50",
+                   "net of an empty play: controller path/set_fact (", "net of an empty play: controller path/set_fact of the same arguments"):
+        assert re.search(r"%s[^|]*\| -?\d+\.\d\d \|" % re.escape(figure), text), figure
+    for part in ("arguments:", "masking:", "with http.client", "through the collection's transport", "the whole task in process"):
+        assert re.search(r"\| [^|]*%s[^|]* \| \d+ \|" % re.escape(part), text), part

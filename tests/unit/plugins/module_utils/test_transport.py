@@ -658,3 +658,27 @@ def test_a_ca_bundle_of_the_environment_is_used_when_certificates_are_verified(t
     assert settings["verify"] == str(tmp_path / "bundle.pem")
     assert session.merge_environment_settings("https://reltio.example/y", {}, True, False, None)["verify"] is False
     assert session.merge_environment_settings("https://reltio.example/z", {}, True, "/ca.pem", None)["verify"] == "/ca.pem"
+
+
+@pytest.mark.parametrize("size, writes", [(200, 1), (transport.BODY_CHUNK + 1, 2)])
+def test_the_request_head_and_a_small_body_go_in_one_write(monkeypatch, size, writes):
+    # urllib3 2 writes the head and the body apart: the server wakes up twice for each request.
+    import http.client  # pylint: disable=import-outside-toplevel
+
+    written = []
+    base_send = http.client.HTTPConnection.send
+
+    def recording_send(connection, data):
+        written.append(bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data)
+        return base_send(connection, data)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "send", recording_send)
+    with HttpServer(json_reply(200, {}), json_reply(200, {})) as server:
+        sender = make_transport()
+        sender.send("POST", server.url + "/a", CREATE, data=b"x" * size, headers={"Content-Type": "text/plain"})
+        sender.send("GET", server.url + "/b", READ)
+    assert len(written) == writes + 1
+    assert written[0].startswith(b"POST /a HTTP/1.1\r\n") and written[writes - 1].endswith(b"x" * 100)
+    assert b"".join(written[:writes]).split(b"\r\n\r\n", 1)[1] == b"x" * size
+    assert written[-1].startswith(b"GET /b HTTP/1.1\r\n")
+    assert [request.body for request in server.requests] == [b"x" * size, b""]
