@@ -498,10 +498,18 @@ def test_become_on_the_target_runs_the_module(execute):
 
 
 @pytest.mark.usefixtures("base_run")
-def test_become_refusal_is_hidden_with_the_result(execute):
+def test_a_refusal_is_shown_even_where_a_result_is_hidden(execute):
     action = make_action(execute, dict(ARGS, execution="controller"), become=True, hide=True)
     result = run(action)
     assert result["failed"] is True
+    assert "become" in result["msg"]
+    assert "_ansible_no_log" not in result
+
+
+@pytest.mark.usefixtures("base_run")
+def test_a_success_is_hidden_where_a_result_is_hidden(execute):
+    result = run(make_action(execute, dict(ARGS, execution="controller"), hide=True))
+    assert "failed" not in result
     assert result["_ansible_no_log"] is True
 
 
