@@ -131,8 +131,11 @@ sanity: venv
 	cd $(SANITY_TREE) && git init -q && git add -A
 	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --local --python 3.11 --color no
 
+# ansible-lint with a HOME of its own: it would otherwise install this collection into ~/.ansible/collections,
+# where that copy, soon stale, would come first for every later run of ansible-lint on this machine.
 lint: venv collection-link awx-collection
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS):$(AWX_COLLECTIONS) $(BIN)/ansible-lint --profile production
+	rm -rf $(BUILD)/lint-home && mkdir -p $(BUILD)/lint-home
+	HOME=$(BUILD)/lint-home ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS):$(AWX_COLLECTIONS) $(BIN)/ansible-lint --profile production
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTIONS)/ansible_collections/reltio/platform
 
