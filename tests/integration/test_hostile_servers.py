@@ -524,7 +524,7 @@ def rhel9_libraries():
 
 
 class TestTimeBounds:
-    @pytest.mark.parametrize("libraries", ["installed", "rhel9"])
+    @pytest.mark.parametrize("libraries", ["installed", pytest.param("rhel9", marks=pytest.mark.rhel9_libraries)])
     @pytest.mark.parametrize("answer", [dribbled_headers, dribbled_body, dribbled_chunk_size])
     def test_a_slow_answer_is_cut_off_at_the_timeout(self, ansible, hostile, tenant, answer, libraries, request):
         extra = {}
