@@ -26,6 +26,7 @@ MAX_SESSIONS = 16
 # The environment that decides where requests go and which certificates are trusted.
 TRUST_ENVIRONMENT = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
                      "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+_TRUST_NAMES = frozenset(TRUST_ENVIRONMENT)
 
 
 def digest(*values):
@@ -35,8 +36,16 @@ def digest(*values):
 
 
 def trust_environment():
-    """The proxy and CA variables of this process, as they are now."""
-    return tuple((name, os.environ.get(name)) for name in TRUST_ENVIRONMENT)
+    """The proxy and CA variables of this process, as they are now.
+
+    urllib (which requests asks) reads every variable whose name ends in ``_proxy`` in any case (``Https_Proxy``,
+    ``No_Proxy``...), and drops HTTP_PROXY when REQUEST_METHOD is set: those are part of the key too, since a
+    session reads the environment only once per origin (transport._Session).
+    """
+    known = tuple((name, os.environ.get(name)) for name in TRUST_ENVIRONMENT)
+    other = sorted((name, value) for name, value in os.environ.items()
+                   if name not in _TRUST_NAMES and (name[-6:].lower() == "_proxy" or name == "REQUEST_METHOD"))
+    return known + tuple(other)
 
 
 def ca_file_state(ca_path):

@@ -217,10 +217,10 @@ class _ExchangeBound:
 
 
 class _OneWrite:
-    """Writes the request head and a small body at once, as http.client does for a body of bytes.
+    """Writes the request head and a small body at once.
 
-    urllib3 2 writes them apart: the server wakes up for the head, then again for the body, and every
-    request pays for both.
+    urllib3 writes them apart (1.26 through http.client, which does the same): the server wakes up for the
+    head, then again for the body, and every request pays for both.
     """
 
     def request(self, method, url, body=None, headers=None, **kwargs):  # pylint: disable=arguments-differ

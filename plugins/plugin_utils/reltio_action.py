@@ -70,6 +70,9 @@ class ReltioAction(ActionBase):
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
         if self.HIDE_RESULT and not result.get("failed"):
             result["_ansible_no_log"] = True
+            # The task's no_log too: ansible-core before 2.19 hides a loop's combined result, which holds every
+            # item's, only when the task is no_log (2.19 also when an item is).
+            self._task.no_log = True
         return result
 
     def _runs_on_controller(self, execution):

@@ -95,3 +95,21 @@ def test_token_in_check_mode_and_ad_hoc(ansible, emulator, tenant):
     assert run.rc == 0, run.output
     assert len(emulator.requests("token")) == 1
     assert "access_token" not in run.stdout
+
+
+def test_a_looped_token_task_shows_no_token_with_any_callback(ansible, tenant):
+    # ansible-core 2.16 printed a loop's combined result, every item's token in it, with the minimal and oneline
+    # callbacks; the leak scan knows every token the emulator issued. The default callback shows each item, the
+    # failed one with its message (minimal and oneline show only the combined result, hidden on 2.16).
+    env = client_env(ansible, tenant)
+    play = json.dumps([{"name": "tokens", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "token", "reltio.platform.reltio_token": {"reltio_client_secret": "{{ item }}"}, "register": "reltio",
+         "loop": [RELTIO_CLIENT_SECRET, "wrong-client-secret", RELTIO_CLIENT_SECRET], "ignore_errors": True},
+        {"name": "both tokens registered", "ansible.builtin.assert": {"quiet": True, "that": [
+            "reltio.results | map(attribute='access_token', default='') | select | list | length == 2"]}}]}])
+    for callback in ("minimal", "oneline", "default"):
+        run = ansible.playbook(play, env=dict(env, ANSIBLE_STDOUT_CALLBACK=callback))
+        assert run.rc == 0, run.output
+        if callback == "default":
+            assert "refused the client credentials" in run.output, run.output
+    assert ansible.leaks() == []

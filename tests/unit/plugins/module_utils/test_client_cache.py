@@ -201,7 +201,10 @@ def test_any_difference_of_trust_or_identity_gets_another_session(cache, made, t
     assert client(cache, **other).session is second.session
 
 
-@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR"])
+# urllib reads a *_proxy variable of any case (Https_Proxy, No_Proxy), and REQUEST_METHOD drops HTTP_PROXY: a session
+# reads the environment once per origin, so another value of any of them must get another session.
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR",
+                                      "Https_Proxy", "No_Proxy", "ALL_proxy", "REQUEST_METHOD"])
 def test_a_proxy_or_ca_variable_gets_another_session(cache, made, monkeypatch, variable):
     first = client(cache)
     monkeypatch.setenv(variable, "http://proxy.example.com:3128")

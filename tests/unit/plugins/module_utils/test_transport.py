@@ -614,9 +614,10 @@ def test_a_forked_worker_serves_its_own_deadlines():
     assert answer == b"1"
 
 
-def test_a_netrc_login_never_replaces_the_authorization_of_the_task(tmp_path, monkeypatch):
-    # requests' own sessions send a matching (or `default`) login of ~/.netrc as Basic auth instead of the
-    # Bearer token the request carries.
+def test_a_netrc_login_is_never_sent(tmp_path, monkeypatch):
+    # requests' own sessions send a matching (or `default`) login of ~/.netrc as Basic auth with a request that
+    # has no `auth=` of its own, even over a header set by hand. The collection's calls all pass `auth=`; this
+    # keeps any other from taking the netrc login.
     netrc = tmp_path / ".netrc"
     netrc.write_text("default login netrc-user password netrc-password-123\n")
     netrc.chmod(0o600)
