@@ -41,6 +41,8 @@ EXCERPT_LENGTH = 200
 _SAME_NAME = re.compile(r"^\s*A Databricks connection with the same name already exists for the tenant\b", re.IGNORECASE)
 # What an access token may hold: visible ASCII, no spaces (RFC 6750 b64token and the usual JWT/opaque forms).
 _TOKEN = re.compile(r"^[\x21-\x7e]+\Z")
+# What a token_type is ("Bearer", "bearer", "N_A"); anything else a token endpoint sends there is not handed on.
+_TOKEN_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}\Z")
 # A shorter "token" would be masked wherever its letters appear, and is no token of an OAuth server.
 MIN_TOKEN_LENGTH = 8
 _HTML_TAG = re.compile(r"<[^>]*>")
@@ -154,6 +156,17 @@ def usable_token(token):
     return isinstance(token, str) and len(token) >= MIN_TOKEN_LENGTH and bool(_TOKEN.match(token))
 
 
+def token_lifetime(value):
+    """``expires_in`` of a token answer as a finite number of seconds (a string of digits too), or None.
+
+    Whatever else a token endpoint sends there (nested objects, NaN, text) is not handed on to the result."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0 or value > 10 ** 9:
+        return None
+    return value
+
+
 def _said(message):
     return (": %s" % message) if message else ""
 
@@ -260,10 +273,13 @@ class ReltioClient:
                              " ASCII. It is not shown, nor sent anywhere." % (self.auth_url, answer.status, MIN_TOKEN_LENGTH),
                              status=answer.status)
         self._token = token
-        expires_in = data.get("expires_in")
+        expires_in = token_lifetime(data.get("expires_in"))
         if self._token_key is not None:
             self._cache.keep_token(self._token_key, token, expires_in)
-        return {"access_token": token, "expires_in": expires_in, "token_type": data.get("token_type")}
+        token_type = data.get("token_type")
+        if not (isinstance(token_type, str) and _TOKEN_TYPE.match(token_type)):
+            token_type = None
+        return {"access_token": token, "expires_in": expires_in, "token_type": token_type}
 
     def ensure_token(self):
         """Fetch a token when the task has client credentials but no token yet."""

@@ -859,3 +859,20 @@ def test_from_params_masks_every_secret_of_the_task():
     assert client.redact(" ".join([TOKEN, RELTIO_ID, RELTIO_SECRET, DBX_SECRET])) == " ".join([MASK] * 4)
     assert client.auth_url == "https://auth.reltio.com/oauth/token"
     assert (client.timeout, client.retries) == (30, 3)
+
+
+@pytest.mark.parametrize("sent, kept", [
+    (3600, 3600), (59.5, 59.5), ("3600", 3600), (" 120 ", 120), (0, 0),
+    (None, None), (True, None), (-5, None), (float("nan"), None), (float("inf"), None), (10 ** 12, None),
+    ("soon", None), ("\ud800", None), ({"nested": [[[]]]}, None), ([3600], None), ("1" * 20, None),
+])
+def test_the_lifetime_of_a_token_is_a_number_of_seconds_or_none(sent, kept):
+    client, dummy = credentials_client(FakeResponse(200, {"access_token": NEW_TOKEN, "expires_in": sent}))
+    assert client.fetch_token()["expires_in"] == kept
+
+
+@pytest.mark.parametrize("sent, kept", [("Bearer", "Bearer"), ("bearer", "bearer"), ("N_A", "N_A"), (None, None),
+                                        ("Bearer " + "x" * 50, None), ({"a": 1}, None), ("b\u00e9arer", None), ("", None)])
+def test_the_token_type_is_a_word_or_none(sent, kept):
+    client, dummy = credentials_client(FakeResponse(200, {"access_token": NEW_TOKEN, "token_type": sent}))
+    assert client.fetch_token()["token_type"] == kept
