@@ -71,12 +71,16 @@ access_token:
   type: str
   sample: eyJhbGciOi...
 expires_in:
-  description: Seconds until the token expires, as Reltio said.
+  description:
+    - Seconds until the token expires, as Reltio said.
+    - Null when the token answer gave no finite number of seconds (a string of digits counts).
   returned: success
   type: int
   sample: 3600
 token_type:
-  description: Type of the token.
+  description:
+    - Type of the token.
+    - Null when the token answer gave none, or something that is not a word such as C(Bearer).
   returned: success
   type: str
   sample: bearer
