@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -162,7 +163,7 @@ def token_lifetime(value):
     Whatever else a token endpoint sends there (nested objects, NaN, text) is not handed on to the result."""
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0 or value > 10 ** 9:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 10 ** 9:
         return None
     return value
 
