@@ -106,6 +106,8 @@ class _Deadlines:
         self._pid = None
         self._lock = None
         self._heap = []
+        # [when the thread wakes up next, how many times it has]: a deadline armed for later needs no wake-up.
+        self._wake = [float("-inf"), 0]
         self._cancelled = 0
         self._order = itertools.count()
         self._starting = threading.Lock()
@@ -124,11 +126,12 @@ class _Deadlines:
                 if self._pid != os.getpid():
                     self._lock = threading.Condition()
                     self._heap = []
+                    # Until the thread runs: it looks at the heap before it first waits, so nothing need wake it.
+                    self._wake = [float("-inf"), 0]
                     self._cancelled = 0
                     # Not threading.Thread.start(), which waits until the new thread runs: a worker forked for one
-                    # host would wait for the scheduler at every start, about 2 ms on a busy controller. The thread
-                    # looks at the heap before it first waits, so a deadline armed before it runs is not missed.
-                    _thread.start_new_thread(self._serve, (self._lock, self._heap))
+                    # host would wait for the scheduler at every start, about 2 ms on a busy controller.
+                    _thread.start_new_thread(self._serve, (self._lock, self._heap, self._wake))
                     self._pid = os.getpid()
         return self._lock
 
@@ -138,7 +141,7 @@ class _Deadlines:
         entry = [time.monotonic() + seconds, next(self._order), callback]
         with lock:
             heapq.heappush(self._heap, entry)
-            if self._heap[0] is entry:
+            if entry[0] < self._wake[0]:
                 lock.notify()
         return entry
 
@@ -154,20 +157,21 @@ class _Deadlines:
                     self._cancelled = 0
 
     @staticmethod
-    def _serve(lock, heap):
+    def _serve(lock, heap, wake):
+        """Fires what is due, then sleeps until the earliest deadline, cancelled or not: a request arms one and
+        cancels it, and the next arms a later one, which then needs no wake-up (a context switch a request)."""
         with lock:
             while True:
-                while heap and heap[0][2] is None:
-                    heapq.heappop(heap)
-                wait = heap[0][0] - time.monotonic() if heap else None
-                if wait is not None and wait <= 0:
+                wake[1] += 1
+                while heap and heap[0][0] <= time.monotonic():
                     callback = heapq.heappop(heap)[2]
-                    try:
-                        callback()
-                    except Exception:  # pylint: disable=broad-except
-                        pass
-                    continue
-                lock.wait(wait)
+                    if callback is not None:
+                        try:
+                            callback()
+                        except Exception:  # pylint: disable=broad-except
+                            pass
+                wake[0] = heap[0][0] if heap else float("inf")
+                lock.wait(wake[0] - time.monotonic() if heap else None)
 
 
 _DEADLINES = _Deadlines()

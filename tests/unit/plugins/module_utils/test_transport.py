@@ -684,3 +684,20 @@ def test_the_request_head_and_a_small_body_go_in_one_write(monkeypatch, size, wr
     assert b"".join(written[:writes]).split(b"\r\n\r\n", 1)[1] == b"x" * size
     assert written[-1].startswith(b"GET /b HTTP/1.1\r\n")
     assert [request.body for request in server.requests] == [b"x" * size, b""]
+
+
+def test_a_deadline_armed_after_the_earliest_does_not_wake_the_thread():
+    # Each request arms a deadline and cancels it; the next arms a later one. Waking the thread for each would cost
+    # a context switch a request: it sleeps until the earliest deadline, cancelled or not, and is woken only for
+    # an earlier one.
+    deadlines = transport._Deadlines()  # pylint: disable=protected-access
+    fired = []
+    deadlines.cancel(deadlines.arm(30, lambda: fired.append("cancelled")))
+    assert wait_for(lambda: deadlines._wake[0] < float("inf"))  # pylint: disable=protected-access
+    wakes = deadlines._wake[1]  # pylint: disable=protected-access
+    for dummy in range(200):
+        deadlines.cancel(deadlines.arm(30, lambda: fired.append("cancelled")))
+    assert deadlines._wake[1] == wakes  # pylint: disable=protected-access
+    deadlines.arm(0.1, lambda: fired.append("earlier"))
+    assert wait_for(lambda: fired)
+    assert fired == ["earlier"]
