@@ -15,14 +15,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import _thread
-import heapq
-import itertools
+import http.client
+import io
 import json
 import os
 import re
 import socket
-import threading
 import time
 import traceback
 import warnings
@@ -93,131 +91,94 @@ class _NoCookies(DefaultCookiePolicy):
         return False
 
 
-class _Deadlines:
-    """Runs a callback (a socket shutdown) when its deadline passes, unless it was cancelled before.
+class _Bound:
+    """The deadline (time.monotonic) of the reads of one exchange, or None; ``expired`` once a read was refused."""
 
-    One daemon thread per process serves every deadline: arming one is a heap push, not the start of
-    a thread (a threading.Timer each would cost a thread per request and per body). Callbacks run with
-    the lock held, so once ``cancel`` returns, the callback has either run to its end or never will:
-    a late one can never shut the socket of a connection that has gone back to the pool.
-    """
+    __slots__ = ("deadline", "expired")
 
     def __init__(self):
-        self._pid = None
-        self._lock = None
-        self._heap = []
-        # [when the thread wakes up next, how many times it has]: a deadline armed for later needs no wake-up.
-        self._wake = [float("-inf"), 0]
-        self._cancelled = 0
-        self._order = itertools.count()
-        self._starting = threading.Lock()
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._forget)
+        self.deadline = None
+        self.expired = False
 
-    def _forget(self):
-        """In a forked child: the parent's thread is not there, and its locks may be held by nobody."""
-        self._pid = None
-        self._starting = threading.Lock()
-
-    def _ready(self):
-        """The lock of this process's thread, started on first use (a forked worker starts its own)."""
-        if self._pid != os.getpid():
-            with self._starting:
-                if self._pid != os.getpid():
-                    self._lock = threading.Condition()
-                    self._heap = []
-                    # Until the thread runs: it looks at the heap before it first waits, so nothing need wake it.
-                    self._wake = [float("-inf"), 0]
-                    self._cancelled = 0
-                    # Not threading.Thread.start(), which waits until the new thread runs: a worker forked for one
-                    # host would wait for the scheduler at every start, about 2 ms on a busy controller.
-                    _thread.start_new_thread(self._serve, (self._lock, self._heap, self._wake))
-                    self._pid = os.getpid()
-        return self._lock
-
-    def arm(self, seconds, callback):
-        """Call ``callback()`` in ``seconds`` seconds; returns the handle to cancel it with."""
-        lock = self._ready()
-        entry = [time.monotonic() + seconds, next(self._order), callback]
-        with lock:
-            heapq.heappush(self._heap, entry)
-            if entry[0] < self._wake[0]:
-                lock.notify()
-        return entry
-
-    def cancel(self, entry):
-        if entry is not None and entry[2] is not None:
-            with self._ready():
-                entry[2] = None
-                # A cancelled deadline stays in the heap until it is due: drop them all once they are most of it.
-                self._cancelled += 1
-                if self._cancelled > 256 and self._cancelled * 2 > len(self._heap):
-                    self._heap[:] = [kept for kept in self._heap if kept[2] is not None]
-                    heapq.heapify(self._heap)
-                    self._cancelled = 0
-
-    @staticmethod
-    def _serve(lock, heap, wake):
-        """Fires what is due, then sleeps until the earliest deadline, cancelled or not: a request arms one and
-        cancels it, and the next arms a later one, which then needs no wake-up (a context switch a request)."""
-        with lock:
-            while True:
-                wake[1] += 1
-                while heap and heap[0][0] <= time.monotonic():
-                    callback = heapq.heappop(heap)[2]
-                    if callback is not None:
-                        try:
-                            callback()
-                        except Exception:  # pylint: disable=broad-except
-                            pass
-                wake[0] = heap[0][0] if heap else float("inf")
-                lock.wait(wake[0] - time.monotonic() if heap else None)
+    def start(self, timeout):
+        """Reads from now on must end within ``timeout`` seconds."""
+        self.expired = False
+        self.deadline = time.monotonic() + timeout if isinstance(timeout, (int, float)) and timeout > 0 else None
 
 
-_DEADLINES = _Deadlines()
+class _BoundedSocketIO(socket.SocketIO):
+    """A socket's reader whose every read ends by the deadline of its exchange.
+
+    requests' read timeout bounds each read alone, so a server that sends a header, a byte of a body or of a
+    chunk size a second would hold the task for as long as it likes. Here each read waits at most what is left
+    of the exchange's time. No thread and no timer: a worker that makes one request pays nothing for it.
+    """
+
+    def __init__(self, sock, bound):
+        super(_BoundedSocketIO, self).__init__(sock, "rb")
+        self._bound = bound
+
+    def readinto(self, b):
+        deadline = self._bound.deadline
+        if deadline is None:
+            return super(_BoundedSocketIO, self).readinto(b)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            self._bound.expired = True
+            raise socket.timeout("the time of the exchange ran out")
+        sock = self._sock
+        previous = sock.gettimeout()
+        sock.settimeout(left if previous is None else min(previous, left))
+        try:
+            return super(_BoundedSocketIO, self).readinto(b)
+        except socket.timeout:
+            if time.monotonic() >= deadline:
+                self._bound.expired = True
+            raise
+        finally:
+            sock.settimeout(previous)
+
+
+class _BoundedSource:
+    """What http.client reads an answer from: the socket, through a _BoundedSocketIO."""
+
+    def __init__(self, sock, bound):
+        self._sock = sock
+        self._bound = bound
+
+    def makefile(self, mode="rb", *args, **kwargs):  # pylint: disable=unused-argument
+        # As socket.makefile: the socket is closed only once its readers are (an answer with Connection: close).
+        self._sock._io_refs += 1  # pylint: disable=protected-access
+        return io.BufferedReader(_BoundedSocketIO(self._sock, self._bound))
 
 
 class _ExchangeBound:
-    """Closes the socket of a try whose answer has not started (status line and headers) within its timeout.
-
-    requests' read timeout bounds each read of the socket, so a server that sends a header a second
-    would hold the task for as long as it likes.
-    """
+    """Bounds the answer of each try by its timeout: the status line and headers, then (Transport._read_body)
+    the body, each within ``timeout`` seconds of reading, whatever the server dribbles."""
 
     def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        self._reltio_expired = False
-        self._reltio_timer = None
-        if isinstance(self.timeout, (int, float)) and self.timeout > 0:
-            self._reltio_timer = _DEADLINES.arm(self.timeout, self._reltio_expire)
+        self.reltio_bound = _Bound()
+        self.reltio_bound.start(self.timeout)
         return super(_ExchangeBound, self).request(*args, **kwargs)
 
-    def _reltio_expire(self):
-        self._reltio_expired = True
-        sock = getattr(self, "sock", None)
-        if sock is not None:
-            try:
-                # socket.socket's own shutdown: an SSLSocket's would drop its TLS state under the reader.
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
+    def response_class(self, sock, *args, **kwargs):
+        """What http.client makes an answer with (a class there, a method here): it reads through the bound."""
+        bound = getattr(self, "reltio_bound", None) or _Bound()
+        return http.client.HTTPResponse(_BoundedSource(sock, bound), *args, **kwargs)
 
     def getresponse(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        # urllib3 1.26 (RHEL 9) first asks with buffering=True, which Python 3 refuses with a TypeError: that
-        # must not disarm the watchdog before the real call.
+        # urllib3 1.26 (RHEL 9) first asks with buffering=True, which Python 3 refuses with a TypeError.
         kwargs.pop("buffering", None)
+        bound = getattr(self, "reltio_bound", None)
         try:
-            response = super(_ExchangeBound, self).getresponse(*args, **kwargs)
+            return super(_ExchangeBound, self).getresponse(*args, **kwargs)
         except Exception:
-            if getattr(self, "_reltio_expired", False):
+            if bound is not None and bound.expired:
                 raise socket.timeout("the answer did not start within %s s" % _seconds(self.timeout))
             raise
         finally:
-            _DEADLINES.cancel(getattr(self, "_reltio_timer", None))
-        if getattr(self, "_reltio_expired", False):
-            # A cut-off header block parses as a complete one: never take it for an answer.
-            response.close()
-            raise socket.timeout("the answer did not start within %s s" % _seconds(self.timeout))
-        return response
+            if bound is not None:
+                bound.deadline = None
 
 
 class _OneWrite:
@@ -434,26 +395,29 @@ class Transport:
     def _read_body(self, response, host, call):
         """The body, decompressed, read within ``timeout`` seconds and at most MAX_ANSWER_BYTES long.
 
-        A watchdog shuts the socket down at the deadline: a read of the socket waits for a whole chunk
-        (or a chunk-size line, one byte at a time), so checking the clock between reads is not enough.
+        Each read of the socket waits at most what is left of that time (_BoundedSocketIO): a read of the
+        answer waits for a whole chunk (or a chunk-size line, one byte at a time), so checking the clock
+        between reads is not enough.
         """
         raw = response.raw
         read = getattr(raw, "read", None)
         if read is None:
             return response.content  # not a urllib3 answer: already read
         decoder = self._decoder(response, host, call)
-        watchdog = _Watchdog(getattr(raw, "connection", None) or getattr(raw, "_connection", None), self.timeout)
+        connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
+        bound = getattr(connection, "reltio_bound", None) or _Bound()
+        bound.start(self.timeout)
         chunks, size, received = [], 0, 0
         try:
             while True:
                 try:
                     chunk = read(BODY_CHUNK, decode_content=False)
                 except Exception:  # pylint: disable=broad-except
-                    if watchdog.expired:
+                    if bound.expired:
                         chunk = b""
                     else:
                         raise
-                if watchdog.expired:
+                if bound.expired:
                     raise self._error("Timed out after %s s while %s at %s: the answer was still arriving"
                                       % (_seconds(self.timeout), call.what, host), call, sent=True)
                 if not chunk:
@@ -468,7 +432,7 @@ class Transport:
                                       call, sent=not 400 <= response.status_code < 500, status=response.status_code)
                 chunks.append(chunk)
         finally:
-            watchdog.cancel()
+            bound.deadline = None
         if decoder is not None:
             try:
                 chunks.append(decoder.flush())
@@ -498,27 +462,6 @@ class Transport:
         if isinstance(exc, requests.exceptions.ProxyError):
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason)
         return "Could not reach %s while %s%s: %s" % (host, what, tries, reason)
-
-
-class _Watchdog:
-    """Shuts a connection's socket down when ``timeout`` seconds have passed, unless cancelled before."""
-
-    def __init__(self, connection, timeout):
-        self.expired = False
-        self._sock = getattr(connection, "sock", None)
-        self._deadline = None
-        if self._sock is not None and isinstance(timeout, (int, float)) and timeout > 0:
-            self._deadline = _DEADLINES.arm(timeout, self._expire)
-
-    def _expire(self):
-        self.expired = True
-        try:
-            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def cancel(self):
-        _DEADLINES.cancel(self._deadline)
 
 
 def _charset(content_type):

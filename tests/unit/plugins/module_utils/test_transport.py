@@ -14,8 +14,11 @@ __metaclass__ = type
 
 import gzip
 import json
+import os
 import pathlib
 import socket
+import subprocess
+import sys
 import time
 import warnings
 import zlib
@@ -528,93 +531,6 @@ def test_a_refused_connection_to_a_real_port():
     assert info.value.may_exist is False
 
 
-def wait_for(condition, seconds=5.0):
-    """Polls ``condition`` until it holds or ``seconds`` pass; returns whether it held."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
-def test_a_deadline_calls_back_once_it_passes_and_not_before():
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    fired = []
-    armed_at = time.monotonic()
-    deadlines.arm(0.2, lambda: fired.append(time.monotonic()))
-    assert wait_for(lambda: fired)
-    assert fired[0] - armed_at >= 0.2
-    time.sleep(0.1)
-    assert len(fired) == 1
-
-
-def test_deadlines_fire_in_the_order_of_their_time_not_of_their_arming():
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    fired = []
-    deadlines.arm(0.4, lambda: fired.append("late"))
-    deadlines.arm(0.1, lambda: fired.append("early"))
-    assert wait_for(lambda: len(fired) == 2)
-    assert fired == ["early", "late"]
-
-
-def test_a_cancelled_deadline_never_calls_back():
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    fired = []
-    entry = deadlines.arm(0.1, lambda: fired.append("cancelled"))
-    deadlines.cancel(entry)
-    deadlines.cancel(entry)
-    deadlines.cancel(None)
-    deadlines.arm(0.2, lambda: fired.append("kept"))
-    assert wait_for(lambda: fired)
-    time.sleep(0.1)
-    assert fired == ["kept"]
-
-
-def test_a_failing_callback_does_not_stop_the_others():
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    fired = []
-    deadlines.arm(0.05, lambda: 1 / 0)
-    deadlines.arm(0.1, lambda: fired.append("after"))
-    assert wait_for(lambda: fired == ["after"])
-
-
-def test_cancelled_deadlines_do_not_pile_up_in_the_heap():
-    # Each request arms a deadline of `timeout` seconds and cancels it when its answer is in: a long loop of
-    # fast requests must not keep thousands of dead entries until their time comes.
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    fired = []
-    kept = deadlines.arm(0.5, lambda: fired.append("kept"))
-    for dummy in range(2000):
-        deadlines.cancel(deadlines.arm(60, lambda: fired.append("cancelled")))
-    assert len(deadlines._heap) <= 600  # pylint: disable=protected-access
-    assert kept in deadlines._heap  # pylint: disable=protected-access
-    assert wait_for(lambda: fired)
-    assert fired == ["kept"]
-
-
-@pytest.mark.skipif(not hasattr(transport.os, "fork"), reason="no fork")
-def test_a_forked_worker_serves_its_own_deadlines():
-    # Ansible's workers are forks of a process that may have armed deadlines: the child has no thread of its
-    # own until it arms one.
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    deadlines.cancel(deadlines.arm(60, lambda: None))
-    read_end, write_end = transport.os.pipe()
-    pid = transport.os.fork()
-    if pid == 0:
-        try:
-            fired = []
-            deadlines.arm(0.05, lambda: fired.append(1))
-            transport.os.write(write_end, b"1" if wait_for(lambda: fired) else b"0")
-        finally:
-            transport.os._exit(0)  # pylint: disable=protected-access
-    transport.os.close(write_end)
-    answer = transport.os.read(read_end, 1)
-    transport.os.waitpid(pid, 0)
-    transport.os.close(read_end)
-    assert answer == b"1"
-
-
 def test_a_netrc_login_is_never_sent(tmp_path, monkeypatch):
     # requests' own sessions send a matching (or `default`) login of ~/.netrc as Basic auth with a request that
     # has no `auth=` of its own, even over a header set by hand. The collection's calls all pass `auth=`; this
@@ -686,18 +602,74 @@ def test_the_request_head_and_a_small_body_go_in_one_write(monkeypatch, size, wr
     assert [request.body for request in server.requests] == [b"x" * size, b""]
 
 
-def test_a_deadline_armed_after_the_earliest_does_not_wake_the_thread():
-    # Each request arms a deadline and cancels it; the next arms a later one. Waking the thread for each would cost
-    # a context switch a request: it sleeps until the earliest deadline, cancelled or not, and is woken only for
-    # an earlier one.
-    deadlines = transport._Deadlines()  # pylint: disable=protected-access
-    fired = []
-    deadlines.cancel(deadlines.arm(30, lambda: fired.append("cancelled")))
-    assert wait_for(lambda: deadlines._wake[0] < float("inf"))  # pylint: disable=protected-access
-    wakes = deadlines._wake[1]  # pylint: disable=protected-access
-    for dummy in range(200):
-        deadlines.cancel(deadlines.arm(30, lambda: fired.append("cancelled")))
-    assert deadlines._wake[1] == wakes  # pylint: disable=protected-access
-    deadlines.arm(0.1, lambda: fired.append("earlier"))
-    assert wait_for(lambda: fired)
-    assert fired == ["earlier"]
+ONE_REQUEST = """
+import os, sys
+from ansible_collections.reltio.platform.plugins.module_utils import transport
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
+before = len(os.listdir("/proc/self/task"))
+sender = transport.Transport(transport.new_session(0), Redactor(), timeout=5, retries=0)
+answer = sender.send("POST", sys.argv[1], transport.Call("creating connection 'c'"), json={"x": 1})
+print(answer.status, before, len(os.listdir("/proc/self/task")))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
+def test_the_time_bounds_start_no_thread():
+    # A worker forked for one host makes one request: a thread (and its context switches) for the time bounds
+    # would cost it more than the bounds themselves. Counted in a fresh process, threads of any kind included.
+    with HttpServer(json_reply(200, {"a": 1})) as server:
+        completed = subprocess.run([sys.executable, "-c", ONE_REQUEST, server.url + "/a"], capture_output=True, text=True,
+                                   env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    status, before, after = completed.stdout.split()
+    assert status == "200"
+    assert after == before
+
+
+def test_a_read_waits_at_most_what_is_left_of_the_exchange():
+    bound = transport._Bound()  # pylint: disable=protected-access
+    left, right = socket.socketpair()
+    try:
+        left.settimeout(10)
+        reader = transport._BoundedSocketIO(left, bound)  # pylint: disable=protected-access
+        right.sendall(b"ab")
+        bound.start(0.5)
+        assert reader.read(2) == b"ab"
+        started = time.monotonic()
+        with pytest.raises(socket.timeout):
+            reader.read(1)
+        assert 0.3 < time.monotonic() - started < 3
+        assert bound.expired is True
+        assert left.gettimeout() == 10
+    finally:
+        left.close()
+        right.close()
+
+
+def test_a_read_after_the_deadline_is_refused_at_once():
+    bound = transport._Bound()  # pylint: disable=protected-access
+    left, right = socket.socketpair()
+    try:
+        right.sendall(b"waiting")
+        bound.start(0.01)
+        time.sleep(0.05)
+        with pytest.raises(socket.timeout):
+            transport._BoundedSocketIO(left, bound).read(7)  # pylint: disable=protected-access
+        assert bound.expired is True
+        bound.start(None)
+        assert transport._BoundedSocketIO(left, bound).read(7) == b"waiting"  # pylint: disable=protected-access
+    finally:
+        left.close()
+        right.close()
+
+
+def test_an_answer_that_closes_the_connection_is_read_whole():
+    # http.client closes the connection of such an answer before its body is read: the reader must keep the
+    # socket open until it is done, as socket.makefile does.
+    def close_after(connection, stop):
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+        connection.sendall(b'{"status": "' + b"x" * 100000 + b'"}')
+
+    with RawServer(close_after) as server:
+        answer = make_transport(timeout=5).send("GET", server.url + "/", READ)
+    assert answer.json() == {"status": "x" * 100000}
