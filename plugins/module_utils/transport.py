@@ -18,7 +18,6 @@ __metaclass__ = type
 import http.client
 import io
 import json
-import os
 import re
 import socket
 import time
