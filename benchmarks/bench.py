@@ -415,10 +415,14 @@ def main(argv=None):
             per_connection = requests_per_connection(bench, sorted({1, args.tasks}))
         finally:
             emulator.stop()
-    text = report(args, times, fan, per_connection, items, large, parts)
+    publish(report(args, times, fan, per_connection, items, large, parts), args.output)
+
+
+def publish(text, output):
+    """Print the report and write it to ``output`` ('-': nowhere)."""
     print(text)
-    if args.output != "-":
-        with open(args.output, "w", encoding="utf-8") as handle:
+    if output != "-":
+        with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
 
 

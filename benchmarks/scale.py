@@ -230,11 +230,7 @@ def main(argv=None):
                 runs.append(run_one(emulator, workdir, *case))
         finally:
             emulator.stop()
-    text = report(runs, time.monotonic() - started)
-    print(text)
-    if args.output != "-":
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+    bench.publish(report(runs, time.monotonic() - started), args.output)
 
 
 if __name__ == "__main__":
