@@ -26,7 +26,6 @@ MAX_SESSIONS = 16
 # The environment that decides where requests go and which certificates are trusted.
 TRUST_ENVIRONMENT = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
                      "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-_TRUST_NAMES = frozenset(TRUST_ENVIRONMENT)
 
 
 def digest(*values):
@@ -35,17 +34,28 @@ def digest(*values):
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The first SHA-256 of a process sets up OpenSSL's digest: done when the module is imported (on the controller,
+# before it forks its workers), so that no worker does it again for its first task.
+hashlib.sha256()
+
+
 def trust_environment():
     """The proxy and CA variables of this process, as they are now.
 
     urllib (which requests asks) reads every variable whose name ends in ``_proxy`` in any case (``Https_Proxy``,
     ``No_Proxy``...), and drops HTTP_PROXY when REQUEST_METHOD is set: those are part of the key too, since a
-    session reads the environment only once per origin (transport._Session).
+    session reads the environment only once per origin (transport._Session). One pass over the names; only the
+    values of those are read.
     """
-    known = tuple((name, os.environ.get(name)) for name in TRUST_ENVIRONMENT)
-    other = sorted((name, value) for name, value in os.environ.items()
-                   if name not in _TRUST_NAMES and (name[-6:].lower() == "_proxy" or name == "REQUEST_METHOD"))
-    return known + tuple(other)
+    known = dict.fromkeys(TRUST_ENVIRONMENT)
+    other = []
+    environ = os.environ
+    for name in environ:
+        if name in known:
+            known[name] = environ[name]
+        elif name[-6:].lower() == "_proxy" or name == "REQUEST_METHOD":
+            other.append((name, environ[name]))
+    return tuple(known.items()) + tuple(sorted(other))
 
 
 def ca_file_state(ca_path):

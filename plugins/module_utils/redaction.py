@@ -77,20 +77,26 @@ def _plain_spellings(secret):
             yield misread
 
 
-def _spellings(secret):
-    """Each spelling, also as an HTML page (a gateway's error page) that echoes the request would write it."""
-    for spelling in _plain_spellings(secret):
-        yield spelling
-        yield html.escape(spelling, quote=True)
-        yield html.escape(spelling, quote=False)
-        yield html.escape(spelling, quote=True).replace("&#x27;", "&#39;")
+# The characters that html.escape replaces: a spelling without them is its own HTML spelling.
+_HTML_SPECIAL = frozenset("&<>\"'")
+
+
+def _html_spellings(spelling):
+    """How an HTML page (a gateway's error page) that echoes the request would write a spelling."""
+    escaped = html.escape(spelling, quote=True)
+    return (escaped, html.escape(spelling, quote=False), escaped.replace("&#x27;", "&#39;"))
 
 
 @functools.lru_cache(maxsize=64)
 def _spelling_set(secret):
-    """Every spelling of a secret, worked out once per process: each loop item of the controller path makes a
-    Redactor for the same few secrets (kept only in this process's memory, like the task's arguments)."""
-    return frozenset(spelling for spelling in _spellings(secret) if spelling)
+    """Every spelling of a secret, also as HTML, worked out once per process: each loop item of the controller path
+    makes a Redactor for the same few secrets (kept only in this process's memory, like the task's arguments).
+    Most spellings of a plain secret are the same text, so each distinct one is escaped once, and only if it must be."""
+    spellings = set(_plain_spellings(secret))
+    for spelling in [spelling for spelling in spellings if not _HTML_SPECIAL.isdisjoint(spelling)]:
+        spellings.update(_html_spellings(spelling))
+    spellings.discard("")
+    return frozenset(spellings)
 
 
 def _json_literals(text):

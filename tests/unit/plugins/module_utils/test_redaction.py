@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import html
 import json
 import threading
 from urllib.parse import quote, quote_plus, urlencode
@@ -154,6 +155,19 @@ def test_a_secret_written_in_another_charset_and_read_as_utf8_is_a_spelling(char
     misread = secret.encode(charset).decode("utf-8", "replace")
     assert misread != secret
     assert Redactor([secret])("x %s y" % misread) == "x %s y" % MASK
+
+
+HTML_SECRET = "a<b>&\"c'd/\u00e9=="
+
+
+@pytest.mark.parametrize("spelling", [HTML_SECRET, json.dumps(HTML_SECRET)[1:-1], gson(json.dumps(HTML_SECRET)[1:-1]),
+                                      HTML_SECRET.encode("utf-8").decode("latin-1")])
+@pytest.mark.parametrize("escape", [lambda text: html.escape(text, quote=True), lambda text: html.escape(text, quote=False),
+                                    lambda text: html.escape(text, quote=True).replace("&#x27;", "&#39;")])
+def test_an_html_page_echoing_any_spelling_is_masked(spelling, escape):
+    """A gateway's HTML error page writes each spelling (plain, JSON, Gson, misread) HTML-escaped, in any of three ways."""
+    page = "<p>Bad request: %s</p>" % escape(spelling)
+    assert Redactor([HTML_SECRET])(page) == "<p>Bad request: %s</p>" % MASK
 
 
 # ---- Redactor.body -----------------------------------------------------------------------------------
