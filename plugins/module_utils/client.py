@@ -193,22 +193,23 @@ class ReltioClient:
         self.redact = Redactor([access_token, client_id, client_secret])
         self.redact.add_basic_auth(client_id, client_secret)
         verify = ca_path if ca_path and validate_certs else bool(validate_certs)
-        trust = (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
         self._cache = cache
         self._token_key = None
-        if session is None:
-            if cache is None:
-                session = new_session(retries)
-            else:
+        if cache is not None:
+            # Everything that decides trust: a kept session or token is found again only by a client that trusts the same.
+            trust = (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
+            if session is None:
                 hosts = (host_of(self.platform_url or ""), host_of(auth_url or ""))
                 identity = digest(access_token, client_id, client_secret)
                 session = cache.session((hosts, trust, identity), lambda: new_session(retries))
+            if self.has_client_credentials:
+                self._token_key = (auth_url, trust, digest(client_id, client_secret))
+                if not self._token:
+                    self._token = cache.token(self._token_key)
+                    self.redact.add(self._token)
+        elif session is None:
+            session = new_session(retries)
         self.transport = Transport(session, self.redact, timeout=timeout, retries=retries, verify=verify)
-        if cache is not None and self.has_client_credentials:
-            self._token_key = (auth_url, trust, digest(client_id, client_secret))
-            if not self._token:
-                self._token = cache.token(self._token_key)
-                self.redact.add(self._token)
 
     @classmethod
     def from_params(cls, params, cache=None):

@@ -65,7 +65,10 @@ class ReltioAction(ActionBase):
         if refusal:
             result.update(failed=True, msg=refusal)
         elif on_controller:
-            result.update(self._run_on_controller(spec, args, task_environment))
+            # A loop's items run one after the other in this worker: they keep a session and a token for the next.
+            # A task without a loop runs once here (the next task is another worker), so it keeps nothing.
+            cache = type(self).CACHE if "ansible_loop_var" in (task_vars or {}) else None
+            result.update(self._run_on_controller(spec, args, task_environment, cache))
         else:
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
         if self.HIDE_RESULT and not result.get("failed"):
@@ -111,7 +114,7 @@ class ReltioAction(ActionBase):
         self._compute_environment_string(task_environment)
         return dict((str(key), str(value)) for key, value in task_environment.items())
 
-    def _run_on_controller(self, spec, args, task_environment):
+    def _run_on_controller(self, spec, args, task_environment, cache):
         """Validate and run as the module would: the same result, warnings and masking."""
         validation = ArgumentSpecValidator(spec).validate(args)
         params = validation.validated_parameters
@@ -119,18 +122,18 @@ class ReltioAction(ActionBase):
         if validation.error_messages:
             result = {"failed": True, "msg": argument_problems(self.MODULE, spec, validation, type(self).VALIDATE).msg}
         else:
-            result = self._execute(params, warnings.append, task_environment)
+            result = self._execute(params, warnings.append, task_environment, cache)
         if warnings:
             result["warnings"] = warnings
         result["invocation"] = {"module_args": params}
         return remove_values(result, no_log_values(spec, params))
 
-    def _execute(self, params, warn, task_environment):
+    def _execute(self, params, warn, task_environment, cache):
         execute = type(self).EXECUTE
         try:
             with environment_applied(task_environment):
                 return execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff), warn=warn,
-                               cache=type(self).CACHE)
+                               cache=cache)
         except ReltioError as exc:
             result = exc.fail_kwargs()
             result["failed"] = True

@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 
 from reltio_world import ROOT
 
+_SPEC = importlib.util.spec_from_file_location("bench", str(ROOT / "benchmarks" / "bench.py"))
+bench = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(bench)
+
 
 def test_benchmark_prints_every_figure(tmp_path):
     output = tmp_path / "results.md"
     completed = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--tasks", "2", "--rounds", "1", "--fanout", "3", "--forks", "2",
-         "--items", "3", "--output", str(output)],
+         "--items", "3", "--release-rounds", "1", "--output", str(output)],
         capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     text = output.read_text()
@@ -27,3 +32,12 @@ def test_benchmark_prints_every_figure(tmp_path):
         assert re.search(r"%s[^|]*\| -?\d+\.\d\d \|" % re.escape(figure), text), figure
     for part in ("arguments:", "masking:", "with http.client", "through the collection's transport", "the whole task in process"):
         assert re.search(r"\| [^|]*%s[^|]* \| \d+ \|" % re.escape(part), text), part
+
+    row = "3-tenant fan-out, forks 2, controller path: this tree/%s, same run" % bench.PREVIOUS_RELEASE[0]
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", bench.PREVIOUS_RELEASE[1] + "^{commit}"], check=False).returncode == 0:
+        # Both trees ran the fan-out: the ratio of their task times is a figure, and the note says how it was measured.
+        assert re.search(r"%s \(\d+\.\d\d s / \d+\.\d\d s, median of 1 interleaved rounds; quartiles [\d.]+ to [\d.]+\) \| \d+\.\d\d \|"
+                         % re.escape(row), text), text
+        assert "Against %s: the same fan-out" % bench.PREVIOUS_RELEASE[0] in text
+    else:
+        assert re.search(r"%s: not measured \([^)]+\) \| - \|" % re.escape(row), text), text

@@ -37,6 +37,9 @@ REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other", 
            308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
 # What the argument spec gives the HTTP options a task leaves out.
+# What ansible-core adds to the task_vars of each item of a loop (the loop's variable name): a task without it has
+# no loop, and runs once in its worker.
+LOOP_ITEM = {"ansible_loop_var": "item"}
 HTTP_DEFAULTS = {"auth_url": DEFAULT_AUTH_URL, "validate_certs": True, "ca_path": None, "timeout": 30.0, "retries": 3}
 
 

@@ -19,7 +19,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import d
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError
 
 from .. import fakes
-from ..fakes import AUTH_URL, HIDDEN, RELTIO_ID, RELTIO_SECRET, FakeResponse, authorization, module_failure, token_response
+from ..fakes import AUTH_URL, HIDDEN, LOOP_ITEM, RELTIO_ID, RELTIO_SECRET, FakeResponse, authorization, module_failure, token_response
 
 pytestmark = pytest.mark.usefixtures("action_isolation")
 
@@ -68,9 +68,9 @@ def test_wiring():
                         hide_result=False)
 
 
-def test_auto_local_runs_execute_in_process_with_the_cache(execute, action_isolation):
+def test_auto_local_runs_execute_in_process_with_the_cache_in_a_loop(execute, action_isolation):
     action = make_action(dict(ARGS), check_mode=True, diff=True)
-    result = run(action)
+    result = run(action, dict(LOOP_ITEM, item=1))
     action._execute_module.assert_not_called()
     execute.assert_called_once()
     params = execute.call_args[0][0]
@@ -190,7 +190,7 @@ def test_become_runs_the_module(execute):
 def test_loop_in_process_shares_one_session_and_one_token(http):
     names = ["conn-01", "conn-02", "conn-03"]
     http.answers.extend([token_response(TOKEN)] + [created(name) for name in names])
-    results = [run(make_action(dict(ARGS, connection_name=name))) for name in names]
+    results = [run(make_action(dict(ARGS, connection_name=name)), dict(LOOP_ITEM, item=name)) for name in names]
     assert len(http.sessions) == 1
     session = http.sessions[0]
     assert [call.url for call in session.calls] == [AUTH_URL, CREATE_URL, CREATE_URL, CREATE_URL]
@@ -204,6 +204,16 @@ def test_loop_in_process_shares_one_session_and_one_token(http):
         for secret in (DBX_SECRET, RELTIO_SECRET, TOKEN):
             assert secret not in text
         assert result["invocation"]["module_args"]["client_secret"] == HIDDEN
+
+
+def test_tasks_without_a_loop_keep_nothing(http, action_isolation):
+    """Each runs once in its own worker: a session and a token kept for a next one would never be used."""
+    http.answers.extend([token_response("tok-0001"), created("conn-01"), token_response("tok-0002"), created("conn-02")])
+    for name in ("conn-01", "conn-02"):
+        assert run(make_action(dict(ARGS, connection_name=name)))["changed"] is True
+    assert [[call.url for call in session.calls] for session in http.sessions] == [[AUTH_URL, CREATE_URL]] * 2
+    assert [authorization(session.calls[1]) for session in http.sessions] == ["Bearer tok-0001", "Bearer tok-0002"]
+    assert len(action_isolation) == 0
 
 
 def test_target_runs_make_no_session(http):
@@ -254,7 +264,7 @@ def test_a_loop_with_other_credentials_gets_its_own_session_and_token(http):
                          created("conn-03")])
     for args in (dict(ARGS, connection_name="conn-01"), dict(other, connection_name="conn-02"),
                  dict(ARGS, connection_name="conn-03")):
-        assert "failed" not in run(make_action(args))
+        assert "failed" not in run(make_action(args), dict(LOOP_ITEM, item=args["connection_name"]))
     first, second = http.sessions
     assert [call.url for call in first.calls] == [AUTH_URL, CREATE_URL, CREATE_URL]
     assert [call.url for call in second.calls] == [AUTH_URL, CREATE_URL]
@@ -265,8 +275,9 @@ def test_a_loop_with_other_credentials_gets_its_own_session_and_token(http):
 def test_a_loop_with_another_proxy_in_the_task_environment_gets_another_session(http, monkeypatch):
     monkeypatch.delenv("HTTPS_PROXY", raising=False)
     http.answers.extend([token_response("tok-0001"), created("conn-01"), token_response("tok-0002"), created("conn-02")])
-    run(make_action(dict(ARGS, connection_name="conn-01")))
-    run(make_action(dict(ARGS, connection_name="conn-02"), environment={"HTTPS_PROXY": "http://proxy.example.com:3128"}))
+    run(make_action(dict(ARGS, connection_name="conn-01")), dict(LOOP_ITEM, item=1))
+    run(make_action(dict(ARGS, connection_name="conn-02"), environment={"HTTPS_PROXY": "http://proxy.example.com:3128"}),
+        dict(LOOP_ITEM, item=2))
     assert len(http.sessions) == 2
     assert [len(session.calls) for session in http.sessions] == [2, 2]
 

@@ -19,7 +19,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import t
 from ansible_collections.reltio.platform.plugins.module_utils.errors import AuthenticationError
 
 from .. import fakes
-from ..fakes import AUTH_URL, HIDDEN, RELTIO_ID, RELTIO_SECRET, FakeResponse, module_failure, token_response
+from ..fakes import AUTH_URL, HIDDEN, LOOP_ITEM, RELTIO_ID, RELTIO_SECRET, FakeResponse, module_failure, token_response
 
 pytestmark = pytest.mark.usefixtures("action_isolation")
 
@@ -94,8 +94,8 @@ def test_a_validation_failure_is_shown(execute):
     execute.assert_not_called()
 
 
-def test_in_process_with_the_cache_and_task_flags(execute, action_isolation):
-    run(make_action(dict(ARGS), check_mode=True, diff=True))
+def test_in_process_with_the_cache_in_a_loop_and_task_flags(execute, action_isolation):
+    run(make_action(dict(ARGS), check_mode=True, diff=True), dict(LOOP_ITEM, item=1))
     kwargs = execute.call_args[1]
     assert kwargs["cache"] is action_isolation
     assert kwargs["check_mode"] is True
@@ -111,8 +111,8 @@ def test_check_mode_fetches_the_token_too(http):
 
 def test_each_run_fetches_a_token_on_one_session(http):
     http.answers.extend([token_response("tok-0001"), token_response("tok-0002")])
-    first = run(make_action(dict(ARGS)))
-    second = run(make_action(dict(ARGS)))
+    first = run(make_action(dict(ARGS)), dict(LOOP_ITEM, item=1))
+    second = run(make_action(dict(ARGS)), dict(LOOP_ITEM, item=2))
     assert (first["access_token"], second["access_token"]) == ("tok-0001", "tok-0002")
     assert len(http.sessions) == 1
     assert len(http.sessions[0].calls) == 2

@@ -30,7 +30,7 @@ from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_acti
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
 from .. import fakes
-from ..fakes import HIDDEN, module_failure
+from ..fakes import HIDDEN, LOOP_ITEM, module_failure
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
@@ -102,7 +102,7 @@ def module_params(args):
 @pytest.mark.usefixtures("base_run")
 def test_auto_on_a_local_connection_runs_in_process(execute):
     action = make_action(execute, dict(ARGS))
-    result = run(action)
+    result = run(action, dict(LOOP_ITEM, item=1, inventory_hostname="localhost"))
     action._execute_module.assert_not_called()
     params = params_of(execute)
     assert params == module_params(ARGS)
@@ -116,6 +116,14 @@ def test_auto_on_a_local_connection_runs_in_process(execute):
     assert result["changed"] is True
     assert result["msg"] == "done"
     assert "failed" not in result
+
+
+def test_a_task_without_a_loop_gets_no_cache(execute):
+    """A loop's items share the worker's cache; a task without a loop runs once in its worker and keeps nothing."""
+    run(make_action(execute, dict(ARGS)))
+    assert execute.call_args[1]["cache"] is None
+    run(make_action(execute, dict(ARGS)), dict(LOOP_ITEM, item=1, inventory_hostname="localhost"))
+    assert execute.call_args[1]["cache"] is ReltioAction.CACHE
 
 
 @pytest.mark.usefixtures("base_run")
