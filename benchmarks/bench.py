@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import platform
@@ -23,6 +24,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -39,6 +41,9 @@ DATABRICKS = {
 }
 CREATE_PATH = "/reltio/api/tenants/{{ tenant }}/interactions/database-configs/databricks/oauth/credentials"
 SUBJECTS = ("controller", "target", "uri", "ping")
+# The release before this one: the fan-out is also run against it, interleaved in the same run, so that "no figure
+# worse than before" is measured, not read off two runs on two days.
+PREVIOUS_RELEASE = ("0.1.0", "b802535")
 TARGETS = [
     ("controller path, %d-item loop: module/uri", ("loop", "controller", "uri"), 0.25),
     ("controller path, %d-item loop: module/ping", ("loop", "controller", "ping"), 0.40),
@@ -114,10 +119,12 @@ class Bench:
         self.workdir = workdir
         self.emulator = emulator
         self.runs = 0
+        # Where ansible-playbook finds reltio.platform: this tree (.build/collections) unless set.
+        self.collections = os.path.join(ROOT, ".build", "collections")
 
     def env(self, times_file):
         env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "RELTIO_", "DATABRICKS_")))
-        env.update(ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"),
+        env.update(ANSIBLE_COLLECTIONS_PATH=self.collections,
                    ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
                    ANSIBLE_CALLBACKS_ENABLED="bench_timer", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal",
                    ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
@@ -230,11 +237,58 @@ def fan_out(bench, hosts, forks_list, rounds):
         module_samples, ping_samples = [], []
         for round_number in range(rounds):
             for subject, samples in (("controller", module_samples), ("ping", ping_samples)):
-                text = playbook(subject, "tasks", 1, "fan-%d-%d-{{ inventory_hostname }}" % (forks, round_number), hosts="reltio_tenants")
-                text = text.replace('"tenant_id": "{{ tenant }}"', '"tenant_id": "{{ hostvars[inventory_hostname].tenant }}"')
-                samples.append(bench.play(text, inventory=inventory, forks=forks))
+                samples.append(bench.play(fan_out_playbook(subject, "fan-%d-%d" % (forks, round_number)), inventory=inventory, forks=forks))
         figures[forks] = (statistics.median(module_samples), statistics.median(ping_samples))
     return figures
+
+
+def fan_out_playbook(subject, label):
+    """One task of ``subject`` on every host of the reltio_tenants group, each host its own tenant."""
+    text = playbook(subject, "tasks", 1, label + "-{{ inventory_hostname }}", hosts="reltio_tenants")
+    return text.replace('"tenant_id": "{{ tenant }}"', '"tenant_id": "{{ hostvars[inventory_hostname].tenant }}"')
+
+
+def collection_at(workdir, commit):
+    """A copy of the collection as it was at ``commit`` (git archive), as a collections path; or why there is none."""
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", commit], capture_output=True, check=False)
+    if archive.returncode:
+        return None, (archive.stderr.decode("utf-8", "replace").strip() or "git archive failed").splitlines()[0]
+    path = os.path.join(workdir, "release-" + commit)
+    target = os.path.join(path, "ansible_collections", "reltio", "platform")
+    os.makedirs(target)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    return path, None
+
+
+def against_release(bench, hosts, forks, rounds, release_path):
+    """[(this tree's task seconds, the release's)] of a ``hosts``-tenant fan-out, one pair a round, the order
+    alternating so that neither always runs first."""
+    inventory = os.path.join(bench.workdir, "release-tenants.ini")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write("[reltio_tenants]\n")
+        for number in range(hosts):
+            handle.write("tenant%03d tenant=releaseTenant%03d ansible_connection=local\n" % (number, number))
+    this_tree = bench.collections
+    pairs = []
+    try:
+        for round_number in range(rounds):
+            seconds = {}
+            for label in (("this", "release") if round_number % 2 == 0 else ("release", "this")):
+                bench.collections = this_tree if label == "this" else release_path
+                seconds[label] = bench.play(fan_out_playbook("controller", "release-%s-%d" % (label, round_number)), inventory=inventory, forks=forks)
+            pairs.append((seconds["this"], seconds["release"]))
+    finally:
+        bench.collections = this_tree
+    return pairs
+
+
+def quartiles(values):
+    """(lower quartile, median, upper quartile) of ``values``, by the inclusive method."""
+    if len(values) < 2:
+        return (values[0],) * 3
+    lower, median, upper = statistics.quantiles(values, n=4, method="inclusive")
+    return lower, median, upper
 
 
 def requests_per_connection(bench, counts):
@@ -338,7 +392,7 @@ def versions():
             "machine": "%s, %s cores, %s" % (platform.machine(), os.cpu_count(), platform.platform())}
 
 
-def report(args, times, fan, per_connection, items=None, large=None, breakdown=None):
+def report(args, times, fan, per_connection, items=None, large=None, breakdown=None, release=None):
     count = args.tasks
     lines = ["# reltio.platform benchmark", "",
              "Run on %s, %s." % (datetime.date.today().isoformat(), ", ".join("%s %s" % item for item in versions().items())),
@@ -372,6 +426,8 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
         ratio = module_seconds / ping_seconds
         lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | <= 0.60 | %s |"
                      % (args.large_fanout, forks, module_seconds, ping_seconds, ratio, "yes" if ratio <= 0.60 else "NO"))
+    if release:
+        lines.append(release_row(args, release))
     for connections, per in sorted(per_connection.items()):
         target = "<= 1.05" if connections > 1 else "-"
         met = ("yes" if per <= 1.05 else "NO") if connections > 1 else "-"
@@ -382,12 +438,30 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
               "(the templated name, the module_defaults templates, the literal Databricks values): Ansible's work for those",
               "arguments, which any task that takes them pays. Thousands of tenants: benchmarks/scale-results.md",
               "(`make bench-scale`)."]
+    if release and release.get("pairs"):
+        lines += ["", "Against %s: the same fan-out of the controller path with this tree and with %s (commit %s), one after the"
+                  % (release["name"], release["name"], release["commit"]),
+                  "other in each round, the order alternating; the ratio of a round is this tree's task time over the release's.",
+                  "Not worse means not slower in the median round. A round's ratio varies by a few per cent (the quartiles show",
+                  "how much), so a difference within them is noise, not a change."]
     if breakdown:
         lines += ["", "Where a loop item's time goes: the parts of one item of the controller path, each timed in this process",
                   "over %d calls against the same emulator (microseconds a call, median of %d rounds)." % (BREAKDOWN_CALLS, args.rounds), "",
                   "| part | us a call |", "| --- | --- |"]
         lines += ["| %s | %.0f |" % (BREAKDOWN_PARTS[name], breakdown[name]) for name in BREAKDOWN_ORDER]
     return "\n".join(lines) + "\n"
+
+
+def release_row(args, release):
+    """The row of the fan-out against the previous release: the median round's ratio, or why it was not measured."""
+    label = "%d-tenant fan-out, forks %d, controller path: this tree/%s, same run" % (args.fanout, release["forks"], release["name"])
+    pairs = release.get("pairs")
+    if not pairs:
+        return "| %s: not measured (%s) | - | <= 1.00 | - |" % (label, release["why"])
+    lower, median, upper = quartiles(sorted(this / before for this, before in pairs))
+    return ("| %s (%.2f s / %.2f s, median of %d interleaved rounds; quartiles %.2f to %.2f) | %.2f | <= 1.00 | %s |"
+            % (label, statistics.median(this for this, _ in pairs), statistics.median(before for _, before in pairs), len(pairs),
+               lower, upper, median, "yes" if median <= 1.0 else "NO"))
 
 
 def main(argv=None):
@@ -399,6 +473,9 @@ def main(argv=None):
     parser.add_argument("--items", type=int, default=100, help="items of the per-item loops (default 100)")
     parser.add_argument("--item-rounds", type=int, help="rounds of the per-item loops (default 2 x rounds - 1)")
     parser.add_argument("--large-fanout", type=int, help="tenants of the large fan-out, forks 50, one round (default 5 x fanout)")
+    parser.add_argument("--release", default=PREVIOUS_RELEASE[1],
+                        help="commit of the previous release, %s, to run the fan-out against in the same run ('none': skip)" % PREVIOUS_RELEASE[0])
+    parser.add_argument("--release-rounds", type=int, default=9, help="interleaved rounds of the fan-out against the release (default 9)")
     parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results.md"), help="where to write the results ('-' for nowhere)")
     args = parser.parse_args(argv)
     args.item_rounds = args.item_rounds or max(1, 2 * args.rounds - 1)
@@ -413,9 +490,16 @@ def main(argv=None):
             fan = fan_out(bench, args.fanout, args.forks, args.rounds)
             large = fan_out(bench, args.large_fanout, [50], 1) if args.large_fanout else {}
             per_connection = requests_per_connection(bench, sorted({1, args.tasks}))
+            release = None
+            if args.release != "none":
+                name = PREVIOUS_RELEASE[0] if args.release == PREVIOUS_RELEASE[1] else args.release
+                release = {"name": name, "commit": args.release, "forks": max(args.forks)}
+                path, release["why"] = collection_at(workdir, args.release)
+                if path:
+                    release["pairs"] = against_release(bench, args.fanout, release["forks"], args.release_rounds, path)
         finally:
             emulator.stop()
-    publish(report(args, times, fan, per_connection, items, large, parts), args.output)
+    publish(report(args, times, fan, per_connection, items, large, parts, release), args.output)
 
 
 def publish(text, output):
