@@ -460,7 +460,7 @@ def release_row(args, release):
         return "| %s: not measured (%s) | - | <= 1.00 | - |" % (label, release["why"])
     lower, median, upper = quartiles(sorted(this / before for this, before in pairs))
     return ("| %s (%.2f s / %.2f s, median of %d interleaved rounds; quartiles %.2f to %.2f) | %.2f | <= 1.00 | %s |"
-            % (label, statistics.median(this for this, _ in pairs), statistics.median(before for _, before in pairs), len(pairs),
+            % (label, statistics.median(pair[0] for pair in pairs), statistics.median(pair[1] for pair in pairs), len(pairs),
                lower, upper, median, "yes" if median <= 1.0 else "NO"))
 
 

@@ -6,8 +6,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import http.client
+import json
 import os
 import re
+import socket
+import threading
+import time
 from unittest.mock import Mock
 
 import pytest
@@ -662,3 +667,98 @@ def test_no_log_values_only_of_no_log_options():
     params = dict((name, None) for name in spec)
     params.update(tenant_id="tenant01", access_token=SECRET, reltio_client_secret=" ")
     assert reltio_action.no_log_values(spec, params) == {SECRET}
+
+
+# ---- prepare: one task in ansible-core's main process, before the workers fork -----------------------------------
+
+
+def prepared_action(execute, answer='{"ok": true}'):
+    class Action(ReltioAction):
+        MODULE = MODULE
+        ARGUMENT_SPEC = connection_argument_spec
+        VALIDATE = staticmethod(validate)
+        EXECUTE = execute
+        PREPARE_ARGS = {"platform_url": "{url}", "tenant_id": "prepare", "access_token": "prepare-token"}
+        PREPARE_ANSWER = answer
+
+    return Action
+
+
+def test_both_actions_ran_their_task_when_imported():
+    """A PREPARE_ARGS that no longer validates, or an answer the task refuses, would lose the gain without a word."""
+    from ansible_collections.reltio.platform.plugins.action import reltio_databricks_connection, reltio_token  # pylint: disable=import-outside-toplevel
+
+    assert reltio_databricks_connection.ActionModule.prepared is True
+    assert reltio_token.ActionModule.prepared is True
+
+
+def test_prepare_sends_its_task_to_its_own_server_past_any_proxy_and_environment(monkeypatch):
+    """With a proxy set, the request would go to the proxy (a closed port here) and fail; the environment gives nothing."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("RELTIO_TENANT_ID", "from-the-environment")
+    seen = {}
+
+    def execute(params, warn=None, **kwargs):
+        seen["params"], seen["kwargs"] = params, kwargs
+        session = transport.new_session(0)
+        seen["answer"] = session.post(params["platform_url"] + "/x", json={"a": 1}, timeout=5).json()
+        session.close()
+        return dict(RESULT)
+
+    action = prepared_action(execute)
+    threads = threading.active_count()
+    action.prepare()
+    assert action.prepared is True
+    assert seen["answer"] == {"ok": True}
+    assert seen["params"]["tenant_id"] == "prepare"
+    assert re.match(r"^http://127\.0\.0\.1:\d+$", seen["params"]["platform_url"])
+    assert "cache" not in seen["kwargs"] and "check_mode" not in seen["kwargs"]
+    assert "NO_PROXY" not in os.environ and "no_proxy" not in os.environ
+    assert threading.active_count() == threads
+
+
+def test_a_failed_prepare_costs_only_its_time(monkeypatch):
+    execute = Mock(side_effect=RuntimeError("no loopback here"))
+    debug = Mock()
+    monkeypatch.setattr(reltio_action.display, "debug", debug)
+    action = prepared_action(execute)
+    threads = threading.active_count()
+    started = time.monotonic()
+    action.prepare()
+    # No request came: the server's wait ends at once, not after PREPARE_SECONDS.
+    assert time.monotonic() - started < reltio_action.PREPARE_SECONDS
+    assert action.prepared is False
+    assert threading.active_count() == threads
+    assert "no loopback here" in debug.call_args[0][0]
+
+
+def test_a_failed_task_is_not_prepared():
+    action = prepared_action(Mock(return_value={"failed": True, "msg": "refused"}))
+    action.prepare()
+    assert action.prepared is False
+
+
+def test_no_prepare_without_requests_or_without_a_task(monkeypatch):
+    execute = Mock(return_value=dict(RESULT))
+    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
+    action = prepared_action(execute)
+    action.prepare()
+    monkeypatch.setattr(transport, "HAS_REQUESTS", True)
+    plain_action = prepared_action(execute)
+    plain_action.PREPARE_ARGS = None
+    plain_action.prepare()
+    execute.assert_not_called()
+    assert not action.prepared and not plain_action.prepared
+
+
+def test_the_one_answer_server_reads_the_whole_request_and_answers_once():
+    with reltio_action.one_answer_server('{"answer": "é"}') as url:
+        host, port = url[len("http://"):].split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=5)
+        connection.request("POST", "/path", body=b"x" * 200000, headers={"Content-Type": "application/octet-stream"})
+        answer = connection.getresponse()
+        assert answer.status == 200
+        assert json.loads(answer.read().decode("utf-8")) == {"answer": "é"}
+        connection.close()
+    with pytest.raises(OSError):
+        socket.create_connection((host, int(port)), timeout=1)
