@@ -109,6 +109,8 @@ class ReltioAction(ActionBase):
             with one_answer_server(cls.PREPARE_ANSWER) as url:
                 spec = cls.ARGUMENT_SPEC()
                 args = dict((key, value.format(url=url) if isinstance(value, str) else value) for key, value in cls.PREPARE_ARGS.items())
+                # Bounded however the server fares (another local process may take its one answer): one try, a short wait.
+                args.update(timeout=PREPARE_SECONDS, retries=0)
                 params = ArgumentSpecValidator(spec).validate(apply_env_fallbacks(spec, args, {})).validated_parameters
                 with environment_applied({"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}):
                     result = cls.EXECUTE(params, warn=lambda message: None)

@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from unittest.mock import Mock
 
 import pytest
@@ -713,6 +714,7 @@ def test_prepare_sends_its_task_to_its_own_server_past_any_proxy_and_environment
     assert seen["params"]["tenant_id"] == "prepare"
     assert re.match(r"^http://127\.0\.0\.1:\d+$", seen["params"]["platform_url"])
     assert "cache" not in seen["kwargs"] and "check_mode" not in seen["kwargs"]
+    assert (seen["params"]["timeout"], seen["params"]["retries"]) == (reltio_action.PREPARE_SECONDS, 0)
     assert "NO_PROXY" not in os.environ and "no_proxy" not in os.environ
     assert threading.active_count() == threads
 
@@ -762,3 +764,34 @@ def test_the_one_answer_server_reads_the_whole_request_and_answers_once():
         connection.close()
     with pytest.raises(OSError):
         socket.create_connection((host, int(port)), timeout=1)
+
+
+def test_prepare_is_bounded_when_another_process_takes_the_one_answer(monkeypatch):
+    """A local process that connects first gets the answer; the task's own request then waits PREPARE_SECONDS once."""
+    real_server = reltio_action.one_answer_server
+
+    @contextmanager
+    def taken_server(answer):
+        with real_server(answer) as url:
+            host, port = url[len("http://"):].split(":")
+            thief = socket.create_connection((host, int(port)), timeout=5)
+            thief.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert thief.recv(65536).startswith(b"HTTP/1.1 200 OK")
+            yield url
+            thief.close()
+
+    def execute(params, warn=None, **kwargs):
+        session = transport.new_session(params["retries"])
+        try:
+            session.post(params["platform_url"] + "/x", json={}, timeout=params["timeout"])
+        finally:
+            session.close()
+        return dict(RESULT)
+
+    monkeypatch.setattr(reltio_action, "PREPARE_SECONDS", 0.5)
+    monkeypatch.setattr(reltio_action, "one_answer_server", taken_server)
+    action = prepared_action(execute)
+    started = time.monotonic()
+    action.prepare()
+    assert action.prepared is False
+    assert time.monotonic() - started < 5 * reltio_action.PREPARE_SECONDS
