@@ -293,6 +293,24 @@ def test_both_paths_give_the_same_warnings(ansible, tls, tenant):
 
 
 @pytest.mark.parametrize("execution", ["auto"], indirect=True)
+def test_loading_the_plugins_sends_nothing_through_a_proxy(ansible, emulator, tenant, other_host):
+    """When ansible-core loads an action, it runs one task against its own server on 127.0.0.1 (ReltioAction.prepare).
+
+    Here every proxy variable points at another host and only ``localhost`` (the task's Reltio) is exempt: a request
+    of that first task that took the proxy would reach the other host.
+    """
+    proxies = dict((name, other_host.url) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"))
+    env = env_for(ansible, tenant, auth="client", NO_PROXY="localhost", no_proxy="localhost", **proxies)
+    env.update(RELTIO_PLATFORM_URL=emulator.url.replace("127.0.0.1", "localhost"),
+               RELTIO_AUTH_URL=emulator.token_url.replace("127.0.0.1", "localhost"))
+    token = {"name": "token", "reltio.platform.reltio_token": {}, "register": "reltio"}
+    create = {"name": "create", MODULE: {"connection_name": "through-no-proxy", "access_token": "{{ reltio.access_token }}"}}
+    run = ansible.playbook(play(token, create), env=env)
+    assert run.rc == 0, run.output
+    assert "through-no-proxy" in emulator.connections(tenant)
+    assert other_host.seen == []
+
+
 def test_auto_runs_the_module_when_the_task_has_become(ansible, emulator, tenant):
     task = {"name": "create", "become": True, "become_method": "ansible.builtin.su", "become_user": "root",
             MODULE: {"connection_name": "become"}}
