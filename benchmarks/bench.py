@@ -43,7 +43,7 @@ CREATE_PATH = "/reltio/api/tenants/{{ tenant }}/interactions/database-configs/da
 SUBJECTS = ("controller", "target", "uri", "ping")
 # The release before this one: the fan-out is also run against it, interleaved in the same run, so that "no figure
 # worse than before" is measured, not read off two runs on two days.
-PREVIOUS_RELEASE = ("0.1.0", "b802535")
+PREVIOUS_RELEASE = ("0.1.0", "b8025350251db7efd39814f574894441d2386d28")
 TARGETS = [
     ("controller path, %d-item loop: module/uri", ("loop", "controller", "uri"), 0.25),
     ("controller path, %d-item loop: module/ping", ("loop", "controller", "ping"), 0.40),
@@ -250,10 +250,15 @@ def fan_out_playbook(subject, label):
 
 def collection_at(workdir, commit):
     """A copy of the collection as it was at ``commit`` (git archive), as a collections path; or why there is none."""
-    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", commit], capture_output=True, check=False)
+    resolved = subprocess.run(["git", "-C", ROOT, "rev-parse", "--verify", "--quiet", "--end-of-options", commit + "^{commit}"],
+                              capture_output=True, text=True, check=False)
+    if resolved.returncode:
+        return None, "no commit %s in %s" % (commit, ROOT)
+    sha = resolved.stdout.strip()
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", sha], capture_output=True, check=False)
     if archive.returncode:
         return None, (archive.stderr.decode("utf-8", "replace").strip() or "git archive failed").splitlines()[0]
-    path = os.path.join(workdir, "release-" + commit)
+    path = os.path.join(workdir, "release-" + sha)
     target = os.path.join(path, "ansible_collections", "reltio", "platform")
     os.makedirs(target)
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -440,7 +445,7 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
               "(`make bench-scale`)."]
     if release and release.get("pairs"):
         lines += ["", "Against %s: the same fan-out of the controller path with this tree and with %s (commit %s), one after the"
-                  % (release["name"], release["name"], release["commit"]),
+                  % (release["name"], release["name"], release["commit"][:12]),
                   "other in each round, the order alternating; the ratio of a round is this tree's task time over the release's.",
                   "Not worse means not slower in the median round. A round's ratio varies by a few per cent (the quartiles show",
                   "how much), so a difference within them is noise, not a change."]
@@ -464,6 +469,14 @@ def release_row(args, release):
                lower, upper, median, "yes" if median <= 1.0 else "NO"))
 
 
+def positive(text):
+    """An argparse type: a whole number of at least 1."""
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1, not %s" % text)
+    return number
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=20, help="creations per measurement (default 20)")
@@ -475,7 +488,7 @@ def main(argv=None):
     parser.add_argument("--large-fanout", type=int, help="tenants of the large fan-out, forks 50, one round (default 5 x fanout)")
     parser.add_argument("--release", default=PREVIOUS_RELEASE[1],
                         help="commit of the previous release, %s, to run the fan-out against in the same run ('none': skip)" % PREVIOUS_RELEASE[0])
-    parser.add_argument("--release-rounds", type=int, default=9, help="interleaved rounds of the fan-out against the release (default 9)")
+    parser.add_argument("--release-rounds", type=positive, default=9, help="interleaved rounds of the fan-out against the release (default 9)")
     parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results.md"), help="where to write the results ('-' for nowhere)")
     args = parser.parse_args(argv)
     args.item_rounds = args.item_rounds or max(1, 2 * args.rounds - 1)

@@ -20,6 +20,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections import ChainMap
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -36,8 +37,10 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import Relt
 from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems
 
 CONTROLLER_TRANSPORTS = ("local",)
-# How long prepare() waits for its own exchange on 127.0.0.1 (it takes milliseconds).
-PREPARE_SECONDS = 2
+# How long prepare() waits for its own exchange on 127.0.0.1, which takes milliseconds.
+PREPARE_SECONDS = 0.5
+# The most prepare()'s server reads of the one request it answers.
+PREPARE_REQUEST_BYTES = 65536
 _CONTENT_LENGTH = re.compile(br"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 
 display = Display()
@@ -58,8 +61,9 @@ class ReltioAction(ActionBase):
     # One task for prepare(): its arguments ("{url}" is the one-answer server's) and the JSON answer it gets.
     PREPARE_ARGS = None
     PREPARE_ANSWER = None
-    # True once prepare() has run its task.
+    # True once prepare() has run its task; prepare_failed (on ReltioAction): no action of this process tries again.
     prepared = False
+    prepare_failed = False
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -76,9 +80,11 @@ class ReltioAction(ActionBase):
         if refusal:
             result.update(failed=True, msg=refusal)
         elif on_controller:
-            # A loop's items run one after the other in this worker: they keep a session and a token for the next.
-            # A task without a loop runs once here (the next task is another worker), so it keeps nothing.
-            cache = type(self).CACHE if "ansible_loop_var" in (task_vars or {}) else None
+            # A loop's items, and the attempts of a task with until or retries, run one after the other in this worker:
+            # they keep a session and a token for the next. Any other task runs once here (the next task is another
+            # worker), so it keeps nothing.
+            again = "ansible_loop_var" in (task_vars or {}) or self._task.until or self._task.retries
+            cache = type(self).CACHE if again else None
             result.update(self._run_on_controller(spec, args, task_environment, cache))
         else:
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args, task_vars=task_vars))
@@ -99,24 +105,32 @@ class ReltioAction(ActionBase):
         its one request: about a millisecond of CPU, a sixth of the task's own work, paid by every host of a fan-out
         with one host per tenant. Done once here, before the workers fork, every worker inherits it.
 
-        Nothing leaves the process: the server is this process on the loopback address, proxies are bypassed, and
-        no argument comes from the environment. If it fails (no requests library, no loopback), only the time is lost:
-        each worker then does the first time itself.
+        Nothing leaves the process and nothing of the user's is used: the server is this process on the loopback
+        address, its session ignores the environment (proxies, CA bundles), no option falls back to an environment
+        variable, and the os.environ that other threads read is not touched. It has one try of PREPARE_SECONDS. If it
+        fails (no requests library, no loopback), only that time is lost, once: each worker then does the first time
+        itself.
         """
-        if cls.PREPARE_ARGS is None or not transport.HAS_REQUESTS:
+        if cls.PREPARE_ARGS is None or ReltioAction.prepare_failed or not transport.HAS_REQUESTS:
             return
+        # The module's spec without its environment fallbacks.
+        spec = dict((name, dict((key, value) for key, value in entry.items() if key != "fallback"))
+                    for name, entry in cls.ARGUMENT_SPEC().items())
         try:
             with one_answer_server(cls.PREPARE_ANSWER) as url:
-                spec = cls.ARGUMENT_SPEC()
                 args = dict((key, value.format(url=url) if isinstance(value, str) else value) for key, value in cls.PREPARE_ARGS.items())
                 # Bounded however the server fares (another local process may take its one answer): one try, a short wait.
                 args.update(timeout=PREPARE_SECONDS, retries=0)
-                params = ArgumentSpecValidator(spec).validate(apply_env_fallbacks(spec, args, {})).validated_parameters
-                with environment_applied({"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}):
-                    result = cls.EXECUTE(params, warn=lambda message: None)
+                validation = ArgumentSpecValidator(spec).validate(args)
+                if validation.error_messages:
+                    raise ValueError("; ".join(validation.error_messages))
+                params = validation.validated_parameters
+                result = cls.EXECUTE(params, warn=lambda message: None, cache=_PrepareCache())
+            # And the masking of the task's result, as a task's run does it.
             remove_values(result, no_log_values(spec, params))
             cls.prepared = not result.get("failed")
         except Exception as exc:  # pylint: disable=broad-except
+            ReltioAction.prepare_failed = True
             display.debug("%s: no task run in the main process before the workers fork: %s" % (cls.MODULE, exc))
 
     def _runs_on_controller(self, execution):
@@ -181,60 +195,94 @@ class ReltioAction(ActionBase):
             return result
 
 
+class _PrepareCache(ClientCache):
+    """prepare()'s cache: its sessions ignore the environment (proxies, CA bundles), whatever the user set."""
+
+    def session(self, key, make):
+        def untrusting():
+            session = make()
+            session.trust_env = False
+            return session
+
+        return super(_PrepareCache, self).session(key, untrusting)
+
+
 @contextmanager
 def one_answer_server(answer):
-    """Yield the URL of an HTTP server on 127.0.0.1 that reads one request and sends ``answer`` (JSON text) with
-    200 OK. Its thread is over when this returns, whether a request came or not."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """Yield the URL of an HTTP server on 127.0.0.1 that reads one request (at most PREPARE_REQUEST_BYTES, within
+    PREPARE_SECONDS) and sends ``answer`` (JSON text) with 200 OK. Its thread is over when this returns, whether a
+    request came or not, and whoever connected."""
+    server = _OneAnswer(answer.encode("utf-8"))
     try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        listener.settimeout(PREPARE_SECONDS)
-        body = answer.encode("utf-8")
-        thread = threading.Thread(target=_answer_one, args=(listener, body), name="reltio-prepare")
+        thread = threading.Thread(target=server.serve, name="reltio-prepare")
         thread.daemon = True
         thread.start()
-        address = listener.getsockname()
         try:
-            yield "http://127.0.0.1:%d" % address[1]
+            yield "http://127.0.0.1:%d" % server.address[1]
         finally:
-            if thread.is_alive():
-                # No request came, or it is still arriving: a connection that closes at once ends the wait.
-                try:
-                    socket.create_connection(address, timeout=PREPARE_SECONDS).close()
-                except OSError:
-                    pass
+            server.stop()
             thread.join(PREPARE_SECONDS)
     finally:
-        listener.close()
+        server.close()
 
 
-def _answer_one(listener, body):
-    try:
-        connection = listener.accept()[0]
-    except OSError:
-        return
-    try:
-        connection.settimeout(PREPARE_SECONDS)
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = connection.recv(65536)
-            if not chunk:
+class _OneAnswer:
+    def __init__(self, body):
+        self.body = body
+        self.connection = None
+        self.stopped = False
+        self.deadline = time.monotonic() + 2 * PREPARE_SECONDS
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.listener.bind(("127.0.0.1", 0))
+            self.listener.listen(1)
+        except OSError:
+            self.listener.close()
+            raise
+        self.address = self.listener.getsockname()
+
+    def _left(self):
+        left = self.deadline - time.monotonic()
+        if left <= 0 or self.stopped:
+            raise socket.timeout("prepare's server is done")
+        return left
+
+    def serve(self):
+        try:
+            self.listener.settimeout(self._left())
+            self.connection = self.listener.accept()[0]
+            if self.stopped:
                 return
-            received += chunk
-        head, rest = received.split(b"\r\n\r\n", 1)
-        length = _CONTENT_LENGTH.search(head)
-        while length and len(rest) < int(length.group(1)):
-            chunk = connection.recv(65536)
-            if not chunk:
-                return
-            rest += chunk
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-                           % len(body) + body)
-    except OSError:
-        return
-    finally:
-        connection.close()
+            received = b""
+            while len(received) <= PREPARE_REQUEST_BYTES:
+                head, separator, rest = received.partition(b"\r\n\r\n")
+                length = _CONTENT_LENGTH.search(head) if separator else None
+                if separator and len(rest) >= (int(length.group(1)) if length else 0):
+                    self.connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                                            b"Connection: close\r\n\r\n" % len(self.body) + self.body)
+                    return
+                self.connection.settimeout(self._left())
+                chunk = self.connection.recv(PREPARE_REQUEST_BYTES)
+                if not chunk:
+                    return
+                received += chunk
+        except OSError:
+            return
+
+    def stop(self):
+        """End the serving thread's wait, whatever it waits for: a connection, or the rest of a request."""
+        self.stopped = True
+        for sock in (self.connection, self.listener):
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        for sock in (self.connection, self.listener):
+            if sock is not None:
+                sock.close()
 
 
 def plain(value):

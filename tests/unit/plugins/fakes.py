@@ -156,10 +156,11 @@ def assert_wiring(action_class, module, argument_spec, validate, execute, hide_r
 
 
 def make_action(action_class, args, module_result, transport="local", check_mode=False, diff=False, environment=None,
-                become=False, play_become=False):
+                become=False, play_become=False, until=None, retries=None):
     """An ``action_class`` for a task with ``args``; running the module on the target answers ``module_result``.
 
-    ``become`` is the task keyword; ``play_become`` the play context's (``ansible_become`` as a variable).
+    ``become`` is the task keyword; ``play_become`` the play context's (``ansible_become`` as a variable); ``until``
+    (a list of conditions) and ``retries`` are the task's keywords, unset by default as on a Task.
     """
     task = Mock()
     task.args = args
@@ -168,6 +169,8 @@ def make_action(action_class, args, module_result, transport="local", check_mode
     task.environment = environment
     task.async_val = 0
     task.become = become
+    task.until = until or []
+    task.retries = retries
     connection = Mock()
     connection.transport = transport
     templar = Mock()

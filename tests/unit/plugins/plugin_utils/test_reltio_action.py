@@ -132,6 +132,13 @@ def test_a_task_without_a_loop_gets_no_cache(execute):
     assert execute.call_args[1]["cache"] is ReltioAction.CACHE
 
 
+@pytest.mark.parametrize("keywords", [{"until": ["result is succeeded"]}, {"retries": 5}])
+def test_the_attempts_of_a_task_with_until_or_retries_share_the_cache(execute, keywords):
+    """ansible-core runs every attempt in the same worker: one token serves them all."""
+    run(make_action(execute, dict(ARGS), **keywords))
+    assert execute.call_args[1]["cache"] is ReltioAction.CACHE
+
+
 @pytest.mark.usefixtures("base_run")
 @pytest.mark.parametrize("transport", ["ssh", "paramiko", "winrm", "docker", "community.docker.docker"])
 def test_auto_on_another_connection_runs_the_module(execute, transport):
@@ -673,6 +680,12 @@ def test_no_log_values_only_of_no_log_options():
 # ---- prepare: one task in ansible-core's main process, before the workers fork -----------------------------------
 
 
+@pytest.fixture(name="fresh_prepare")
+def fresh_prepare_fixture(monkeypatch):
+    """No failed prepare of another test stops this one's."""
+    monkeypatch.setattr(ReltioAction, "prepare_failed", False)
+
+
 def prepared_action(execute, answer='{"ok": true}'):
     class Action(ReltioAction):
         MODULE = MODULE
@@ -685,41 +698,56 @@ def prepared_action(execute, answer='{"ok": true}'):
     return Action
 
 
+def post_through_the_cache(params, cache):
+    """What a task does: a session from the cache it was handed, one POST to its platform."""
+    session = cache.session(("prepare",), lambda: transport.new_session(params["retries"]))
+    return session, session.post(params["platform_url"] + "/x", json={"a": 1}, timeout=params["timeout"])
+
+
 def test_both_actions_ran_their_task_when_imported():
     """A PREPARE_ARGS that no longer validates, or an answer the task refuses, would lose the gain without a word."""
     from ansible_collections.reltio.platform.plugins.action import reltio_databricks_connection, reltio_token  # pylint: disable=import-outside-toplevel
 
     assert reltio_databricks_connection.ActionModule.prepared is True
     assert reltio_token.ActionModule.prepared is True
+    assert ReltioAction.prepare_failed is False
 
 
-def test_prepare_sends_its_task_to_its_own_server_past_any_proxy_and_environment(monkeypatch):
-    """With a proxy set, the request would go to the proxy (a closed port here) and fail; the environment gives nothing."""
+@pytest.mark.usefixtures("fresh_prepare")
+def test_prepare_uses_nothing_of_the_environment_and_leaves_it_alone(monkeypatch):
+    """A proxy set (a closed port: a request through it fails), credentials and URLs in the environment: none is used,
+    and os.environ, which other threads of the main process read, never changes."""
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    monkeypatch.setenv("RELTIO_TENANT_ID", "from-the-environment")
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+    for name, value in (("RELTIO_TENANT_ID", "from-the-environment"), ("RELTIO_CLIENT_ID", "real-id"),
+                        ("RELTIO_CLIENT_SECRET", "real-Secret-1"), ("RELTIO_AUTH_URL", "https://auth.example.com/oauth/token")):
+        monkeypatch.setenv(name, value)
+    environment = dict(os.environ)
     seen = {}
 
     def execute(params, warn=None, **kwargs):
-        seen["params"], seen["kwargs"] = params, kwargs
-        session = transport.new_session(0)
-        seen["answer"] = session.post(params["platform_url"] + "/x", json={"a": 1}, timeout=5).json()
-        session.close()
+        seen["params"], seen["kwargs"], seen["environment"] = params, kwargs, dict(os.environ)
+        session, answer = post_through_the_cache(params, kwargs["cache"])
+        seen["trust_env"], seen["answer"] = session.trust_env, answer.json()
         return dict(RESULT)
 
     action = prepared_action(execute)
     threads = threading.active_count()
     action.prepare()
     assert action.prepared is True
-    assert seen["answer"] == {"ok": True}
-    assert seen["params"]["tenant_id"] == "prepare"
-    assert re.match(r"^http://127\.0\.0\.1:\d+$", seen["params"]["platform_url"])
-    assert "cache" not in seen["kwargs"] and "check_mode" not in seen["kwargs"]
-    assert (seen["params"]["timeout"], seen["params"]["retries"]) == (reltio_action.PREPARE_SECONDS, 0)
-    assert "NO_PROXY" not in os.environ and "no_proxy" not in os.environ
+    assert seen["answer"] == {"ok": True} and seen["trust_env"] is False
+    params = seen["params"]
+    assert params["tenant_id"] == "prepare" and re.match(r"^http://127\.0\.0\.1:\d+$", params["platform_url"])
+    assert params["reltio_client_id"] is None and params["reltio_client_secret"] is None
+    assert params["auth_url"] == connection_argument_spec()["auth_url"]["default"] != os.environ["RELTIO_AUTH_URL"]
+    assert (params["timeout"], params["retries"]) == (reltio_action.PREPARE_SECONDS, 0)
+    assert "check_mode" not in seen["kwargs"]
+    assert seen["environment"] == environment == dict(os.environ)
     assert threading.active_count() == threads
 
 
-def test_a_failed_prepare_costs_only_its_time(monkeypatch):
+@pytest.mark.usefixtures("fresh_prepare")
+def test_a_failed_prepare_costs_only_its_time_once(monkeypatch):
     execute = Mock(side_effect=RuntimeError("no loopback here"))
     debug = Mock()
     monkeypatch.setattr(reltio_action.display, "debug", debug)
@@ -729,17 +757,36 @@ def test_a_failed_prepare_costs_only_its_time(monkeypatch):
     action.prepare()
     # No request came: the server's wait ends at once, not after PREPARE_SECONDS.
     assert time.monotonic() - started < reltio_action.PREPARE_SECONDS
-    assert action.prepared is False
+    assert action.prepared is False and ReltioAction.prepare_failed is True
     assert threading.active_count() == threads
     assert "no loopback here" in debug.call_args[0][0]
+    # The other actions of this process do not try again.
+    other = prepared_action(Mock(return_value=dict(RESULT)))
+    other.prepare()
+    other.EXECUTE.assert_not_called()
 
 
+@pytest.mark.usefixtures("fresh_prepare")
 def test_a_failed_task_is_not_prepared():
     action = prepared_action(Mock(return_value={"failed": True, "msg": "refused"}))
     action.prepare()
     assert action.prepared is False
 
 
+@pytest.mark.usefixtures("fresh_prepare")
+def test_prepare_args_that_do_not_validate_run_nothing(monkeypatch):
+    execute = Mock(return_value=dict(RESULT))
+    debug = Mock()
+    monkeypatch.setattr(reltio_action.display, "debug", debug)
+    action = prepared_action(execute)
+    action.PREPARE_ARGS = dict(action.PREPARE_ARGS, validate_certs="perhaps")
+    action.prepare()
+    execute.assert_not_called()
+    assert action.prepared is False
+    assert "validate_certs" in debug.call_args[0][0]
+
+
+@pytest.mark.usefixtures("fresh_prepare")
 def test_no_prepare_without_requests_or_without_a_task(monkeypatch):
     execute = Mock(return_value=dict(RESULT))
     monkeypatch.setattr(transport, "HAS_REQUESTS", False)
@@ -757,7 +804,7 @@ def test_the_one_answer_server_reads_the_whole_request_and_answers_once():
     with reltio_action.one_answer_server('{"answer": "é"}') as url:
         host, port = url[len("http://"):].split(":")
         connection = http.client.HTTPConnection(host, int(port), timeout=5)
-        connection.request("POST", "/path", body=b"x" * 200000, headers={"Content-Type": "application/octet-stream"})
+        connection.request("POST", "/path", body=b"x" * 60000, headers={"Content-Type": "application/octet-stream"})
         answer = connection.getresponse()
         assert answer.status == 200
         assert json.loads(answer.read().decode("utf-8")) == {"answer": "é"}
@@ -766,6 +813,24 @@ def test_the_one_answer_server_reads_the_whole_request_and_answers_once():
         socket.create_connection((host, int(port)), timeout=1)
 
 
+@pytest.mark.parametrize("sent", [b"", b"GET / HTTP/1.1\r\nX-Slow: ",
+                                  b"POST / HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\n" + b"x" * 200000])
+def test_the_one_answer_server_ends_with_its_block_whoever_connected(sent):
+    """Nothing, a header that never ends, a body without end: the server reads at most PREPARE_REQUEST_BYTES, and its
+    thread is over when the block is."""
+    threads = threading.active_count()
+    with reltio_action.one_answer_server("{}") as url:
+        host, port = url[len("http://"):].split(":")
+        other = socket.create_connection((host, int(port)), timeout=5)
+        try:
+            other.sendall(sent)
+        except OSError:
+            pass  # the server stopped reading and closed
+    assert threading.active_count() == threads
+    other.close()
+
+
+@pytest.mark.usefixtures("fresh_prepare")
 def test_prepare_is_bounded_when_another_process_takes_the_one_answer(monkeypatch):
     """A local process that connects first gets the answer; the task's own request then waits PREPARE_SECONDS once."""
     real_server = reltio_action.one_answer_server
@@ -781,14 +846,9 @@ def test_prepare_is_bounded_when_another_process_takes_the_one_answer(monkeypatc
             thief.close()
 
     def execute(params, warn=None, **kwargs):
-        session = transport.new_session(params["retries"])
-        try:
-            session.post(params["platform_url"] + "/x", json={}, timeout=params["timeout"])
-        finally:
-            session.close()
+        post_through_the_cache(params, kwargs["cache"])
         return dict(RESULT)
 
-    monkeypatch.setattr(reltio_action, "PREPARE_SECONDS", 0.5)
     monkeypatch.setattr(reltio_action, "one_answer_server", taken_server)
     action = prepared_action(execute)
     started = time.monotonic()
