@@ -292,7 +292,6 @@ def test_both_paths_give_the_same_warnings(ansible, tls, tenant):
     assert {key for key in results["controller"] if not key.startswith("_")} >= {"changed", "created", "connection", "msg"}
 
 
-@pytest.mark.parametrize("execution", ["auto"], indirect=True)
 def test_loading_the_plugins_sends_nothing_through_a_proxy(ansible, emulator, tenant, other_host):
     """When ansible-core loads an action, it runs one task against its own server on 127.0.0.1 (ReltioAction.prepare).
 
@@ -311,6 +310,7 @@ def test_loading_the_plugins_sends_nothing_through_a_proxy(ansible, emulator, te
     assert other_host.seen == []
 
 
+@pytest.mark.parametrize("execution", ["auto"], indirect=True)
 def test_auto_runs_the_module_when_the_task_has_become(ansible, emulator, tenant):
     task = {"name": "create", "become": True, "become_method": "ansible.builtin.su", "become_user": "root",
             MODULE: {"connection_name": "become"}}
