@@ -20,7 +20,7 @@ import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
-from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ca_file_state, digest, trust_environment
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import digest, trust_key
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
 from ansible_collections.reltio.platform.plugins.module_utils.transport import (
@@ -196,8 +196,7 @@ class ReltioClient:
         self._cache = cache
         self._token_key = None
         if cache is not None:
-            # Everything that decides trust: a kept session or token is found again only by a client that trusts the same.
-            trust = (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
+            trust = trust_key(verify, ca_path, validate_certs, timeout, retries)
             if session is None:
                 hosts = (host_of(self.platform_url or ""), host_of(auth_url or ""))
                 identity = digest(access_token, client_id, client_secret)

@@ -69,6 +69,12 @@ def ca_file_state(ca_path):
     return (ca_path, status.st_mtime_ns, status.st_size)
 
 
+def trust_key(verify, ca_path, validate_certs, timeout, retries):
+    """Everything that decides trust, for a kept session's or token's key: a client finds one again only if it
+    trusts the same (the TLS settings and CA file, the proxy and CA environment, the time and retry bounds)."""
+    return (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
+
+
 class ClientCache:
     """Sessions and tokens of one process, each under its trust-and-identity key."""
 

@@ -16,7 +16,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.reltio.platform.plugins.module_utils.client import BearerAuth, parse_error_body, path_segment
-from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ca_file_state, digest, trust_environment
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import digest, trust_key
 from ansible_collections.reltio.platform.plugins.module_utils.errors import PreflightError, TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.transport import Call, Transport, host_of, new_session
 
@@ -46,8 +46,7 @@ class DatabricksWorkspace:
             if cache is None:
                 session = new_session(retries)
             else:
-                trust = (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
-                key = ((self.host,), trust, digest(client_id, client_secret))
+                key = ((self.host,), trust_key(verify, ca_path, validate_certs, timeout, retries), digest(client_id, client_secret))
                 session = cache.session(key, lambda: new_session(retries))
         self.transport = Transport(session, redact, timeout=timeout, retries=retries, verify=verify)
 

@@ -25,6 +25,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.client_cache impor
     ca_file_state,
     digest,
     trust_environment,
+    trust_key,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK
@@ -165,6 +166,19 @@ def test_ca_file_state_changes_with_the_file(tmp_path):
     first = ca_file_state(str(pem))
     pem.write_text("second, longer\n", encoding="ascii")
     assert ca_file_state(str(pem)) != first
+
+
+def test_trust_key_holds_every_setting_of_trust(tmp_path, monkeypatch):
+    pem = tmp_path / "ca.pem"
+    pem.write_text("first\n", encoding="ascii")
+    key = trust_key(str(pem), str(pem), True, 30, 3)
+    assert key == (str(pem), ca_file_state(str(pem)), trust_environment(), 30, 3)
+    # Without certificate checks, the CA file does not count.
+    assert trust_key(False, str(pem), False, 30, 3)[1] is None
+    for changed in (trust_key(str(pem), str(pem), True, 10, 3), trust_key(str(pem), str(pem), True, 30, 0)):
+        assert changed != key
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    assert trust_key(str(pem), str(pem), True, 30, 3) != key
 
 
 @pytest.fixture(name="made")
