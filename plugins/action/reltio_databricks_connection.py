@@ -18,14 +18,3 @@ class ActionModule(ReltioAction):
     ARGUMENT_SPEC = databricks_connection_argument_spec
     VALIDATE = validate
     EXECUTE = execute
-    PREPARE_ARGS = {
-        "platform_url": "{url}", "tenant_id": "prepare", "access_token": "prepare-token", "connection_name": "prepare",
-        "workspace_url": "https://adb-1.1.azuredatabricks.net", "warehouse_id": "prepare", "client_id": "prepare",
-        "client_secret": "prepare-secret",
-    }
-    PREPARE_ANSWER = ('{"successful": true, "result": {"connectionId": "prepare", "connectionName": "prepare",'
-                      ' "status": "success", "message": "stored", "timestamp": 1}}')
-
-
-# Once, in ansible-core's main process, before it forks the workers: see ReltioAction.prepare.
-ActionModule.prepare()

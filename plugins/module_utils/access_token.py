@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import reltio_client
 from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
 
 
@@ -35,4 +35,4 @@ def run(params, client, check_mode=False, diff=False, warn=None):  # pylint: dis
 
 def execute(params, check_mode=False, diff=False, warn=None, cache=None):
     validate(params)
-    return run(params, ReltioClient.from_params(params, cache=cache), check_mode=check_mode, diff=diff, warn=warn)
+    return run(params, reltio_client(params, cache), check_mode=check_mode, diff=diff, warn=warn)

@@ -14,40 +14,37 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import math
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
-from ansible_collections.reltio.platform.plugins.module_utils.client_cache import digest, trust_key
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
+    MAX_TOKEN_LENGTH,
+    TOKEN_RULE,
+    BearerAuth,
+    Call,
+    parse_error_body,
+    path_segment,
+    text_excerpt,
+    usable_token,
+)
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
 from ansible_collections.reltio.platform.plugins.module_utils.transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     RETRY_STATUSES,
-    Call,
     Transport,
-    host_of,
     new_session,
 )
 
-__all__ = ("HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "ReltioClient", "CreateOutcome", "parse_error_body")
-
-EXCERPT_LENGTH = 200
+__all__ = ("HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "ReltioClient", "CreateOutcome")
 
 # Reltio tells its 400 answers apart only by their text: this is its sentence for a name in use,
 # at the start of its message (not two words anywhere in an echo of the request).
 _SAME_NAME = re.compile(r"^\s*A Databricks connection with the same name already exists for the tenant\b", re.IGNORECASE)
-# What an access token may hold: visible ASCII, no spaces (RFC 6750 b64token and the usual JWT/opaque forms).
-_TOKEN = re.compile(r"^[\x21-\x7e]+\Z")
 # What a token_type is ("Bearer", "bearer", "N_A"); anything else a token endpoint sends there is not handed on.
 _TOKEN_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}\Z")
-# A shorter "token" would be masked wherever its letters appear, and is no token of an OAuth server.
-MIN_TOKEN_LENGTH = 8
-_HTML_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
 # Redirect statuses after which a POST may have been carried out; 307 and 308 say "send it there instead".
 _REDIRECT_MAY_HAVE_ACTED = (300, 301, 302, 303)
 
@@ -67,17 +64,6 @@ class CreateOutcome:
         self.confirmed_on_retry = confirmed_on_retry
 
 
-class BearerAuth:
-    """Sends the token; also keeps requests from reading credentials out of ~/.netrc."""
-
-    def __init__(self, token):
-        self.token = token
-
-    def __call__(self, request):
-        request.headers["Authorization"] = "Bearer %s" % self.token
-        return request
-
-
 def normalize_platform_url(url):
     """``https://x.reltio.com/reltio/api/`` -> ``https://x.reltio.com``."""
     parts = urlsplit(url.strip())
@@ -86,75 +72,6 @@ def normalize_platform_url(url):
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
-
-
-def path_segment(value):
-    """URL-encode one path segment, so a value never leaves its segment.
-
-    Dots stay as they are (requests would decode ``%2E`` anyway): validation refuses dots-only values.
-    """
-    return quote(value, safe="")
-
-
-def text_excerpt(text, length=EXCERPT_LENGTH):
-    """A short one-line excerpt of a body that is not JSON (an HTML gateway page, say)."""
-    text = _SPACES.sub(" ", _HTML_TAG.sub(" ", text)).strip()
-    if len(text) > length:
-        text = text[: length - 3].rstrip() + "..."
-    return text
-
-
-def _first_text(*values):
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
-
-
-def parse_error_body(body):
-    """Find the message and code in an error body of any shape (Reltio's, an OAuth server's). Never raises.
-
-    Returns ``(message, code)``; ``message`` is None for an empty body.
-    """
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if not isinstance(body, str) or not body.strip():
-        return None, None
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return text_excerpt(body), None
-    if isinstance(data, list) and data:
-        data = data[0]
-    if not isinstance(data, dict):
-        return text_excerpt(body), None
-    if isinstance(data.get("error"), dict):
-        inner = data["error"]
-        message = _first_text(inner.get("errorMessage"), inner.get("message"), inner.get("errorDetailMessage"))
-        return message or text_excerpt(body), _error_code(inner.get("errorCode"))
-    message = _first_text(
-        data.get("errorMessage"),
-        data.get("error_description"),
-        data.get("message"),
-        data.get("error"),
-        data.get("errorDetailMessage"),
-    )
-    # Reltio's errorCode; Databricks' error_code (a name, or an HTTP status); an OAuth server's error with its description.
-    keys = ("errorCode", "error_code", "error") if "error_description" in data else ("errorCode", "error_code")
-    code = next((data[key] for key in keys if _error_code(data.get(key)) is not None), None)
-    return message or text_excerpt(body), code
-
-
-def _error_code(code):
-    """Reltio's error code, when it is one: a number or a short text."""
-    if isinstance(code, bool) or not isinstance(code, (int, str)):
-        return None
-    return code
-
-
-def usable_token(token):
-    """True for a string that can be sent as a bearer token and masked without garbling every message."""
-    return isinstance(token, str) and len(token) >= MIN_TOKEN_LENGTH and bool(_TOKEN.match(token))
 
 
 def token_lifetime(value):
@@ -175,56 +92,45 @@ def _said(message):
 class ReltioClient:
     """One tenant of one Reltio platform, with the credentials to call it.
 
-    ``cache`` (a ClientCache) keeps the HTTP session and the fetched token for the next client
-    with the same hosts, TLS settings, proxy environment and credentials.
+    Whoever builds it may hand in an HTTP ``session`` to use and ``tokens`` (a client_cache.TokenSlot) that keeps
+    the fetched token for the next client with the same credentials and trust; without them it makes its own session
+    and keeps nothing.
     """
 
-    def __init__(self, platform_url, tenant_id, access_token=None, client_id=None, client_secret=None,
-                 auth_url=DEFAULT_AUTH_URL, validate_certs=True, ca_path=None, timeout=30, retries=3,
-                 session=None, cache=None):
+    def __init__(self, platform_url, tenant_id, auth_url, access_token=None, client_id=None, client_secret=None,
+                 validate_certs=True, ca_path=None, timeout=30, retries=3, session=None, tokens=None):
         self.platform_url = normalize_platform_url(platform_url) if platform_url else None
         self.tenant_id = tenant_id
         self.auth_url = auth_url
         self.timeout = timeout
         self.retries = retries
-        self._token = access_token
         self._client_id = client_id
         self._client_secret = client_secret
         self.redact = Redactor([access_token, client_id, client_secret])
         self.redact.add_basic_auth(client_id, client_secret)
+        self._tokens = tokens if self.has_client_credentials else None
+        self._token = access_token or (self._tokens.get() if self._tokens is not None else None)
+        self.redact.add(self._token)
         verify = ca_path if ca_path and validate_certs else bool(validate_certs)
-        self._cache = cache
-        self._token_key = None
-        if cache is not None:
-            trust = trust_key(verify, ca_path, validate_certs, timeout, retries)
-            if session is None:
-                hosts = (host_of(self.platform_url or ""), host_of(auth_url or ""))
-                identity = digest(access_token, client_id, client_secret)
-                session = cache.session((hosts, trust, identity), lambda: new_session(retries))
-            if self.has_client_credentials:
-                self._token_key = (auth_url, trust, digest(client_id, client_secret))
-                if not self._token:
-                    self._token = cache.token(self._token_key)
-                    self.redact.add(self._token)
-        elif session is None:
-            session = new_session(retries)
-        self.transport = Transport(session, self.redact, timeout=timeout, retries=retries, verify=verify)
+        self.transport = Transport(session if session is not None else new_session(retries), self.redact,
+                                   timeout=timeout, retries=retries, verify=verify)
 
     @classmethod
-    def from_params(cls, params, cache=None):
+    def from_params(cls, params, session=None, tokens=None):
         """Build a client from validated task arguments; it masks every secret among them."""
         client = cls(
             platform_url=params.get("platform_url"),
             tenant_id=params.get("tenant_id"),
+            auth_url=params["auth_url"],
             access_token=params.get("access_token"),
             client_id=params.get("reltio_client_id"),
             client_secret=params.get("reltio_client_secret"),
-            auth_url=params.get("auth_url") or DEFAULT_AUTH_URL,
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
             timeout=params.get("timeout", 30),
             retries=params.get("retries", 3),
-            cache=cache,
+            session=session,
+            tokens=tokens,
         )
         client.redact.add(params.get("client_secret"))
         return client
@@ -249,7 +155,7 @@ class ReltioClient:
 
     def fetch_token(self):
         """Get an access token by the client credentials grant and keep it for later requests."""
-        call = Call("requesting a token", secret_answer=True)
+        call = Call("requesting a token", secret_answer=True, option="auth_url")
         answer = self.transport.send("POST", self.auth_url, call, data={"grant_type": "client_credentials"},
                                      auth=(self._client_id, self._client_secret))
         if answer.status >= 300:
@@ -261,8 +167,9 @@ class ReltioClient:
                              " (%d characters, not shown)." % (self.auth_url, answer.status, len(answer.text)),
                              status=answer.status)
         token = data.get("access_token")
-        if isinstance(token, str) and len(token.strip()) >= 4:
-            # Masked even when refused below; shorter than 4 it would star out letters of every message.
+        if isinstance(token, str) and 4 <= len(token.strip()) <= MAX_TOKEN_LENGTH:
+            # Masked even when refused below; shorter than 4 it would star out letters of every message, and one
+            # longer than the bound is refused, never sent nor masked.
             self.redact.add(token)
             self.redact.add(token.strip())
         if not isinstance(token, str) or not token:
@@ -270,13 +177,12 @@ class ReltioClient:
                              % (self.auth_url, answer.status), status=answer.status)
         if not usable_token(token):
             raise self._fail(ApiError, "The token endpoint %s answered HTTP %s with an access_token that cannot be a token:"
-                             " it is shorter than %d characters, or holds spaces, line breaks or characters other than"
-                             " ASCII. It is not shown, nor sent anywhere." % (self.auth_url, answer.status, MIN_TOKEN_LENGTH),
+                             " a token is %s. It is not shown, nor sent anywhere." % (self.auth_url, answer.status, TOKEN_RULE),
                              status=answer.status)
         self._token = token
         expires_in = token_lifetime(data.get("expires_in"))
-        if self._token_key is not None:
-            self._cache.keep_token(self._token_key, token, expires_in)
+        if self._tokens is not None:
+            self._tokens.keep(token, expires_in)
         token_type = data.get("token_type")
         if not (isinstance(token_type, str) and _TOKEN_TYPE.match(token_type)):
             token_type = None
@@ -310,7 +216,7 @@ class ReltioClient:
         Returns a CreateOutcome: created, or a connection of that name already exists.
         """
         self.redact.add(client_secret)
-        call = Call("creating connection '%s'" % name, changes=MAY_EXIST)
+        call = Call("creating connection '%s'" % name, changes=MAY_EXIST, option="platform_url")
         body = {
             "connectionName": name,
             "workspaceUrl": workspace_url,
@@ -334,14 +240,14 @@ class ReltioClient:
     def store_credentials(self, name, client_id, client_secret):
         """Store (rotate) the OAuth credentials of an existing connection."""
         self.redact.add(client_secret)
-        call = Call("storing the credentials of connection '%s'" % name)
+        call = Call("storing the credentials of connection '%s'" % name, option="platform_url")
         url = self._interactions_url("database-configs", path_segment(name), "databricks", "oauth", "credentials")
         answer = self._post(url, {"clientId": client_id, "clientSecret": client_secret}, call)
         return self._connection_from(self._success_json(answer, call))
 
     def test_connection(self, name):
         """Ask Reltio to test the connection. Returns ``{connected, message, database_type}``."""
-        call = Call("testing connection '%s'" % name)
+        call = Call("testing connection '%s'" % name, option="platform_url")
         answer = self._post(self._interactions_url("database-configs", path_segment(name), "test"), None, call)
         data = self._success_json(answer, call)
         outcome = {}
@@ -369,8 +275,8 @@ class ReltioClient:
         self.ensure_token()
         answer = self.transport.send("POST", url, call, json=body, auth=BearerAuth(self._token))
         if answer.status == 401 and self.has_client_credentials:
-            if self._token_key is not None:
-                self._cache.forget_token(self._token_key)
+            if self._tokens is not None:
+                self._tokens.forget()
             self.fetch_token()
             answer = self.transport.send("POST", url, call, json=body, auth=BearerAuth(self._token))
         if answer.status >= 300 and answer.status != 400:

@@ -4,10 +4,11 @@
 
 """HTTP sessions and tokens kept between the tasks of one process (the loop items of the action plugin).
 
-The owner (the action plugin) makes one ClientCache and hands it to each client. A kept thing is
-found again only under a key that holds everything deciding trust and identity: the hosts, the TLS
-settings, the proxy and CA environment, and a digest of the credentials. A task with other TLS
-settings or other credentials never gets a connection, a cookie or a token of another one.
+The owner (the action plugin) makes one ClientCache and hands it to ``reltio_client`` and ``databricks_workspace``,
+which hand each client the session and token kept for it. A kept thing is found again only under a key that holds
+everything deciding trust and identity: the hosts, the TLS settings, the proxy and CA environment, and a digest of
+the credentials. A task with other TLS settings or other credentials never gets a connection, a cookie or a token
+of another one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,13 +20,17 @@ import hashlib
 import os
 import time
 
+from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspace import DatabricksWorkspace
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import host_of
+from ansible_collections.reltio.platform.plugins.module_utils.transport import new_session
+
 # A token is not reused when it expires within this many seconds.
 TOKEN_EXPIRY_MARGIN = 30
 # Sessions kept at once; the least recently used one is closed beyond.
 MAX_SESSIONS = 16
-# The environment that decides where requests go and which certificates are trusted.
-TRUST_ENVIRONMENT = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-                     "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+# The CA variables that decide which certificates requests trusts; every *_proxy variable (any case) counts too.
+CA_ENVIRONMENT = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 def digest(*values):
@@ -34,28 +39,11 @@ def digest(*values):
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# The first SHA-256 of a process sets up OpenSSL's digest: done when the module is imported (on the controller,
-# before it forks its workers), so that no worker does it again for its first task.
-hashlib.sha256()
-
-
 def trust_environment():
-    """The proxy and CA variables of this process, as they are now.
-
-    urllib (which requests asks) reads every variable whose name ends in ``_proxy`` in any case (``Https_Proxy``,
-    ``No_Proxy``...), and drops HTTP_PROXY when REQUEST_METHOD is set: those are part of the key too, since a
-    session reads the environment only once per origin (transport._Session). One pass over the names; only the
-    values of those are read.
-    """
-    known = dict.fromkeys(TRUST_ENVIRONMENT)
-    other = []
-    environ = os.environ
-    for name in environ:
-        if name in known:
-            known[name] = environ[name]
-        elif name[-6:].lower() == "_proxy" or name == "REQUEST_METHOD":
-            other.append((name, environ[name]))
-    return tuple(known.items()) + tuple(sorted(other))
+    """The proxy and CA variables of this process, as they are now: what urllib (which requests asks) reads, every
+    variable whose name ends in ``_proxy`` in any case, and REQUEST_METHOD, which makes it drop HTTP_PROXY."""
+    return tuple(sorted((name, value) for name, value in os.environ.items()
+                        if name in CA_ENVIRONMENT or name.lower().endswith("_proxy") or name == "REQUEST_METHOD"))
 
 
 def ca_file_state(ca_path):
@@ -69,10 +57,54 @@ def ca_file_state(ca_path):
     return (ca_path, status.st_mtime_ns, status.st_size)
 
 
-def trust_key(verify, ca_path, validate_certs, timeout, retries):
-    """Everything that decides trust, for a kept session's or token's key: a client finds one again only if it
-    trusts the same (the TLS settings and CA file, the proxy and CA environment, the time and retry bounds)."""
-    return (verify, ca_file_state(ca_path if validate_certs else None), trust_environment(), timeout, retries)
+def trust_key(params):
+    """Everything in a task's arguments and environment that decides trust, for a kept session's or token's key:
+    the TLS settings and CA file, the proxy and CA environment, the time and retry bounds."""
+    validate_certs = params.get("validate_certs", True)
+    return (bool(validate_certs), ca_file_state(params.get("ca_path") if validate_certs else None), trust_environment(),
+            params.get("timeout"), params.get("retries"))
+
+
+def reltio_client(params, cache=None):
+    """The task's ReltioClient; with a cache, on the session and the token kept for the same hosts, trust and
+    credentials."""
+    if cache is None:
+        return ReltioClient.from_params(params)
+    trust = trust_key(params)
+    hosts = (host_of(params.get("platform_url") or ""), host_of(params["auth_url"]))
+    identity = digest(params.get("access_token"), params.get("reltio_client_id"), params.get("reltio_client_secret"))
+    session = cache.session((hosts, trust, identity), params.get("retries", 3))
+    tokens = TokenSlot(cache, (params["auth_url"], trust, digest(params.get("reltio_client_id"), params.get("reltio_client_secret"))))
+    return ReltioClient.from_params(params, session=session, tokens=tokens)
+
+
+def databricks_workspace(params, redact, cache=None):
+    """The task's DatabricksWorkspace, masking with ``redact``; with a cache, on the session kept for the same
+    workspace, trust and credentials."""
+    session = None
+    if cache is not None:
+        key = ((host_of(params["workspace_url"]),), trust_key(params), digest(params["client_id"], params["client_secret"]))
+        session = cache.session(key, params.get("retries", 3))
+    return DatabricksWorkspace(params["workspace_url"], params["client_id"], params["client_secret"], redact,
+                               validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
+                               timeout=params.get("timeout", 30), retries=params.get("retries", 3), session=session)
+
+
+class TokenSlot:
+    """Where a client keeps its fetched token: one key of a ClientCache."""
+
+    def __init__(self, cache, key):
+        self._cache = cache
+        self._key = key
+
+    def get(self):
+        return self._cache.token(self._key)
+
+    def keep(self, token, expires_in):
+        self._cache.keep_token(self._key, token, expires_in)
+
+    def forget(self):
+        self._cache.forget_token(self._key)
 
 
 class ClientCache:
@@ -84,11 +116,11 @@ class ClientCache:
         self._max_sessions = max_sessions
         self._clock = clock
 
-    def session(self, key, make):
-        """The session kept under ``key``, or a new one made by ``make()`` and kept."""
+    def session(self, key, retries):
+        """The session kept under ``key``, or a new one (transport.new_session) kept."""
         session = self._sessions.get(key)
         if session is None:
-            session = make()
+            session = new_session(retries)
             self._sessions[key] = session
             while len(self._sessions) > self._max_sessions:
                 self._sessions.popitem(last=False)[1].close()

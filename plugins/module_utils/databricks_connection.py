@@ -17,8 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
-from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspace import DatabricksWorkspace
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import databricks_workspace, reltio_client
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ConnectionTestFailed, ReltioError
 from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
 
@@ -173,11 +172,6 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
     ``cache`` (a ClientCache, the action plugin's) keeps sessions and tokens between the loop items of a process.
     """
     validate(params)
-    client = ReltioClient.from_params(params, cache=cache)
-    workspace = None
-    if params.get("preflight"):
-        workspace = DatabricksWorkspace(
-            params["workspace_url"], params["client_id"], params["client_secret"], client.redact,
-            validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
-            timeout=params.get("timeout", 30), retries=params.get("retries", 3), cache=cache)
+    client = reltio_client(params, cache)
+    workspace = databricks_workspace(params, client.redact, cache) if params.get("preflight") else None
     return run(params, client, check_mode=check_mode, diff=diff, warn=warn, workspace=workspace)

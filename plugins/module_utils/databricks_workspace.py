@@ -15,25 +15,36 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.reltio.platform.plugins.module_utils.client import BearerAuth, parse_error_body, path_segment
-from ansible_collections.reltio.platform.plugins.module_utils.client_cache import digest, trust_key
 from ansible_collections.reltio.platform.plugins.module_utils.errors import PreflightError, TransportError
-from ansible_collections.reltio.platform.plugins.module_utils.transport import Call, Transport, host_of, new_session
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
+    MAX_TOKEN_LENGTH,
+    TOKEN_RULE,
+    BearerAuth,
+    Call,
+    host_of,
+    parse_error_body,
+    path_segment,
+    usable_token,
+)
+from ansible_collections.reltio.platform.plugins.module_utils.transport import Transport, new_session
 
 # Warehouse states in which Reltio can use the warehouse (a stopped one starts on first use).
 USABLE_STATES = ("RUNNING", "STARTING", "STOPPED", "STOPPING")
 GONE_STATES = ("DELETED", "DELETING")
-_TOKEN = re.compile(r"^[\x21-\x7e]+$")
 _AZURE = re.compile(r"\.azuredatabricks\.net$", re.IGNORECASE)
 REACH_HINT = ("The host that runs the task must reach the workspace: a Databricks IP access list or a firewall may refuse"
               " it while Reltio reaches it.")
 
 
 class DatabricksWorkspace:
-    """One workspace, seen with one service principal's OAuth (M2M) credentials."""
+    """One workspace, seen with one service principal's OAuth (M2M) credentials.
+
+    ``redact`` is the task's Redactor (it learns this side's secrets); ``session``, when handed in, is the HTTP session
+    to use (one kept for this workspace, TLS settings and credentials), else it makes its own.
+    """
 
     def __init__(self, workspace_url, client_id, client_secret, redact, validate_certs=True, ca_path=None, timeout=30,
-                 retries=3, cache=None, session=None):
+                 retries=3, session=None):
         self.workspace_url = workspace_url.rstrip("/")
         self.host = host_of(self.workspace_url)
         self.client_id = client_id
@@ -42,13 +53,8 @@ class DatabricksWorkspace:
         redact.add(client_secret)
         redact.add_basic_auth(client_id, client_secret)
         verify = ca_path if ca_path and validate_certs else bool(validate_certs)
-        if session is None:
-            if cache is None:
-                session = new_session(retries)
-            else:
-                key = ((self.host,), trust_key(verify, ca_path, validate_certs, timeout, retries), digest(client_id, client_secret))
-                session = cache.session(key, lambda: new_session(retries))
-        self.transport = Transport(session, redact, timeout=timeout, retries=retries, verify=verify)
+        self.transport = Transport(session if session is not None else new_session(retries), redact, timeout=timeout,
+                                   retries=retries, verify=verify)
 
     def check(self, warehouse_id):
         """The preflight: the service principal gets a token, and may use the warehouse. Raises PreflightError."""
@@ -57,7 +63,8 @@ class DatabricksWorkspace:
         return {"warehouse_id": warehouse_id, "warehouse_name": warehouse.get("name"), "warehouse_state": warehouse.get("state")}
 
     def fetch_token(self):
-        call = Call("getting an OAuth token for the service principal '%s' from the Databricks workspace" % self.client_id)
+        call = Call("getting an OAuth token for the service principal '%s' from the Databricks workspace" % self.client_id,
+                    option="workspace_url")
         answer = self._send("POST", self.workspace_url + "/oidc/v1/token", call,
                             data={"grant_type": "client_credentials", "scope": "all-apis"},
                             auth=(self.client_id, self._client_secret))
@@ -77,16 +84,16 @@ class DatabricksWorkspace:
         except ValueError:
             data = None
         token = data.get("access_token") if isinstance(data, dict) else None
-        if isinstance(token, str) and token:
+        if isinstance(token, str) and 4 <= len(token.strip()) <= MAX_TOKEN_LENGTH:
             self.redact.add(token)
             self.redact.add(token.strip())
-        if not isinstance(token, str) or not _TOKEN.match(token):
+        if not usable_token(token):
             raise PreflightError("Preflight: the Databricks workspace %s answered HTTP %s without a usable access_token"
-                                 " (not shown)." % (self.host, answer.status), status=answer.status)
+                                 " (not shown; a token is %s)." % (self.host, answer.status, TOKEN_RULE), status=answer.status)
         return token
 
     def warehouse(self, warehouse_id, token):
-        call = Call("reading SQL warehouse '%s' in the Databricks workspace" % warehouse_id)
+        call = Call("reading SQL warehouse '%s' in the Databricks workspace" % warehouse_id, option="workspace_url")
         answer = self._send("GET", "%s/api/2.0/sql/warehouses/%s" % (self.workspace_url, path_segment(warehouse_id)), call,
                             auth=BearerAuth(token))
         message, code = parse_error_body(answer.text)

@@ -4,31 +4,31 @@
 
 """One HTTP exchange, bounded and redacted: the only code of the collection that touches the network.
 
-``Transport.send`` follows no redirect, bounds each try (headers included) and the body by
-``timeout``, reads at most MAX_ANSWER_BYTES of an answer (compressed or not), verifies TLS as
-configured, honours the proxy environment, retries through urllib3 ``Retry`` and never keeps a
-cookie. Every byte that comes back is decoded and redacted before anything else reads it:
-an ``Answer`` holds only masked text.
+``Transport.send`` follows no redirect, connects within ``timeout``, takes at most ``timeout`` for a whole answer
+of each try (status line, headers and body: _AnswerDeadline), reads at most MAX_ANSWER_BYTES of an answer
+(compressed or not), verifies TLS as configured, honours the proxy environment (never for plain http to a loopback
+host), retries through urllib3 ``Retry`` and never keeps a cookie. Every byte that comes back is decoded and
+redacted before anything else reads it: an ``Answer`` holds only masked text.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import http.client
-import io
 import json
 import re
 import socket
-import time
+import threading
 import traceback
 import warnings
 import zlib
 from http.cookiejar import DefaultCookiePolicy
+from urllib.parse import urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of
 
 try:
     import requests
@@ -37,6 +37,7 @@ try:
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import HTTPError, InsecureRequestWarning, InvalidHeader
+    from urllib3.poolmanager import PoolManager
     from urllib3.util.retry import Retry
 
     HAS_REQUESTS = True
@@ -44,7 +45,8 @@ try:
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    AuthBase = HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = Retry = object
+    AuthBase = HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
+    PoolManager = Retry = object
     HTTPError = InvalidHeader = ValueError
     InsecureRequestWarning = Warning
 
@@ -57,13 +59,15 @@ BACKOFF_FACTOR = 0.5
 # No answer of Reltio or of a token endpoint comes near this; a larger one is not read.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 BODY_CHUNK = 65536
+# A request to plain http on a loopback host (the emulator) goes there directly, whatever the proxy variables say:
+# a proxy would see its bearer token and secrets in clear text.
+NO_PROXIES = {"http": None, "https": None, "all": None}
 _SPACES = re.compile(r"\s+")
-# Compiled when the module is imported: the controller imports it once before it forks its workers, which then
-# inherit the patterns instead of compiling them again for every host.
 _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
-_URL_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]+)")
-_URL_ORIGIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*")
-_URLLIB3_REPR = re.compile(r"<urllib3\.[^>]*>:?\s*")
+# How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
+# "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
+_CONNECTION_NAME = re.compile(r"<urllib3\.[^>]*>:?\s*|\b\w*Connection(?:Pool)?\((?:host|url)=[^)]*\):?\s*")
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$", re.IGNORECASE)
 
 
 class BoundedRetry(Retry):
@@ -90,158 +94,83 @@ class _NoCookies(DefaultCookiePolicy):
         return False
 
 
-class _Bound:
-    """The deadline (time.monotonic) of the reads of one exchange, or None; ``expired`` once a read was refused."""
+class _AnswerDeadline:
+    """The one shim of the collection on a library: a whole answer (status line, headers, body) within the timeout.
 
-    __slots__ = ("deadline", "expired")
-
-    def __init__(self):
-        self.deadline = None
-        self.expired = False
-
-    def start(self, timeout):
-        """Reads from now on must end within ``timeout`` seconds."""
-        self.expired = False
-        self.deadline = time.monotonic() + timeout if isinstance(timeout, (int, float)) and timeout > 0 else None
-
-
-class _BoundedSocketIO(socket.SocketIO):
-    """A socket's reader whose every read ends by the deadline of its exchange.
-
-    requests' read timeout bounds each read alone, so a server that sends a header, a byte of a body or of a
-    chunk size a second would hold the task for as long as it likes. Here each read waits at most what is left
-    of the exchange's time. No thread and no timer: a worker that makes one request pays nothing for it.
+    requests' timeout bounds each read of the socket alone, so a server that sends a byte of its headers or of its
+    body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
+    whole answer. So, when urllib3 asks a connection for its answer, a timer is set that shuts the socket down once
+    the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole answer by then
+    (``answer_read``). A read cut off that way fails as a timeout. It uses public names only: the connection's
+    ``sock``, ``timeout``, ``getresponse`` and ``close`` and urllib3's pool classes. Tested with requests 2.25.1 and
+    urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability guide lists them).
     """
 
-    def __init__(self, sock, bound):
-        super(_BoundedSocketIO, self).__init__(sock, "rb")
-        self._bound = bound
-
-    def readinto(self, b):
-        deadline = self._bound.deadline
-        if deadline is None:
-            return super(_BoundedSocketIO, self).readinto(b)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            self._bound.expired = True
-            raise socket.timeout("the time of the exchange ran out")
-        sock = self._sock
-        previous = sock.gettimeout()
-        sock.settimeout(left if previous is None else min(previous, left))
-        try:
-            return super(_BoundedSocketIO, self).readinto(b)
-        except socket.timeout:
-            if time.monotonic() >= deadline:
-                self._bound.expired = True
-            raise
-        finally:
-            sock.settimeout(previous)
-
-
-class _BoundedSource:
-    """What http.client reads an answer from: the socket, through a _BoundedSocketIO."""
-
-    def __init__(self, sock, bound):
-        self._sock = sock
-        self._bound = bound
-
-    def makefile(self, mode="rb", *args, **kwargs):  # pylint: disable=unused-argument
-        # As socket.makefile: the socket is closed only once its readers are (an answer with Connection: close).
-        self._sock._io_refs += 1  # pylint: disable=protected-access
-        return io.BufferedReader(_BoundedSocketIO(self._sock, self._bound))
-
-
-class _ExchangeBound:
-    """Bounds the answer of each try by its timeout: the status line and headers, then (Transport._read_body)
-    the body, each within ``timeout`` seconds of reading, whatever the server dribbles."""
-
-    def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        self.reltio_bound = _Bound()
-        self.reltio_bound.start(self.timeout)
-        return super(_ExchangeBound, self).request(*args, **kwargs)
-
-    def response_class(self, sock, *args, **kwargs):
-        """What http.client makes an answer with (a class there, a method here): it reads through the bound."""
-        bound = getattr(self, "reltio_bound", None) or _Bound()
-        return http.client.HTTPResponse(_BoundedSource(sock, bound), *args, **kwargs)
+    _answer_timer = None
+    answer_cut_off = False
 
     def getresponse(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        # urllib3 1.26 (RHEL 9) first asks with buffering=True, which Python 3 refuses with a TypeError.
-        kwargs.pop("buffering", None)
-        bound = getattr(self, "reltio_bound", None)
+        self.answer_read()
+        self.answer_cut_off = False
+        seconds = self.timeout
+        if self.sock is not None and isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+            self._answer_timer = threading.Timer(seconds, self._cut_off, (self.sock,))
+            self._answer_timer.daemon = True
+            self._answer_timer.start()
         try:
-            return super(_ExchangeBound, self).getresponse(*args, **kwargs)
+            return super(_AnswerDeadline, self).getresponse(*args, **kwargs)
         except Exception:
-            if bound is not None and bound.expired:
-                raise socket.timeout("the answer did not start within %s s" % _seconds(self.timeout))
+            if self.answer_cut_off:
+                raise socket.timeout("the answer did not arrive within %s s" % _seconds(seconds))
             raise
-        finally:
-            if bound is not None:
-                bound.deadline = None
 
-
-class _OneWrite:
-    """Writes the request head and a small body at once.
-
-    urllib3 writes them apart (1.26 through http.client, which does the same): the server wakes up for the
-    head, then again for the body, and every request pays for both.
-    """
-
-    def request(self, method, url, body=None, headers=None, **kwargs):  # pylint: disable=arguments-differ
-        self._reltio_held = [] if isinstance(body, bytes) and len(body) <= BODY_CHUNK else None
+    def _cut_off(self, sock):
+        self.answer_cut_off = True
         try:
-            super(_OneWrite, self).request(method, url, body=body, headers=headers, **kwargs)
-            held, self._reltio_held = self._reltio_held, None
-            if held:
-                super(_OneWrite, self).send(b"".join(held))
-        finally:
-            self._reltio_held = None
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
-    def send(self, data):
-        held = getattr(self, "_reltio_held", None)
-        if held is None:
-            return super(_OneWrite, self).send(data)
-        held.append(data)
-        if len(held) == 2:
-            self._reltio_held = None
-            super(_OneWrite, self).send(b"".join(held))
-        return None
+    def answer_read(self):
+        """The answer has been read (or given up): no cut-off. Returns True when it was cut off."""
+        timer, self._answer_timer = self._answer_timer, None
+        if timer is not None:
+            timer.cancel()
+        return self.answer_cut_off
+
+    def close(self):
+        self.answer_read()
+        super(_AnswerDeadline, self).close()
 
 
-class _BoundedHTTPConnection(_ExchangeBound, _OneWrite, HTTPConnection):
+class _DeadlineHTTPConnection(_AnswerDeadline, HTTPConnection):
     pass
 
 
-class _BoundedHTTPSConnection(_ExchangeBound, _OneWrite, HTTPSConnection):
+class _DeadlineHTTPSConnection(_AnswerDeadline, HTTPSConnection):
     pass
 
 
-class _BoundedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _BoundedHTTPConnection
+class _DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
 
 
-class _BoundedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _BoundedHTTPSConnection
+class _DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
 
 
-_BOUNDED_POOLS = {"http": _BoundedHTTPPool, "https": _BoundedHTTPSPool}
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with the connections of _AnswerDeadline, direct and through a proxy."""
 
-
-def _bound_pools(manager):
-    """Use the bounded connections in a urllib3 pool manager (direct or through an HTTP proxy)."""
-    pools = getattr(manager, "pool_classes_by_scheme", None)
-    if pools and pools.get("http") is HTTPConnectionPool and pools.get("https") is HTTPSConnectionPool:
-        manager.pool_classes_by_scheme = dict(_BOUNDED_POOLS)
-    return manager
-
-
-class _BoundedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        super(_BoundedAdapter, self).init_poolmanager(*args, **kwargs)
-        _bound_pools(self.poolmanager)
+        super(_DeadlineAdapter, self).init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
 
     def proxy_manager_for(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        return _bound_pools(super(_BoundedAdapter, self).proxy_manager_for(*args, **kwargs))
+        manager = super(_DeadlineAdapter, self).proxy_manager_for(*args, **kwargs)
+        if isinstance(manager, PoolManager):
+            manager.pool_classes_by_scheme = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+        return manager
 
 
 class _NoLogin(AuthBase):
@@ -252,32 +181,10 @@ class _NoLogin(AuthBase):
         return request
 
 
-class _Session(requests.Session if HAS_REQUESTS else object):
-    """A requests session without ~/.netrc, which reads the environment once per origin.
-
-    requests reads the proxy and CA-bundle variables (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...) again for every
-    request. Once is enough: a session is kept only as long as they stay the same (client_cache.TRUST_ENVIRONMENT).
-    """
-
-    def __init__(self):
-        super(_Session, self).__init__()
-        self.auth = _NoLogin()
-        self._environment = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):
-        if proxies:
-            return super(_Session, self).merge_environment_settings(url, proxies, stream, verify, cert)
-        origin = _URL_ORIGIN.match(url)
-        key = (origin.group(0) if origin else url, stream, verify, cert)
-        settings = self._environment.get(key)
-        if settings is None:
-            settings = self._environment[key] = super(_Session, self).merge_environment_settings(url, {}, stream, verify, cert)
-        return dict(settings, proxies=dict(settings["proxies"]))
-
-
 def new_session(retries):
     """A requests session: retries as configured, no cookies kept, no ~/.netrc, our User-Agent."""
-    session = _Session()
+    session = requests.Session()
+    session.auth = _NoLogin()
     retry = BoundedRetry(
         total=retries,
         connect=retries,
@@ -292,60 +199,13 @@ def new_session(retries):
         raise_on_redirect=False,
         respect_retry_after_header=True,
     )
-    adapter = _BoundedAdapter(max_retries=retry)
+    adapter = _DeadlineAdapter(max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.cookies.set_policy(_NoCookies())
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept-Encoding"] = "gzip, deflate"
     return session
-
-
-class Call:
-    """What one request is for, so that its errors are made once and say it.
-
-    ``what`` reads "while <what>"; ``changes`` is the sentence to add when the request may have been
-    carried out although no usable answer came back (None for a request that changes nothing).
-    """
-
-    def __init__(self, what, changes=None, secret_answer=False):
-        self.what = what
-        self.changes = changes
-        # The answer carries a new secret (a token endpoint's): its JSON is kept for the caller to take the
-        # secret from, before the masked text hides it. Nothing of it is ever shown.
-        self.secret_answer = secret_answer
-
-
-class Answer:
-    """An HTTP answer as the rest of the collection sees it: status, reason, Location and text, all masked.
-
-    ``secret_json``: for a Call with ``secret_answer``, the body's JSON before masking (never to be shown).
-    """
-
-    def __init__(self, status, reason, headers, text, retried_after_possible_commit=False, secret_json=None):
-        self.status = status
-        self.reason = reason or ""
-        self.headers = headers
-        self.text = text
-        self.retried_after_possible_commit = retried_after_possible_commit
-        self.secret_json = secret_json
-
-    @property
-    def status_text(self):
-        return ("%s %s" % (self.status, self.reason)).strip()
-
-    def json(self):
-        """The body as JSON; raises ValueError when it is not."""
-        try:
-            return json.loads(self.text)
-        except RecursionError:
-            raise ValueError("JSON nested too deep")
-
-    @property
-    def location_host(self):
-        """The host a redirect points at, or None."""
-        location = self.headers.get("Location") if self.headers else None
-        return host_of(location) if location else None
 
 
 class Transport:
@@ -361,6 +221,8 @@ class Transport:
     def send(self, method, url, call, **kwargs):
         """One exchange. Returns an Answer; raises TransportError, already redacted, when none came."""
         host = host_of(url)
+        if _plain_http_to_loopback(url):
+            kwargs["proxies"] = NO_PROXIES
         try:
             with warnings.catch_warnings():
                 # The task warns once that validate_certs is off; urllib3 would write to stderr per request.
@@ -392,31 +254,20 @@ class Transport:
         return TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent)
 
     def _read_body(self, response, host, call):
-        """The body, decompressed, read within ``timeout`` seconds and at most MAX_ANSWER_BYTES long.
-
-        Each read of the socket waits at most what is left of that time (_BoundedSocketIO): a read of the
-        answer waits for a whole chunk (or a chunk-size line, one byte at a time), so checking the clock
-        between reads is not enough.
-        """
+        """The body, decompressed, at most MAX_ANSWER_BYTES long, within the time of the answer (_AnswerDeadline)."""
         raw = response.raw
-        read = getattr(raw, "read", None)
-        if read is None:
-            return response.content  # not a urllib3 answer: already read
         decoder = self._decoder(response, host, call)
-        connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
-        bound = getattr(connection, "reltio_bound", None) or _Bound()
-        bound.start(self.timeout)
+        connection = getattr(raw, "connection", None)
         chunks, size, received = [], 0, 0
         try:
             while True:
                 try:
-                    chunk = read(BODY_CHUNK, decode_content=False)
+                    chunk = raw.read(BODY_CHUNK, decode_content=False)
                 except Exception:  # pylint: disable=broad-except
-                    if bound.expired:
-                        chunk = b""
-                    else:
+                    if not getattr(connection, "answer_cut_off", False):
                         raise
-                if bound.expired:
+                    chunk = b""
+                if getattr(connection, "answer_cut_off", False):
                     raise self._error("Timed out after %s s while %s at %s: the answer was still arriving"
                                       % (_seconds(self.timeout), call.what, host), call, sent=True)
                 if not chunk:
@@ -431,7 +282,8 @@ class Transport:
                                       call, sent=not 400 <= response.status_code < 500, status=response.status_code)
                 chunks.append(chunk)
         finally:
-            bound.deadline = None
+            if connection is not None:
+                connection.answer_read()
         if decoder is not None:
             try:
                 chunks.append(decoder.flush())
@@ -440,17 +292,22 @@ class Transport:
         return b"".join(chunks)
 
     def _decoder(self, response, host, call):
-        encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+        said = response.headers.get("Content-Encoding") or "identity"
+        encoding = said.strip().lower()
         if encoding in ("", "identity"):
             return None
         if encoding in ("gzip", "x-gzip", "deflate"):
             return _Inflater()
+        # Masked as the server wrote it, before anything else is done to it.
         raise self._error("%s answered HTTP %s while %s with a body in the %s encoding, which was not asked for"
-                          % (host, response.status_code, call.what, _SPACES.sub(" ", self.redact(encoding))[:40]),
+                          % (host, response.status_code, call.what, _SPACES.sub(" ", self.redact(said)).strip()[:40]),
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
     def _describe(self, exc, host, call):
         what = call.what
+        if call.option:
+            # Which option set the host, so that a wrong one is found where it is set.
+            host = "%s (from %s)" % (host, call.option)
         tries = " (tried %d times)" % (self.retries + 1) if self.retries else ""
         reason = _root_cause(exc)
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason:
@@ -506,10 +363,9 @@ def _may_have_been_sent(exc):
     return True
 
 
-def host_of(url):
-    """The host (and port) of a URL, without any user name or password."""
-    match = _URL_HOST.match(url)
-    return match.group(1).rsplit("@", 1)[-1] if match else url
+def _plain_http_to_loopback(url):
+    parts = urlsplit(url)
+    return parts.scheme == "http" and bool(_LOOPBACK.match(parts.hostname or ""))
 
 
 def _seconds(value):
@@ -535,5 +391,5 @@ def _root_cause(exc):
     exc = _causes(exc)[-1]
     text = str(exc) or type(exc).__name__
     # urllib3 repeats the connection object's repr: keep what a person needs.
-    text = _URLLIB3_REPR.sub("", text)
+    text = _CONNECTION_NAME.sub("", text)
     return _SPACES.sub(" ", text).strip()
