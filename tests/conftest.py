@@ -2,7 +2,8 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Shared by the unit and integration tests: the Reltio emulator's package is importable as ``emulator``.
+"""Shared by the unit and integration tests: the Reltio emulator's package is importable as ``emulator``, and the
+requests and urllib3 of RHEL 9 can be put on PYTHONPATH (the ``rhel9_libraries`` fixture).
 
 tools/ goes on sys.path once, here; tests ``import emulator`` or
 ``from emulator import ReltioEmulator, EmulatorConfig`` (tools/emulator/, see its docstring).
@@ -15,6 +16,17 @@ __metaclass__ = type
 import pathlib
 import sys
 
-TOOLS = str(pathlib.Path(__file__).resolve().parents[1] / "tools")
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TOOLS = str(ROOT / "tools")
+for folder in (TOOLS, str(ROOT / "tests")):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+from python_libraries import RHEL9_LIBRARIES, installed_for_pythonpath  # noqa: E402  (tests/python_libraries.py)
+
+
+@pytest.fixture(scope="session")
+def rhel9_libraries():
+    """requests 2.25.1 and urllib3 1.26.5, as RHEL 9 ships them, in a folder for PYTHONPATH."""
+    return installed_for_pythonpath(RHEL9_LIBRARIES, "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10")

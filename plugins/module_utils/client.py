@@ -97,7 +97,7 @@ class ReltioClient:
     and keeps nothing.
     """
 
-    def __init__(self, platform_url, tenant_id, auth_url, access_token=None, client_id=None, client_secret=None,
+    def __init__(self, platform_url, tenant_id, access_token=None, client_id=None, client_secret=None, auth_url=None,
                  validate_certs=True, ca_path=None, timeout=30, retries=3, session=None, tokens=None):
         self.platform_url = normalize_platform_url(platform_url) if platform_url else None
         self.tenant_id = tenant_id
@@ -121,7 +121,7 @@ class ReltioClient:
         client = cls(
             platform_url=params.get("platform_url"),
             tenant_id=params.get("tenant_id"),
-            auth_url=params["auth_url"],
+            auth_url=params.get("auth_url"),
             access_token=params.get("access_token"),
             client_id=params.get("reltio_client_id"),
             client_secret=params.get("reltio_client_secret"),

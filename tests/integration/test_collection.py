@@ -137,3 +137,44 @@ def test_installed_collection_runs(installed, ansible, emulator, tenant):
     assert run.rc == 0, run.output
     assert "localhost | CHANGED" in run.stdout
     assert "from-tarball" in emulator.connections(tenant)
+
+
+IMPORT_EVERYTHING = r"""
+import importlib, pathlib, socket, sys, threading
+# The libraries first (urllib3 opens a socket at import, to learn whether IPv6 works): what counts is the collection.
+import requests, ansible.plugins.action, ansible.module_utils.basic
+
+attempts = []
+
+def refused(*args, **kwargs):
+    # Recorded too, in case the code swallows the error.
+    attempts.append(args)
+    raise AssertionError("a socket or a thread at import")
+
+socket.socket.__init__ = refused
+socket.create_connection = refused
+threading.Thread.start = refused
+root = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(root.parents[2]))
+names = sorted("ansible_collections.reltio.platform." + ".".join(path.relative_to(root).with_suffix("").parts)
+               for path in (root / "plugins").rglob("*.py") if path.name != "__init__.py")
+for name in names:
+    importlib.import_module(name)
+if attempts:
+    sys.exit("a socket or a thread at import: %r" % (attempts,))
+print("\n".join(names))
+"""
+
+
+def test_importing_any_plugin_opens_no_socket_and_starts_no_thread(installed, built_collection):
+    """Importing a plugin or module_utils file of the installed collection defines things and does nothing else."""
+    root = built_collection.collections_path / "ansible_collections" / "reltio" / "platform"
+    completed = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING, str(root)], capture_output=True, text=True,
+                               env=installed[1], timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    imported = completed.stdout.split()
+    for expected in ("plugins.action.reltio_databricks_connection", "plugins.action.reltio_token",
+                     "plugins.module_utils.transport", "plugins.plugin_utils.reltio_action",
+                     "plugins.modules.reltio_databricks_connection"):
+        assert "ansible_collections.reltio.platform." + expected in imported
+    assert len(imported) == len(list((root / "plugins").rglob("*.py"))) - len(list((root / "plugins").rglob("__init__.py")))

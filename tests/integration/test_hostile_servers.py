@@ -12,7 +12,6 @@ need raw bytes (status lines, reason phrases, chunk sizes, charsets).
 from __future__ import annotations
 
 import base64
-import fcntl
 import http.server
 import json
 import os
@@ -25,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 
+from python_libraries import installed_for_pythonpath
 from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET, ROOT
 
 MODULE = "reltio.platform.reltio_databricks_connection"
@@ -156,19 +156,6 @@ class TestNothingShared:
         assert [item.get("failed", False) for item in items] == [False, True], run.output
         assert "TLS error" in items[1]["msg"] and "certificate verify failed" in items[1]["msg"], items[1]["msg"]
         assert list(server.connections(tenant)) == ["tls-False"]
-
-
-def installed_for_pythonpath(folder, *requirements):
-    """``requirements`` installed (no dependencies) into ``folder`` for PYTHONPATH, once for every test process:
-    the matrix lines run side by side, and a lock keeps them from installing into the same folder at once."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(str(folder) + ".lock", "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".complete").exists():
-            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
-                            str(folder)] + list(requirements), check=True, capture_output=True)
-            (folder / ".complete").write_text("\n".join(requirements) + "\n")
-    return folder
 
 
 @pytest.fixture(scope="session")
@@ -530,15 +517,6 @@ def dribbled_chunk_size(headers, body):
 
 def dribbled_headers(headers, body):
     return [b"HTTP/1.1 200 OK\r\n"] + [part for number in range(60) for part in (b"X-Drip-%d: 1\r\n" % number, 1)]
-
-
-RHEL9_LIBRARIES = ROOT / ".build" / "rhel9-requests"
-
-
-@pytest.fixture(scope="session")
-def rhel9_libraries():
-    """requests 2.25.1 and urllib3 1.26.5, as RHEL 9 ships them, in a folder for PYTHONPATH."""
-    return installed_for_pythonpath(RHEL9_LIBRARIES, "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10")
 
 
 class TestTimeBounds:

@@ -16,6 +16,7 @@ from ansible.module_utils import basic
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
+from ansible_collections.reltio.platform.plugins.module_utils import client_cache, databricks_workspace
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
@@ -55,7 +56,8 @@ def patched_exits_fixture(monkeypatch):
 def http_fixture(monkeypatch):
     """Sessions made by a fake new_session: each records its own calls, all answer from one queue, ``http.answers``.
 
-    client.py calls the ``new_session`` it imported from transport.py, so that is the name patched.
+    client.py, databricks_workspace.py and client_cache.py call the ``new_session`` each imported from transport.py,
+    so those are the names patched.
     ``http.retries`` holds the ``retries`` each session was made for.
     """
     http = SimpleNamespace(answers=[], sessions=[], retries=[])
@@ -67,5 +69,6 @@ def http_fixture(monkeypatch):
         http.retries.append(retries)
         return session
 
-    monkeypatch.setattr(client_module, "new_session", new_session)
+    for module in (client_module, client_cache, databricks_workspace):
+        monkeypatch.setattr(module, "new_session", new_session)
     return http

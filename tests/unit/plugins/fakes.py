@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import io
 import json
 from types import SimpleNamespace
 from unittest.mock import Mock, patch
@@ -47,10 +48,11 @@ HTTP_DEFAULTS = {"auth_url": DEFAULT_AUTH_URL, "validate_certs": True, "ca_path"
 
 
 class FakeResponse:
-    """Just what Transport.send reads of a requests.Response: status, reason, headers, content, raw.retries, close().
+    """Just what Transport.send reads of a requests.Response: status, reason, headers, close(), and of its ``raw``
+    (urllib3's answer): ``read(amount, decode_content)`` and ``retries``.
 
-    ``raw`` has no ``read``, so Transport takes ``content`` as the body already read. ``retried`` puts one
-    entry (not a 429) in the retry history, as urllib3 does after a try that was cut off or answered 502/503/504.
+    ``retried`` puts one entry (not a 429) in the retry history, as urllib3 does after a try that was cut off or
+    answered 502/503/504.
     """
 
     def __init__(self, status_code=200, body=None, content=None, reason=None, retried=False, headers=None):
@@ -62,7 +64,9 @@ class FakeResponse:
         self.reason = reason if reason is not None else REASONS.get(status_code, "")
         self.content = content
         self.headers = CaseInsensitiveDict(headers or {})
-        self.raw = SimpleNamespace(retries=SimpleNamespace(history=(SimpleNamespace(status=503),) if retried else ()))
+        body = io.BytesIO(content)
+        self.raw = SimpleNamespace(retries=SimpleNamespace(history=(SimpleNamespace(status=503),) if retried else ()),
+                                   read=lambda amount, decode_content: body.read(amount))
         self.closed = False
 
     def close(self):
@@ -179,3 +183,22 @@ def make_action(action_class, args, module_result, transport="local", check_mode
                           shared_loader_obj=None)
     action._execute_module = Mock(return_value=dict(module_result))
     return action
+
+
+# ---- what AnsibleModule would say -------------------------------------------------------------
+
+
+TASK_ARGS = {"platform_url": "https://test.reltio.com", "tenant_id": "tenant01", "access_token": "tok-Very-Secret-42"}
+def ansible_module(monkeypatch, spec, args):
+    """The AnsibleModule made for ``args``, and the warnings it gave while validating them."""
+    from ansible.module_utils.common import arg_spec  # pylint: disable=import-outside-toplevel
+
+    warnings = []
+    monkeypatch.setattr(arg_spec, "warn", warnings.append)
+    with patch_module_args(args):
+        module = basic.AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    return module, warnings
+
+
+DBX_ARGS = dict(TASK_ARGS, connection_name="conn-01", workspace_url="https://adb-1.7.azuredatabricks.net", warehouse_id="wh",
+                client_id="dbx-id", client_secret="dbx-Secret-42")

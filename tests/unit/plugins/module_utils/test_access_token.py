@@ -155,10 +155,10 @@ def test_run_lets_reltio_errors_through(client):
 
 @pytest.fixture(name="client_class")
 def client_class_fixture(monkeypatch, client):
-    client_class = Mock()
-    client_class.from_params.return_value = client
-    monkeypatch.setattr(access_token, "ReltioClient", client_class)
-    return client_class
+    """client_cache.reltio_client, as access_token.py imported it: builds the task's client."""
+    reltio_client = Mock(return_value=client)
+    monkeypatch.setattr(access_token, "reltio_client", reltio_client)
+    return reltio_client
 
 
 @pytest.mark.parametrize("cache", [None, ClientCache()])
@@ -166,14 +166,14 @@ def test_execute_builds_the_client(client_class, client, cache):
     task = params()
     warn = Mock()
     result = access_token.execute(task, check_mode=True, diff=False, warn=warn, cache=cache)
-    client_class.from_params.assert_called_once_with(task, cache=cache)
+    client_class.assert_called_once_with(task, cache)
     client.fetch_token.assert_called_once_with()
     assert result["access_token"] == "tok-fetched-1"
 
 
 def test_execute_keeps_nothing_by_default(client_class):
     access_token.execute(params())
-    client_class.from_params.assert_called_once_with(params(), cache=None)
+    client_class.assert_called_once_with(params(), None)
 
 
 def test_execute_passes_warn(client_class):  # pylint: disable=unused-argument
@@ -185,4 +185,4 @@ def test_execute_passes_warn(client_class):  # pylint: disable=unused-argument
 def test_execute_validates_before_building_a_client(client_class):
     with pytest.raises(ValidationError):
         access_token.execute(params(reltio_client_secret=None))
-    client_class.from_params.assert_not_called()
+    client_class.assert_not_called()

@@ -2,8 +2,8 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""ClientCache alone, and as ReltioClient uses it: a session or a token is found again only under the same
-hosts, TLS settings, proxy and CA environment and credentials."""
+"""ClientCache alone, and as reltio_client hands it to a ReltioClient: a session or a token is found again only under
+the same hosts, TLS settings, proxy and CA environment and credentials."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,15 +15,16 @@ from urllib.parse import quote
 
 import pytest
 
-from ansible_collections.reltio.platform.plugins.module_utils import client_cache
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import (
+    CA_ENVIRONMENT,
     MAX_SESSIONS,
     TOKEN_EXPIRY_MARGIN,
-    TRUST_ENVIRONMENT,
     ClientCache,
     ca_file_state,
+    databricks_workspace,
     digest,
+    reltio_client,
     trust_environment,
     trust_key,
 )
@@ -50,61 +51,58 @@ def clock_fixture():
 @pytest.fixture(name="cache")
 def cache_fixture(clock, monkeypatch):
     """A cache on the test's clock, in an environment without any of the trust variables."""
-    for name in TRUST_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name in CA_ENVIRONMENT or name.lower().endswith("_proxy") or name == "REQUEST_METHOD":
+            monkeypatch.delenv(name)
     return ClientCache(clock=lambda: clock.now)
 
 
+def task_params(**kwargs):
+    params = dict(platform_url=PLATFORM, tenant_id=TENANT, reltio_client_id=RELTIO_ID, reltio_client_secret=RELTIO_SECRET,
+                  access_token=None, auth_url=AUTH_URL, validate_certs=True, ca_path=None, timeout=30, retries=3)
+    params.update(kwargs)
+    return params
+
+
 def client(cache, **kwargs):
-    options = dict(platform_url=PLATFORM, tenant_id=TENANT, client_id=RELTIO_ID, client_secret=RELTIO_SECRET,
-                   auth_url=AUTH_URL, retries=3, cache=cache)
-    options.update(kwargs)
-    return ReltioClient(**options)
+    return reltio_client(task_params(**kwargs), cache)
 
 
-def create(reltio_client):
-    return reltio_client.create_connection("conn-01", "https://w.example.com", "wh", "dbx-id", "dbx-secret-1")
+def create(client_of_a_task):
+    return client_of_a_task.create_connection("conn-01", "https://w.example.com", "wh", "dbx-id", "dbx-secret-1")
 
 
-def test_a_session_is_made_once_per_key():
+def test_a_session_is_made_once_per_key(http):
     cache = ClientCache()
-    made = []
-
-    def make():
-        made.append(FakeSession())
-        return made[-1]
-
-    first = cache.session("a", make)
-    assert cache.session("a", make) is first
-    second = cache.session("b", make)
+    first = cache.session("a", 3)
+    assert cache.session("a", 3) is first
+    second = cache.session("b", 1)
     assert second is not first
-    assert made == [first, second]
+    assert http.sessions == [first, second]
+    assert http.retries == [3, 1]
     assert len(cache) == 2
 
 
-def test_the_least_recently_used_session_is_closed_beyond_the_bound():
+def test_the_least_recently_used_session_is_closed_beyond_the_bound(http):
     cache = ClientCache(max_sessions=2)
-    sessions = dict((key, FakeSession()) for key in "abc")
-    cache.session("a", lambda: sessions["a"])
-    cache.session("b", lambda: sessions["b"])
-    cache.session("a", lambda: pytest.fail("kept"))  # a is now the most recently used
-    cache.session("c", lambda: sessions["c"])
+    sessions = dict((key, cache.session(key, 3)) for key in "ab")
+    cache.session("a", 3)  # a is now the most recently used
+    sessions["c"] = cache.session("c", 3)
     assert [key for key in "abc" if sessions[key].closed] == ["b"]
     assert len(cache) == 2
-    assert cache.session("a", lambda: pytest.fail("kept")) is sessions["a"]
-    assert cache.session("c", lambda: pytest.fail("kept")) is sessions["c"]
-    again = FakeSession()
-    assert cache.session("b", lambda: again) is again
+    assert cache.session("a", 3) is sessions["a"]
+    assert cache.session("c", 3) is sessions["c"]
+    assert cache.session("b", 3) is not sessions["b"]
     assert sessions["a"].closed
+    assert len(http.sessions) == 4
 
 
-def test_the_default_bound():
+def test_the_default_bound(http):
     cache = ClientCache()
-    sessions = [FakeSession() for dummy in range(MAX_SESSIONS + 1)]
-    for number, session in enumerate(sessions):
-        cache.session(number, lambda session=session: session)
+    for number in range(MAX_SESSIONS + 1):
+        cache.session(number, 3)
     assert len(cache) == MAX_SESSIONS
-    assert [session.closed for session in sessions] == [True] + [False] * MAX_SESSIONS
+    assert [session.closed for session in http.sessions] == [True] + [False] * MAX_SESSIONS
 
 
 @pytest.mark.parametrize("elapsed, kept", [
@@ -147,15 +145,15 @@ def test_digest_holds_no_value_and_tells_values_apart():
     assert digest("\ud800") != digest("x")
 
 
-def test_trust_environment_reads_the_environment_now(monkeypatch):
-    for name in TRUST_ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+def test_trust_environment_reads_the_environment_now(cache, monkeypatch):  # pylint: disable=unused-argument
     before = trust_environment()
     monkeypatch.setenv("no_proxy", "internal.example.com")
+    monkeypatch.setenv("RELTIO_TENANT_ID", "not-a-trust-variable")
     after = trust_environment()
     assert before != after
     assert ("no_proxy", "internal.example.com") in after
-    assert set(TRUST_ENVIRONMENT) >= {"HTTPS_PROXY", "https_proxy", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}
+    assert all(name != "RELTIO_TENANT_ID" for name, value in after)
+    assert set(CA_ENVIRONMENT) >= {"REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"}
 
 
 def test_ca_file_state_changes_with_the_file(tmp_path):
@@ -171,14 +169,14 @@ def test_ca_file_state_changes_with_the_file(tmp_path):
 def test_trust_key_holds_every_setting_of_trust(tmp_path, monkeypatch):
     pem = tmp_path / "ca.pem"
     pem.write_text("first\n", encoding="ascii")
-    key = trust_key(str(pem), str(pem), True, 30, 3)
-    assert key == (str(pem), ca_file_state(str(pem)), trust_environment(), 30, 3)
+    key = trust_key(task_params(ca_path=str(pem)))
+    assert key == (True, ca_file_state(str(pem)), trust_environment(), 30, 3)
     # Without certificate checks, the CA file does not count.
-    assert trust_key(False, str(pem), False, 30, 3)[1] is None
-    for changed in (trust_key(str(pem), str(pem), True, 10, 3), trust_key(str(pem), str(pem), True, 30, 0)):
-        assert changed != key
+    assert trust_key(task_params(ca_path=str(pem), validate_certs=False))[1] is None
+    for changed in (task_params(ca_path=str(pem), timeout=10), task_params(ca_path=str(pem), retries=0), task_params()):
+        assert trust_key(changed) != key
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
-    assert trust_key(str(pem), str(pem), True, 30, 3) != key
+    assert trust_key(task_params(ca_path=str(pem))) != key
 
 
 @pytest.fixture(name="made")
@@ -199,8 +197,8 @@ def test_the_same_task_settings_find_the_same_session(cache, made):
     {"ca_path": "ca.pem"},
     {"platform_url": "https://other.reltio.com"},
     {"auth_url": "https://auth2.example.com/oauth/token"},
-    {"client_secret": "another-secret"},
-    {"client_id": "another-client"},
+    {"reltio_client_secret": "another-secret"},
+    {"reltio_client_id": "another-client"},
     {"access_token": TOKEN},
     {"timeout": 5},
     {"retries": 1},
@@ -215,8 +213,8 @@ def test_any_difference_of_trust_or_identity_gets_another_session(cache, made, t
     assert client(cache, **other).session is second.session
 
 
-# urllib reads a *_proxy variable of any case (Https_Proxy, No_Proxy), and REQUEST_METHOD drops HTTP_PROXY: a session
-# reads the environment once per origin, so another value of any of them must get another session.
+# urllib reads a *_proxy variable of any case (Https_Proxy, No_Proxy), and REQUEST_METHOD drops HTTP_PROXY: another
+# value of any of them gets another session, so that no pooled connection of the one trust serves the other.
 @pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR",
                                       "Https_Proxy", "No_Proxy", "ALL_proxy", "REQUEST_METHOD"])
 def test_a_proxy_or_ca_variable_gets_another_session(cache, made, monkeypatch, variable):
@@ -246,29 +244,31 @@ def test_the_session_key_holds_no_plain_secret(cache, made):  # pylint: disable=
         assert secret not in text
 
 
-def test_a_given_session_is_used_and_not_kept(cache, made):
+def test_a_given_session_is_used(made):
     given = FakeSession()
-    assert client(cache, session=given).session is given
+    assert ReltioClient.from_params(task_params(), session=given).session is given
     assert not made
-    assert len(cache) == 0
 
 
 def test_without_a_cache_nothing_is_shared(http):
     first = client(None)
-    second = client(None)
+    second = client(None, retries=2)
     assert first.session is not second.session
     assert len(http.sessions) == 2
-    assert http.retries == [3, 3]
+    assert http.retries == [3, 2]
 
 
-def test_from_params_passes_the_cache(cache, made):
-    params = {"platform_url": PLATFORM, "tenant_id": TENANT, "reltio_client_id": RELTIO_ID,
-              "reltio_client_secret": RELTIO_SECRET, "auth_url": AUTH_URL, "retries": 2}
-    first = ReltioClient.from_params(params, cache=cache)
-    assert ReltioClient.from_params(params, cache=cache).session is first.session
-    assert ReltioClient.from_params(params).session is not first.session
-    assert len(made) == 2
-    assert len(cache) == 1
+def test_a_workspace_gets_a_session_of_its_own_kept_by_workspace_and_credentials(cache, made):
+    params = task_params(workspace_url="https://w.example.com", client_id="dbx-id", client_secret="dbx-secret-1")
+    reltio = client(cache)
+    first = databricks_workspace(params, reltio.redact, cache)
+    assert first.transport.session is not reltio.session
+    assert databricks_workspace(params, reltio.redact, cache).transport.session is first.transport.session
+    for other in ({"client_secret": "dbx-secret-2"}, {"workspace_url": "https://other.example.com"},
+                  {"validate_certs": False}):
+        assert databricks_workspace(dict(params, **other), reltio.redact, cache).transport.session is not first.transport.session
+    assert databricks_workspace(params, reltio.redact, None).transport.session is not first.transport.session
+    assert len(made) == 6
 
 
 def test_the_token_of_client_credentials_is_kept(cache, http):
@@ -298,12 +298,12 @@ def test_a_kept_token_near_its_expiry_is_fetched_again(cache, http, clock, elaps
     http.answers.append(token_response("tok-second"))
     second.ensure_token()
     assert len(http.sessions[0].calls) == (1 if kept else 2)
-    assert cache.token(second._token_key) == ("tok-first" if kept else "tok-second")  # pylint: disable=protected-access
+    assert second._tokens.get() == ("tok-first" if kept else "tok-second")  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize("other", [
-    {"client_secret": "another-secret"},
-    {"client_id": "another-client"},
+    {"reltio_client_secret": "another-secret"},
+    {"reltio_client_id": "another-client"},
     {"auth_url": "https://auth2.example.com/oauth/token"},
     {"validate_certs": False},
 ])
@@ -352,10 +352,10 @@ def test_a_401_whose_new_token_is_refused_leaves_no_token(cache, http):
 
 
 def test_without_client_credentials_no_token_is_kept(cache, http):
-    reltio_client = client(cache, client_id=None, client_secret=None, access_token=TOKEN)
+    with_token = client(cache, reltio_client_id=None, reltio_client_secret=None, access_token=TOKEN)
     http.answers.append(FakeResponse(200, CREATED))
-    create(reltio_client)
-    assert reltio_client._token_key is None  # pylint: disable=protected-access
+    create(with_token)
+    assert with_token._tokens is None  # pylint: disable=protected-access
     assert cache._tokens == {}  # pylint: disable=protected-access
 
 
@@ -369,7 +369,3 @@ def test_the_token_key_holds_no_plain_secret(cache, http):
     for secret in (RELTIO_SECRET, RELTIO_ID, quote(RELTIO_SECRET, safe="")):
         assert secret not in text
     assert "tok-first" not in text
-
-
-def test_the_cache_module_reads_no_environment_at_import():
-    assert client_cache.trust_environment() == tuple((name, os.environ.get(name)) for name in TRUST_ENVIRONMENT)

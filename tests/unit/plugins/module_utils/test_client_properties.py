@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import io
 import json
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -25,16 +26,12 @@ import emulator as emulator_module  # tools/emulator, on sys.path by tests/conft
 import pytest
 import requests
 import trustme
+import urllib3
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.reltio.platform.plugins.module_utils.client import (
-    EXCERPT_LENGTH,
-    CreateOutcome,
-    ReltioClient,
-    parse_error_body,
-    text_excerpt,
-)
+from ansible_collections.reltio.platform.plugins.module_utils.client import CreateOutcome, ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import EXCERPT_LENGTH, parse_error_body, text_excerpt
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError, TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor
 from ansible_collections.reltio.platform.plugins.module_utils.transport import MAX_RETRY_AFTER, BoundedRetry
@@ -64,7 +61,7 @@ def answer(status, body, reason="Reason"):
 
 
 class AnsweringSession:
-    """Answers every request with the same response; records the URLs."""
+    """Answers every request with the same response, its body to be read again from urllib3's answer; records the URLs."""
 
     def __init__(self, response):
         self.response = response
@@ -72,13 +69,17 @@ class AnsweringSession:
 
     def request(self, method, url, **kwargs):  # pylint: disable=unused-argument
         self.urls.append(url)
+        body = self.response._content  # pylint: disable=protected-access
+        self.response.raw = urllib3.response.HTTPResponse(body=io.BytesIO(body), status=self.response.status_code,
+                                                          preload_content=False)
         return self.response
 
 
 def client_for(response, secret=None):
     session = AnsweringSession(response)
     client = ReltioClient(platform_url=PLATFORM, tenant_id=TENANT, access_token=TOKEN, client_id=CLIENT_ID,
-                          client_secret=CLIENT_SECRET, timeout=5, retries=0, session=session)
+                          client_secret=CLIENT_SECRET, auth_url="https://auth.example.com/oauth/token", timeout=5, retries=0,
+                          session=session)
     if secret:
         client.redact.add(secret)
     return client

@@ -584,26 +584,34 @@ def test_run_result_never_holds_secret(client):
 
 
 def test_execute_validates_before_building_a_client(monkeypatch):
-    from_params = Mock()
-    monkeypatch.setattr(dc.ReltioClient, "from_params", from_params)
+    reltio_client = Mock()
+    monkeypatch.setattr(dc, "reltio_client", reltio_client)
     with pytest.raises(ValidationError):
         dc.execute(params(workspace_url=""))
-    from_params.assert_not_called()
+    reltio_client.assert_not_called()
 
 
 def test_execute_runs_with_the_client(monkeypatch, client):
-    monkeypatch.setattr(dc.ReltioClient, "from_params", Mock(return_value=client))
+    monkeypatch.setattr(dc, "reltio_client", Mock(return_value=client))
+    monkeypatch.setattr(dc, "databricks_workspace", Mock())
     warn = Mock()
     task = params(validate_certs=False)
     result = dc.execute(task, check_mode=True, diff=True, warn=warn)
-    dc.ReltioClient.from_params.assert_called_once_with(task, cache=None)
+    dc.reltio_client.assert_called_once_with(task, None)
+    dc.databricks_workspace.assert_not_called()
     assert result["changed"] is True and "diff" in result
     warn.assert_called_once()
 
 
-def test_execute_hands_the_cache_to_the_client(monkeypatch, client):
-    monkeypatch.setattr(dc.ReltioClient, "from_params", Mock(return_value=client))
+def test_execute_hands_the_cache_to_both_clients(monkeypatch, client):
+    client.redact = Mock()
+    workspace = Mock(spec=["check"])
+    workspace.check.return_value = {"warehouse_id": "wh", "warehouse_name": "n", "warehouse_state": "RUNNING"}
+    monkeypatch.setattr(dc, "reltio_client", Mock(return_value=client))
+    monkeypatch.setattr(dc, "databricks_workspace", Mock(return_value=workspace))
     cache = ClientCache()
-    task = params()
+    task = params(preflight=True)
     assert dc.execute(task, cache=cache)["created"] is True
-    dc.ReltioClient.from_params.assert_called_once_with(task, cache=cache)
+    dc.reltio_client.assert_called_once_with(task, cache)
+    dc.databricks_workspace.assert_called_once_with(task, client.redact, cache)
+    workspace.check.assert_called_once_with(task["warehouse_id"])

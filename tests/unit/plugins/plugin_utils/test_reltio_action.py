@@ -6,14 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import http.client
 import json
 import os
 import re
-import socket
-import threading
-import time
-from contextlib import contextmanager
 from unittest.mock import Mock
 
 import pytest
@@ -36,7 +31,7 @@ from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_acti
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
 from .. import fakes
-from ..fakes import HIDDEN, LOOP_ITEM, module_failure
+from ..fakes import DBX_ARGS, HIDDEN, LOOP_ITEM, ansible_module, module_failure
 
 pytestmark = pytest.mark.usefixtures("clean_environment")
 
@@ -586,17 +581,6 @@ def test_class_settings():
     assert reltio_action.CONTROLLER_TRANSPORTS == ("local",)
 
 
-def test_environment_applied_sets_and_restores(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://worker-proxy:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    seen = {}
-    with reltio_action.environment_applied({"HTTPS_PROXY": "http://task-proxy:8080", "NO_PROXY": "internal"}):
-        seen.update(HTTPS_PROXY=os.environ["HTTPS_PROXY"], NO_PROXY=os.environ["NO_PROXY"])
-    assert seen == {"HTTPS_PROXY": "http://task-proxy:8080", "NO_PROXY": "internal"}
-    assert os.environ["HTTPS_PROXY"] == "http://worker-proxy:3128"
-    assert "NO_PROXY" not in os.environ
-
-
 def test_execute_sees_the_task_environment(execute, monkeypatch):
     monkeypatch.delenv("HTTPS_PROXY", raising=False)
     seen = []
@@ -608,31 +592,6 @@ def test_execute_sees_the_task_environment(execute, monkeypatch):
 
 
 # ---- what AnsibleModule would say: alias warnings and no_log values --------------------------------
-
-
-def ansible_module(monkeypatch, spec, args):
-    """The AnsibleModule made for ``args``, and the warnings it gave while validating them."""
-    from ansible.module_utils.common import arg_spec  # pylint: disable=import-outside-toplevel
-
-    warnings = []
-    monkeypatch.setattr(arg_spec, "warn", warnings.append)
-    with patch_module_args(args):
-        module = basic.AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    return module, warnings
-
-
-DBX_ARGS = dict(ARGS, connection_name="conn-01", workspace_url="https://adb-1.7.azuredatabricks.net", warehouse_id="wh",
-                client_id="dbx-id", client_secret="dbx-Secret-42")
-
-
-@pytest.mark.parametrize("names", [("connection_name", "name"), ("name",), ("connection_name",)])
-def test_alias_warnings_are_those_of_ansible_module(monkeypatch, names):
-    spec = databricks_connection_argument_spec()
-    args = dict((key, value) for key, value in DBX_ARGS.items() if key != "connection_name")
-    args.update((name, "conn-%s" % name) for name in names)
-    dummy, expected = ansible_module(monkeypatch, spec, args)
-    assert reltio_action.alias_warnings(spec, args) == expected
-    assert bool(expected) is (len(names) == 2)
 
 
 @pytest.mark.usefixtures("base_run")
@@ -651,207 +610,3 @@ def test_alias_warning_reaches_the_result_on_the_controller(execute, monkeypatch
     result = run(action)
     assert result["warnings"] == expected
     execute.assert_called_once()
-
-
-@pytest.mark.parametrize("spec_of, args, expected", [
-    (connection_argument_spec, dict(ARGS, reltio_client_id="client-id-1", reltio_client_secret="client-secret-2"),
-     {SECRET, "client-id-1", "client-secret-2"}),
-    (connection_argument_spec, dict(ARGS, access_token=" ", reltio_client_id="", reltio_client_secret="\t"), set()),
-    (connection_argument_spec, {"platform_url": "https://test.reltio.com", "tenant_id": "t", "access_token": " a b "},
-     {" a b "}),
-    (token_argument_spec, {"reltio_client_id": "id-1", "reltio_client_secret": "secret-2", "access_token": None},
-     {"id-1", "secret-2"}),
-    (databricks_connection_argument_spec, DBX_ARGS, {SECRET, "dbx-Secret-42"}),
-])
-def test_no_log_values_are_those_of_ansible_module_without_blank_ones(monkeypatch, spec_of, args, expected):
-    spec = spec_of()
-    module, dummy = ansible_module(monkeypatch, spec, args)
-    assert set(value for value in module.no_log_values if value.strip()) == expected
-    assert reltio_action.no_log_values(spec, module.params) == expected
-
-
-def test_no_log_values_only_of_no_log_options():
-    spec = connection_argument_spec()
-    params = dict((name, None) for name in spec)
-    params.update(tenant_id="tenant01", access_token=SECRET, reltio_client_secret=" ")
-    assert reltio_action.no_log_values(spec, params) == {SECRET}
-
-
-# ---- prepare: one task in ansible-core's main process, before the workers fork -----------------------------------
-
-
-@pytest.fixture(name="fresh_prepare")
-def fresh_prepare_fixture(monkeypatch):
-    """No failed prepare of another test stops this one's."""
-    monkeypatch.setattr(ReltioAction, "prepare_failed", False)
-
-
-def prepared_action(execute, answer='{"ok": true}'):
-    class Action(ReltioAction):
-        MODULE = MODULE
-        ARGUMENT_SPEC = connection_argument_spec
-        VALIDATE = staticmethod(validate)
-        EXECUTE = execute
-        PREPARE_ARGS = {"platform_url": "{url}", "tenant_id": "prepare", "access_token": "prepare-token"}
-        PREPARE_ANSWER = answer
-
-    return Action
-
-
-def post_through_the_cache(params, cache):
-    """What a task does: a session from the cache it was handed, one POST to its platform."""
-    session = cache.session(("prepare",), lambda: transport.new_session(params["retries"]))
-    return session, session.post(params["platform_url"] + "/x", json={"a": 1}, timeout=params["timeout"])
-
-
-def test_both_actions_ran_their_task_when_imported():
-    """A PREPARE_ARGS that no longer validates, or an answer the task refuses, would lose the gain without a word."""
-    from ansible_collections.reltio.platform.plugins.action import reltio_databricks_connection, reltio_token  # pylint: disable=import-outside-toplevel
-
-    assert reltio_databricks_connection.ActionModule.prepared is True
-    assert reltio_token.ActionModule.prepared is True
-    assert ReltioAction.prepare_failed is False
-
-
-@pytest.mark.usefixtures("fresh_prepare")
-def test_prepare_uses_nothing_of_the_environment_and_leaves_it_alone(monkeypatch):
-    """A proxy set (a closed port: a request through it fails), credentials and URLs in the environment: none is used,
-    and os.environ, which other threads of the main process read, never changes."""
-    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
-    for name, value in (("RELTIO_TENANT_ID", "from-the-environment"), ("RELTIO_CLIENT_ID", "real-id"),
-                        ("RELTIO_CLIENT_SECRET", "real-Secret-1"), ("RELTIO_AUTH_URL", "https://auth.example.com/oauth/token")):
-        monkeypatch.setenv(name, value)
-    environment = dict(os.environ)
-    seen = {}
-
-    def execute(params, warn=None, **kwargs):
-        seen["params"], seen["kwargs"], seen["environment"] = params, kwargs, dict(os.environ)
-        session, answer = post_through_the_cache(params, kwargs["cache"])
-        seen["trust_env"], seen["answer"] = session.trust_env, answer.json()
-        return dict(RESULT)
-
-    action = prepared_action(execute)
-    threads = threading.active_count()
-    action.prepare()
-    assert action.prepared is True
-    assert seen["answer"] == {"ok": True} and seen["trust_env"] is False
-    params = seen["params"]
-    assert params["tenant_id"] == "prepare" and re.match(r"^http://127\.0\.0\.1:\d+$", params["platform_url"])
-    assert params["reltio_client_id"] is None and params["reltio_client_secret"] is None
-    assert params["auth_url"] == connection_argument_spec()["auth_url"]["default"] != os.environ["RELTIO_AUTH_URL"]
-    assert (params["timeout"], params["retries"]) == (reltio_action.PREPARE_SECONDS, 0)
-    assert "check_mode" not in seen["kwargs"]
-    assert seen["environment"] == environment == dict(os.environ)
-    assert threading.active_count() == threads
-
-
-@pytest.mark.usefixtures("fresh_prepare")
-def test_a_failed_prepare_costs_only_its_time_once(monkeypatch):
-    execute = Mock(side_effect=RuntimeError("no loopback here"))
-    debug = Mock()
-    monkeypatch.setattr(reltio_action.display, "debug", debug)
-    action = prepared_action(execute)
-    threads = threading.active_count()
-    started = time.monotonic()
-    action.prepare()
-    # No request came: the server's wait ends at once, not after PREPARE_SECONDS.
-    assert time.monotonic() - started < reltio_action.PREPARE_SECONDS
-    assert action.prepared is False and ReltioAction.prepare_failed is True
-    assert threading.active_count() == threads
-    assert "no loopback here" in debug.call_args[0][0]
-    # The other actions of this process do not try again.
-    other = prepared_action(Mock(return_value=dict(RESULT)))
-    other.prepare()
-    other.EXECUTE.assert_not_called()
-
-
-@pytest.mark.usefixtures("fresh_prepare")
-def test_a_failed_task_is_not_prepared():
-    action = prepared_action(Mock(return_value={"failed": True, "msg": "refused"}))
-    action.prepare()
-    assert action.prepared is False
-
-
-@pytest.mark.usefixtures("fresh_prepare")
-def test_prepare_args_that_do_not_validate_run_nothing(monkeypatch):
-    execute = Mock(return_value=dict(RESULT))
-    debug = Mock()
-    monkeypatch.setattr(reltio_action.display, "debug", debug)
-    action = prepared_action(execute)
-    action.PREPARE_ARGS = dict(action.PREPARE_ARGS, validate_certs="perhaps")
-    action.prepare()
-    execute.assert_not_called()
-    assert action.prepared is False
-    assert "validate_certs" in debug.call_args[0][0]
-
-
-@pytest.mark.usefixtures("fresh_prepare")
-def test_no_prepare_without_requests_or_without_a_task(monkeypatch):
-    execute = Mock(return_value=dict(RESULT))
-    monkeypatch.setattr(transport, "HAS_REQUESTS", False)
-    action = prepared_action(execute)
-    action.prepare()
-    monkeypatch.setattr(transport, "HAS_REQUESTS", True)
-    plain_action = prepared_action(execute)
-    plain_action.PREPARE_ARGS = None
-    plain_action.prepare()
-    execute.assert_not_called()
-    assert not action.prepared and not plain_action.prepared
-
-
-def test_the_one_answer_server_reads_the_whole_request_and_answers_once():
-    with reltio_action.one_answer_server('{"answer": "é"}') as url:
-        host, port = url[len("http://"):].split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=5)
-        connection.request("POST", "/path", body=b"x" * 60000, headers={"Content-Type": "application/octet-stream"})
-        answer = connection.getresponse()
-        assert answer.status == 200
-        assert json.loads(answer.read().decode("utf-8")) == {"answer": "é"}
-        connection.close()
-    with pytest.raises(OSError):
-        socket.create_connection((host, int(port)), timeout=1)
-
-
-@pytest.mark.parametrize("sent", [b"", b"GET / HTTP/1.1\r\nX-Slow: ",
-                                  b"POST / HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\n" + b"x" * 200000])
-def test_the_one_answer_server_ends_with_its_block_whoever_connected(sent):
-    """Nothing, a header that never ends, a body without end: the server reads at most PREPARE_REQUEST_BYTES, and its
-    thread is over when the block is."""
-    threads = threading.active_count()
-    with reltio_action.one_answer_server("{}") as url:
-        host, port = url[len("http://"):].split(":")
-        other = socket.create_connection((host, int(port)), timeout=5)
-        try:
-            other.sendall(sent)
-        except OSError:
-            pass  # the server stopped reading and closed
-    assert threading.active_count() == threads
-    other.close()
-
-
-@pytest.mark.usefixtures("fresh_prepare")
-def test_prepare_is_bounded_when_another_process_takes_the_one_answer(monkeypatch):
-    """A local process that connects first gets the answer; the task's own request then waits PREPARE_SECONDS once."""
-    real_server = reltio_action.one_answer_server
-
-    @contextmanager
-    def taken_server(answer):
-        with real_server(answer) as url:
-            host, port = url[len("http://"):].split(":")
-            thief = socket.create_connection((host, int(port)), timeout=5)
-            thief.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert thief.recv(65536).startswith(b"HTTP/1.1 200 OK")
-            yield url
-            thief.close()
-
-    def execute(params, warn=None, **kwargs):
-        post_through_the_cache(params, kwargs["cache"])
-        return dict(RESULT)
-
-    monkeypatch.setattr(reltio_action, "one_answer_server", taken_server)
-    action = prepared_action(execute)
-    started = time.monotonic()
-    action.prepare()
-    assert action.prepared is False
-    assert time.monotonic() - started < 5 * reltio_action.PREPARE_SECONDS

@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What both service adapters share: answers, hosts, error bodies, path segments, and the one token rule."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.reltio.platform.plugins.module_utils import client, databricks_workspace
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
+    EXCERPT_LENGTH,
+    MAX_TOKEN_LENGTH,
+    MIN_TOKEN_LENGTH,
+    Answer,
+    BearerAuth,
+    host_of,
+    parse_error_body,
+    path_segment,
+    text_excerpt,
+    usable_token,
+)
+
+HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+            "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def test_answer_basics():
+    answer = Answer(503, None, {}, "[" * 100000)
+    assert answer.status_text == "503"
+    assert answer.location_host is None
+    with pytest.raises(ValueError):
+        answer.json()
+    assert Answer(302, "Found", None, "").location_host is None
+    assert Answer(302, "Found", {"Location": "https://user:pw@evil.example.com:8443/x?y"}, "").location_host == (
+        "evil.example.com:8443")
+
+
+@pytest.mark.parametrize("url, host", [
+    ("https://test.reltio.com/reltio/api", "test.reltio.com"),
+    ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+    ("https://user:p@ss@auth.example.com/oauth?x=1#f", "auth.example.com"),
+    ("/relative/path", "/relative/path"),
+])
+def test_host_of(url, host):
+    assert host_of(url) == host
+
+
+@pytest.mark.parametrize("body, expected", [
+    (json.dumps({"severity": "Error", "errorMessage": "Bad thing", "errorCode": 1234,
+                 "errorDetailMessage": "detail"}), ("Bad thing", 1234)),
+    (json.dumps({"errorDetailMessage": "only detail", "errorCode": "E12"}), ("only detail", "E12")),
+    (json.dumps({"successful": False, "error": {"errorMessage": "Inner", "errorCode": 55}}), ("Inner", 55)),
+    (json.dumps({"successful": False, "error": {"message": "Inner msg"}}), ("Inner msg", None)),
+    (json.dumps({"successful": False, "error": {"errorDetailMessage": "Inner detail"}}), ("Inner detail", None)),
+    (json.dumps([{"errorMessage": "First of list", "errorCode": 9}, {"errorMessage": "second"}]),
+     ("First of list", 9)),
+    (json.dumps({"error": "invalid_client", "error_description": "Bad client credentials"}),
+     ("Bad client credentials", "invalid_client")),
+    (json.dumps({"error": "invalid_client"}), ("invalid_client", None)),
+    (json.dumps({"error_code": "PERMISSION_DENIED", "message": "No access"}), ("No access", "PERMISSION_DENIED")),
+    (json.dumps({"errorCode": 7, "error_code": "X", "errorMessage": "m"}), ("m", 7)),
+    (json.dumps({"message": "  spaced  "}), ("spaced", None)),
+    (json.dumps({"errorMessage": "x", "errorCode": True}), ("x", None)),
+    (json.dumps({"errorMessage": "x", "errorCode": {"nested": 1}}), ("x", None)),
+    ("Service temporarily unavailable", ("Service temporarily unavailable", None)),
+    ("", (None, None)),
+    ("   \n ", (None, None)),
+    (b"", (None, None)),
+    (None, (None, None)),
+])
+def test_parse_error_body_shapes(body, expected):
+    assert parse_error_body(body) == expected
+
+
+def test_parse_error_body_bytes():
+    assert parse_error_body(json.dumps({"errorMessage": "é"}).encode("utf-8")) == ("é", None)
+
+
+def test_parse_error_body_html_gives_excerpt_without_tags():
+    message, code = parse_error_body(HTML_502.encode("ascii"))
+    assert code is None
+    assert message == "502 Bad Gateway 502 Bad Gateway nginx"
+
+
+@pytest.mark.parametrize("body", [
+    b"\xff\xfe\x00garbage",
+    b'{"errorMessage": "trunc',
+    b'{"errorMessage": ',
+    "\ufeff{}",
+    "[]",
+    "{}",
+    '"just a string"',
+    "123",
+    "null",
+    "true",
+    json.dumps({"errorMessage": None, "errorCode": [1]}),
+    json.dumps({"error": {"errorCode": 7}}),
+    json.dumps([1, 2]),
+])
+def test_parse_error_body_never_raises_and_gives_text(body):
+    message, code = parse_error_body(body)
+    assert isinstance(message, str) and message
+    assert code in (None, 7)
+
+
+def test_parse_error_body_scalar_and_fallbacks():
+    assert parse_error_body("123") == ("123", None)
+    assert parse_error_body('{"errorMessage": "trunc') == ('{"errorMessage": "trunc', None)
+    assert parse_error_body(json.dumps({"error": {"errorCode": 7}})) == ('{"error": {"errorCode": 7}}', 7)
+    assert parse_error_body(b"\xff") == ("\ufffd", None)
+
+
+def test_parse_error_body_deeply_nested_json():
+    message, dummy = parse_error_body("[" * 100000)
+    assert message.startswith("[[[")
+
+
+def test_parse_error_body_long_text_is_excerpted():
+    message, dummy = parse_error_body("x" * 5000)
+    assert len(message) == EXCERPT_LENGTH
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("conn-01", "conn-01"),
+    ("a/b", "a%2Fb"),
+    ("a.b", "a.b"),
+    ("q?x#y%z", "q%3Fx%23y%25z"),
+    ("with space", "with%20space"),
+    ("é€", "%C3%A9%E2%82%AC"),
+    ("../../admin", "..%2F..%2Fadmin"),
+])
+def test_path_segment(value, expected):
+    assert path_segment(value) == expected
+
+
+@pytest.mark.parametrize("value", ["a/b", "../x", "x?y", "x#y", "50%", "é/ü", "a\\b", "a;b"])
+def test_path_segment_stays_one_segment(value):
+    """Dots stay (requests would decode %2E anyway); validation refuses dots-only values instead."""
+    encoded = path_segment(value)
+    for char in "/?#\\;":
+        assert char not in encoded
+    assert encoded.strip(".") != ""
+
+
+def test_text_excerpt():
+    assert text_excerpt("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
+    excerpt = text_excerpt("word " * 100)
+    assert len(excerpt) <= EXCERPT_LENGTH
+    assert excerpt.endswith("...")
+    assert text_excerpt("a" * 50, length=20) == "a" * 17 + "..."
+    assert text_excerpt("a" * 20, length=20) == "a" * 20
+    assert text_excerpt("") == ""
+
+
+@pytest.mark.parametrize("token", [
+    "tok-Plain_1.2~3+4/5=", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "!#$%&'*+", "exactly8",
+    "x" * MAX_TOKEN_LENGTH,
+])
+def test_a_usable_token(token):
+    assert usable_token(token)
+
+
+@pytest.mark.parametrize("token", [
+    None, 12345, ["tok-in-a-list"], "", "short-7", "x" * (MAX_TOKEN_LENGTH + 1),
+    "ABC123-not-a-token\n", "ABC123\nnot-a-token", "two words-Zx9Qw2Lp", "tab\tseparated", " leading-space",
+    "\u20acuro-token-Zx9Qw2", "caf\u00e9-token", "nul\x00token", "del\x7ftoken",
+])
+def test_not_a_usable_token(token):
+    assert not usable_token(token)
+
+
+def test_the_token_rule_bounds():
+    assert (MIN_TOKEN_LENGTH, MAX_TOKEN_LENGTH) == (8, 16 * 1024)
+
+
+def test_both_adapters_use_the_one_token_rule():
+    assert client.usable_token is usable_token
+    assert databricks_workspace.usable_token is usable_token
+
+
+def test_bearer_auth_sets_the_header():
+    request = type("Request", (), {"headers": {}})()
+    assert BearerAuth("tok-12345678")(request) is request
+    assert request.headers == {"Authorization": "Bearer tok-12345678"}
