@@ -41,9 +41,10 @@ DATABRICKS = {
 }
 CREATE_PATH = "/reltio/api/tenants/{{ tenant }}/interactions/database-configs/databricks/oauth/credentials"
 SUBJECTS = ("controller", "target", "uri", "ping")
-# The release before this one: the fan-out is also run against it, interleaved in the same run, so that "no figure
-# worse than before" is measured, not read off two runs on two days.
-PREVIOUS_RELEASE = ("0.1.0", "b8025350251db7efd39814f574894441d2386d28")
+# The tree the controller path is compared with, interleaved in the same run, so that "no figure worse than before" is
+# measured, not read off two runs on two days: the last commit before the HTTP layer was made simple (issue 17), which
+# may cost at most 10% (`--release b8025350251db7efd39814f574894441d2386d28` compares with 0.1.0).
+PREVIOUS_RELEASE = ("c7cfdbd", "c7cfdbddd704cc14c912960dc67a06e25d0c18e1")
 TARGETS = [
     ("controller path, %d-item loop: module/uri", ("loop", "controller", "uri"), 0.25),
     ("controller path, %d-item loop: module/ping", ("loop", "controller", "ping"), 0.40),
@@ -266,23 +267,33 @@ def collection_at(workdir, commit):
     return path, None
 
 
-def against_release(bench, hosts, forks, rounds, release_path):
-    """[(this tree's task seconds, the release's)] of a ``hosts``-tenant fan-out, one pair a round, the order
-    alternating so that neither always runs first."""
+RELEASE_SHAPES = ("loop", "tasks", "fan-out")
+
+
+def against_release(bench, hosts, forks, rounds, release_path, count):
+    """{shape: [(this tree's task seconds, the release's)]} for each controller-path shape of the ratios (a
+    ``count``-item loop, ``count`` separate tasks, a ``hosts``-tenant fan-out), one pair a round, the order alternating
+    so that neither always runs first. The baselines (uri, ping) are the same for both, so the ratio of the task
+    times is the ratio of the ratios."""
     inventory = os.path.join(bench.workdir, "release-tenants.ini")
     with open(inventory, "w", encoding="utf-8") as handle:
         handle.write("[reltio_tenants]\n")
         for number in range(hosts):
             handle.write("tenant%03d tenant=releaseTenant%03d ansible_connection=local\n" % (number, number))
     this_tree = bench.collections
-    pairs = []
+    pairs = {}
     try:
         for round_number in range(rounds):
-            seconds = {}
-            for label in (("this", "release") if round_number % 2 == 0 else ("release", "this")):
-                bench.collections = this_tree if label == "this" else release_path
-                seconds[label] = bench.play(fan_out_playbook("controller", "release-%s-%d" % (label, round_number)), inventory=inventory, forks=forks)
-            pairs.append((seconds["this"], seconds["release"]))
+            for shape in RELEASE_SHAPES:
+                seconds = {}
+                for label in (("this", "release") if round_number % 2 == 0 else ("release", "this")):
+                    bench.collections = this_tree if label == "this" else release_path
+                    name = "release-%s-%s-%d" % (label, shape, round_number)
+                    if shape == "fan-out":
+                        seconds[label] = bench.play(fan_out_playbook("controller", name), inventory=inventory, forks=forks)
+                    else:
+                        seconds[label] = bench.play(playbook("controller", shape, count, name))
+                pairs.setdefault(shape, []).append((seconds["this"], seconds["release"]))
     finally:
         bench.collections = this_tree
     return pairs
@@ -332,8 +343,9 @@ def breakdown(bench, rounds):
         apply_env_fallbacks, databricks_connection_argument_spec)
     from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
     from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute, validate
+    from ansible_collections.reltio.platform.plugins.module_utils.http_api import Call
     from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
-    from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import no_log_values
+    from ansible_collections.reltio.platform.plugins.plugin_utils.in_process import no_log_values
 
     spec = databricks_connection_argument_spec()
     host, port = bench.emulator.url.split("//")[1].split(":")
@@ -366,7 +378,7 @@ def breakdown(bench, rounds):
         json.loads(answer.read())
 
     sender = transport.Transport(transport.new_session(0), Redactor([TOKEN, DATABRICKS["client_secret"]]))
-    call = transport.Call("creating a connection", changes="It may exist.")
+    call = Call("creating a connection", changes="It may exist.")
 
     def exchange(number):
         sender.send("POST", bench.emulator.url + path % (2000 + number), call, json=body(number),
@@ -432,7 +444,7 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
         lines.append("| %d-tenant fan-out, forks %d: module/ping (%.2f s / %.2f s) | %.2f | <= 0.60 | %s |"
                      % (args.large_fanout, forks, module_seconds, ping_seconds, ratio, "yes" if ratio <= 0.60 else "NO"))
     if release:
-        lines.append(release_row(args, release))
+        lines += release_rows(args, release)
     for connections, per in sorted(per_connection.items()):
         target = "<= 1.05" if connections > 1 else "-"
         met = ("yes" if per <= 1.05 else "NO") if connections > 1 else "-"
@@ -444,11 +456,11 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
               "arguments, which any task that takes them pays. Thousands of tenants: benchmarks/scale-results.md",
               "(`make bench-scale`)."]
     if release and release.get("pairs"):
-        lines += ["", "Against %s: the same fan-out of the controller path with this tree and with %s (commit %s), one after the"
+        lines += ["", "Against %s: the controller path's loop, separate tasks and fan-out with this tree and with %s (commit %s),"
                   % (release["name"], release["name"], release["commit"][:12]),
-                  "other in each round, the order alternating; the ratio of a round is this tree's task time over the release's.",
-                  "Not worse means not slower in the median round. A round's ratio varies by a few per cent (the quartiles show",
-                  "how much), so a difference within them is noise, not a change."]
+                  "one after the other in each round, the order alternating; the ratio of a round is this tree's task time over",
+                  "the other's. At most 1.10 means at most 10% slower in the median round. A round's ratio varies by a few per",
+                  "cent (the quartiles show how much), so a difference within them is noise, not a change."]
     if breakdown:
         lines += ["", "Where a loop item's time goes: the parts of one item of the controller path, each timed in this process",
                   "over %d calls against the same emulator (microseconds a call, median of %d rounds)." % (BREAKDOWN_CALLS, args.rounds), "",
@@ -457,16 +469,22 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
     return "\n".join(lines) + "\n"
 
 
-def release_row(args, release):
-    """The row of the fan-out against the previous release: the median round's ratio, or why it was not measured."""
-    label = "%d-tenant fan-out, forks %d, controller path: this tree/%s, same run" % (args.fanout, release["forks"], release["name"])
-    pairs = release.get("pairs")
-    if not pairs:
-        return "| %s: not measured (%s) | - | <= 1.00 | - |" % (label, release["why"])
-    lower, median, upper = quartiles(sorted(this / before for this, before in pairs))
-    return ("| %s (%.2f s / %.2f s, median of %d interleaved rounds; quartiles %.2f to %.2f) | %.2f | <= 1.00 | %s |"
-            % (label, statistics.median(pair[0] for pair in pairs), statistics.median(pair[1] for pair in pairs), len(pairs),
-               lower, upper, median, "yes" if median <= 1.0 else "NO"))
+def release_rows(args, release):
+    """A row per controller-path shape against the other tree: the median round's ratio, or why it was not measured."""
+    shapes = {"loop": "%d-item loop" % args.tasks, "tasks": "%d separate tasks" % args.tasks,
+              "fan-out": "%d-tenant fan-out, forks %d" % (args.fanout, release["forks"])}
+    rows = []
+    for shape in RELEASE_SHAPES:
+        label = "controller path, %s: this tree/%s, same run" % (shapes[shape], release["name"])
+        pairs = (release.get("pairs") or {}).get(shape)
+        if not pairs:
+            rows.append("| %s: not measured (%s) | - | <= 1.10 | - |" % (label, release["why"]))
+            continue
+        lower, median, upper = quartiles(sorted(this / before for this, before in pairs))
+        rows.append("| %s (%.2f s / %.2f s, median of %d interleaved rounds; quartiles %.2f to %.2f) | %.2f | <= 1.10 | %s |"
+                    % (label, statistics.median(pair[0] for pair in pairs), statistics.median(pair[1] for pair in pairs),
+                       len(pairs), lower, upper, median, "yes" if median <= 1.10 else "NO"))
+    return rows
 
 
 def positive(text):
@@ -487,7 +505,8 @@ def main(argv=None):
     parser.add_argument("--item-rounds", type=int, help="rounds of the per-item loops (default 2 x rounds - 1)")
     parser.add_argument("--large-fanout", type=int, help="tenants of the large fan-out, forks 50, one round (default 5 x fanout)")
     parser.add_argument("--release", default=PREVIOUS_RELEASE[1],
-                        help="commit of the previous release, %s, to run the fan-out against in the same run ('none': skip)" % PREVIOUS_RELEASE[0])
+                        help="commit to run the controller path's loop, tasks and fan-out against in the same run (default %s;"
+                        " 'none': skip)" % PREVIOUS_RELEASE[0])
     parser.add_argument("--release-rounds", type=positive, default=9, help="interleaved rounds of the fan-out against the release (default 9)")
     parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results.md"), help="where to write the results ('-' for nowhere)")
     args = parser.parse_args(argv)
@@ -509,7 +528,7 @@ def main(argv=None):
                 release = {"name": name, "commit": args.release, "forks": max(args.forks)}
                 path, release["why"] = collection_at(workdir, args.release)
                 if path:
-                    release["pairs"] = against_release(bench, args.fanout, release["forks"], args.release_rounds, path)
+                    release["pairs"] = against_release(bench, args.fanout, release["forks"], args.release_rounds, path, args.tasks)
         finally:
             emulator.stop()
     publish(report(args, times, fan, per_connection, items, large, parts, release), args.output)
