@@ -83,7 +83,7 @@ def options_table(arguments):
             default += " (or %s)" % ", ".join("`%s`" % choice for choice in others)
         words = [option["description"][0]]
         if option.get("required"):
-            words.insert(0, "Required.")
+            words.append("Required.")
         if option.get("needed"):
             words.append(arguments.NEEDED % option["env"])
         rows.append("| %s | %s | %s | %s |" % (names, env, default.strip(), markdown(" ".join(words))))

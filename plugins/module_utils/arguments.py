@@ -105,7 +105,7 @@ EXECUTION_OPTIONS = {
         "choices": ["auto", "controller", "target"],
         "env": "RELTIO_EXECUTION",
         "description": [
-            "Where the calls to Reltio run.",
+            "Where the calls to Reltio run: on the controller, in process, or as a module on the target host.",
             "V(auto) runs them inside the Ansible process on the controller when the task's connection is local"
             " (C(connection: local), C(delegate_to: localhost), an ad-hoc command on localhost), and as a regular module"
             " on the target host otherwise, and also for a task with C(become) (which only a module honours) or when"
