@@ -49,7 +49,7 @@ def examples(path):
     """``[(language, text)]`` of a Markdown or reStructuredText document, in order."""
     text = (ROOT / path).read_text(encoding="utf-8")
     if path.endswith(".md"):
-        return [(language, body) for language, body in re.findall(r"^```([\w+]+)\n(.*?)^```$", text, re.M | re.S)]
+        return re.findall(r"^```([\w+]+)\n(.*?)^```$", text, re.M | re.S)
     found = re.findall(r"^\.\. code-block:: ([\w+]+)\n\n((?:(?:    .*)?\n)+)", text, re.M)
     return [(language, textwrap.dedent(body).strip() + "\n") for language, body in found]
 
@@ -123,7 +123,7 @@ def run_examples(ansible, files, script):
 
 
 def test_readme_and_usage_guide_examples_run_against_the_emulator(ansible):
-    files, script, _ = session()
+    files, script = session()[:2]
     run = run_examples(ansible, files, script)
     for token in json.loads((ansible.workdir / "issued-tokens").read_text() or "{}").get("tokens", []):
         ansible.add_secret("a token the README's emulator issued", token)
@@ -143,7 +143,7 @@ def test_readme_and_usage_guide_examples_run_against_the_emulator(ansible):
 @pytest.mark.parametrize("broken", ["a misspelled option", "a wrong module name"])
 def test_a_broken_example_fails(ansible, broken):
     """The test above fails when an example stops working."""
-    files, script, _ = session()
+    files, script = session()[:2]
     if broken == "a misspelled option":
         files["connect.yml"] = files["connect.yml"].replace("warehouse_id:", "warehouse:")
         said = "warehouse is not an option of reltio.platform.reltio_databricks_connection"
