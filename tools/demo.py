@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 
+import yaml
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 BUILD = os.path.join(ROOT, ".build")
@@ -67,7 +69,9 @@ def main():
     collections = os.path.join(BUILD, "demo-collections")
     step("Build and install the collection into %s" % os.path.relpath(collections, ROOT))
     run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", dist, ROOT])
-    tarball = os.path.join(dist, "reltio-platform-0.1.0.tar.gz")
+    with open(os.path.join(ROOT, "galaxy.yml"), encoding="utf-8") as handle:
+        version = yaml.safe_load(handle)["version"]
+    tarball = os.path.join(dist, "reltio-platform-%s.tar.gz" % version)
     run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "-p", collections, tarball],
         env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections))
 

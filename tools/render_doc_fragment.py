@@ -1,12 +1,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write the files of plugins/doc_fragments/ from the option tables in module_utils/arguments.py.
+"""Write what is generated from the option tables in module_utils/arguments.py: the files of
+plugins/doc_fragments/, and the options table of README.md (between its two marker lines).
 
-Run it after changing a table of DOC_FRAGMENTS; tests/unit/plugins/doc_fragments fails until you do.
+Run it after changing a table; tests/unit/plugins/doc_fragments and tests/unit/tools/test_render_doc_fragment.py
+fail until you do.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import yaml
@@ -15,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUMMARIES = {
     "tenant": "The Reltio platform and tenant a module works on.",
     "auth": "How a module authenticates to Reltio, and how its HTTP requests behave.",
+    "token_auth": "How reltio_token fetches a token with client credentials, and how its HTTP requests behave.",
     "execution": "Where a module's calls to Reltio run: on the controller, in process, or on the target host.",
     "databricks_connection": "The Databricks connection that reltio_databricks_connection creates, and how it checks it.",
     "token_ignored": "The options of the group that reltio_token accepts and ignores, for group module_defaults.",
@@ -36,18 +40,76 @@ class ModuleDocFragment(object):
 
     DOCUMENTATION = r"""
 '''
+README_BEGIN = "<!-- Written by tools/render_doc_fragment.py from plugins/module_utils/arguments.py: edit the table there. -->"
+README_END = "<!-- End of the table written by tools/render_doc_fragment.py. -->"
+# The markup of ansible-doc (V(), O(), C(), E(), RV(), I(), M()) as Markdown code.
+_MARKUP = re.compile(r"\b(?:RV|[VOCEIM])\(([^()]*)\)")
 
 
-def main() -> None:
+def load_arguments():
     sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
     import arguments  # pylint: disable=import-outside-toplevel
 
+    return arguments
+
+
+def markdown(text):
+    return _MARKUP.sub(lambda match: "`%s`" % match.group(1), text).replace("|", "\\|")
+
+
+def _shown(value):
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def options_table(arguments):
+    """The README's table of the options of reltio_databricks_connection: the first line of each description,
+    and, for an option a task needs, the same "Required" sentence as ansible-doc."""
+    options = dict(arguments.CONNECTION_OPTIONS, **arguments.DATABRICKS_CONNECTION_OPTIONS)
+    rows = ["| option | environment variable | default | |", "| --- | --- | --- | --- |"]
+    for name, option in options.items():
+        names = "`%s`" % name
+        if option.get("aliases"):
+            names += " (alias %s)" % ", ".join("`%s`" % alias for alias in option["aliases"])
+        if option.get("no_log"):
+            names += " (secret)"
+        env = "`%s`" % option["env"] if "env" in option else ""
+        default = "`%s`" % _shown(option["default"]) if "default" in option else ""
+        others = [choice for choice in option.get("choices", []) if choice != option.get("default")]
+        if others:
+            default += " (or %s)" % ", ".join("`%s`" % choice for choice in others)
+        words = [option["description"][0]]
+        if option.get("required"):
+            words.append("Required.")
+        if option.get("needed"):
+            words.append(arguments.NEEDED % option["env"])
+        rows.append("| %s | %s | %s | %s |" % (names, env, default.strip(), markdown(" ".join(words))))
+    return "\n".join(rows)
+
+
+def readme_with_options(text, arguments):
+    """``text`` (README.md) with the lines between its two markers replaced by the options table."""
+    begin, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    return text[:begin] + "\n" + options_table(arguments) + "\n" + text[end:]
+
+
+def main() -> None:
+    arguments = load_arguments()
     for name, table in arguments.DOC_FRAGMENTS.items():
         text = yaml.safe_dump(arguments.options_documentation(table), sort_keys=True, width=120, default_flow_style=False)
         table_name = next(key for key, value in vars(arguments).items() if value is table and key.endswith("_OPTIONS"))
         header = HEADER % {"table": table_name, "summary": SUMMARIES[name]}
         with open(os.path.join(ROOT, "plugins", "doc_fragments", "%s.py" % name), "w", encoding="utf-8") as handle:
             handle.write(header + text + '"""\n')
+    readme = os.path.join(ROOT, "README.md")
+    if os.path.exists(readme):
+        with open(readme, encoding="utf-8") as handle:
+            text = handle.read()
+        with open(readme, "w", encoding="utf-8") as handle:
+            handle.write(readme_with_options(text, arguments))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,7 @@ class ModuleDocFragment(object):
 options:
   access_token:
     description:
-    - 'A Reltio OAuth access token, sent as C(Authorization: Bearer).'
-    - Give either O(access_token) or both O(reltio_client_id) and O(reltio_client_secret).
+    - 'A Reltio OAuth access token, sent as C(Authorization: Bearer); give either it or both O(reltio_client_id) and O(reltio_client_secret).'
     - When both are given, the token is used first and the client credentials fetch a new token once if Reltio refuses it
       as expired.
     - If not set, the value of the E(RELTIO_ACCESS_TOKEN) environment variable is used.

@@ -18,14 +18,12 @@ options:
   client_id:
     description:
     - OAuth client ID (application ID) of the Databricks service principal.
-    - 'Required: set it here or in the E(DATABRICKS_CLIENT_ID) environment variable. A task that lacks it fails before any
-      request, naming every missing option.'
+    - 'Required: set it here or in the E(DATABRICKS_CLIENT_ID) environment variable.'
     type: str
   client_secret:
     description:
     - OAuth client secret of the Databricks service principal. Keep it in Ansible Vault or an AWX credential.
-    - 'Required: set it here or in the E(DATABRICKS_CLIENT_SECRET) environment variable. A task that lacks it fails before
-      any request, naming every missing option.'
+    - 'Required: set it here or in the E(DATABRICKS_CLIENT_SECRET) environment variable.'
     type: str
   connection_name:
     aliases:
@@ -37,9 +35,10 @@ options:
   preflight:
     default: false
     description:
-    - 'Before anything is written to Reltio, check the Databricks side: the service principal gets an OAuth token from O(workspace_url)
-      with O(client_id) and O(client_secret), and may read the SQL warehouse O(warehouse_id), which must exist and not be
-      deleted (a stopped warehouse is fine: it starts on first use).'
+    - Check the Databricks side before anything is written to Reltio, in check mode too.
+    - 'The service principal gets an OAuth token from O(workspace_url) with O(client_id) and O(client_secret), and may read
+      the SQL warehouse O(warehouse_id), which must exist and not be deleted (a stopped warehouse is fine: it starts on first
+      use).'
     - A failed preflight fails the task and sends nothing to Reltio. It runs in check mode too, where it is the one real check
       there is; the result has RV(preflight).
     - 'The host that runs the task must reach the workspace: a Databricks IP access list may refuse it while Reltio reaches
@@ -71,13 +70,11 @@ options:
   warehouse_id:
     description:
     - ID of the Databricks SQL warehouse.
-    - 'Required: set it here or in the E(DATABRICKS_WAREHOUSE_ID) environment variable. A task that lacks it fails before
-      any request, naming every missing option.'
+    - 'Required: set it here or in the E(DATABRICKS_WAREHOUSE_ID) environment variable.'
     type: str
   workspace_url:
     description:
     - HTTPS URL of the Databricks workspace, for example V(https://adb-1234567890123456.7.azuredatabricks.net).
-    - 'Required: set it here or in the E(DATABRICKS_HOST) environment variable. A task that lacks it fails before any request,
-      naming every missing option.'
+    - 'Required: set it here or in the E(DATABRICKS_HOST) environment variable.'
     type: str
 """

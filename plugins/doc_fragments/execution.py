@@ -22,9 +22,11 @@ options:
     - target
     default: auto
     description:
-    - Where the calls to Reltio run.
+    - 'Where the calls to Reltio run: on the controller, in process, or as a module on the target host.'
     - 'V(auto) runs them inside the Ansible process on the controller when the task''s connection is local (C(connection:
-      local), C(delegate_to: localhost), an ad-hoc command on localhost), and as a regular module on the target host otherwise.'
+      local), C(delegate_to: localhost), an ad-hoc command on localhost), and as a regular module on the target host otherwise,
+      and also for a task with C(become) (which only a module honours) or when the controller''s Python lacks the library
+      C(requests).'
     - 'V(controller) always runs them on the controller, in process: no module is sent, no Python is started, and one HTTP
       session and one token serve every item of a loop.'
     - V(target) always runs the module on the target host, as any module, for example on a bastion host that alone may reach

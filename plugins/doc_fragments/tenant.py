@@ -20,13 +20,11 @@ options:
     - Base URL of the Reltio platform, for example V(https://test.reltio.com).
     - Must use https; plain http is accepted only for a loopback host such as the bundled emulator.
     - A trailing V(/reltio) or V(/reltio/api) is ignored.
-    - 'Required: set it here or in the E(RELTIO_PLATFORM_URL) environment variable. A task that lacks it fails before any
-      request, naming every missing option.'
+    - 'Required: set it here or in the E(RELTIO_PLATFORM_URL) environment variable.'
     type: str
   tenant_id:
     description:
     - ID of the Reltio tenant, for example V(ce5627DYnQ6abcD).
-    - 'Required: set it here or in the E(RELTIO_TENANT_ID) environment variable. A task that lacks it fails before any request,
-      naming every missing option.'
+    - 'Required: set it here or in the E(RELTIO_TENANT_ID) environment variable.'
     type: str
 """

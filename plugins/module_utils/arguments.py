@@ -43,8 +43,8 @@ AUTH_OPTIONS = {
         "no_log": True,
         "env": "RELTIO_ACCESS_TOKEN",
         "description": [
-            "A Reltio OAuth access token, sent as C(Authorization: Bearer).",
-            "Give either O(access_token) or both O(reltio_client_id) and O(reltio_client_secret).",
+            "A Reltio OAuth access token, sent as C(Authorization: Bearer); give either it or both O(reltio_client_id)"
+            " and O(reltio_client_secret).",
             "When both are given, the token is used first and the client credentials fetch a new token"
             " once if Reltio refuses it as expired.",
         ],
@@ -105,10 +105,11 @@ EXECUTION_OPTIONS = {
         "choices": ["auto", "controller", "target"],
         "env": "RELTIO_EXECUTION",
         "description": [
-            "Where the calls to Reltio run.",
+            "Where the calls to Reltio run: on the controller, in process, or as a module on the target host.",
             "V(auto) runs them inside the Ansible process on the controller when the task's connection is local"
             " (C(connection: local), C(delegate_to: localhost), an ad-hoc command on localhost), and as a regular module"
-            " on the target host otherwise.",
+            " on the target host otherwise, and also for a task with C(become) (which only a module honours) or when"
+            " the controller's Python lacks the library C(requests).",
             "V(controller) always runs them on the controller, in process: no module is sent, no Python is started,"
             " and one HTTP session and one token serve every item of a loop.",
             "V(target) always runs the module on the target host, as any module, for example on a bastion host that"
@@ -178,9 +179,10 @@ DATABRICKS_CONNECTION_OPTIONS = {
         "type": "bool",
         "default": False,
         "description": [
-            "Before anything is written to Reltio, check the Databricks side: the service principal gets an OAuth token"
-            " from O(workspace_url) with O(client_id) and O(client_secret), and may read the SQL warehouse"
-            " O(warehouse_id), which must exist and not be deleted (a stopped warehouse is fine: it starts on first use).",
+            "Check the Databricks side before anything is written to Reltio, in check mode too.",
+            "The service principal gets an OAuth token from O(workspace_url) with O(client_id) and O(client_secret),"
+            " and may read the SQL warehouse O(warehouse_id), which must exist and not be deleted (a stopped warehouse"
+            " is fine: it starts on first use).",
             "A failed preflight fails the task and sends nothing to Reltio. It runs in check mode too, where it is the one"
             " real check there is; the result has RV(preflight).",
             "The host that runs the task must reach the workspace: a Databricks IP access list may refuse it while"
@@ -192,6 +194,9 @@ DATABRICKS_CONNECTION_OPTIONS = {
 
 IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can hold every option"
            " of the group.")
+
+# What ansible-doc and the README say of an option a task needs, set in the task or in its environment variable.
+NEEDED = "Required: set it here or in the E(%s) environment variable."
 
 
 def ignored_options(*tables):
@@ -211,13 +216,25 @@ def ignored_options(*tables):
 CONNECTION_OPTIONS = dict(TENANT_OPTIONS, **AUTH_OPTIONS)
 CONNECTION_OPTIONS.update(EXECUTION_OPTIONS)
 
-# reltio_token fetches a token: it needs no tenant, and no connection.
+# reltio_token fetches a token with the client credentials: it needs them, ignores a given access token, and needs
+# no tenant and no connection. Its argument spec for the auth options is that of AUTH_OPTIONS; only the words differ.
+TOKEN_AUTH_OPTIONS = dict(AUTH_OPTIONS)
+TOKEN_AUTH_OPTIONS.update({
+    "access_token": dict(AUTH_OPTIONS["access_token"], ignored=True, description=[
+        "Accepted and ignored: the module always fetches a new token with O(reltio_client_id) and"
+        " O(reltio_client_secret). Accepted so that C(module_defaults) for C(group/reltio.platform.reltio) can hold"
+        " every option of the group.",
+    ]),
+    "reltio_client_id": dict(AUTH_OPTIONS["reltio_client_id"], needed=True),
+    "reltio_client_secret": dict(AUTH_OPTIONS["reltio_client_secret"], needed=True),
+})
 TOKEN_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
 
 # The documentation fragments and the tables they are made of.
 DOC_FRAGMENTS = {
     "tenant": TENANT_OPTIONS,
     "auth": AUTH_OPTIONS,
+    "token_auth": TOKEN_AUTH_OPTIONS,
     "execution": EXECUTION_OPTIONS,
     "databricks_connection": DATABRICKS_CONNECTION_OPTIONS,
     "token_ignored": TOKEN_OPTIONS,
@@ -248,7 +265,7 @@ def databricks_connection_argument_spec():
 
 
 def token_argument_spec():
-    spec = argument_spec(AUTH_OPTIONS)
+    spec = argument_spec(TOKEN_AUTH_OPTIONS)
     spec.update(argument_spec(EXECUTION_OPTIONS))
     spec.update(argument_spec(TOKEN_OPTIONS))
     return spec
@@ -286,9 +303,8 @@ def options_documentation(table):
             if key in option:
                 doc[key] = option[key]
         if option.get("needed"):
-            doc["description"].append("Required: set it here or in the E(%s) environment variable. A task that lacks it"
-                                      " fails before any request, naming every missing option." % option["env"])
-        elif "env" in option:
+            doc["description"].append(NEEDED % option["env"])
+        elif "env" in option and not option.get("ignored"):
             doc["description"].append("If not set, the value of the E(%s) environment variable is used." % option["env"])
         options[name] = doc
     return {"options": options}

@@ -50,7 +50,7 @@ except ImportError:
     HTTPError = InvalidHeader = ValueError
     InsecureRequestWarning = Warning
 
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "0.2.0"
 USER_AGENT = "reltio.platform/%s ansible-core/%s" % (COLLECTION_VERSION, ANSIBLE_VERSION)
 
 RETRY_STATUSES = (429, 502, 503, 504)

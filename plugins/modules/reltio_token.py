@@ -20,7 +20,7 @@ description:
     holds the token as usual. A failure holds no token and is shown with its message.
   - Fetching a token changes nothing, so the task is never V(changed) and runs in check mode too.
 extends_documentation_fragment:
-  - reltio.platform.auth
+  - reltio.platform.token_auth
   - reltio.platform.execution
   - reltio.platform.token_ignored
 attributes:
@@ -32,8 +32,6 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-notes:
-  - O(reltio_client_id) and O(reltio_client_secret) are required; O(access_token) is accepted and ignored.
 seealso:
   - module: reltio.platform.reltio_databricks_connection
 """

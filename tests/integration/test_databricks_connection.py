@@ -9,17 +9,20 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from reltio_world import (
     DATABRICKS_CLIENT_ID,
     DATABRICKS_CLIENT_SECRET,
     RELTIO_CLIENT_SECRET,
     RELTIO_TOKEN,
+    ROOT,
     WAREHOUSE_ID,
     WORKSPACE_URL,
 )
 
 MODULE = "reltio.platform.reltio_databricks_connection"
+VERSION = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))["version"]
 
 
 def play(*tasks, module_defaults=None):
@@ -101,7 +104,7 @@ class TestCreate:
         }
         assert create["headers"]["authorization_scheme"] == "Bearer"
         assert create["headers"]["content_type"].startswith("application/json")
-        assert create["headers"]["user_agent"].startswith("reltio.platform/0.1.0")
+        assert create["headers"]["user_agent"].startswith("reltio.platform/%s " % VERSION)
         assert len(emulator.requests()) == 1
 
     def test_adhoc_with_environment_variables(self, ansible, emulator, tenant):

@@ -180,11 +180,27 @@ class TestDocs:
 
 
 class TestChangelog:
-    def test_release_generates_changelog_rst_from_every_fragment(self, tmp_path):
-        """`make changelog` at a release, on a copy of the work tree."""
+    def test_the_changelog_is_released_for_the_version_of_galaxy_yml(self, tmp_path):
+        """The committed CHANGELOG.rst is what changelogs/changelog.yaml makes, and holds the release of galaxy.yml."""
+        version = read_yaml(ROOT / "galaxy.yml")["version"]
+        assert version in read_yaml(ROOT / "changelogs" / "changelog.yaml")["releases"]
         tree = copy_work_tree(tmp_path / "ansible_collections" / "reltio" / "platform")
+        run([tool("antsibull-changelog"), "generate"], cwd=tree, env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path)})
+        assert (tree / "CHANGELOG.rst").read_text() == (ROOT / "CHANGELOG.rst").read_text(), "run make changelog"
+        assert "v%s\n" % version in (ROOT / "CHANGELOG.rst").read_text()
+
+    def test_release_generates_changelog_rst_from_every_fragment(self, tmp_path):
+        """`make changelog` at the next release, on a copy of the work tree: the fragments merged since the last
+        release, and one of this test, land in CHANGELOG.rst."""
+        tree = copy_work_tree(tmp_path / "ansible_collections" / "reltio" / "platform")
+        (tree / "changelogs" / "fragments" / "a-test-entry.yml").write_text(
+            "---\nbugfixes:\n  - reltio_token - an entry of the changelog test.\n")
+        released = read_yaml(tree / "galaxy.yml")["version"]
+        major, minor, patch = released.split(".")
+        version = "%s.%s.%d" % (major, minor, int(patch) + 1)
+        galaxy = (tree / "galaxy.yml").read_text()
+        (tree / "galaxy.yml").write_text(galaxy.replace("\nversion: %s\n" % released, "\nversion: %s\n" % version))
         fragments = sorted((tree / "changelogs" / "fragments").glob("*.yml"))
-        assert fragments
         config = read_yaml(tree / "changelogs" / "config.yaml")
         sections = set(name for name, _title in config["sections"]) | {config["prelude_section_name"]}
         entries = []
@@ -197,8 +213,7 @@ class TestChangelog:
         run([tool("antsibull-changelog"), "release"], cwd=tree, env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path)})
         run([tool("antsibull-changelog"), "lint"], cwd=tree)
         changelog = (tree / "CHANGELOG.rst").read_text()
-        version = read_yaml(tree / "galaxy.yml")["version"]
-        assert "v%s" % version in changelog
+        assert "v%s" % version in changelog and "v%s" % released in changelog
         flat = " ".join(changelog.split())
         for entry in entries:
             words = " ".join(entry.split())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import shutil
 
@@ -30,8 +29,8 @@ from reltio_world import (
 ROLE = "reltio.platform.databricks_connection"
 EXAMPLE = ROOT / "examples" / "multi_tenant"
 ONCE = "the role's argument spec runs before any module, so the execution path does not matter: run once"
-FAIL_TASK = "Fail with the module's message, naming the role variables"
-VAULT_ADVICE = "Keep secrets in Ansible Vault"
+MODULE_TASK = "Create the Databricks connection"
+CHECK_TASK = "Check that the Reltio credentials are role variables"
 OTHER_SECRET = "dbx-other-secret-Wc5Ry8Nq3Jz1"
 
 # The role variables as a play gives them: secrets only as references to vaulted variables.
@@ -116,7 +115,8 @@ def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant)
     assert first.rc == 0, first.output
     assert first.recap()["changed"] == 1
     assert message(first) == "Connection 'databricks-connection-01' created in tenant '%s'." % tenant
-    assert "censored" in first.task(action="reltio_databricks_connection")
+    # The module's task is not no_log: its result is shown, its secret options masked by the module.
+    assert first.task(action="reltio_databricks_connection")["created"] is True
     stored = emulator.connections(tenant)["databricks-connection-01"]
     assert stored["clientSecretSha256"] == sha256(DATABRICKS_CLIENT_SECRET)
     assert (stored["workspaceUrl"], stored["clientId"]) == (WORKSPACE_URL, DATABRICKS_CLIENT_ID)
@@ -147,8 +147,7 @@ def test_client_credentials_and_vault_id_at_vvvv_show_no_secret(ansible, emulato
     # One token for the host, fetched by the module with the client credentials (the ``ansible`` fixture scans for it).
     assert len(emulator.requests("token")) == 1
     assert [entry["status"] for entry in emulator.requests("create")] == [200]
-    assert "censored" in run.task(action="reltio_databricks_connection")
-    assert "censored" in run.task(action="set_fact")
+    assert run.task(action="reltio_databricks_connection")["secret_updated"] is False
     assert run.recap()["changed"] == 1
 
     # update_secret: always stores the credentials again on every run, and says so.
@@ -160,7 +159,7 @@ def test_client_credentials_and_vault_id_at_vvvv_show_no_secret(ansible, emulato
 
 
 def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
-    """Under no_log, a failure still says what went wrong: the module's message, and nothing secret."""
+    """A failure says what went wrong: the module's own message, and nothing secret."""
     password = password_file(ansible)
     encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
                       "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
@@ -183,19 +182,14 @@ def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
     run = ansible.run(["ansible-playbook", "-i", str(inventory), "-c", "local", "-vvvv", "--vault-password-file", str(password), str(playbook)])
     assert run.rc != 0
     expected = {
-        "unreachable-workspace": "Create the Databricks connection failed: Connection 'databricks-connection-01' created in tenant "
-                                 "'%sA'. The connection test failed: " % tenant,
-        "refused-credentials": "Create the Databricks connection failed: Reltio refused the client credentials: the token endpoint "
-                               "%s answered HTTP 401" % emulator.token_url,
+        "unreachable-workspace": "Connection 'databricks-connection-01' created in tenant '%sA'. The connection test failed: " % tenant,
+        "refused-credentials": "Reltio refused the client credentials: the token endpoint %s answered HTTP 401" % emulator.token_url,
     }
     for host, text in expected.items():
-        hidden = [entry for entry in run.results if entry["host"] == host and entry["action"].endswith("reltio_databricks_connection")]
-        # The module's task is not shown as failed (the next task reports its failure), and shows nothing.
-        assert [entry["status"] for entry in hidden] == ["changed"]
-        assert "censored" in hidden[0]["result"] and "msg" not in hidden[0]["result"]
-        shown = run.task(action="fail", host=host)
-        assert shown["msg"].startswith(text), shown["msg"]
-        assert VAULT_ADVICE not in shown["msg"]
+        shown = run.task(action="reltio_databricks_connection", host=host)
+        assert shown["msg"].startswith(text), shown
+        assert [entry["task"] for entry in run.results if entry["host"] == host and entry["status"] == "failed"] == [
+            "%s : %s" % (ROLE, MODULE_TASK)]
         assert run.recap(host)["failed"] == 1 and run.recap(host)["rescued"] == 0
     assert list(emulator.connections(tenant + "A")) == ["databricks-connection-01"]
     assert emulator.connections(tenant + "B") == {}
@@ -239,8 +233,8 @@ def test_preflight_checks_the_databricks_side_first(ansible, emulator, tenant, w
         assert [entry["endpoint"] for entry in reltio_writes(emulator)] == ["create"]
     else:
         assert run.rc != 0
-        msg = run.task(action="fail")["msg"]
-        assert msg.startswith("Create the Databricks connection failed: ") and "refused the service principal" in msg, msg
+        msg = run.task(action="reltio_databricks_connection")["msg"]
+        assert msg.startswith("Preflight: ") and "refused the service principal" in msg, msg
         assert dbx == ["dbx_token"]
         assert reltio_writes(emulator) == []
 
@@ -262,8 +256,9 @@ def test_preflight_is_off_by_default_and_runs_in_check_mode(ansible, emulator, t
     assert [entry["endpoint"] for entry in emulator.requests()][2:] == ["create"]
 
 
-def test_vault_password_file_from_environment_and_module_fallbacks(ansible, emulator, tenant):
-    """ANSIBLE_VAULT_PASSWORD_FILE, an encrypt_string value, and the rest from environment variables as AWX injects them."""
+def test_vault_password_file_from_environment_and_no_secret_from_the_environment(ansible, emulator, tenant):
+    """ANSIBLE_VAULT_PASSWORD_FILE, an encrypt_string value, the values that are no secret from environment variables
+    as AWX injects them, and the secrets from role variables only: RELTIO_* and DATABRICKS_* secrets are not read."""
     password = password_file(ansible)
     # As the README shows: the secret on standard input, so that it is in no command line.
     plain = ansible.workdir / "secret.txt"
@@ -273,23 +268,65 @@ def test_vault_password_file_from_environment_and_module_fallbacks(ansible, emul
     plain.unlink()
     assert encrypted.rc == 0 and "vault_databricks_client_secret: !vault |" in encrypted.stdout, encrypted.output
     (ansible.workdir / "inline.yml").write_text(encrypted.stdout)
-    env = ansible.reltio_env(tenant)
+    env = ansible.reltio_env(tenant, auth="client credentials")
     env.update(ansible.databricks_env())
     env_secret = "env-secret-not-used-" + secrets.token_hex(8)
+    env_token = "env-token-not-used-" + secrets.token_hex(8)
     ansible.add_secret("Databricks client secret in the environment", env_secret)
-    env.update(DATABRICKS_CLIENT_SECRET=env_secret, ANSIBLE_VAULT_PASSWORD_FILE=str(password))
+    ansible.add_secret("Reltio access token in the environment", env_token)
+    env.update(DATABRICKS_CLIENT_SECRET=env_secret, RELTIO_ACCESS_TOKEN=env_token, ANSIBLE_VAULT_PASSWORD_FILE=str(password))
     role_vars = {"databricks_connection_name": "from-environment",
+                 "databricks_connection_reltio_client_id": RELTIO_CLIENT_ID,
+                 "databricks_connection_reltio_client_secret": "{{ vault_databricks_client_secret }}",
                  "databricks_connection_client_secret": VAULT_REFERENCES["databricks_connection_client_secret"]}
+    # Reltio refuses the role's (wrong) client secret: the RELTIO_ACCESS_TOKEN and RELTIO_CLIENT_SECRET of the
+    # environment, which would work, are not used.
+    refused = ansible.playbook(role_play(role_vars, vars_files=["inline.yml"]), env=env)
+    assert refused.rc != 0
+    assert "Reltio refused the client credentials" in refused.task(action="reltio_databricks_connection")["msg"]
+    assert [entry["status"] for entry in emulator.requests("token")] == [401]
+    assert emulator.requests("create") == []
 
+    role_vars["databricks_connection_reltio_client_secret"] = RELTIO_CLIENT_SECRET
     run = ansible.playbook(role_play(role_vars, vars_files=["inline.yml"]), env=env)
     assert run.rc == 0, run.output
     assert message(run) == "Connection 'from-environment' created in tenant '%s'." % tenant
     stored = emulator.connections(tenant)["from-environment"]
-    # The role variable, decrypted, wins over DATABRICKS_CLIENT_SECRET; the unset ones come from the environment.
+    # The role variable, decrypted, is sent, never DATABRICKS_CLIENT_SECRET; the rest comes from the environment.
     assert stored["clientSecretSha256"] == sha256(DATABRICKS_CLIENT_SECRET)
     assert (stored["workspaceUrl"], stored["warehouseId"], stored["clientId"]) == (WORKSPACE_URL, WAREHOUSE_ID, DATABRICKS_CLIENT_ID)
-    # RELTIO_ACCESS_TOKEN counts as the access token: the module gets it, no token is fetched.
-    assert emulator.requests("token") == []
+    # A token fetched with the role's client credentials, not RELTIO_ACCESS_TOKEN.
+    assert [entry["status"] for entry in emulator.requests("token")] == [401, 200]
+
+
+@pytest.mark.parametrize("missing", ["Reltio credentials", "Databricks client secret"])
+def test_secrets_missing_from_the_role_variables_are_not_read_from_the_environment(ansible, emulator, tenant, missing):
+    """The role needs its secret variables: with every RELTIO_* and DATABRICKS_* secret in the environment, a role
+    without its own fails before the module runs, and sends nothing."""
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    env = ansible.reltio_env(tenant)
+    env.update(ansible.databricks_env(), RELTIO_CLIENT_ID=RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET)
+    role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
+                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+    if missing == "Reltio credentials":
+        # Only one of the client credentials is no pair either.
+        del role_vars["databricks_connection_access_token"]
+        role_vars["databricks_connection_reltio_client_id"] = RELTIO_CLIENT_ID
+    else:
+        del role_vars["databricks_connection_client_secret"]
+
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=env)
+    assert run.rc != 0
+    if missing == "Reltio credentials":
+        msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
+        assert msg.startswith("reltio.platform.databricks_connection needs databricks_connection_access_token, or both"), msg
+        assert "does not read RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID or RELTIO_CLIENT_SECRET" in msg
+    else:
+        msg = run.task(action="validate_argument_spec")["msg"]
+        assert "missing required arguments: databricks_connection_client_secret" in msg, msg
+    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
+    assert emulator.requests() == []
 
 
 def test_three_tenants_of_the_example_inventory(ansible, emulator):
@@ -341,46 +378,21 @@ def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, e
 
 
 def test_blank_secret_and_missing_values_are_named(ansible, emulator, tenant):
-    """The module's check, before any request, in the role's words: each variable with its environment variable."""
+    """The module's check, before any request, in its own words: each option with its environment variable."""
     password = password_file(ansible)
-    encrypt(ansible, {"vault_databricks_client_secret": "   "}, password)
-    role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+    encrypt(ansible, {"vault_databricks_client_secret": "   ", "vault_reltio_access_token": ""}, password)
+    role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"],
+                            databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"])
     del role_vars["databricks_connection_workspace_url"]
 
     run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
     assert run.rc != 0
-    msg = run.task(action="fail")["msg"]
-    assert msg.startswith("reltio.platform.databricks_connection cannot run for localhost, nothing was sent: "), msg
-    # Every problem in one message, each naming its role variable and its environment variable.
-    assert ("databricks_connection_client_secret is required and must not be blank: set it or the DATABRICKS_CLIENT_SECRET"
-            " environment variable") in msg
-    assert ("databricks_connection_workspace_url is required and must not be blank: set it or the DATABRICKS_HOST"
-            " environment variable") in msg
-    assert ("databricks_connection_access_token is required, or databricks_connection_reltio_client_id and"
-            " databricks_connection_reltio_client_secret: set them or the RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID and"
-            " RELTIO_CLIENT_SECRET environment variables") in msg
-    # No module option is named bare: each is the role variable.
-    assert not re.search(r"(?<!databricks_connection_)\b(client_secret|workspace_url|access_token|reltio_client_id)\b", msg), msg
-    assert VAULT_ADVICE in msg
-    assert emulator.requests() == []
-
-
-def test_missing_secret_with_reltio_client_credentials_sends_not_even_a_token_request(ansible, emulator, tenant):
-    """The module checks every value before any request: no token is fetched for a task that cannot run."""
-    password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET}, password)
-    role_vars = tenant_vars(ansible, tenant)
-    role_vars.update((name, VAULT_REFERENCES[name]) for name in (
-        "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret"))
-
-    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
-    assert run.rc != 0
-    msg = run.task(action="fail")["msg"]
-    assert ("databricks_connection_client_secret is required and must not be blank: set it or the DATABRICKS_CLIENT_SECRET"
-            " environment variable") in msg, msg
-    assert VAULT_ADVICE in msg
-    # Only the Databricks secret is missing: nothing else is named.
-    assert msg.count(" is required") == 1, msg
+    msg = run.task(action="reltio_databricks_connection")["msg"]
+    # Every problem in one message, each naming its option and its environment variable.
+    assert msg.startswith("Invalid arguments: "), msg
+    assert "client_secret is required and must not be blank" in msg
+    assert "workspace_url is required and must not be blank: set it or the DATABRICKS_HOST environment variable" in msg
+    assert "access_token is required, or reltio_client_id and reltio_client_secret" in msg
     assert emulator.requests() == []
 
 
@@ -393,8 +405,7 @@ def failure_blocks(run, host="localhost"):
 
 @pytest.mark.parametrize("case", ["refused arguments", "refused credentials"])
 def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
-    """One failure, one message: the module's task shows no error (ansible-core 2.19 and later print the error of a
-    no_log task), only the role's next task fails, with the module's message in the role's words."""
+    """One failure, one message: the module's task fails with the module's own message, and no other task fails."""
     password = password_file(ansible)
     encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
                       "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
@@ -403,13 +414,12 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
     if case == "refused arguments":
         role_vars["databricks_connection_warehouse_id"] = " "
-        said = "databricks_connection_warehouse_id is required and must not be blank"
-        module_said = "warehouse_id is required and must not be blank"
+        said = "warehouse_id is required and must not be blank"
     else:
         wrong_secret = "wrong-reltio-secret-" + secrets.token_hex(8)
         ansible.add_secret("wrong Reltio client secret", wrong_secret)
         role_vars["databricks_connection_reltio_client_secret"] = wrong_secret
-        said = module_said = "Reltio refused the client credentials"
+        said = "Reltio refused the client credentials"
 
     run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
     assert run.rc != 0
@@ -417,11 +427,10 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
     # One failure printed (ansible-core 2.19 and later also print its message once as an [ERROR] line).
     assert len(failures) == 1 and said in failures[0], run.output
     assert len(errors) <= 1 and all(said in line for line in errors), run.output
-    # The role's message is the only one: the module's own words appear only inside it, as often as it is printed.
-    assert run.output.count(module_said) == len(failures) + len(errors), run.output
-    assert [entry["task"] for entry in run.results if entry["status"] == "failed"] == ["%s : %s" % (ROLE, FAIL_TASK)]
-    module_task = run.task(action="reltio_databricks_connection")
-    assert "censored" in module_task and "msg" not in module_task
+    assert "has been hidden" not in run.output
+    assert run.output.count(said) == len(failures) + len(errors), run.output
+    assert [entry["task"] for entry in run.results if entry["status"] == "failed"] == ["%s : %s" % (ROLE, MODULE_TASK)]
+    assert said in run.task(action="reltio_databricks_connection")["msg"]
     assert emulator.requests("create") == []
 
 

@@ -6,9 +6,10 @@
 
 plugins/module_utils/arguments.py is the table. The role restates it in meta/argument_specs.yml (a variable per
 option: its type, choices, default, secrecy, and in its description the option's environment variable),
-vars/main.yml (which variable sets which option; the secret ones), defaults/main.yml and the arguments of the
-module's task in tasks/main.yml. ``role_problems`` names every difference; the real files must have none, and each
-kind of drift (a type, a no_log flag, a choice, a default, an environment variable) must be caught.
+defaults/main.yml and the arguments of the module's task in tasks/main.yml (which variable sets which option).
+The secrets are the exception: the role requires them as its own variables and never lets the module read them
+from the environment. ``role_problems`` names every difference; the real files must have none, and each kind of
+drift (a type, a no_log flag, a choice, a default, an environment variable) must be caught.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,7 +29,6 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
     EXECUTION_OPTIONS,
     TENANT_OPTIONS,
 )
-from ansible_collections.reltio.platform.plugins.module_utils.errors import ValidationError
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "databricks_connection"
@@ -55,7 +55,6 @@ def role_files():
     return {
         "spec": load("meta", "argument_specs.yml"),
         "defaults": load("defaults", "main.yml"),
-        "vars": load("vars", "main.yml"),
         "tasks": load("tasks", "main.yml"),
     }
 
@@ -79,18 +78,27 @@ def template_names(text):
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(TEMPLATE.findall(text))))
 
 
+def role_variables(task):
+    """``{option: role variable}``: the variable each argument of the module's task is templated from."""
+    variables = {}
+    for option, value in task[MODULE].items():
+        names = sorted(name for name in template_names(str(value)) if name.startswith(PREFIX))
+        variables[option] = names[0] if len(names) == 1 else "%r" % value
+    return variables
+
+
 def role_problems(table, files):
     """Every way the role's files differ from the option table ``table``; [] when they restate it faithfully."""
     problems = []
     main = files["spec"]["argument_specs"]["main"]
     options = main["options"]
-    variables = files["vars"]["databricks_connection__variables"]
-
+    task = module_task(files["tasks"])
+    variables = role_variables(task)
     # One role variable per option of the module, and one option per role variable.
     if sorted(variables) != sorted(table):
-        problems.append("vars/main.yml maps the options %s, the module has %s" % (sorted(variables), sorted(table)))
+        problems.append("the module's task passes the options %s, the module has %s" % (sorted(variables), sorted(table)))
     if sorted(variables.values()) != sorted(options):
-        problems.append("vars/main.yml maps to %s, meta/argument_specs.yml has %s" % (sorted(variables.values()), sorted(options)))
+        problems.append("the module's task passes %s, meta/argument_specs.yml has %s" % (sorted(variables.values()), sorted(options)))
     for option, variable in sorted(variables.items()):
         if not variable.startswith(PREFIX):
             problems.append("%s: %s is not a variable of the role (%s*)" % (option, variable, PREFIX))
@@ -107,50 +115,51 @@ def role_problems(table, files):
             problems.append("%s: choices %s, the module's are %s" % (where, have.get("choices"), want.get("choices")))
         if bool(have.get("no_log")) != bool(want.get("no_log")):
             problems.append("%s: no_log %s, the module's is %s" % (where, bool(have.get("no_log")), bool(want.get("no_log"))))
-        if bool(have.get("required")) != bool(want.get("required")):
-            problems.append("%s: required %s, the module's is %s" % (where, bool(have.get("required")), bool(want.get("required"))))
+        # A secret is required by the role itself (client_secret) or by its check task (the Reltio credentials).
+        required = bool(want.get("required")) or (option == "client_secret")
+        if bool(have.get("required")) != required:
+            problems.append("%s: required %s, the role's is %s" % (where, bool(have.get("required")), required))
         if "default" in have:
             if "default" not in want or have["default"] != want["default"]:
                 problems.append("%s: default %r, the module's is %r" % (where, have["default"], want.get("default")))
         elif "default" in want and shown(want["default"]) not in text:
             problems.append("%s: its description does not give the module's default %s" % (where, shown(want["default"])))
         named = sorted(set(ENV.findall(text)))
-        if named != ([want["env"]] if "env" in want else []):
-            problems.append("%s: its description names the environment variables %s, the module reads %s"
-                            % (where, named, want.get("env")))
-        if want.get("needed") and "Required" not in text:
+        if named != ([want["env"]] if "env" in want and not want.get("no_log") else []):
+            problems.append("%s: its description names the environment variables %s, the module reads %s%s"
+                            % (where, named, want.get("env"), " (a secret: the role never lets it)" if want.get("no_log") else ""))
+        if want.get("needed") and not want.get("no_log") and "Required" not in text:
             problems.append("%s: its description does not say that the value is required (here or in %s)" % (where, want["env"]))
 
-    everywhere = sorted(set(option["env"] for option in table.values() if "env" in option))
+    read = sorted(set(option["env"] for option in table.values() if "env" in option and not option.get("no_log")))
     described = sorted(set(ENV.findall(" ".join(main["description"]))))
-    if described != everywhere:
-        problems.append("the role's description names the environment variables %s, the module reads %s" % (described, everywhere))
-
-    secrets = sorted(variables[option] for option in variables if option in table and table[option].get("no_log"))
-    if sorted(files["vars"]["databricks_connection__secrets"]) != secrets:
-        problems.append("vars/main.yml lists the secrets %s, the module's no_log options are set by %s"
-                        % (sorted(files["vars"]["databricks_connection__secrets"]), secrets))
+    if described != read:
+        problems.append("the role's description names the environment variables %s, the module reads %s" % (described, read))
 
     defaults = dict((name, option["default"]) for name, option in options.items() if "default" in option)
     if files["defaults"] != defaults:
         problems.append("defaults/main.yml is %s, meta/argument_specs.yml's defaults are %s" % (files["defaults"], defaults))
 
-    task = module_task(files["tasks"])
-    arguments = task[MODULE]
-    if sorted(arguments) != sorted(variables):
-        problems.append("the module's task passes %s, vars/main.yml maps %s" % (sorted(arguments), sorted(variables)))
-    for option, value in sorted(arguments.items()):
+    for option, value in sorted(task[MODULE].items()):
         variable = variables.get(option)
-        # Left out when undefined, unless the role always has a value (a default, or required).
-        optional = variable in options and not ("default" in options[variable] or options[variable].get("required"))
-        expected = "{{ %s%s }}" % (variable, " | default(omit)" if optional else "")
+        if table.get(option, {}).get("no_log"):
+            # A secret: passed blank when undefined, never left out for the module to read its environment variable.
+            optional = not options.get(variable, {}).get("required")
+            expected = "{{ %s%s }}" % (variable, " | default('')" if optional else "")
+        else:
+            # Left out when undefined, unless the role always has a value (a default, or required).
+            optional = variable in options and not ("default" in options[variable] or options[variable].get("required"))
+            expected = "{{ %s%s }}" % (variable, " | default(omit)" if optional else "")
         if value != expected:
             problems.append("the module's task passes %s: %r, not %r" % (option, value, expected))
-    if task.get("no_log") is not True:
-        problems.append("the module's task is not no_log")
+    if "no_log" in task:
+        problems.append("the module's task sets no_log: the module's own no_log options mask the secrets, and a no_log"
+                        " task hides the module's message on ansible-core 2.16")
 
-    secret_variables = set(files["vars"]["databricks_connection__secrets"])
+    secret_variables = set(variables[option] for option in variables if table.get(option, {}).get("no_log"))
     for other in files["tasks"]:
+        if other is task:
+            continue
         used = template_names(yaml.safe_dump(other)) & secret_variables
         if used and other.get("no_log") is not True:
             problems.append("the task %r uses the secrets %s without no_log" % (other.get("name"), sorted(used)))
@@ -169,16 +178,13 @@ def test_every_variable_of_the_spec_is_documented_and_the_preflight_is_there():
         assert option.get("description"), name
 
 
-def test_what_the_role_reads_of_the_module_result_is_what_the_module_promises():
-    """The role tells a refusal of the arguments by its first words, and the change by created and secret_updated."""
+def test_the_role_registers_the_module_result_as_documented():
+    """The role hands on the module's result as it is, under the name its documentation gives."""
+    files = role_files()
+    assert module_task(files["tasks"])["register"] == "databricks_connection_result"
+    assert "C(databricks_connection_result)" in " ".join(files["spec"]["argument_specs"]["main"]["description"])
     text = (ROLE / "tasks" / "main.yml").read_text(encoding="utf-8")
-    refusal = ValidationError(["client_secret is required"]).msg
-    assert refusal.startswith("Invalid arguments: ") and "is match('Invalid arguments: ')" in text
-    source = (ROOT / "plugins" / "modules" / "reltio_databricks_connection.py").read_text(encoding="utf-8")
-    returned = yaml.safe_load(source.split('RETURN = r"""', 1)[1].split('"""', 1)[0])
-    for key in ("created", "secret_updated", "msg"):
-        assert returned[key]["returned"] == "always", key
-        assert "databricks_connection__outcome.%s" % key in text, key
+    assert "failed_when" not in text and "changed_when" not in text and "regex_replace" not in text
 
 
 def _table(change):
@@ -207,12 +213,18 @@ DRIFTS = {
     "a choice": (_table(lambda t: t["update_secret"]["choices"].append("never")), "choices ['on_create', 'always']"),
     "a default": (_table(lambda t: t["test_connection"].update(default=True)), "default False, the module's is True"),
     "an undocumented default": (_table(lambda t: t["timeout"].update(default=60)), "does not give the module's default V(60)"),
-    "an environment variable": (_table(lambda t: t["client_secret"].update(env="DATABRICKS_SECRET")),
-                                "the module reads DATABRICKS_SECRET"),
+    "an environment variable": (_table(lambda t: t["workspace_url"].update(env="DATABRICKS_WORKSPACE")),
+                                "the module reads DATABRICKS_WORKSPACE"),
     "a new environment variable": (_table(lambda t: t["preflight"].update(env="DATABRICKS_PREFLIGHT")),
                                    "the module reads DATABRICKS_PREFLIGHT"),
     "a new option": (_table(lambda t: t.update(warehouse_name={"type": "str", "description": ["x"]})), "the module has"),
-    "a required option": (_table(lambda t: t["warehouse_id"].update(required=True)), "required False, the module's is True"),
+    "a required option": (_table(lambda t: t["warehouse_id"].update(required=True)), "required False, the role's is True"),
+    "a secret no more required": (_files(lambda f: _options(f)["databricks_connection_client_secret"].pop("required")),
+                                  "databricks_connection_client_secret (option client_secret): required False"),
+    "a secret read from the environment": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
+        access_token="{{ databricks_connection_access_token | default(omit) }}")), "passes access_token"),
+    "a secret's variable named": (_files(lambda f: _options(f)["databricks_connection_reltio_client_id"]["description"].append(
+        "Or E(RELTIO_CLIENT_ID).")), "(a secret: the role never lets it)"),
     # The role's files change on their own.
     "a role type": (_files(lambda f: _options(f)["databricks_connection_timeout"].update(type="int")), "type int, the module's is float"),
     "a role secret shown": (_files(lambda f: _options(f)["databricks_connection_client_secret"].pop("no_log")), "no_log False"),
@@ -220,14 +232,12 @@ DRIFTS = {
     "a defaults file": (_files(lambda f: f["defaults"].update(databricks_connection_test=True)), "defaults/main.yml is"),
     "a role env name": (_files(lambda f: _options(f)["databricks_connection_warehouse_id"]["description"].append("Or E(WAREHOUSE).")),
                         "names the environment variables ['DATABRICKS_WAREHOUSE_ID', 'WAREHOUSE']"),
-    "the variable map": (_files(lambda f: f["vars"]["databricks_connection__variables"].update(client_id="databricks_connection_client_secret")),
-                         "vars/main.yml maps to"),
-    "the secret list": (_files(lambda f: f["vars"]["databricks_connection__secrets"].remove("databricks_connection_access_token")),
-                        "vars/main.yml lists the secrets"),
-    "a task argument": (_files(lambda f: module_task(f["tasks"])[MODULE].update(client_id="{{ databricks_connection_client_secret }}")),
-                        "passes client_id"),
+    "the variable map": (_files(lambda f: module_task(f["tasks"])[MODULE].update(client_id="{{ databricks_connection_client_secret }}")),
+                         "the module's task passes ["),
+    "a task argument": (_files(lambda f: module_task(f["tasks"])[MODULE].update(timeout="{{ databricks_connection_timeout }}")),
+                        "passes timeout"),
     "a lost argument": (_files(lambda f: module_task(f["tasks"])[MODULE].pop("preflight")), "the module's task passes"),
-    "no_log dropped": (_files(lambda f: module_task(f["tasks"]).pop("no_log")), "the module's task is not no_log"),
+    "no_log added": (_files(lambda f: module_task(f["tasks"]).update(no_log=True)), "the module's task sets no_log"),
     "a secret in a shown task": (_files(lambda f: f["tasks"].append({"name": "show", "ansible.builtin.debug": {
         "msg": "{{ databricks_connection_reltio_client_secret | length }}"}})), "uses the secrets ['databricks_connection_reltio_client_secret']"),
 }

@@ -2,7 +2,8 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Each static fragment (tenant, auth, execution, databricks_connection, token_ignored) must say what its option table says.
+"""Each static fragment (tenant, auth, token_auth, execution, databricks_connection, token_ignored) must say what its
+option table says.
 
 Run tools/render_doc_fragment.py after editing a table.
 """
@@ -33,7 +34,7 @@ def _documentation(name):
 
 
 def test_every_option_of_every_module_comes_from_a_fragment():
-    assert FRAGMENTS == ["auth", "databricks_connection", "execution", "tenant", "token_ignored"]
+    assert FRAGMENTS == ["auth", "databricks_connection", "execution", "tenant", "token_auth", "token_ignored"]
     assert set(DOC_FRAGMENTS["tenant"]) == {"platform_url", "tenant_id"}
     assert "access_token" in DOC_FRAGMENTS["auth"] and "execution" in DOC_FRAGMENTS["execution"]
     assert {"connection_name", "client_secret", "preflight"} <= set(DOC_FRAGMENTS["databricks_connection"])
@@ -50,8 +51,9 @@ def test_options_needed_from_here_or_the_environment_read_alike():
             text = " ".join(option["description"])
             needed = text.startswith("Required") or "Required: set it here or in the E(" in text
             assert not (needed and option.get("required")), name
-            if table is DOC_FRAGMENTS["token_ignored"]:
+            if table is DOC_FRAGMENTS["token_ignored"] or option["description"][0].startswith("Accepted and ignored"):
                 assert not needed and "required" not in option, name
+                assert "environment variable is used" not in text, name
 
 
 def _render_tool():
@@ -73,7 +75,7 @@ def test_fragment_documents_every_option_and_env_variable(fragment):
     assert set(options) == set(table)
     for name, option in table.items():
         text = " ".join(options[name]["description"])
-        if "env" in option:
+        if "env" in option and not option.get("ignored"):
             assert "E(%s)" % option["env"] in text, name
         assert options[name]["type"] == option["type"]
 

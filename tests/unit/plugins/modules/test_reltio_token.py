@@ -14,6 +14,7 @@ import yaml
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.reltio.platform.plugins.doc_fragments.token_auth import ModuleDocFragment
 from ansible_collections.reltio.platform.plugins.module_utils import access_token
 from ansible_collections.reltio.platform.plugins.module_utils import client as client_module
 from ansible_collections.reltio.platform.plugins.module_utils.errors import AuthenticationError
@@ -88,10 +89,25 @@ def test_errors_of_execute_fail_with_their_kwargs(monkeypatch):
     assert run_main(ARGS, expect=FailJson) == {"msg": "refused", "status": 403}
 
 
+def test_a_given_access_token_is_ignored_as_documented(monkeypatch):
+    """The documentation says a given access_token is ignored and the client credentials are needed: so it is."""
+    session = serve(monkeypatch, token_response("tok-module-2", expires_in=900))
+    result = run_main(dict(ARGS, access_token="given-token-never-sent"))
+    assert result["access_token"] == "tok-module-2"
+    assert [call.url for call in session.calls] == [AUTH_URL]
+    missing = run_main({"access_token": "given-token-never-sent", "auth_url": AUTH_URL}, expect=FailJson)
+    assert "reltio_client_id is required" in missing["msg"] and "reltio_client_secret is required" in missing["msg"]
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert options["access_token"]["description"][0].startswith("Accepted and ignored")
+    for name in ("reltio_client_id", "reltio_client_secret"):
+        assert any(line.startswith("Required: ") for line in options[name]["description"]), name
+
+
 def test_documentation_parses():
     doc = yaml.safe_load(module_under_test.DOCUMENTATION)
     assert doc["module"] == "reltio_token"
-    assert "reltio.platform.auth" in doc["extends_documentation_fragment"]
+    assert "reltio.platform.token_auth" in doc["extends_documentation_fragment"]
+    assert "notes" not in doc
     yaml.safe_load(module_under_test.EXAMPLES)
     returned = yaml.safe_load(module_under_test.RETURN)
     assert set(returned) >= {"access_token", "expires_in", "token_type", "msg"}
