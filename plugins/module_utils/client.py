@@ -24,6 +24,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
+    answer_value,
     parse_error_body,
     path_segment,
     text_excerpt,
@@ -83,6 +84,11 @@ def token_lifetime(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 10 ** 9:
         return None
     return value
+
+
+def text_value(value):
+    """A text field of an answer for the result: plain bounded text, or None for anything but a string."""
+    return answer_value(value) if isinstance(value, str) else None
 
 
 def _said(message):
@@ -228,12 +234,12 @@ class ReltioClient:
         if answer.status == 400:
             message = parse_error_body(answer.text)[0]
             if message and _SAME_NAME.match(message):
-                return CreateOutcome(False, message=message, confirmed_on_retry=answer.retried_after_possible_commit)
+                return CreateOutcome(False, message=text_value(message), confirmed_on_retry=answer.retried_after_possible_commit)
         data = self._success_json(answer, call)
         connection = self._connection_from(data)
-        if not connection["connection_id"]:
-            raise self._fail(ApiError, "Reltio answered HTTP %s while %s without result.connectionId, so it did not"
-                             " confirm the connection. %s" % (answer.status, call.what, MAY_EXIST),
+        if not (isinstance(connection["connection_id"], str) and connection["connection_id"].strip()):
+            raise self._fail(ApiError, "Reltio answered HTTP %s while %s without a result.connectionId that is a"
+                             " non-empty string, so it did not confirm the connection. %s" % (answer.status, call.what, MAY_EXIST),
                              status=answer.status, may_exist=True)
         return CreateOutcome(True, connection=connection)
 
@@ -261,8 +267,8 @@ class ReltioClient:
                              % (name, text_excerpt(answer.text)), status=answer.status)
         return {
             "connected": outcome.get("connected") is True,
-            "message": outcome.get("message") if isinstance(outcome.get("message"), str) else None,
-            "database_type": outcome.get("databaseType"),
+            "message": text_value(outcome.get("message")),
+            "database_type": text_value(outcome.get("databaseType")),
         }
 
     # ---- requests and answers ----------------------------------------------------------------------
@@ -287,15 +293,23 @@ class ReltioClient:
         """The JSON of a 2xx answer; raises the error of a 400 or of a body that cannot be read."""
         if answer.status >= 300:
             raise self._error(answer, call)
+        # Reltio said 2xx: whatever the body, it may have done the work.
+        may_exist = call.changes is not None
+        changes = ". " + call.changes if may_exist else ""
         try:
-            return answer.json()
-        except ValueError:
-            # Reltio said 2xx: whatever the body, it may have done the work.
-            may_exist = call.changes is not None
-            raise self._fail(ApiError, "Reltio answered HTTP %s while %s with a body that is not JSON: %s%s"
-                             % (answer.status, call.what, text_excerpt(answer.text) or "(empty)",
-                                ". " + call.changes if may_exist else ""),
+            data = answer.json()
+        except ValueError as exc:
+            # The reason of a body nested too deep (load_json's words); a parser's position says nothing.
+            said = " (%s)" % exc if str(exc).startswith("JSON nested") else ""
+            raise self._fail(ApiError, "Reltio answered HTTP %s while %s with a body that is not JSON%s: %s%s"
+                             % (answer.status, call.what, said, text_excerpt(answer.text) or "(empty)", changes),
                              status=answer.status, may_exist=may_exist)
+        if isinstance(data, dict) and data.get("successful") is False:
+            message, code = parse_error_body(answer.text)
+            raise self._fail(ApiError, "Reltio answered HTTP %s while %s, but said it was not successful: %s%s"
+                             % (answer.status, call.what, message, changes), status=answer.status, error_code=code,
+                             may_exist=may_exist)
+        return data
 
     def _error(self, answer, call):
         """The error of an answer that is not a success, made once, with all it must say."""
@@ -328,11 +342,8 @@ class ReltioClient:
 
     @staticmethod
     def _connection_from(data):
+        """Reltio's ``result`` as the task's ``connection``: scalars only (see http_api.answer_value)."""
         result = data["result"] if isinstance(data, dict) and isinstance(data.get("result"), dict) else {}
-        return {
-            "connection_id": result.get("connectionId"),
-            "connection_name": result.get("connectionName"),
-            "status": result.get("status"),
-            "message": result.get("message"),
-            "timestamp": result.get("timestamp"),
-        }
+        keys = (("connection_id", "connectionId"), ("connection_name", "connectionName"), ("status", "status"),
+                ("message", "message"), ("timestamp", "timestamp"))
+        return dict((name, answer_value(result.get(key))) for name, key in keys)

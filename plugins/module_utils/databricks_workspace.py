@@ -21,6 +21,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
+    answer_value,
     host_of,
     parse_error_body,
     path_segment,
@@ -60,7 +61,8 @@ class DatabricksWorkspace:
         """The preflight: the service principal gets a token, and may use the warehouse. Raises PreflightError."""
         token = self.fetch_token()
         warehouse = self.warehouse(warehouse_id, token)
-        return {"warehouse_id": warehouse_id, "warehouse_name": warehouse.get("name"), "warehouse_state": warehouse.get("state")}
+        return {"warehouse_id": warehouse_id, "warehouse_name": answer_value(warehouse.get("name")),
+                "warehouse_state": answer_value(warehouse.get("state"))}
 
     def fetch_token(self):
         call = Call("getting an OAuth token for the service principal '%s' from the Databricks workspace" % self.client_id,
@@ -119,7 +121,7 @@ class DatabricksWorkspace:
         state = data.get("state")
         if state in GONE_STATES:
             raise PreflightError("Preflight: SQL warehouse '%s' (%s) in the Databricks workspace %s is %s. Use another"
-                                 " warehouse." % (warehouse_id, data.get("name") or "no name", self.host, state))
+                                 " warehouse." % (warehouse_id, answer_value(data.get("name")) or "no name", self.host, state))
         return data
 
     def _send(self, method, url, call, **kwargs):

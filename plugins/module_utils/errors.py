@@ -5,18 +5,22 @@
 """Errors the user can see. Each renders its own ``fail_json`` arguments.
 
 Messages are redacted by whoever raises them (the client knows the secrets),
-so nothing here ever formats a secret.
+so nothing here ever formats a secret. Every message is made plain text here
+(http_api.plain_text): no control character of a server's reaches a terminal.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import plain_text
+
 
 class ReltioError(Exception):
     """Base of every error of the collection."""
 
     def __init__(self, msg, status=None, error_code=None, may_exist=False):
+        msg = plain_text(msg)
         super(ReltioError, self).__init__(msg)
         self.msg = msg
         self.status = status

@@ -23,6 +23,13 @@ _TOKEN = re.compile(r"[\x21-\x7e]+")
 MIN_TOKEN_LENGTH = 8
 # Real Reltio and Databricks tokens are under 4 KiB; a longer one is refused (masking work grows with it).
 MAX_TOKEN_LENGTH = 16 * 1024
+# The deepest JSON an answer may hold; Reltio's and Databricks' answers are three or four levels deep.
+MAX_JSON_DEPTH = 32
+# The longest text copied from an answer into a result field (a message, a name).
+MAX_FIELD_LENGTH = 1000
+# C0 and C1 control characters and DEL: a terminal acts on them (ESC starts a sequence that may clear the screen or
+# set the window title). Tabs and line breaks read as a space in a one-line message.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _URL_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]+)")
 _HTML_TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
@@ -64,11 +71,8 @@ class Answer:
         return ("%s %s" % (self.status, self.reason)).strip()
 
     def json(self):
-        """The body as JSON; raises ValueError when it is not."""
-        try:
-            return json.loads(self.text)
-        except RecursionError:
-            raise ValueError("JSON nested too deep")
+        """The body as JSON; raises ValueError when it is not, or is nested deeper than MAX_JSON_DEPTH."""
+        return load_json(self.text)
 
     @property
     def location_host(self):
@@ -86,6 +90,45 @@ class BearerAuth:
     def __call__(self, request):
         request.headers["Authorization"] = "Bearer %s" % self.token
         return request
+
+
+def load_json(text):
+    """JSON of an answer: ValueError when it is not JSON or is nested deeper than MAX_JSON_DEPTH (a 500-deep array
+    would fail later, where a recursion error says nothing)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep")
+    containers, depth = [data], 0
+    while True:
+        containers = [value for value in containers if isinstance(value, (dict, list))]
+        if not containers:
+            return data
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError("JSON nested deeper than %d levels" % MAX_JSON_DEPTH)
+        containers = [child for value in containers for child in (value.values() if isinstance(value, dict) else value)]
+
+
+def plain_text(text, limit=None):
+    """Text from a server as it may reach a message or a result: every control character shown as its escape
+    (tabs and line breaks as a space), and at most ``limit`` characters. Mask secrets before calling this."""
+    text = _CONTROL.sub(lambda match: " " if match.group(0) in "\t\n\r" else "\\x%02x" % ord(match.group(0)), text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def answer_value(value):
+    """A value copied from an answer into the result: plain bounded text, a number, a boolean or None. A list, an
+    object or anything else a server sends there is None: a key or a list of a server never reaches the result."""
+    if isinstance(value, str):
+        return plain_text(value, MAX_FIELD_LENGTH)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) or (isinstance(value, float) and value == value and abs(value) != float("inf")):
+        return value
+    return None
 
 
 def usable_token(token):
@@ -144,8 +187,8 @@ def parse_error_body(body):
     if not isinstance(body, str) or not body.strip():
         return None, None
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
+        data = load_json(body)
+    except ValueError:
         return text_excerpt(body), None
     if isinstance(data, list) and data:
         data = data[0]

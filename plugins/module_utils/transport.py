@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import re
 import socket
 import threading
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, load_json
 
 try:
     import requests
@@ -239,8 +238,8 @@ class Transport:
         secret_json = None
         if call.secret_answer:
             try:
-                secret_json = json.loads(body.decode("utf-8", "replace"))
-            except (ValueError, RecursionError):
+                secret_json = load_json(body.decode("utf-8", "replace"))
+            except ValueError:
                 secret_json = None
         content_type = response.headers.get("Content-Type") or ""
         headers = {"Location": self.redact(response.headers.get("Location")), "Content-Type": self.redact(content_type)}

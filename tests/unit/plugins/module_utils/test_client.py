@@ -168,13 +168,17 @@ def test_verify_passed(kwargs, verify):
     {"successful": True, "result": {"connectionName": "conn-01", "status": "success"}},
     {"successful": True, "result": {"connectionId": "", "connectionName": "conn-01"}},
     {"successful": True, "result": {"connectionId": None}},
+    {"successful": True, "result": {"connectionId": ["c-1"]}},
+    {"successful": True, "result": {"connectionId": {"id": "c-1"}}},
+    {"successful": True, "result": {"connectionId": 42}},
+    {"successful": True, "result": {"connectionId": "  "}},
     {"successful": True, "result": "stored"},
     [CREATED],
 ])
 def test_a_success_without_connection_id_may_have_created_it(body):
     error = create_fails(make_client(FakeResponse(200, body))[0])
-    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01' without result.connectionId, so it"
-                         " did not confirm the connection. " + client_module.MAY_EXIST)
+    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01' without a result.connectionId that is"
+                         " a non-empty string, so it did not confirm the connection. " + client_module.MAY_EXIST)
     assert error.may_exist is True
     assert error.status == 200
 
@@ -766,3 +770,46 @@ def test_the_lifetime_of_a_token_is_a_number_of_seconds_or_none(sent, kept):
 def test_the_token_type_is_a_word_or_none(sent, kept):
     client, dummy = credentials_client(FakeResponse(200, {"access_token": NEW_TOKEN, "token_type": sent}))
     assert client.fetch_token()["token_type"] == kept
+
+
+# ---- only plain, bounded values from a server reach the result and the terminal --------------------------------
+
+
+def test_a_success_that_says_it_was_not_successful_is_a_failure_with_the_reason():
+    body = {"successful": False, "error": {"errorMessage": "Quota exceeded", "errorCode": 429}}
+    error = create_fails(make_client(FakeResponse(200, body))[0])
+    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01', but said it was not successful:"
+                         " Quota exceeded. " + client_module.MAY_EXIST)
+    assert (error.status, error.error_code, error.may_exist) == (200, 429, True)
+    test_error = pytest.raises(ApiError, make_client(FakeResponse(200, body))[0].test_connection, "conn-01").value
+    assert "not successful: Quota exceeded" in test_error.msg and test_error.may_exist is False
+
+
+def test_control_characters_of_a_server_never_reach_a_message():
+    body = {"errorMessage": "bad\x1b]0;pwned\x07 \x1b[2Jthing\r\nnext\x9b31m"}
+    error = create_fails(make_client(FakeResponse(500, body, reason="Internal\x1b[2J Error"))[0])
+    assert not any(ord(char) < 32 or 127 <= ord(char) < 160 for char in error.msg)
+    assert "bad\\x1b]0;pwned\\x07 \\x1b[2Jthing  next\\x9b31m" in error.msg
+
+
+def test_fields_of_the_answer_keep_scalars_only():
+    secret_key = {"key %s" % DBX_SECRET: 1}
+    body = {"successful": True, "result": {"connectionId": "c-1", "connectionName": ["conn-01"], "status": {"a": 1},
+                                           "message": secret_key, "timestamp": "\x1b[2J" + "t" * 5000}}
+    connection = create(make_client(FakeResponse(200, body))[0]).connection
+    assert connection["connection_id"] == "c-1"
+    assert connection["connection_name"] is None and connection["status"] is None and connection["message"] is None
+    assert connection["timestamp"].startswith("\\x1b[2Jttt") and len(connection["timestamp"]) == 1000
+
+
+def test_fields_of_a_connection_test_keep_plain_text_only():
+    body = {"data": {"connected": False, "message": "no\x1b[31m access", "databaseType": {"x": DBX_SECRET}}}
+    outcome = make_client(FakeResponse(200, body))[0].test_connection("conn-01")
+    assert outcome == {"connected": False, "message": "no\\x1b[31m access", "database_type": None}
+
+
+def test_a_deeply_nested_connection_id_is_no_confirmation_and_may_have_created_it():
+    body = '{"successful": true, "result": {"connectionId": %s"c-1"%s}}' % ("[" * 500, "]" * 500)
+    error = create_fails(make_client(FakeResponse(200, content=body))[0])
+    assert "with a body that is not JSON (JSON nested deeper than 32 levels)" in error.msg
+    assert error.may_exist is True and error.status == 200

@@ -17,11 +17,16 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     EXCERPT_LENGTH,
     MAX_TOKEN_LENGTH,
     MIN_TOKEN_LENGTH,
+    MAX_FIELD_LENGTH,
+    MAX_JSON_DEPTH,
     Answer,
     BearerAuth,
+    answer_value,
     host_of,
+    load_json,
     parse_error_body,
     path_segment,
+    plain_text,
     text_excerpt,
     usable_token,
 )
@@ -188,3 +193,43 @@ def test_bearer_auth_sets_the_header():
     request = type("Request", (), {"headers": {}})()
     assert BearerAuth("tok-12345678")(request) is request
     assert request.headers == {"Authorization": "Bearer tok-12345678"}
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("plain text", "plain text"),
+    ("title\x1b]0;pwned\x07", "title\\x1b]0;pwned\\x07"),
+    ("clear\x1b[2J", "clear\\x1b[2J"),
+    ("c1\x9b31m and del\x7f", "c1\\x9b31m and del\\x7f"),
+    ("line\nbreak\ttab\r", "line break tab "),
+    ("caf\u00e9 \u20ac", "caf\u00e9 \u20ac"),
+])
+def test_plain_text_escapes_every_control_character(text, plain):
+    assert plain_text(text) == plain
+
+
+def test_plain_text_is_bounded():
+    assert plain_text("x" * 50, 20) == "x" * 17 + "..."
+    assert plain_text("x" * 20, 20) == "x" * 20
+
+
+@pytest.mark.parametrize("value, kept", [
+    ("text", "text"), (7, 7), (1.5, 1.5), (True, True), (None, None),
+    (["a"], None), ({"k": "v"}, None), (float("nan"), None), (float("inf"), None),
+])
+def test_answer_value_keeps_scalars(value, kept):
+    assert answer_value(value) == kept
+
+
+def test_answer_value_bounds_text():
+    assert len(answer_value("y" * 5000)) == MAX_FIELD_LENGTH
+
+
+def test_load_json_bounds_the_nesting():
+    deepest = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert load_json(deepest) is not None
+    for too_deep in ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), '{"a": %s1%s}' % ("[" * 500, "]" * 500),
+                     "[" * 100000):
+        with pytest.raises(ValueError):
+            load_json(too_deep)
+    with pytest.raises(ValueError):
+        Answer(200, "OK", {}, '{"a": %s}' % ("{\"b\": " * 40 + "1" + "}" * 40)).json()
