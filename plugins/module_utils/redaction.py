@@ -130,8 +130,11 @@ def decode_body(raw, charset=None):
             return raw.decode(encoding, "replace")
     if charset:
         try:
-            return raw.decode(codecs.lookup(charset).name, "replace")
-        except LookupError:
+            text = raw.decode(codecs.lookup(charset).name, "replace")
+            if isinstance(text, str):
+                return text
+        except Exception:  # pylint: disable=broad-except
+            # A codec that cannot decode with replacement (undefined, idna, punycode) or is no text codec at all.
             pass
     return raw.decode("utf-8", "replace")
 
