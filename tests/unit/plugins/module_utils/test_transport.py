@@ -468,12 +468,19 @@ def test_errors_of_requests_and_urllib3(exc, start, sent):
     assert error.may_exist is False
 
 
+def test_an_unreachable_host_is_named_with_the_option_that_set_it():
+    msg = fake_send(_refused(), call=Call("requesting a token", option="auth_url"), retries=0).msg
+    assert msg == ("Could not reach test.reltio.com (from auth_url) while requesting a token: Failed to establish a new"
+                   " connection: [Errno 111] Connection refused")
+
+
 def test_error_details():
     msg = fake_send(requests.exceptions.ReadTimeout("Read timed out."), retries=2).msg
     assert msg == "Timed out after 12.5 s while testing connection 'c' at test.reltio.com (tried 3 times): Read timed out."
     msg = fake_send(_refused(), retries=0).msg
     assert "tried" not in msg
-    assert msg.endswith("Connection refused")
+    assert msg == ("Could not reach test.reltio.com while testing connection 'c': Failed to establish a new connection:"
+                   " [Errno 111] Connection refused")
     msg = fake_send(requests.exceptions.SSLError("certificate verify failed")).msg
     assert "set ca_path to its CA bundle" in msg and "validate_certs: false" in msg
     assert "Check HTTPS_PROXY and NO_PROXY" in fake_send(requests.exceptions.ProxyError("refused")).msg
@@ -586,7 +593,7 @@ def test_the_bounds_hold_with_the_requests_and_urllib3_of_rhel9(rhel9_libraries)
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-m", "not rhel9_libraries", "-k",
          "drip or trickle or whole_answer or larger_than or without_a_length or closes or proxy or timer or refused"
-         " or redirect or gzip or libraries_are"],
+         " or redirect or gzip or unreachable or error_details or errors_of or libraries_are"],
         capture_output=True, text=True, timeout=600, check=False, cwd=str(ROOT),
         env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(rhel9_libraries)] + sys.path), RELTIO_EXPECT_URLLIB3="1.26.5"))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
