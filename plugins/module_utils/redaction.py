@@ -35,6 +35,8 @@ import json
 import re
 import sys
 
+from urllib.parse import quote, quote_plus
+
 MASK = "********"
 # The longest secret a task takes (a token's length is bounded by the client with this): longer ones are masked
 # by their spellings only, not by their cut-off pieces, whose automaton grows with the secret.
@@ -99,7 +101,13 @@ def _percent(run):
     return chars
 
 
-def _entity(entity):
+def _numeric_entity(entity):
+    digits = entity[2:].rstrip(";")
+    code = int(digits[1:], 16) if digits[0] in "xX" else int(digits)
+    return _one(chr(code)) if code <= 0x10FFFF else None
+
+
+def _named_entity(entity):
     text = html.unescape(entity)
     return _one(text) if text != entity else None
 
@@ -111,7 +119,8 @@ _ESCAPES = (
     (r"\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}", _code_point),  # Python repr
     (r"\\[\\/\"'bfnrt]", lambda escape: _one(_SIMPLE_ESCAPES[escape[1]])),  # JSON and Python
     (r"(?:%[0-9a-fA-F]{2})+", _percent),  # URLs and forms
-    (r"&#[0-9]{1,8};?|&#[xX][0-9a-fA-F]{1,8};?|&[A-Za-z][A-Za-z0-9]{1,31};", _entity),  # HTML and XML
+    (r"&#(?:[0-9]{1,8}|[xX][0-9a-fA-F]{1,8});?", _numeric_entity),  # HTML and XML
+    (r"&[A-Za-z][A-Za-z0-9]{1,31};", _named_entity),
 )
 _ESCAPE = re.compile("|".join("(%s)" % pattern for pattern, _reader in _ESCAPES))
 
@@ -201,6 +210,13 @@ def _spellings(secret):
     """``(spelling, is base64)`` of the spellings of a secret that decoding escapes cannot reach, worked out once per
     process: each loop item of the controller path makes a Redactor for the same few secrets."""
     plain = {secret, secret.lower(), secret.replace(" ", "+")}
+    # A secret holding what reads as an escape (a literal %41) reads so in an echo too, where it is not escaped.
+    reading = _unescaped(secret)
+    for _layer in range(_LAYERS):
+        if reading is None:
+            break
+        plain.add(reading.text)
+        reading = _unescaped(reading.text)
     for charset in _OTHER_CHARSETS:
         try:
             plain.add(secret.encode(charset).decode("utf-8", "replace"))
@@ -211,11 +227,16 @@ def _spellings(secret):
             plain.add(secret.encode("utf-8").decode(charset))
         except UnicodeError:
             pass
-    data = secret.encode("utf-8", "surrogatepass")
-    if 2 * len(data) >= _MIN_ENCODED:
-        plain.update((data.hex(), data.hex().upper()))
+    runs = set()
+    # As a request body holds it (JSON, a form), for base64 and hex of a whole body.
+    for sent in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
+                 quote_plus(secret, safe="")}:
+        data = sent.encode("utf-8", "surrogatepass")
+        if 2 * len(data) >= _MIN_ENCODED:
+            plain.update((data.hex(), data.hex().upper()))
+        runs.update(_base64_runs(data))
     plain.discard("")
-    return tuple((spelling, False) for spelling in sorted(plain)) + tuple((run, True) for run in sorted(_base64_runs(data)))
+    return tuple((spelling, False) for spelling in sorted(plain)) + tuple((run, True) for run in sorted(runs))
 
 
 class _Pieces:
