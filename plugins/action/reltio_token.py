@@ -22,7 +22,7 @@ class ActionModule(ReltioAction):
     VALIDATE = validate
     EXECUTE = execute
     HIDE_RESULT = True
-    PREPARE_ARGS = {"reltio_client_id": "prepare", "reltio_client_secret": "prepare-secret", "auth_url": "{url}/oauth/token"}
+    PREPARE_ARGS = {"reltio_client_id": "prepare-id", "reltio_client_secret": "prepare-secret", "auth_url": "{url}/oauth/token"}
     PREPARE_ANSWER = '{"access_token": "prepare-token", "token_type": "bearer", "expires_in": 3600}'
 
 

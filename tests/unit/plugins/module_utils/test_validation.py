@@ -21,7 +21,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.validation import 
 
 PASSWORD = "pa55w0rd-XYZ"
 HTTPS_RULE = "must be an absolute https URL with a host, such as https://example.com"
-LOOPBACK_RULE = "must use https (plain http is accepted only for a loopback host such as 127.0.0.1)"
+LOOPBACK_RULE = "must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or localhost)"
 AUTH_MISSING = ("access_token is required, or reltio_client_id and reltio_client_secret: set them"
                 " or the RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID and RELTIO_CLIENT_SECRET environment variables")
 
@@ -50,13 +50,12 @@ def test_not_blank(value):
 # ---- is_loopback -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "api.localhost", "a.b.LocalHost", "127.0.0.1",
-                                  "127.0.0.2", "127.255.255.254", "::1"])
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "127.0.0.2", "127.255.255.254", "::1"])
 def test_is_loopback(host):
     assert is_loopback(host) is True
 
 
-@pytest.mark.parametrize("host", ["localhost.example.com", "notlocalhost", "mylocalhost", "10.0.0.1", "0.0.0.0",
+@pytest.mark.parametrize("host", ["api.localhost", "a.b.LocalHost", "localhost.example.com", "notlocalhost", "mylocalhost", "10.0.0.1", "0.0.0.0",
                                   "::", "192.168.1.1", "test.reltio.com", "128.0.0.1", "fe80::1", ""])
 def test_is_not_loopback(host):
     assert is_loopback(host) is False
@@ -87,7 +86,7 @@ def test_shown_url(url, expected):
     "https://[2001:db8::1]:443/x",
     "http://127.0.0.1:8080",
     "http://localhost",
-    "http://api.localhost:9000/reltio",
+    "http://LocalHost:8080/reltio",
     "http://[::1]:8080",
 ])
 def test_url_problem_accepts(url):
@@ -111,6 +110,9 @@ def test_url_problem_accepts(url):
     ("http://test.reltio.com", LOOPBACK_RULE),
     ("http://10.0.0.1:8080", LOOPBACK_RULE),
     ("http://localhost.example.com", LOOPBACK_RULE),
+    # Most resolvers send a name under .localhost to DNS, which may answer any address.
+    ("http://api.localhost:9000/reltio", LOOPBACK_RULE),
+    ("http://a.b.LocalHost", LOOPBACK_RULE),
     ("https://user:%s@test.reltio.com" % PASSWORD, "must not contain a user name or password"),
     ("https://user@test.reltio.com", "must not contain a user name or password"),
     ("http://user:%s@127.0.0.1:8080" % PASSWORD, "must not contain a user name or password"),
@@ -263,10 +265,10 @@ AUTH_URL = "https://auth.reltio.com/oauth/token"
 
 
 @pytest.mark.parametrize("params", [
-    {"access_token": "tok"},
-    {"access_token": "tok", "reltio_client_id": "id"},
-    {"reltio_client_id": "id", "reltio_client_secret": "secret"},
-    {"access_token": " ", "reltio_client_id": "id", "reltio_client_secret": "secret"},
+    {"access_token": "token-0123"},
+    {"access_token": "token-0123", "reltio_client_id": "client-id-1"},
+    {"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01"},
+    {"access_token": " ", "reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01"},
 ])
 def test_auth_accepts(params):
     assert problems_of(dict(params, auth_url=AUTH_URL), ("auth",)) == []
@@ -275,9 +277,9 @@ def test_auth_accepts(params):
 @pytest.mark.parametrize("params, expected", [
     ({}, AUTH_MISSING),
     ({"access_token": "  ", "reltio_client_id": "", "reltio_client_secret": None}, AUTH_MISSING),
-    ({"reltio_client_secret": "secret"},
+    ({"reltio_client_secret": "secret-01"},
      "reltio_client_id is required with reltio_client_secret: set it or the RELTIO_CLIENT_ID environment variable"),
-    ({"reltio_client_id": "id", "reltio_client_secret": " "},
+    ({"reltio_client_id": "client-id-1", "reltio_client_secret": " "},
      "reltio_client_secret is required with reltio_client_id: set it or the RELTIO_CLIENT_SECRET environment variable"),
 ])
 def test_auth_problem(params, expected):
@@ -289,7 +291,7 @@ def test_auth_problem(params, expected):
     (None, "auth_url is required and must not be blank: set it or the RELTIO_AUTH_URL environment variable"),
 ])
 def test_auth_url_checked_even_with_an_access_token(auth_url, expected):
-    assert problems_of({"access_token": "tok", "auth_url": auth_url}, ("auth",)) == [expected]
+    assert problems_of({"access_token": "token-0123", "auth_url": auth_url}, ("auth",)) == [expected]
 
 
 def test_auth_url_and_credentials_both_reported():
@@ -297,14 +299,14 @@ def test_auth_url_and_credentials_both_reported():
 
 
 def test_auth_accepts_loopback_http_auth_url():
-    assert problems_of({"access_token": "tok", "auth_url": "http://127.0.0.1:8080/oauth/token"}, ("auth",)) == []
+    assert problems_of({"access_token": "token-0123", "auth_url": "http://127.0.0.1:8080/oauth/token"}, ("auth",)) == []
 
 
 # ---- ArgumentCheck.client_credentials --------------------------------------------------------
 
 
 def test_client_credentials_all_missing():
-    assert problems_of({"access_token": "tok"}, ("client_credentials",)) == [
+    assert problems_of({"access_token": "token-0123"}, ("client_credentials",)) == [
         "reltio_client_id is required to fetch a token and must not be blank: set it or the RELTIO_CLIENT_ID environment variable",
         "reltio_client_secret is required to fetch a token and must not be blank: set it"
         " or the RELTIO_CLIENT_SECRET environment variable",
@@ -313,13 +315,13 @@ def test_client_credentials_all_missing():
 
 
 def test_client_credentials_bad_auth_url():
-    params = {"reltio_client_id": "id", "reltio_client_secret": "secret", "auth_url": "https://u:%s@auth.example.com" % PASSWORD}
+    params = {"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01", "auth_url": "https://u:%s@auth.example.com" % PASSWORD}
     problems = problems_of(params, ("client_credentials",))
     assert problems == ["auth_url must not contain a user name or password, got 'https://***@auth.example.com'"]
 
 
 def test_client_credentials_accepted():
-    assert problems_of({"reltio_client_id": "id", "reltio_client_secret": "s", "auth_url": AUTH_URL}, ("client_credentials",)) == []
+    assert problems_of({"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01", "auth_url": AUTH_URL}, ("client_credentials",)) == []
 
 
 # ---- ArgumentCheck.http ----------------------------------------------------------------------
@@ -359,7 +361,8 @@ def test_http_ca_path_file(tmp_path):
 
 def test_http_ca_path_directory(tmp_path):
     assert problems_of({"ca_path": str(tmp_path)}, ("http",)) == [
-        "ca_path must be a readable PEM file, got '%s' which does not exist" % tmp_path]
+        "ca_path must be a readable PEM file, got '%s' which is a directory" % tmp_path]
+
 
 
 def test_http_all_problems_at_once():
