@@ -23,11 +23,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.errors import ArgumentTypeError, RequiredError, UnsupportedError
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
-    CONNECTION_OPTIONS,
-    DATABRICKS_CONNECTION_OPTIONS,
-    SECRET_OPTIONS,
-)
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ValidationError
 
 MAX_RETRIES = 10
@@ -228,9 +224,8 @@ def structured_value_error(spec, args):
         for given in (name,) + tuple(entry.get("aliases") or ()):
             kind = _kind(args.get(given))
             if kind:
-                hint = (" (a lookup that returns several values, such as hashi_vault without its ':key', must name the one"
-                        " to use)" if name in SECRET_OPTIONS else "")
-                problems.append("%s must be a string, got a %s whose value is not shown%s" % (given, kind, hint))
+                problems.append("%s must be a string, got a %s whose value is not shown (a lookup that returns several"
+                                " values, such as hashi_vault without its ':key', must name the one to use)" % (given, kind))
     return ValidationError(problems) if problems else None
 
 

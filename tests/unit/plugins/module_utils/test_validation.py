@@ -8,14 +8,17 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec, token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError, ValidationError
 from ansible_collections.reltio.platform.plugins.module_utils.validation import (
     MAX_RETRIES,
+    MIN_SECRET_LENGTH,
     ArgumentCheck,
     blank,
     is_loopback,
     name_problem,
     shown_url,
+    structured_value_error,
     url_problem,
 )
 
@@ -410,3 +413,73 @@ def test_params_not_changed():
     check.http()
     assert params == before
     assert check.params is params
+
+
+# ---- short secrets ---------------------------------------------------------------------------
+
+SHORT_RULE = ("is shorter than 8 characters: Ansible hides every occurrence of a secret's value in every message, so a"
+              " short one would hide ordinary letters and words (set the real secret)")
+
+
+@pytest.mark.parametrize("name, steps", [("access_token", ("auth",)), ("reltio_client_id", ("auth",)),
+                                         ("reltio_client_secret", ("auth",)), ("reltio_client_id", ("client_credentials",)),
+                                         ("reltio_client_secret", ("client_credentials",)),
+                                         ("client_secret", ("databricks_credentials",))])
+def test_a_secret_shorter_than_8_characters_is_refused(name, steps):
+    """Issue 20: RELTIO_ACCESS_TOKEN=t made ansible-core star out every t of every message."""
+    params = {"access_token": "token-0123", "reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01",
+              "client_id": "dbx-client", "client_secret": "dbx-secret", "auth_url": AUTH_URL}
+    assert problems_of(dict(params, **{name: "s" * (MIN_SECRET_LENGTH - 1)}), steps) == ["%s %s" % (name, SHORT_RULE)]
+    assert problems_of(dict(params, **{name: "s" * MIN_SECRET_LENGTH}), steps) == []
+
+
+def test_a_short_databricks_client_id_is_no_secret():
+    """The Databricks client id is shown in results and diffs: ansible-core does not hide it, so any length goes."""
+    assert problems_of({"client_id": "ab", "client_secret": "dbx-secret"}, ("databricks_credentials",)) == []
+
+
+# ---- HTTP Basic for the preflight ------------------------------------------------------------
+
+BASIC_RULE = "holds characters that HTTP Basic authentication cannot carry (only Latin-1 can), and the preflight sends it so"
+
+
+@pytest.mark.parametrize("name", ["client_id", "client_secret"])
+def test_databricks_credentials_basic_auth_cannot_carry_fail_naming_the_option_only(name):
+    params = {"client_id": "dbx-client", "client_secret": "dbx-secret", "preflight": True}
+    params[name] = "dbx-\u20ac-\u540d-value"
+    problems = problems_of(params, ("databricks_credentials",))
+    assert problems == ["%s %s" % (name, BASIC_RULE)]
+    # Neither the character nor where it is in the secret.
+    assert not any(char in problems[0] for char in "\u20ac\u540d") and "position" not in problems[0]
+    assert problems_of(dict(params, preflight=False), ("databricks_credentials",)) == []
+    assert problems_of(dict(params, **{name: "dbx-\u00e9t\u00e9-value"}), ("databricks_credentials",)) == []
+
+
+# ---- a list or a dict in a text option -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["client_secret", "client_id", "access_token", "reltio_client_id", "reltio_client_secret"])
+@pytest.mark.parametrize("value, kind", [(["v4lue-one-1", "v4lue-two-2"], "list"), (("v4lue-one-1",), "list"),
+                                         ({"secret": "v4lue-one-1"}, "dictionary"), ({}, "dictionary")])
+def test_a_list_or_dict_in_a_credential_is_refused_naming_the_type_not_the_value(name, value, kind):
+    error = structured_value_error(databricks_connection_argument_spec(), {name: value, "tenant_id": "t1", "timeout": 5})
+    assert error.problems == ["%s must be a string, got a %s whose value is not shown (a lookup that returns several"
+                              " values, such as hashi_vault without its ':key', must name the one to use)" % (name, kind)]
+    assert "v4lue" not in error.msg and "secret" not in error.msg.replace("client_secret", "")
+
+
+def test_a_list_in_any_text_option_or_alias_is_refused_and_every_one_is_named():
+    error = structured_value_error(databricks_connection_argument_spec(),
+                                   {"name": ["a", "b"], "ca_path": {"p": 1}, "tenant_id": ["t"], "retries": [1]})
+    # retries is a number: ansible-core's own check names it.
+    assert [problem.split(" (")[0] for problem in error.problems] == [
+        "ca_path must be a string, got a dictionary whose value is not shown",
+        "name must be a string, got a list whose value is not shown",
+        "tenant_id must be a string, got a list whose value is not shown"]
+
+
+@pytest.mark.parametrize("args", [{}, {"client_id": 12345678, "client_secret": None, "tenant_id": "t1", "timeout": 5,
+                                       "validate_certs": False}])
+def test_scalars_are_left_to_the_argument_spec(args):
+    assert structured_value_error(databricks_connection_argument_spec(), args) is None
+    assert structured_value_error(token_argument_spec(), args) is None

@@ -855,3 +855,21 @@ def test_prepare_is_bounded_when_another_process_takes_the_one_answer(monkeypatc
     action.prepare()
     assert action.prepared is False
     assert time.monotonic() - started < 5 * reltio_action.PREPARE_SECONDS
+
+
+# ---- a list or a dict in a text option -------------------------------------------------------
+
+
+@pytest.mark.usefixtures("base_run")
+@pytest.mark.parametrize("transport", ["local", "ssh"])
+@pytest.mark.parametrize("value, kind", [(["tok-Very-Secret-42", "other-value-43"], "list"),
+                                         ({"value": "tok-Very-Secret-42"}, "dictionary")])
+def test_a_list_or_dict_secret_is_refused_on_both_paths_without_its_value(execute, transport, value, kind):
+    """A hashi_vault lookup without ':key' gives a dict: AnsibleModule would send its Python repr as the token."""
+    action = make_action(execute, dict(ARGS, access_token=value), transport=transport)
+    result = run(action)
+    execute.assert_not_called()
+    action._execute_module.assert_not_called()
+    assert result["failed"] is True
+    assert "access_token must be a string, got a %s whose value is not shown" % kind in result["msg"]
+    assert "tok-Very-Secret-42" not in str(result)
