@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import html
@@ -36,7 +37,7 @@ FAULT_ENDPOINTS = RELTIO_ENDPOINTS + WORKSPACE_ENDPOINTS + ('any',)
 TOKEN_ENDPOINTS = ('token', 'dbx_token')
 FAULT_BODIES = ('json', 'html', 'text', 'truncated', 'garbage', 'deep', 'empty', 'token', 'huge', 'gzip',
                 'dbx', 'dbx_int_code')
-ECHO_STYLES = ('plain', 'gson', 'latin1')
+ECHO_STYLES = ('plain', 'gson', 'latin1', 'base64', 'hex')
 # The bodies an echo style other than plain may be given: it decides the serialisation itself.
 STYLED_BODIES = ('json', 'text')
 DEEP_NESTING = 100000
@@ -294,6 +295,8 @@ FAULT_BODY_BUILDERS = {
     'truncated': _truncated_body, 'empty': _empty_body, 'token': _token_body, 'huge': _huge_body, 'gzip': _gzip_body,
     'dbx': _dbx_body, 'dbx_int_code': _dbx_int_code_body,
 }
+# Echo styles that spell the raw request body as a gateway does (an AWS Lambda's ``event.body``), in the body ``body`` says.
+ENCODED_ECHOES = {'base64': lambda raw: base64.b64encode(raw).decode('ascii'), 'hex': lambda raw: raw.hex()}
 # Echo styles other than plain decide the body whatever ``body`` says (json or text).
 ECHO_STYLE_BUILDERS = {'gson': _gson_body, 'latin1': _latin1_body}
 
@@ -306,7 +309,8 @@ def fault_reply(rule: FaultRule, raw_body: bytes, real: Reply | None = None, req
     """
     message = rule.message
     if rule.echo:
-        echoed = raw_body.decode('utf-8', 'replace') if rule.echo_style == 'plain' else echoed_text(raw_body, request)
+        echoed = ENCODED_ECHOES[rule.echo_style](raw_body) if rule.echo_style in ENCODED_ECHOES else \
+            raw_body.decode('utf-8', 'replace') if rule.echo_style == 'plain' else echoed_text(raw_body, request)
         message = f'{message}: {echoed}'
     headers = {} if rule.retry_after is None else {'Retry-After': str(rule.retry_after)}
     if rule.location is not None:
