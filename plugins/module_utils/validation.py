@@ -30,6 +30,8 @@ MAX_RETRIES = 10
 # ansible-core hides every occurrence of a no_log value in every message and result: a shorter secret would star out
 # ordinary words ("Invalid argumen****"), and says nothing a guess would not.
 MIN_SECRET_LENGTH = 8
+# What AnsibleModule shows for the value of a no_log option.
+HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -200,6 +202,21 @@ class ArgumentCheck:
     def done(self):
         if self.problems:
             raise ValidationError(self.problems)
+
+
+def hidden_values(spec, params):
+    """The values ansible-core is to hide in every message and result: those of the no_log options, but blank ones
+    (they hide nothing, and would star out every space) and shorter ones than MIN_SECRET_LENGTH, which the checks
+    refuse with a message they would star out. Such a value is never sent, and shown_arguments hides it by name."""
+    return set(str(params[name]) for name, entry in spec.items()
+               if entry.get("no_log") and params.get(name) is not None and len(str(params[name]).strip()) >= MIN_SECRET_LENGTH)
+
+
+def shown_arguments(spec, params):
+    """The task's arguments as its result's ``invocation`` shows them: each no_log option's value hidden by name
+    (but a blank one, which hides nothing)."""
+    return dict((name, HIDDEN if spec.get(name, {}).get("no_log") and value is not None and str(value).strip() else value)
+                for name, value in params.items())
 
 
 def _kind(value):

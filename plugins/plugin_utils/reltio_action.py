@@ -34,7 +34,12 @@ from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import apply_env_fallbacks
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
-from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems, structured_value_error
+from ansible_collections.reltio.platform.plugins.module_utils.validation import (
+    argument_problems,
+    hidden_values,
+    shown_arguments,
+    structured_value_error,
+)
 
 CONTROLLER_TRANSPORTS = ("local",)
 # How long prepare() waits for its own exchange on 127.0.0.1, which takes milliseconds.
@@ -129,7 +134,7 @@ class ReltioAction(ActionBase):
                 params = validation.validated_parameters
                 result = cls.EXECUTE(params, warn=lambda message: None, cache=_PrepareCache())
             # And the masking of the task's result, as a task's run does it.
-            remove_values(result, no_log_values(spec, params))
+            remove_values(result, hidden_values(spec, params))
             cls.prepared = not result.get("failed")
         except Exception as exc:  # pylint: disable=broad-except
             ReltioAction.prepare_failed = True
@@ -182,8 +187,8 @@ class ReltioAction(ActionBase):
             result = self._execute(params, warnings.append, task_environment, cache)
         if warnings:
             result["warnings"] = warnings
-        result["invocation"] = {"module_args": params}
-        return remove_values(result, no_log_values(spec, params))
+        result["invocation"] = {"module_args": shown_arguments(spec, params)}
+        return remove_values(result, hidden_values(spec, params))
 
     def _execute(self, params, warn, task_environment, cache):
         execute = type(self).EXECUTE
@@ -305,16 +310,6 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
-
-
-def no_log_values(spec, params):
-    """The values of the task's no_log options, as AnsibleModule collects them (blank ones hide nothing)."""
-    values = set()
-    for name, entry in spec.items():
-        value = params.get(name)
-        if entry.get("no_log") and value is not None and str(value).strip():
-            values.add(str(value))
-    return values
 
 
 def alias_warnings(spec, args):

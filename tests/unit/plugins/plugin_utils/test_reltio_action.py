@@ -31,7 +31,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
 )
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
-from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
+from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck, hidden_values
 from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_action
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
@@ -657,24 +657,35 @@ def test_alias_warning_reaches_the_result_on_the_controller(execute, monkeypatch
     (connection_argument_spec, dict(ARGS, reltio_client_id="client-id-1", reltio_client_secret="client-secret-2"),
      {SECRET, "client-id-1", "client-secret-2"}),
     (connection_argument_spec, dict(ARGS, access_token=" ", reltio_client_id="", reltio_client_secret="\t"), set()),
-    (connection_argument_spec, {"platform_url": "https://test.reltio.com", "tenant_id": "t", "access_token": " a b "},
-     {" a b "}),
-    (token_argument_spec, {"reltio_client_id": "id-1", "reltio_client_secret": "secret-2", "access_token": None},
-     {"id-1", "secret-2"}),
+    (connection_argument_spec, {"platform_url": "https://test.reltio.com", "tenant_id": "t", "access_token": " a b c d e "},
+     {" a b c d e "}),
+    (connection_argument_spec, {"platform_url": "https://test.reltio.com", "tenant_id": "t", "access_token": "t"}, set()),
+    (token_argument_spec, {"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-2", "access_token": None},
+     {"client-id-1", "secret-2"}),
     (databricks_connection_argument_spec, DBX_ARGS, {SECRET, "dbx-Secret-42"}),
 ])
-def test_no_log_values_are_those_of_ansible_module_without_blank_ones(monkeypatch, spec_of, args, expected):
+def test_hidden_values_are_those_of_ansible_module_without_blank_or_short_ones(monkeypatch, spec_of, args, expected):
+    """Blank ones hide nothing; short ones are refused by the checks, whose message they would star out."""
     spec = spec_of()
     module, dummy = ansible_module(monkeypatch, spec, args)
-    assert set(value for value in module.no_log_values if value.strip()) == expected
-    assert reltio_action.no_log_values(spec, module.params) == expected
+    assert set(value for value in module.no_log_values if len(value.strip()) >= 8) == expected
+    assert hidden_values(spec, module.params) == expected
 
 
-def test_no_log_values_only_of_no_log_options():
+def test_a_short_access_token_is_refused_in_a_readable_message_and_hidden_by_name(execute):
+    """Issue 20: RELTIO_ACCESS_TOKEN=t starred out every t of the message that should say what is wrong."""
+    execute.side_effect = lambda params, **kwargs: validate(params)
+    result = run(make_action(execute, dict(ARGS, access_token="t")))
+    assert result["failed"] is True
+    assert "access_token is shorter than 8 characters" in result["msg"]
+    assert result["invocation"]["module_args"]["access_token"] == HIDDEN
+
+
+def test_hidden_values_only_of_no_log_options():
     spec = connection_argument_spec()
     params = dict((name, None) for name in spec)
     params.update(tenant_id="tenant01", access_token=SECRET, reltio_client_secret=" ")
-    assert reltio_action.no_log_values(spec, params) == {SECRET}
+    assert hidden_values(spec, params) == {SECRET}
 
 
 # ---- prepare: one task in ansible-core's main process, before the workers fork -----------------------------------
