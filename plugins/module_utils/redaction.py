@@ -19,7 +19,11 @@ a fixed run of base64 characters: those three runs are the spellings, masked wit
 In a short text (a message), any run of ``MIN_PIECE`` or more characters, and half or more, of a secret
 is masked too: a cut-off echo.
 
-Cost: linear in the text's length, whatever the secrets (see ``Redactor._spans``).
+Cost: linear in the text's length, whatever the secrets (see ``Redactor._spans``). Not one regular expression
+per secret, each character an alternation of its escaped forms: it would be tried at every position of the text,
+each try running as far as the text keeps matching, so O(len(text) * len(secret)) for a text that nearly matches a
+16 KiB token everywhere. Decoding is done once per text whatever the secrets, and each spelling searched linearly.
+A secret holding what reads as an escape (a literal ``%41``) is also looked for as it reads decoded.
 """
 
 from __future__ import absolute_import, division, print_function

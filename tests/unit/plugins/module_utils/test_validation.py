@@ -367,7 +367,6 @@ def test_http_ca_path_directory(tmp_path):
         "ca_path must be a readable PEM file, got '%s' which is a directory" % tmp_path]
 
 
-
 def test_http_all_problems_at_once():
     assert len(problems_of({"timeout": 0, "retries": 99, "ca_path": "/nonexistent"}, ("http",))) == 3
 
