@@ -233,8 +233,8 @@ def _spellings(secret):
             pass
     runs = set()
     # As a request body holds it (JSON, a form), for base64 and hex of a whole body.
-    for sent in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
-                 quote_plus(secret, safe="")}:
+    for sent in (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
+                 quote_plus(secret, safe="")):
         data = sent.encode("utf-8", "surrogatepass")
         if 2 * len(data) >= _MIN_ENCODED:
             plain.update((data.hex(), data.hex().upper()))

@@ -357,7 +357,7 @@ def test_escapes_are_read_in_any_case(echo):
 
 
 @pytest.mark.parametrize("secret", ['it\'s "quoted"-0123', 'p%41"x-0123456', "a&amp;b\\u0041-012"])
-@pytest.mark.parametrize("spell", [repr, lambda text: json.dumps(text), lambda text: html.escape(text),
+@pytest.mark.parametrize("spell", [repr, json.dumps, html.escape,
                                    lambda text: quote_plus(text, safe=""), lambda text: html.escape(json.dumps(text))])
 def test_a_secret_holding_quotes_or_escapes_is_masked_in_each_serialisation(secret, spell):
     """A Python repr of a secret with both quote characters escapes one of them; a secret that holds what reads
@@ -437,7 +437,7 @@ LONG_TOKEN = "a" * (MAX_SECRET_CHARS - 1) + "b"
 
 RANDOM = random.Random(18)
 # A secret far over any bound: building its pieces a slice at a time is quadratic in its length.
-HUGE_SECRET = "".join(RANDOM.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(2 << 20))
+HUGE_SECRET = "".join(RANDOM.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=2 << 20))
 
 
 @pytest.mark.parametrize("secret, text", [
