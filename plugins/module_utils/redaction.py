@@ -19,7 +19,7 @@ a fixed run of base64 characters: those three runs are the spellings, masked wit
 In a short text (a message), any run of ``MIN_PIECE`` or more characters, and half or more, of a secret
 is masked too: a cut-off echo.
 
-Cost: linear in the text's length, whatever the secrets (see ``Redactor._spans``). Not one regular expression
+Cost: linear in the text's length, whatever the secrets (see ``_Matcher.spans``). Not one regular expression
 per secret, each character an alternation of its escaped forms: it would be tried at every position of the text,
 each try running as far as the text keeps matching, so O(len(text) * len(secret)) for a text that nearly matches a
 16 KiB token everywhere. Decoding is done once per text whatever the secrets, and each spelling searched linearly.
@@ -348,12 +348,48 @@ def _masked(text, spans):
     return "".join(pieces) + text[position:]
 
 
+class _Matcher:
+    """The spellings and the pieces of some secrets, gathered once for every text a Redactor masks."""
+
+    def __init__(self, secrets, with_pieces):
+        self.spellings = [spelling for secret in secrets for spelling in _spellings(secret)]
+        self.pieces = [piece for piece in (_pieces(secret) for secret in secrets) if piece] if with_pieces else []
+        # A reading shorter than this holds nothing to mask; decoding never makes a text longer.
+        self.shortest = min([len(spelling) for spelling, _is_base64 in self.spellings] + [piece.size for piece in self.pieces])
+
+    def spans(self, text):
+        """Where in ``text`` any spelling or piece is.
+
+        Cost, for a text of n characters: at most _LAYERS + 1 readings, each made in one pass of a regular expression
+        whose every alternative is a fixed prefix and a bounded count of characters (O(n)); in each, every spelling
+        (a fixed number per secret) found in O(n) (see _starts), and the pieces in O(n) (see _Pieces). So
+        O(n * number of secrets), with no term in the secrets' length but that of building their spellings once.
+        """
+        spans, readings, reading = [], [], text
+        while len(reading) >= self.shortest:
+            for spelling, is_base64 in self.spellings:
+                for start in _starts(reading, spelling):
+                    end = start + len(spelling)
+                    if is_base64:
+                        start, end = _with_base64_neighbours(reading, start, end)
+                    spans.append(_original(readings, start, end))
+            for piece in self.pieces:
+                spans.extend(_original(readings, start, end) for start, end in piece.spans(reading))
+            decoded = _unescaped(reading) if len(readings) < _LAYERS else None
+            if decoded is None:
+                break
+            readings.append(decoded)
+            reading = decoded.text
+        return spans
+
+
 class Redactor:
     """Knows the secrets of one task and masks every spelling of them."""
 
     def __init__(self, secrets=()):
         self._plain = []
         self._extra = []
+        self._matchers = {}
         for secret in secrets:
             self.add(secret)
 
@@ -363,6 +399,7 @@ class Redactor:
         secret = secret if isinstance(secret, str) else str(secret)
         if secret and secret not in self._plain:
             self._plain.append(secret)
+            self._matchers.clear()
 
     def add_basic_auth(self, user, password):
         """Also mask the Basic header value made from a client id and secret."""
@@ -370,6 +407,16 @@ class Redactor:
             token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
             if token not in self._extra:
                 self._extra.append(token)
+                self._matchers.clear()
+
+    def _matcher(self, kind):
+        """The matcher of every secret with pieces ("text"), without ("long text"), or of the longer ones ("key")."""
+        if kind not in self._matchers:
+            secrets = self._plain + self._extra
+            if kind == "key":
+                secrets = [secret for secret in secrets if len(secret) >= 4]
+            self._matchers[kind] = _Matcher(secrets, kind == "text") if secrets else None
+        return self._matchers[kind]
 
     def __call__(self, value):
         """Return ``value`` with every secret masked; dicts and lists are walked."""
@@ -377,38 +424,10 @@ class Redactor:
             return dict((key, self(item)) for key, item in value.items())
         if isinstance(value, (list, tuple)):
             return [self(item) for item in value]
-        if not isinstance(value, str) or not (self._plain or self._extra):
+        if not isinstance(value, str):
             return value
-        return _masked(value, self._spans(value, self._plain + self._extra, len(value) <= _PIECES_UP_TO))
-
-    @staticmethod
-    def _spans(text, secrets, with_pieces):
-        """Where in ``text`` any spelling of any of ``secrets`` is.
-
-        Cost, for a text of n characters: at most _LAYERS + 1 readings, each made in one pass of a regular expression
-        whose every alternative is a fixed prefix and a bounded count of characters (O(n)); in each, every spelling
-        (a fixed number per secret) found in O(n) (see _starts), and the pieces in O(n) (see _Pieces). So
-        O(n * number of secrets), with no term in the secrets' length but that of building their spellings once.
-        """
-        spellings = [spelling for secret in secrets for spelling in _spellings(secret)]
-        pieces = [piece for piece in (_pieces(secret) for secret in secrets) if piece] if with_pieces else []
-        spans, readings, reading = [], [], text
-        while True:
-            for spelling, is_base64 in spellings:
-                for start in _starts(reading, spelling):
-                    end = start + len(spelling)
-                    if is_base64:
-                        start, end = _with_base64_neighbours(reading, start, end)
-                    spans.append(_original(readings, start, end))
-            for piece in pieces:
-                spans.extend(_original(readings, start, end) for start, end in piece.spans(reading))
-            if len(readings) == _LAYERS:
-                return spans
-            decoded = _unescaped(reading)
-            if decoded is None:
-                return spans
-            readings.append(decoded)
-            reading = decoded.text
+        matcher = self._matcher("text" if len(value) <= _PIECES_UP_TO else "long text")
+        return _masked(value, matcher.spans(value)) if matcher else value
 
     def body(self, raw, charset=None):
         """The text of an answer's body (bytes), safe to read and to show.
@@ -434,8 +453,8 @@ class Redactor:
     def _mask_key(self, key):
         """A key is the answer's schema: a secret of a letter or three masked in it would make the answer unreadable,
         so keys are masked for longer secrets only (an echo of the request as a key)."""
-        secrets = [secret for secret in self._plain + self._extra if len(secret) >= 4]
-        return _masked(key, self._spans(key, secrets, False)) if secrets else key
+        matcher = self._matcher("key")
+        return _masked(key, matcher.spans(key)) if matcher else key
 
 
 def _with_base64_neighbours(text, start, end):

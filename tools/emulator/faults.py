@@ -311,6 +311,7 @@ def escaped_echo(text: str) -> str:
     """``text`` with each character spelt by the next of CHARACTER_ESCAPES."""
     return ''.join(CHARACTER_ESCAPES[index % len(CHARACTER_ESCAPES)](char) for index, char in enumerate(text))
 
+
 # Echo styles other than plain decide the body whatever ``body`` says (json or text).
 ECHO_STYLE_BUILDERS = {'gson': _gson_body, 'latin1': _latin1_body}
 
