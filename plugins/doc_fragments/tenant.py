@@ -18,7 +18,8 @@ options:
   platform_url:
     description:
     - Base URL of the Reltio platform, for example V(https://test.reltio.com).
-    - Must use https; plain http is accepted only for a loopback host such as the bundled emulator.
+    - Must use https; plain http is accepted only for a loopback address such as V(127.0.0.1) (the bundled emulator) or the
+      name V(localhost).
     - A trailing V(/reltio) or V(/reltio/api) is ignored.
     - 'Required: set it here or in the E(RELTIO_PLATFORM_URL) environment variable.'
     type: str

@@ -33,8 +33,8 @@ def validate(params):
     check.auth()
     check.name("connection_name")
     check.url("workspace_url", allow_loopback_http=False)
-    for name in ("warehouse_id", "client_id", "client_secret"):
-        check.require(name)
+    check.require("warehouse_id")
+    check.databricks_credentials()
     check.http()
     check.done()
 

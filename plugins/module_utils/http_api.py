@@ -12,17 +12,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 import re
 from urllib.parse import quote
+
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MAX_SECRET_CHARS
 
 EXCERPT_LENGTH = 200
 # What an access token may hold: visible ASCII, no spaces (RFC 6750 b64token and the usual JWT/opaque forms).
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 # A shorter "token" would be masked wherever its letters appear, and is no token of an OAuth server.
 MIN_TOKEN_LENGTH = 8
-# Real Reltio and Databricks tokens are under 4 KiB; a longer one is refused (masking work grows with it).
-MAX_TOKEN_LENGTH = 16 * 1024
+# Real Reltio and Databricks tokens are under 4 KiB; a longer one is refused: the longest secret that masking takes
+# whole, cut-off pieces included (redaction.py).
+MAX_TOKEN_LENGTH = MAX_SECRET_CHARS
 # The deepest JSON an answer may hold; Reltio's and Databricks' answers are three or four levels deep.
 MAX_JSON_DEPTH = 32
 # The longest text copied from an answer into a result field (a message, a name).
@@ -139,6 +143,18 @@ def usable_token(token):
 
 
 TOKEN_RULE = ("%d to %d visible ASCII characters, without spaces or line breaks" % (MIN_TOKEN_LENGTH, MAX_TOKEN_LENGTH))
+
+
+def is_loopback(host):
+    """A literal loopback address, or the name localhost (which resolvers answer from the hosts file).
+
+    A name under .localhost is not: most resolvers send it to DNS, which may answer any address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def host_of(url):

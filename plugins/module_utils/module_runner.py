@@ -17,7 +17,7 @@ from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
-from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems
+from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems, hidden_values, shown_arguments
 
 
 class ReltioModule(AnsibleModule):
@@ -35,7 +35,20 @@ class ReltioModule(AnsibleModule):
         if getattr(self, "_reltio_validating", False) and validation is not None and validation.errors:
             fqcn, validate = self._reltio_names
             msg = argument_problems(fqcn, self.argument_spec, validation, validate).msg
-        super(ReltioModule, self).fail_json(msg=msg, **kwargs)
+        super(ReltioModule, self).fail_json(msg=msg, **self._hiding(kwargs))
+
+    def exit_json(self, **kwargs):
+        super(ReltioModule, self).exit_json(**self._hiding(kwargs))
+
+    def _hiding(self, kwargs):
+        """Hide the no_log values worth hiding (see validation.hidden_values); a short one, no longer hidden as a value,
+        is hidden by name in ``invocation`` (which ansible-core 2.21 drops unless the controller asks for it)."""
+        hidden = hidden_values(self.argument_spec, self.params)
+        shown = shown_arguments(self.argument_spec, self.params)
+        if any(shown[name] != value and str(value) not in hidden for name, value in self.params.items()):
+            kwargs.setdefault("invocation", {"module_args": shown})
+        self.no_log_values.intersection_update(hidden)
+        return kwargs
 
     def warn(self, warning):
         super(ReltioModule, self).warn(remove_values(warning, self.no_log_values))
@@ -44,8 +57,8 @@ class ReltioModule(AnsibleModule):
 def run_module(fqcn, argument_spec, validate, execute):
     """Run ``execute(params, check_mode, diff, warn)`` as the module ``fqcn`` and exit with its result."""
     module = ReltioModule(argument_spec, fqcn, validate, supports_check_mode=True)
-    # A blank "secret" hides nothing, and masking it would star out every space of the messages.
-    module.no_log_values.difference_update([value for value in list(module.no_log_values) if not value.strip()])
+    # A blank "secret" hides nothing, and masking it would star out every space of the messages (see _hiding).
+    module.no_log_values.intersection_update(hidden_values(argument_spec, module.params))
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=transport.REQUESTS_IMPORT_ERROR)
     try:

@@ -4,11 +4,26 @@
 
 """Remove secrets from text before anybody sees it.
 
-A server may echo a secret back in another spelling: JSON-escaped (also with Gson's ``\\u003d`` or a
-``\\/``), URL-encoded, HTML-escaped (also as numeric entities), inside an HTTP Basic header, in another
-character set than the one the body is read in, JSON inside a JSON string, or cut short. Each is masked:
-``Redactor.body`` decodes a body by its charset and masks every JSON string of it after decoding it;
-``Redactor.__call__`` masks every known spelling, and in a short text (a message) any long piece of a secret.
+A server may echo a secret back in another spelling. Rather than a list of whole spellings, a text is read
+again with its escapes decoded (``_ESCAPES``: one line per escape syntax, any case of its hex digits), up to
+``_LAYERS`` times for an escape inside an escape (JSON inside HTML inside a URL), and each secret is looked
+for in every reading, its span mapped back to the text as received. So any mix of escaped and plain
+characters is found: JSON and Python escapes (``\\u003D``, ``\\/``, ``\\'``, ``\\x41``, surrogate pairs),
+percent-escapes of its UTF-8 or Latin-1 bytes, numeric and named HTML entities.
+
+What decoding cannot reach stays a spelling of the secret, looked for in every reading: its bytes in
+another charset read as UTF-8 (and the reverse), its hex (either case), its lower case, ``+`` for each
+space (a form), and its base64, standard or URL-safe. Base64 of a text that holds the secret (a gateway's
+echo of a whole request body) holds, for each of the three byte alignments the secret may have in that text,
+a fixed run of base64 characters: those three runs are the spellings, masked with their neighbours.
+In a short text (a message), any run of ``MIN_PIECE`` or more characters, and half or more, of a secret
+is masked too: a cut-off echo.
+
+Cost: linear in the text's length, whatever the secrets (see ``_Matcher.spans``). Not one regular expression
+per secret, each character an alternation of its escaped forms: it would be tried at every position of the text,
+each try running as far as the text keeps matching, so O(len(text) * len(secret)) for a text that nearly matches a
+16 KiB token everywhere. Decoding is done once per text whatever the secrets, and each spelling searched linearly.
+A secret holding what reads as an escape (a literal ``%41``) is also looked for as it reads decoded.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,17 +31,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import bisect
 import codecs
 import functools
 import html
 import json
+import re
+import sys
 
 from urllib.parse import quote, quote_plus
 
 MASK = "********"
+# The longest secret a task takes (a token's length is bounded by the client with this): longer ones are masked
+# by their spellings only, not by their cut-off pieces, whose automaton grows with the secret.
+MAX_SECRET_CHARS = 16384
 
-# Characters that Gson, Jackson's HTML-safe mode and other serialisers write as \\uXXXX.
-_HTML_SAFE_ESCAPES = ("<", ">", "&", "=", "'")
 # How a secret reads when a server wrote it in one of these and the body is read as UTF-8 ...
 _OTHER_CHARSETS = ("latin-1", "cp1252", "utf-16-le", "utf-16-be")
 # ... and when it was sent as UTF-8 and is read as one of these (an HTTP status line or header).
@@ -35,8 +54,12 @@ _MISREAD_AS = ("latin-1", "cp1252")
 MIN_PIECE = 8
 # Texts longer than this (whole bodies) are masked by spelling only; their excerpts are masked again, with pieces.
 _PIECES_UP_TO = 65536
-# How deep JSON strings holding JSON (or HTML entities) are decoded.
-_MAX_NESTING = 4
+# How many times a text is read again with its escapes decoded (an escape of an escape of an escape).
+_LAYERS = 3
+# Base64 and hex spellings shorter than this would be found in unrelated text.
+_MIN_ENCODED = 8
+# Characters next to a base64 run that may still hold bits of the secret.
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 
 # Looked up when the module is imported (on the controller, before it forks its workers), so that no worker
 # imports these codecs again for its first secret.
@@ -44,83 +67,256 @@ for _charset in _OTHER_CHARSETS + _MISREAD_AS + ("utf-8-sig", "utf-16"):
     codecs.lookup(_charset)
 
 
-def _json_spellings(secret):
-    for ensure_ascii in (True, False):
-        escaped = json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1]
-        yield escaped
-        yield escaped.replace("/", "\\/")
-        for case in ("%04x", "%04X"):
-            safe = escaped
-            for char in _HTML_SAFE_ESCAPES:
-                safe = safe.replace(char, "\\u" + case % ord(char))
-            yield safe
+def _one(text):
+    """What an escape that reads as one character (or as ``text``'s characters) decodes to."""
+    return [(char, 0, None) for char in text] if text else None
 
 
-def _plain_spellings(secret):
-    yield secret
-    yield from _json_spellings(secret)
-    yield quote(secret, safe="")
-    yield quote_plus(secret, safe="")
-    for charset in _OTHER_CHARSETS:
+def _json_u(escape):
+    code = int(escape[2:6], 16)
+    if len(escape) == 12:
+        code = 0x10000 + ((code - 0xD800) << 10) + (int(escape[8:12], 16) - 0xDC00)
+    return _one(chr(code))
+
+
+def _code_point(escape):
+    code = int(escape[2:], 16)
+    return _one(chr(code)) if code <= 0x10FFFF else None
+
+
+_SIMPLE_ESCAPES = {"\\": "\\", "/": "/", '"': '"', "'": "'", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _percent(run):
+    """A run of %XX: each UTF-8 sequence as its character, any other byte as its Latin-1 one (a Latin-1 form)."""
+    data = bytes(int(run[index + 1:index + 3], 16) for index in range(0, len(run), 3))
+    chars, index = [], 0
+    while index < len(data):
+        lead = data[index]
+        size = 1 if lead < 0x80 else 2 if 0xC2 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if 0xF0 <= lead < 0xF5 else 0
         try:
-            misread = secret.encode(charset).decode("utf-8", "replace")
-        except UnicodeError:
+            char = data[index:index + size].decode("utf-8") if size else None
+        except UnicodeDecodeError:
+            char = None
+        if char is None or len(char) != 1:
+            char, size = chr(lead), 1
+        chars.append((char, 3 * index, 3 * (index + size)))
+        index += size
+    return chars
+
+
+def _numeric_entity(entity):
+    digits = entity[2:].rstrip(";")
+    code = int(digits[1:], 16) if digits[0] in "xX" else int(digits)
+    return _one(chr(code)) if code <= 0x10FFFF else None
+
+
+def _named_entity(entity):
+    text = html.unescape(entity)
+    return _one(text) if text != entity else None
+
+
+# One line per escape syntax: its pattern, and what a match reads as ([(char, start, end in the match)], or
+# None for not an escape after all). A new spelling of a character is a new line here.
+_ESCAPES = (
+    (r"\\u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|[0-9a-fA-F]{4})", _json_u),  # JSON, Java, JS
+    (r"\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}", _code_point),  # Python repr
+    (r"\\[\\/\"'bfnrt]", lambda escape: _one(_SIMPLE_ESCAPES[escape[1]])),  # JSON and Python
+    (r"(?:%[0-9a-fA-F]{2})+", _percent),  # URLs and forms
+    (r"&#(?:[0-9]{1,8}|[xX][0-9a-fA-F]{1,8});?", _numeric_entity),  # HTML and XML
+    (r"&[A-Za-z][A-Za-z0-9]{1,31};", _named_entity),
+)
+_ESCAPE = re.compile("|".join("(%s)" % pattern for pattern, _reader in _ESCAPES))
+
+
+class _Reading:
+    """A text read with its escapes decoded once: the decoded text, and where each of its characters came from.
+
+    ``segments`` are ``(decoded start, start, end, escaped)``: a plain run maps character for character, an
+    escape's character maps to the whole escape."""
+
+    def __init__(self, text, segments):
+        self.text = text
+        self._decoded_starts = [segment[0] for segment in segments]
+        self._segments = segments
+
+    def _segment(self, index):
+        return self._segments[bisect.bisect_right(self._decoded_starts, index) - 1]
+
+    def span(self, start, end):
+        """Where ``text[start:end]`` was in the text this reading was made of."""
+        first, last = self._segment(start), self._segment(end - 1)
+        begin = first[1] if first[3] else first[1] + start - first[0]
+        finish = last[2] if last[3] else last[1] + end - last[0]
+        return begin, finish
+
+
+def _unescaped(text):
+    """The text's _Reading with every escape decoded, in one pass; None for a text without escapes."""
+    pieces, segments, position, decoded = [], [], 0, 0
+    for match in _ESCAPE.finditer(text):
+        chars = _ESCAPES[match.lastindex - 1][1](match.group())
+        if not chars:
             continue
-        if misread != secret:
-            yield misread
-    for charset in _MISREAD_AS:
-        try:
-            misread = secret.encode("utf-8").decode(charset)
-        except UnicodeError:
-            continue
-        if misread != secret:
-            yield misread
+        start = match.start()
+        if start > position:
+            pieces.append(text[position:start])
+            segments.append((decoded, position, start, False))
+            decoded += start - position
+        for char, begin, end in chars:
+            pieces.append(char)
+            segments.append((decoded, start + begin, match.end() if end is None else start + end, True))
+            decoded += 1
+        position = match.end()
+    if not segments:
+        return None
+    if position < len(text):
+        pieces.append(text[position:])
+        segments.append((decoded, position, len(text), False))
+    return _Reading("".join(pieces), segments)
 
 
-# The characters that html.escape replaces: a spelling without them is its own HTML spelling.
-_HTML_SPECIAL = frozenset("&<>\"'")
+if sys.version_info >= (3, 10):
+    def _starts(text, needle):
+        """Each non-overlapping occurrence of ``needle``. CPython 3.10+ finds a needle in O(len(text)) whatever
+        the needle (two-way search once a naive one would do too much)."""
+        index = text.find(needle)
+        while index >= 0:
+            yield index
+            index = text.find(needle, index + len(needle))
+else:
+    @functools.lru_cache(maxsize=256)
+    def _literal(needle):
+        return re.compile(re.escape(needle))
+
+    def _starts(text, needle):
+        """Each non-overlapping occurrence of ``needle``: older CPython's str.find may take O(len(text) * len(needle)),
+        a literal pattern of ``re`` is searched with a prefix table (Knuth-Morris-Pratt), in O(len(text))."""
+        for match in _literal(needle).finditer(text):
+            yield match.start()
 
 
-def _html_spellings(spelling):
-    """How an HTML page (a gateway's error page) that echoes the request would write a spelling."""
-    escaped = html.escape(spelling, quote=True)
-    return (escaped, html.escape(spelling, quote=False), escaped.replace("&#x27;", "&#39;"))
+def _base64_runs(data):
+    """The base64 characters that any base64 of a text holding ``data`` holds, for each of the three byte offsets
+    (modulo 3) ``data`` may have in that text: those made only of bits of ``data``."""
+    runs = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data + b"\0\0").decode("ascii")
+        first, end = -(-8 * offset // 6), 8 * (offset + len(data)) // 6
+        run = encoded[first:end]
+        if len(run) >= _MIN_ENCODED:
+            runs.update((run, run.replace("+", "-").replace("/", "_")))
+    return runs
 
 
 @functools.lru_cache(maxsize=64)
-def _spelling_set(secret):
-    """Every spelling of a secret, also as HTML, worked out once per process: each loop item of the controller path
-    makes a Redactor for the same few secrets (kept only in this process's memory, like the task's arguments).
-    Most spellings of a plain secret are the same text, so each distinct one is escaped once, and only if it must be."""
-    spellings = set(_plain_spellings(secret))
-    for spelling in [spelling for spelling in spellings if not _HTML_SPECIAL.isdisjoint(spelling)]:
-        spellings.update(_html_spellings(spelling))
-    spellings.discard("")
-    return frozenset(spellings)
+def _spellings(secret):
+    """``(spelling, is base64)`` of the spellings of a secret that decoding escapes cannot reach, worked out once per
+    process: each loop item of the controller path makes a Redactor for the same few secrets."""
+    plain = {secret, secret.lower(), secret.replace(" ", "+")}
+    # A secret holding what reads as an escape (a literal %41) reads so in an echo too, where it is not escaped.
+    reading = _unescaped(secret)
+    for _layer in range(_LAYERS):
+        if reading is None:
+            break
+        plain.add(reading.text)
+        reading = _unescaped(reading.text)
+    for charset in _OTHER_CHARSETS:
+        try:
+            plain.add(secret.encode(charset).decode("utf-8", "replace"))
+        except UnicodeError:
+            pass
+    for charset in _MISREAD_AS:
+        try:
+            plain.add(secret.encode("utf-8").decode(charset))
+        except UnicodeError:
+            pass
+    runs = set()
+    # As a request body holds it (JSON, a form), for base64 and hex of a whole body.
+    for sent in (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
+                 quote_plus(secret, safe="")):
+        data = sent.encode("utf-8", "surrogatepass")
+        if 2 * len(data) >= _MIN_ENCODED:
+            plain.update((data.hex(), data.hex().upper()))
+        runs.update(_base64_runs(data))
+    plain.discard("")
+    return tuple((spelling, False) for spelling in sorted(plain)) + tuple((run, True) for run in sorted(runs))
 
 
-def _json_literals(text):
-    """``(start, end)`` of each JSON string literal in ``text``, found in one pass (no backtracking)."""
-    position, length = 0, len(text)
-    while True:
-        start = text.find('"', position)
-        if start < 0:
-            return
-        index = start + 1
-        while index < length:
-            char = text[index]
-            if char == "\\":
-                index += 2
-            elif char == '"' or char < " ":
-                break
-            else:
-                index += 1
-        if index < length and text[index] == '"':
-            yield start, index + 1
-            position = index + 1
-        else:
-            # Not a literal: nothing from here to where it broke off can start one that ends later.
-            position = max(index, start + 1)
+class _Pieces:
+    """Finds each run of ``size`` (MIN_PIECE, or half the secret if longer) or more characters of one secret in a text.
+
+    Cost: a text holding none of the secret's anchors (at most ``len(secret) / (size - MIN_PIECE + 1) + 1`` substrings
+    of MIN_PIECE characters, such that every run of ``size`` characters of the secret holds one) is passed over with
+    a few ``in`` tests, O(len(text)) each. Otherwise the text is read once through a suffix automaton of the secret
+    (built once, O(len(secret)) states and time), in O(len(text)) amortised steps: each character moves the
+    longest match ending there one longer, or down suffix links that shorten it, never more often in all than the
+    characters read.
+    """
+
+    def __init__(self, secret):
+        self.size = max(MIN_PIECE, (len(secret) + 1) // 2)
+        step = self.size - MIN_PIECE + 1
+        self.anchors = frozenset(secret[start:start + MIN_PIECE] for start in range(0, len(secret) - MIN_PIECE + 1, step))
+        self._secret = secret
+        self._automaton = None
+
+    def _built(self):
+        if self._automaton is None:
+            moves, links, lengths, last = [{}], [-1], [0], 0
+            for char in self._secret:
+                state = len(moves)
+                moves.append({})
+                lengths.append(lengths[last] + 1)
+                links.append(0)
+                known = last
+                while known != -1 and char not in moves[known]:
+                    moves[known][char] = state
+                    known = links[known]
+                if known != -1:
+                    follower = moves[known][char]
+                    if lengths[known] + 1 == lengths[follower]:
+                        links[state] = follower
+                    else:
+                        clone = len(moves)
+                        moves.append(dict(moves[follower]))
+                        lengths.append(lengths[known] + 1)
+                        links.append(links[follower])
+                        while known != -1 and moves[known].get(char) == follower:
+                            moves[known][char] = clone
+                            known = links[known]
+                        links[follower] = links[state] = clone
+                last = state
+            self._automaton = moves, links, lengths
+        return self._automaton
+
+    def spans(self, text):
+        """``[start, end]`` of each run, merged where they overlap."""
+        if not any(anchor in text for anchor in self.anchors):
+            return []
+        moves, links, lengths = self._built()
+        spans, state, length = [], 0, 0
+        for index, char in enumerate(text):
+            while state and char not in moves[state]:
+                state = links[state]
+                length = lengths[state]
+            follower = moves[state].get(char)
+            if follower is None:
+                state = length = 0
+                continue
+            state, length = follower, length + 1
+            if length >= self.size:
+                start = index + 1 - length
+                if spans and start <= spans[-1][1]:
+                    spans[-1][1] = index + 1
+                else:
+                    spans.append([start, index + 1])
+        return spans
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(secret):
+    return _Pieces(secret) if MIN_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
 
 
 def decode_body(raw, charset=None):
@@ -139,29 +335,91 @@ def decode_body(raw, charset=None):
     return raw.decode("utf-8", "replace")
 
 
+def _masked(text, spans):
+    """``text`` with each span (merged where they touch) replaced by MASK."""
+    if not spans:
+        return text
+    pieces, position = [], 0
+    for start, end in sorted(spans):
+        if end <= position:
+            continue
+        if start > position:
+            pieces.extend((text[position:start], MASK))
+        elif not pieces:
+            pieces.append(MASK)
+        position = end
+    return "".join(pieces) + text[position:]
+
+
+class _Matcher:
+    """The spellings and the pieces of some secrets, gathered once for every text a Redactor masks."""
+
+    def __init__(self, secrets, with_pieces):
+        self.spellings = [spelling for secret in secrets for spelling in _spellings(secret)]
+        self.pieces = [piece for piece in (_pieces(secret) for secret in secrets) if piece] if with_pieces else []
+        # A reading shorter than this holds nothing to mask; decoding never makes a text longer.
+        self.shortest = min([len(spelling) for spelling, _is_base64 in self.spellings] + [piece.size for piece in self.pieces])
+
+    def spans(self, text):
+        """Where in ``text`` any spelling or piece is.
+
+        Cost, for a text of n characters: at most _LAYERS + 1 readings, each made in one pass of a regular expression
+        whose every alternative is a fixed prefix and a bounded count of characters (O(n)); in each, every spelling
+        (a fixed number per secret) found in O(n) (see _starts), and the pieces in O(n) (see _Pieces). So
+        O(n * number of secrets), with no term in the secrets' length but that of building their spellings once.
+        """
+        spans, readings, reading = [], [], text
+        while len(reading) >= self.shortest:
+            for spelling, is_base64 in self.spellings:
+                for start in _starts(reading, spelling):
+                    end = start + len(spelling)
+                    if is_base64:
+                        start, end = _with_base64_neighbours(reading, start, end)
+                    spans.append(_original(readings, start, end))
+            for piece in self.pieces:
+                spans.extend(_original(readings, start, end) for start, end in piece.spans(reading))
+            decoded = _unescaped(reading) if len(readings) < _LAYERS else None
+            if decoded is None:
+                break
+            readings.append(decoded)
+            reading = decoded.text
+        return spans
+
+
 class Redactor:
     """Knows the secrets of one task and masks every spelling of them."""
 
     def __init__(self, secrets=()):
-        self._secrets = set()
-        self._plain = set()
-        self._ordered = None
+        self._plain = []
+        self._extra = []
+        self._matchers = {}
         for secret in secrets:
             self.add(secret)
 
     def add(self, secret):
+        if secret is None or isinstance(secret, bool):
+            return
+        secret = secret if isinstance(secret, str) else str(secret)
         if secret and secret not in self._plain:
-            self._plain.add(secret)
-            self._secrets.update(_spelling_set(secret))
-            self._ordered = None
+            self._plain.append(secret)
+            self._matchers.clear()
 
     def add_basic_auth(self, user, password):
         """Also mask the Basic header value made from a client id and secret."""
         if user and password:
             token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
-            self._secrets.add(token)
-            self._plain.add(token)
-            self._ordered = None
+            if token not in self._extra:
+                self._extra.append(token)
+                self._matchers.clear()
+
+    def _matcher(self, kind):
+        """The matcher of every secret with pieces ("text"), without ("long text"), or of the longer ones ("key")."""
+        if kind not in self._matchers:
+            secrets = self._plain + self._extra
+            if kind == "key":
+                secrets = [secret for secret in secrets if len(secret) >= 4]
+            self._matchers[kind] = _Matcher(secrets, kind == "text") if secrets else None
+        return self._matchers[kind]
 
     def __call__(self, value):
         """Return ``value`` with every secret masked; dicts and lists are walked."""
@@ -169,95 +427,55 @@ class Redactor:
             return dict((key, self(item)) for key, item in value.items())
         if isinstance(value, (list, tuple)):
             return [self(item) for item in value]
-        if not isinstance(value, str) or not self._secrets:
+        if not isinstance(value, str):
             return value
-        if self._ordered is None:
-            # Longest first, so that a secret inside another is not half masked.
-            self._ordered = sorted(self._secrets, key=len, reverse=True)
-        for secret in self._ordered:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        if len(value) <= _PIECES_UP_TO:
-            value = self._mask_pieces(value)
-        return value
-
-    def _mask_pieces(self, text):
-        """Mask each run of MIN_PIECE or more characters (and half or more) of a secret: a cut-off echo."""
-        for secret in sorted(self._plain, key=len, reverse=True):
-            size = max(MIN_PIECE, (len(secret) + 1) // 2)
-            if len(secret) < size:
-                continue
-            start = 0
-            while start + size <= len(secret):
-                piece = secret[start:start + size]
-                # A piece of mask characters only would be found again in the MASK written for it, for ever.
-                found = text.find(piece) if piece.strip(MASK[0]) else -1
-                if found < 0:
-                    start += 1
-                    continue
-                # Widen the match as far as the text keeps following the secret, then mask it.
-                left, right, piece_start = found, found + size, start
-                while left > 0 and piece_start > 0 and text[left - 1] == secret[piece_start - 1]:
-                    left -= 1
-                    piece_start -= 1
-                while right < len(text) and piece_start + (right - left) < len(secret) and \
-                        text[right] == secret[piece_start + (right - left)]:
-                    right += 1
-                text = text[:left] + MASK + text[right:]
-        return text
+        matcher = self._matcher("text" if len(value) <= _PIECES_UP_TO else "long text")
+        return _masked(value, matcher.spans(value)) if matcher else value
 
     def body(self, raw, charset=None):
         """The text of an answer's body (bytes), safe to read and to show.
 
-        A JSON body is parsed, masked and written again, so that no escaping of a string hides a
-        secret; in any other body each JSON string literal is decoded and masked the same way.
-        Strings are also read with HTML entities decoded, and JSON inside a string is decoded too.
+        A JSON body is parsed, each of its strings masked, and written again, so that the keys (the answer's
+        schema) stay readable; any other body is masked as a text.
         """
         text = decode_body(raw, charset) if isinstance(raw, bytes) else raw
-        if not self._secrets or not text:
+        if not (self._plain or self._extra) or not text:
             return text
         try:
-            # Each string masked once decoded; the keys, the answer's schema, stay readable.
-            return json.dumps(self._walk(json.loads(text), 0))
+            return json.dumps(self._walk(json.loads(text)))
         except (ValueError, RecursionError):
-            return self._mask_text(text, 0)
+            return self(text)
 
-    def _walk(self, value, depth):
+    def _walk(self, value):
         if isinstance(value, dict):
-            return dict((self._mask_key(key), self._walk(item, depth)) for key, item in value.items())
+            return dict((self._mask_key(key), self._walk(item)) for key, item in value.items())
         if isinstance(value, list):
-            return [self._walk(item, depth) for item in value]
-        if isinstance(value, str):
-            return self._mask_text(value, depth + 1)
-        return value
+            return [self._walk(item) for item in value]
+        return self(value)
 
     def _mask_key(self, key):
         """A key is the answer's schema: a secret of a letter or three masked in it would make the answer unreadable,
         so keys are masked for longer secrets only (an echo of the request as a key)."""
-        for secret in sorted(self._plain, key=len, reverse=True):
-            if len(secret) >= 4 and secret in key:
-                key = key.replace(secret, MASK)
-        return key
+        matcher = self._matcher("key")
+        return _masked(key, matcher.spans(key)) if matcher else key
 
-    def _mask_text(self, text, depth):
-        """Mask ``text``, its JSON string literals decoded, and its HTML entities decoded."""
-        if depth <= _MAX_NESTING:
-            pieces, last = [], 0
-            for start, end in _json_literals(text):
-                literal = text[start:end]
-                try:
-                    value = json.loads(literal)
-                except ValueError:
-                    continue
-                masked = self._mask_text(value, depth + 1)
-                if masked != value:
-                    pieces.extend((text[last:start], json.dumps(masked)))
-                    last = end
-            if pieces:
-                text = "".join(pieces) + text[last:]
-        masked = self(text)
-        if "&" in masked:
-            unescaped = html.unescape(masked)
-            if unescaped != masked and self(unescaped) != unescaped:
-                masked = self(unescaped)
-        return masked
+
+def _with_base64_neighbours(text, start, end):
+    """A base64 run widened by the characters next to it that hold bits of the secret too, and its padding."""
+    for _neighbour in range(2):
+        if start > 0 and text[start - 1] in _BASE64_CHARS:
+            start -= 1
+    for _neighbour in range(2):
+        if end < len(text) and text[end] in _BASE64_CHARS:
+            end += 1
+    for _padding in range(2):
+        if end < len(text) and text[end] == "=":
+            end += 1
+    return start, end
+
+
+def _original(readings, start, end):
+    """A span of the last reading as a span of the text they were all made of."""
+    for reading in reversed(readings):
+        start, end = reading.span(start, end)
+    return start, end

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, load_json
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, is_loopback, load_json
 
 try:
     import requests
@@ -66,7 +66,6 @@ _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
 # How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
 # "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
 _CONNECTION_NAME = re.compile(r"<urllib3\.[^>]*>:?\s*|\b\w*Connection(?:Pool)?\((?:host|url)=[^)]*\):?\s*")
-_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$", re.IGNORECASE)
 
 
 class BoundedRetry(Retry):
@@ -364,7 +363,7 @@ def _may_have_been_sent(exc):
 
 def _plain_http_to_loopback(url):
     parts = urlsplit(url)
-    return parts.scheme == "http" and bool(_LOOPBACK.match(parts.hostname or ""))
+    return parts.scheme == "http" and is_loopback(parts.hostname or "")
 
 
 def _seconds(value):

@@ -14,32 +14,29 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
-import ipaddress
 import math
 import os
 import re
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ansible.module_utils.errors import ArgumentTypeError, RequiredError, UnsupportedError
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ValidationError
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_TOKEN_LENGTH, is_loopback
 
 MAX_RETRIES = 10
+# ansible-core hides every occurrence of a no_log value in every message and result: a shorter secret would star out
+# ordinary words ("Invalid argumen****"), and says nothing a guess would not.
+MIN_SECRET_LENGTH = 8
+# What AnsibleModule shows for the value of a no_log option.
+HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def is_loopback(host):
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def shown_url(url):
@@ -70,7 +67,7 @@ def url_problem(value, allow_loopback_http):
         return "must be an absolute https URL with a host, such as https://example.com"
     if parts.scheme == "http" and not (allow_loopback_http and is_loopback(host)):
         if allow_loopback_http:
-            return "must use https (plain http is accepted only for a loopback host such as 127.0.0.1)"
+            return "must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or localhost)"
         return "must use https"
     if parts.username or parts.password:
         return "must not contain a user name or password"
@@ -104,18 +101,36 @@ class ArgumentCheck:
             return False
         return True
 
-    def header_value(self, name):
-        """A credential sent in an HTTP header must be Latin-1 without line breaks; its value is never shown."""
+    def header_value(self, name, basic_auth=False):
+        """A credential sent in an HTTP header must be Latin-1, and without line breaks unless HTTP Basic encodes it;
+        its value is never shown (not even the character that is wrong, nor where it is)."""
         value = self.params.get(name)
         if not isinstance(value, str) or not value:
             return
         try:
             value.encode("latin-1")
         except UnicodeEncodeError:
-            self.problems.append("%s holds characters that cannot be sent in an HTTP header (only Latin-1 can)" % name)
+            if basic_auth:
+                self.problems.append("%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can),"
+                                     " and the preflight sends it so" % name)
+            else:
+                self.problems.append("%s holds characters that cannot be sent in an HTTP header (only Latin-1 can)" % name)
             return
-        if _CONTROL.search(value):
+        if not basic_auth and _CONTROL.search(value):
             self.problems.append("%s holds control characters (such as a line break) that cannot be sent in an HTTP header" % name)
+
+    def secret(self, name):
+        """A secret long enough to be masked in messages without starring out ordinary words, and not longer than a
+        token can be (MAX_TOKEN_LENGTH: masking work grows with a secret's length)."""
+        value = self.params.get(name)
+        if isinstance(value, str) and len(value) > MAX_TOKEN_LENGTH:
+            self.problems.append("%s is longer than %d characters (real Reltio and Databricks secrets and tokens are under"
+                                 " 4 KiB); its value is not shown" % (name, MAX_TOKEN_LENGTH))
+            return
+        if isinstance(value, str) and value.strip() and len(value) < MIN_SECRET_LENGTH:
+            self.problems.append("%s is shorter than %d characters: Ansible hides every occurrence of a secret's value in"
+                                 " every message, so a short one would hide ordinary letters and words (set the real"
+                                 " secret)" % (name, MIN_SECRET_LENGTH))
 
     def url(self, name, allow_loopback_http=True):
         if self.require(name):
@@ -138,6 +153,7 @@ class ArgumentCheck:
         self.url("auth_url")
         for name in ("access_token", "reltio_client_id", "reltio_client_secret"):
             self.header_value(name)
+            self.secret(name)
         if not blank(self.params.get("access_token")):
             return
         has_id = not blank(self.params.get("reltio_client_id"))
@@ -155,7 +171,15 @@ class ArgumentCheck:
         for name in ("reltio_client_id", "reltio_client_secret"):
             if self.require(name, " to fetch a token"):
                 self.header_value(name)
+                self.secret(name)
         self.url("auth_url")
+
+    def databricks_credentials(self):
+        """The service principal's client id and secret; Latin-1 when the preflight sends them with HTTP Basic."""
+        for name in ("client_id", "client_secret"):
+            if self.require(name) and self.params.get("preflight"):
+                self.header_value(name, basic_auth=True)
+        self.secret("client_secret")
 
     def http(self):
         timeout, retries, ca_path = (self.params.get(key) for key in ("timeout", "retries", "ca_path"))
@@ -163,12 +187,56 @@ class ArgumentCheck:
             self.problems.append("timeout must be a number of seconds greater than 0, got %s" % timeout)
         if retries is not None and not 0 <= retries <= MAX_RETRIES:
             self.problems.append("retries must be between 0 and %d, got %s" % (MAX_RETRIES, retries))
-        if ca_path and not os.path.isfile(ca_path):
-            self.problems.append("ca_path must be a readable PEM file, got '%s' which does not exist" % ca_path)
+        if ca_path:
+            why = "is a directory" if os.path.isdir(ca_path) else None if os.path.isfile(ca_path) else "does not exist"
+            if why:
+                self.problems.append("ca_path must be a readable PEM file, got '%s' which %s" % (ca_path, why))
 
     def done(self):
         if self.problems:
             raise ValidationError(self.problems)
+
+
+def hidden_values(spec, params):
+    """The values ansible-core is to hide in every message and result: those of the no_log options, but blank ones
+    (they hide nothing, and would star out every space) and shorter ones than MIN_SECRET_LENGTH, which the checks
+    refuse with a message they would star out. Such a value is never sent, and shown_arguments hides it by name."""
+    return set(str(params[name]) for name, entry in spec.items()
+               if entry.get("no_log") and params.get(name) is not None and len(str(params[name]).strip()) >= MIN_SECRET_LENGTH)
+
+
+def shown_arguments(spec, params):
+    """The task's arguments as its result's ``invocation`` shows them: each no_log option's value hidden by name
+    (but a blank one, which hides nothing)."""
+    return dict((name, HIDDEN if spec.get(name, {}).get("no_log") and value is not None and str(value).strip() else value)
+                for name, value in params.items())
+
+
+def _kind(value):
+    if isinstance(value, Mapping):
+        return "dictionary"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "list"
+    return None
+
+
+def structured_value_error(spec, args):
+    """A ValidationError naming each text option (type str or path) given a list or a dictionary, or None.
+
+    For the task's arguments as given, before AnsibleModule or ArgumentSpecValidator turn such a value into its
+    Python repr, which would be sent (and stored in Reltio as a secret): a hashi_vault lookup without its ``:key``,
+    a ``query()``. The option and the type are named, never the value.
+    """
+    problems = []
+    for name, entry in sorted(spec.items()):
+        if entry.get("type", "str") not in ("str", "path"):
+            continue
+        for given in (name,) + tuple(entry.get("aliases") or ()):
+            kind = _kind(args.get(given))
+            if kind:
+                problems.append("%s must be a string, got a %s whose value is not shown (a lookup that returns several"
+                                " values, such as hashi_vault without its ':key', must name the one to use)" % (given, kind))
+    return ValidationError(problems) if problems else None
 
 
 _PYTHON_TYPES = {"str": str, "path": str, "bool": bool, "int": int, "float": (int, float)}

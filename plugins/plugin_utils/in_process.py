@@ -6,7 +6,8 @@
 
 What it copies, and nothing else: the validation of the arguments by the module's argument spec (ansible-core's
 ArgumentSpecValidator, as AnsibleModule uses it), its warning for an option given twice, the masking of the no_log
-values in the result (ansible-core's remove_values) and the task's environment seen as the module's process would.
+values in the result (ansible-core's remove_values, with the values module_runner.py hides too:
+validation.hidden_values) and the task's environment seen as the module's process would.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,7 +22,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
-from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems
+from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems, hidden_values, shown_arguments
 
 
 def run_in_process(module_name, spec, args, validate, execute, check_mode, diff, task_environment, cache):
@@ -40,8 +41,8 @@ def run_in_process(module_name, spec, args, validate, execute, check_mode, diff,
             result["failed"] = True
     if warnings:
         result["warnings"] = warnings
-    result["invocation"] = {"module_args": params}
-    return remove_values(result, no_log_values(spec, params))
+    result["invocation"] = {"module_args": shown_arguments(spec, params)}
+    return remove_values(result, hidden_values(spec, params))
 
 
 def plain(value):
@@ -62,16 +63,6 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
-
-
-def no_log_values(spec, params):
-    """The values of the task's no_log options, as AnsibleModule collects them (blank ones hide nothing)."""
-    values = set()
-    for name, entry in spec.items():
-        value = params.get(name)
-        if entry.get("no_log") and value is not None and str(value).strip():
-            values.add(str(value))
-    return values
 
 
 def alias_warnings(spec, args):

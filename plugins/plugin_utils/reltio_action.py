@@ -25,6 +25,7 @@ from ansible.utils.display import Display
 from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import apply_env_fallbacks
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
+from ansible_collections.reltio.platform.plugins.module_utils.validation import structured_value_error
 from ansible_collections.reltio.platform.plugins.plugin_utils.in_process import plain, run_in_process
 
 CONTROLLER_TRANSPORTS = ("local",)
@@ -56,7 +57,9 @@ class ReltioAction(ActionBase):
         # The task's environment over the controller's, looked up by name (not a copy of os.environ per item).
         args = apply_env_fallbacks(spec, plain(self._task.args), ChainMap(task_environment, os.environ))
         on_controller = self._runs_on_controller(args.get("execution"))
-        refusal = self._controller_refusal() if on_controller else None
+        # A list or a dict in a text option, refused on both paths before either turns it into its Python repr.
+        structured = structured_value_error(spec, args)
+        refusal = structured.msg if structured else self._controller_refusal() if on_controller else None
         if refusal:
             result.update(failed=True, msg=refusal)
         elif on_controller:

@@ -56,7 +56,8 @@ def secret_spellings(secret):
     """The ways a secret may be printed and still be read.
 
     As is, JSON-, Gson-, URL- or HTML-escaped, in a Python repr, as its bytes in another charset read
-    as UTF-8, and, for a secret with non-ASCII letters, each run of 8 or more ASCII characters of it.
+    as UTF-8, in base64 or hex (also inside an encoded request body), and, for a secret with non-ASCII
+    letters, each run of 8 or more ASCII characters of it.
     """
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
              quote(secret, safe=""), quote_plus(secret, safe=""), repr(secret)[1:-1], repr(secret.encode("utf-8"))[2:-1]}
@@ -73,7 +74,24 @@ def secret_spellings(secret):
         forms.update(run for run in re.findall(r"[\x21-\x7e]{8,}", secret))
     forms.update([json.dumps(form)[1:-1] for form in forms])
     forms.update([html.escape(form) for form in forms] + [html.escape(form, quote=False) for form in forms])
+    forms.update(encoded_spellings(secret))
     return sorted(form for form in forms if form)
+
+
+def encoded_spellings(secret):
+    """Base64 (standard and URL-safe) and hex (either case) of the secret, and of any text holding it as is or
+    JSON-escaped (a request body a gateway echoes encoded): for each of the three byte offsets the secret may have
+    in that text, the base64 characters made of its bytes only (the first and last group of four left out)."""
+    forms = set()
+    for text in (secret, json.dumps(secret)[1:-1]):
+        data = text.encode("utf-8")
+        forms.update((data.hex(), data.hex().upper()))
+        for offset in range(3):
+            encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+            inner = encoded[4 if offset else 0:len(encoded) // 4 * 4 - 4]
+            if len(inner) >= 8:
+                forms.update((inner, inner.replace("+", "-").replace("/", "_")))
+    return forms
 
 
 class Emulator:

@@ -131,7 +131,7 @@ def test_installed_collection_runs(installed, ansible, emulator, tenant):
     _tarball, env = installed
     run = ansible.run(
         ["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", MODULE,
-         "-a", "connection_name=from-tarball workspace_url=https://x.cloud.databricks.com warehouse_id=w client_id=c client_secret=s"],
+         "-a", "connection_name=from-tarball workspace_url=https://x.cloud.databricks.com warehouse_id=w client_id=c client_secret=tarball-secret"],
         env={"ANSIBLE_COLLECTIONS_PATH": env["ANSIBLE_COLLECTIONS_PATH"], "RELTIO_PLATFORM_URL": emulator.url,
              "RELTIO_TENANT_ID": tenant, "RELTIO_ACCESS_TOKEN": RELTIO_TOKEN})
     assert run.rc == 0, run.output

@@ -23,6 +23,7 @@ import time
 from urllib.parse import quote
 
 import pytest
+from emulator import faults
 
 from python_libraries import installed_for_pythonpath
 from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET, ROOT
@@ -184,6 +185,27 @@ class TestEchoes:
         assert run.rc != 0
         msg = run.task()["msg"]
         assert "HTTP 500" in msg and '"clientSecret": "********' in msg, msg
+
+    @pytest.mark.parametrize("style, secret", [("base64", GSON_SECRET), ("base64", ODD_SECRET), ("hex", ODD_SECRET),
+                                               ("escaped", GSON_SECRET), ("escaped", ODD_SECRET)])
+    def test_an_encoded_echo_of_the_request_body_is_masked(self, ansible, emulator, tenant, style, secret):
+        """An API gateway's error echoes the Lambda's event.body, base64 (or hex) of the whole JSON request: the
+        secret's bits are at any offset in it. Or a server escapes each character its own way, hex digits in upper
+        case. Issue 18: printed in clear before."""
+        emulator.faults({"endpoint": "create", "status": 500, "echo": True, "echo_style": style, "body": "json",
+                         "message": "E"})
+        env = env_for(ansible, tenant, DATABRICKS_CLIENT_SECRET=secret, DATABRICKS_HOST="https://w.example.com",
+                      DATABRICKS_WAREHOUSE_ID="w", DATABRICKS_CLIENT_ID="c")
+        run = ansible.adhoc("connection_name=x retries=0", env=env)
+        assert run.rc != 0
+        msg = run.task()["msg"]
+        assert "HTTP 500" in msg and "********" in msg, msg
+        # The leak scan fails the test if the base64 or hex of the secret, at any offset, was printed; the escaped
+        # echo, whatever character of the secret its turn of escapes starts at, is looked for here.
+        sent = json.dumps(secret)[1:-1]
+        for turn in range(len(faults.CHARACTER_ESCAPES)):
+            spelled = faults.escaped_echo("x" * turn + sent)[len(faults.escaped_echo("x" * turn)):]
+            assert not any(spelled[start:start + 24] in msg for start in range(len(spelled) - 23)), msg
         # The leak scan fails the test if any spelling (or any 8-character ASCII run of the secret) was printed.
 
     def test_an_echo_of_the_token_request_hides_the_client_credentials(self, ansible, emulator, tenant):

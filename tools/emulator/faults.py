@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import html
@@ -36,7 +37,7 @@ FAULT_ENDPOINTS = RELTIO_ENDPOINTS + WORKSPACE_ENDPOINTS + ('any',)
 TOKEN_ENDPOINTS = ('token', 'dbx_token')
 FAULT_BODIES = ('json', 'html', 'text', 'truncated', 'garbage', 'deep', 'empty', 'token', 'huge', 'gzip',
                 'dbx', 'dbx_int_code')
-ECHO_STYLES = ('plain', 'gson', 'latin1')
+ECHO_STYLES = ('plain', 'gson', 'latin1', 'base64', 'hex', 'escaped')
 # The bodies an echo style other than plain may be given: it decides the serialisation itself.
 STYLED_BODIES = ('json', 'text')
 DEEP_NESTING = 100000
@@ -294,6 +295,23 @@ FAULT_BODY_BUILDERS = {
     'truncated': _truncated_body, 'empty': _empty_body, 'token': _token_body, 'huge': _huge_body, 'gzip': _gzip_body,
     'dbx': _dbx_body, 'dbx_int_code': _dbx_int_code_body,
 }
+# Echo styles that spell the raw request body as a gateway does (an AWS Lambda's ``event.body``), in the body ``body`` says.
+ENCODED_ECHOES = {'base64': lambda raw: base64.b64encode(raw).decode('ascii'), 'hex': lambda raw: raw.hex(),
+                  'escaped': lambda raw: escaped_echo(raw.decode('utf-8', 'replace'))}
+# The escapes of the escaped echo, taken in turn, hex digits in upper case: a serialiser no list of spellings holds.
+CHARACTER_ESCAPES = (
+    lambda char: '\\u%04X' % ord(char) if ord(char) < 0x10000 else char,
+    lambda char: ''.join('%%%02X' % byte for byte in char.encode('utf-8')),
+    lambda char: '&#X%X;' % ord(char),
+    lambda char: char,
+)
+
+
+def escaped_echo(text: str) -> str:
+    """``text`` with each character spelt by the next of CHARACTER_ESCAPES."""
+    return ''.join(CHARACTER_ESCAPES[index % len(CHARACTER_ESCAPES)](char) for index, char in enumerate(text))
+
+
 # Echo styles other than plain decide the body whatever ``body`` says (json or text).
 ECHO_STYLE_BUILDERS = {'gson': _gson_body, 'latin1': _latin1_body}
 
@@ -306,7 +324,8 @@ def fault_reply(rule: FaultRule, raw_body: bytes, real: Reply | None = None, req
     """
     message = rule.message
     if rule.echo:
-        echoed = raw_body.decode('utf-8', 'replace') if rule.echo_style == 'plain' else echoed_text(raw_body, request)
+        echoed = ENCODED_ECHOES[rule.echo_style](raw_body) if rule.echo_style in ENCODED_ECHOES else \
+            raw_body.decode('utf-8', 'replace') if rule.echo_style == 'plain' else echoed_text(raw_body, request)
         message = f'{message}: {echoed}'
     headers = {} if rule.retry_after is None else {'Retry-After': str(rule.retry_after)}
     if rule.location is not None:

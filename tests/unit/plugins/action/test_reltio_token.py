@@ -127,10 +127,10 @@ def test_tenant_options_accepted_and_ignored(http):
 
 def test_task_environment_gives_the_credentials(http):
     http.answers.append(token_response(TOKEN))
-    environment = {"RELTIO_CLIENT_ID": "env-id", "RELTIO_CLIENT_SECRET": "env-secret", "RELTIO_AUTH_URL": AUTH_URL}
+    environment = {"RELTIO_CLIENT_ID": "env-client-id", "RELTIO_CLIENT_SECRET": "env-secret", "RELTIO_AUTH_URL": AUTH_URL}
     result = run(make_action({}, environment=environment))
     assert result["access_token"] == TOKEN
-    assert http.sessions[0].calls[0].kwargs["auth"] == ("env-id", "env-secret")
+    assert http.sessions[0].calls[0].kwargs["auth"] == ("env-client-id", "env-secret")
     assert result["invocation"]["module_args"]["reltio_client_secret"] == HIDDEN
 
 

@@ -73,7 +73,7 @@ def test_validate_access_token_does_not_replace_client_credentials():
 
 
 @pytest.mark.parametrize("auth_url, expected", [
-    ("http://auth.example.com/oauth/token", "auth_url must use https (plain http is accepted only for a loopback host"),
+    ("http://auth.example.com/oauth/token", "auth_url must use https (plain http is accepted only for a loopback address"),
     ("ftp://auth.example.com", "auth_url must be an absolute https URL"),
     (None, "auth_url is required and must not be blank: set it or the RELTIO_AUTH_URL environment variable"),
 ])

@@ -68,9 +68,9 @@ def test_valid_params():
 
 
 @pytest.mark.parametrize("extra", [
-    {"access_token": None, "reltio_client_id": "id", "reltio_client_secret": RELTIO_SECRET},
-    {"access_token": "  ", "reltio_client_id": "id", "reltio_client_secret": RELTIO_SECRET},
-    {"reltio_client_id": "id", "reltio_client_secret": RELTIO_SECRET},
+    {"access_token": None, "reltio_client_id": "client-id-1", "reltio_client_secret": RELTIO_SECRET},
+    {"access_token": "  ", "reltio_client_id": "client-id-1", "reltio_client_secret": RELTIO_SECRET},
+    {"reltio_client_id": "client-id-1", "reltio_client_secret": RELTIO_SECRET},
     {"timeout": 0.5, "retries": 0},
     {"retries": 10},
     {"connection_name": "a.b"},
@@ -116,7 +116,7 @@ def test_missing_key_is_blank():
 @pytest.mark.parametrize("name", ["platform_url", "auth_url"])
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1:8080", "http://127.0.0.1", "http://127.1.2.3:9000/reltio", "http://localhost:8080",
-    "http://LOCALHOST", "http://emulator.localhost:8080", "http://[::1]:8080", "http://[::1]",
+    "http://LOCALHOST", "http://[::1]:8080", "http://[::1]",
 ])
 def test_http_allowed_for_loopback(name, url):
     assert dc.validate(params(**{name: url})) is None

@@ -9,12 +9,15 @@ __metaclass__ = type
 import base64
 import html
 import json
+import random
 import threading
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, MAX_SECRET_CHARS, MIN_PIECE, Redactor
 
 SECRET = 'p@ss/w"rd\\ é+&=%?'
 
@@ -303,3 +306,176 @@ def test_body_keeps_the_keys_of_an_answer_readable_with_a_one_letter_secret():
     data = json.loads(text)
     assert data["successful"] is True and data["result"]["connectionId"] == "c1"
     assert "s" not in data["result"]["status"]
+
+
+# ---- masking by pattern: any escaped form of each character --------------------------------------------
+
+
+def escaped_forms(char):
+    """Every way the collection promises to read one character of a secret: the character, its JSON, Java and
+    Python escapes, its percent-escapes (of its UTF-8 bytes), its numeric HTML entities, hex digits in either case,
+    and the named entities and short escapes of the characters that have one."""
+    code, data = ord(char), char.encode("utf-8")
+    forms = [char, "&#%d;" % code, "&#x%x;" % code, "&#X%X;" % code, "&#%07d;" % code,
+             "".join("%%%02x" % byte for byte in data), "".join("%%%02X" % byte for byte in data)]
+    if code < 0x10000:
+        forms += ["\\u%04x" % code, "\\u%04X" % code]
+    else:
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        forms += ["\\u%04x\\u%04x" % (high, low), "\\U%08X" % code]
+    if code < 0x100:
+        forms += ["\\x%02x" % code, "\\x%02X" % code, "%%%02X" % code]
+    forms += {"&": ["&amp;"], "<": ["&lt;"], ">": ["&gt;"], '"': ["&quot;", '\\"'], "'": ["&apos;", "&#39;", "\\'"],
+              "/": ["\\/"], "\\": ["\\\\"], " ": ["+"]}.get(char, [])
+    return forms
+
+
+SECRET_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0x1F600, blacklist_categories=("Cs",), blacklist_characters="*")
+
+
+@st.composite
+def echoed_secrets(draw):
+    """A secret and an echo of it in which each character has any of its escaped forms (the same for every space)."""
+    secret = draw(st.text(SECRET_CHARS, min_size=MIN_PIECE, max_size=24))
+    space = draw(st.sampled_from([" ", "+", "%20", "\\u0020", "&#32;"]))
+    echo = "".join(space if char == " " else draw(st.sampled_from(escaped_forms(char))) for char in secret)
+    return secret, echo
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(echoed_secrets(), st.sampled_from(["", "Invalid secret: ", "x=", "<p>"]), st.sampled_from(["", ".", " (rejected)"]))
+def test_any_escaped_form_of_each_character_is_masked(echoed, before, after):
+    secret, echo = echoed
+    masked = Redactor([secret])(before + echo + after)
+    assert echo not in masked and secret not in masked
+    assert MASK in masked
+
+
+@pytest.mark.parametrize("echo", ["a%2fb%2Fc", "a\\u002Fb\\u002fc", "a&#x2F;b&#X2f;c", "a&#47;b&#047;c", "a\\/b\\x2Fc"])
+def test_escapes_are_read_in_any_case(echo):
+    assert Redactor(["a/b/c-0123456789"])("got %s-0123456789!" % echo) == "got %s!" % MASK
+
+
+@pytest.mark.parametrize("secret", ['it\'s "quoted"-0123', 'p%41"x-0123456', "a&amp;b\\u0041-012"])
+@pytest.mark.parametrize("spell", [repr, json.dumps, html.escape,
+                                   lambda text: quote_plus(text, safe=""), lambda text: html.escape(json.dumps(text))])
+def test_a_secret_holding_quotes_or_escapes_is_masked_in_each_serialisation(secret, spell):
+    """A Python repr of a secret with both quote characters escapes one of them; a secret that holds what reads
+    as an escape (%41, &amp;, \\u0041) is read so in an echo where another of its characters is escaped."""
+    masked = Redactor([secret])("echo: %s." % spell(secret))
+    assert spell(secret) not in masked and secret not in masked
+    assert MASK in masked
+
+
+def test_a_lowercased_secret_is_masked():
+    assert Redactor(["DOSE-Secret-XYZ-42"])("unknown encoding dose-secret-xyz-42") == "unknown encoding %s" % MASK
+
+
+# ---- masking base64 and hex of a secret or of a body that holds it ----------------------------------------
+
+
+B64_SECRET = "dose-Secr\u00e9t/+?~0123"
+
+
+@pytest.mark.parametrize("encode", [base64.b64encode, base64.urlsafe_b64encode,
+                                    lambda data: base64.b64encode(data).rstrip(b"="),
+                                    lambda data: base64.urlsafe_b64encode(data).rstrip(b"=")])
+@pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"a much longer prefix of a request body "])
+def test_base64_of_a_text_holding_the_secret_is_masked(encode, prefix):
+    """A gateway echoes ``event.body`` in base64: the secret's own bits must not be readable at any of its alignments."""
+    for body in (prefix + B64_SECRET.encode("utf-8") + b" and more", prefix + json.dumps({"clientSecret": B64_SECRET}).encode()):
+        encoded = encode(body).decode("ascii")
+        masked = Redactor([B64_SECRET])('{"errorMessage": "bad body %s"}' % encoded)
+        assert MASK in masked
+        # Whatever base64 is left decodes to no piece of the secret, in any alignment.
+        left = masked.split("bad body ", 1)[1]
+        for part in left.split(MASK):
+            chars = "".join(char for char in part if char.isalnum() or char in "+/-_")
+            for start in range(4):
+                piece = chars[start:]
+                decoded = base64.urlsafe_b64decode(piece.replace("+", "-").replace("/", "_")[:len(piece) // 4 * 4])
+                assert_no_fragment(decoded.decode("latin-1"), B64_SECRET, json.dumps(B64_SECRET)[1:-1])
+        # The base64 of the text before the secret stays readable (only the secret's run and its neighbours go).
+        if len(prefix) > 20:
+            assert encode(prefix).decode("ascii")[:16] in masked
+
+
+def test_a_lambda_echo_of_a_base64_body_is_masked_in_a_body():
+    event = base64.b64encode(json.dumps({"clientId": "id-1", "clientSecret": B64_SECRET}).encode()).decode()
+    text = Redactor([B64_SECRET]).body(json.dumps({"event": {"body": event, "isBase64Encoded": True}}).encode())
+    assert MASK in json.loads(text)["event"]["body"]
+    assert event not in text
+
+
+@pytest.mark.parametrize("case", [str.lower, str.upper])
+def test_hex_of_the_secret_or_of_a_body_is_masked(case):
+    secret = "S3cr3t-\u00e9-0123456789"
+    for data in (secret.encode("utf-8"), b'{"clientSecret": "' + secret.encode("utf-8") + b'"}'):
+        hexed = case(data.hex())
+        masked = Redactor([secret])("dump: %s" % hexed)
+        assert case(secret.encode("utf-8").hex()) not in masked
+        assert MASK in masked
+
+
+# ---- cost: linear in the text whatever the secrets ---------------------------------------------------------
+
+
+def within(seconds, function, *args):
+    """``function(*args)`` returns within ``seconds`` (run aside: a quadratic run fails the test instead of hanging it)."""
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(function(*args)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "took more than %s s" % seconds
+    return outcome[0]
+
+
+# A 16 KiB token that nearly matches anything made of its letter: every position of the text starts a match of
+# thousands of characters, so a search by position (a regular expression, a piece at a time) is quadratic.
+LONG_TOKEN = "a" * (MAX_SECRET_CHARS - 1) + "b"
+
+
+RANDOM = random.Random(18)
+# A secret far over any bound: building its pieces a slice at a time is quadratic in its length.
+HUGE_SECRET = "".join(RANDOM.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=2 << 20))
+
+
+@pytest.mark.parametrize("secret, text", [
+    (LONG_TOKEN, "a" * (1 << 20)),  # 1 MB of the token's letter: a full spelling is looked for everywhere
+    (LONG_TOKEN, "a" * 65535 + "b"),  # the longest text masked with pieces, a piece at every position
+    (LONG_TOKEN, ("a" * 9000 + "c") * 6),  # pieces just long enough, again and again
+    (LONG_TOKEN, "\\u0061" * 150000),  # 900 KB of escapes that read as the token's letter
+    (LONG_TOKEN, ("%61" * 3000 + "&#x61;") * 50),  # escapes of two kinds, with pieces
+    (HUGE_SECRET, "error: bad token %s..." % HUGE_SECRET[:100]),  # 8 s for 1 MB before issue 18
+])
+def test_masking_is_linear_with_a_long_secret_and_an_adversarial_text(secret, text):
+    """At a microsecond per character for each of 4 readings, 1 MB takes seconds; quadratic would take hours."""
+    masked = within(20, Redactor([secret, "client-secret-0123"]), text)
+    if secret is HUGE_SECRET:
+        assert masked == text  # 100 characters are far from half the secret: no piece
+    elif len(text) <= 65536:
+        assert "a" * MIN_PIECE not in masked
+
+
+def test_the_cut_off_search_reads_each_character_once():
+    """Counted rather than timed: the suffix automaton reads each character of the text once, however long the secret."""
+    reads = []
+
+    class CountingText(str):
+        def __iter__(self):
+            for char in str.__iter__(self):
+                reads.append(char)
+                yield char
+
+    assert Redactor([LONG_TOKEN])(CountingText("a" * 40000)) == MASK
+    assert len(reads) == 40000
+
+
+def test_a_secret_longer_than_the_bound_is_still_masked_whole():
+    secret = "x" * MAX_SECRET_CHARS + "tail-0123"
+    assert Redactor([secret])("[%s]" % secret) == "[%s]" % MASK
+
+
+def test_a_cut_off_escaped_echo_is_masked():
+    echo = gson(json.dumps(GSON_SECRET)[1:-1])[:30]
+    assert Redactor([GSON_SECRET])("bad secret %s" % echo).startswith("bad secret %s" % MASK)

@@ -8,20 +8,24 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec, token_argument_spec
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError, ValidationError
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_TOKEN_LENGTH
 from ansible_collections.reltio.platform.plugins.module_utils.validation import (
     MAX_RETRIES,
+    MIN_SECRET_LENGTH,
     ArgumentCheck,
     blank,
     is_loopback,
     name_problem,
     shown_url,
+    structured_value_error,
     url_problem,
 )
 
 PASSWORD = "pa55w0rd-XYZ"
 HTTPS_RULE = "must be an absolute https URL with a host, such as https://example.com"
-LOOPBACK_RULE = "must use https (plain http is accepted only for a loopback host such as 127.0.0.1)"
+LOOPBACK_RULE = "must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or localhost)"
 AUTH_MISSING = ("access_token is required, or reltio_client_id and reltio_client_secret: set them"
                 " or the RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID and RELTIO_CLIENT_SECRET environment variables")
 
@@ -50,13 +54,12 @@ def test_not_blank(value):
 # ---- is_loopback -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "api.localhost", "a.b.LocalHost", "127.0.0.1",
-                                  "127.0.0.2", "127.255.255.254", "::1"])
+@pytest.mark.parametrize("host", ["localhost", "LOCALHOST", "127.0.0.1", "127.0.0.2", "127.255.255.254", "::1"])
 def test_is_loopback(host):
     assert is_loopback(host) is True
 
 
-@pytest.mark.parametrize("host", ["localhost.example.com", "notlocalhost", "mylocalhost", "10.0.0.1", "0.0.0.0",
+@pytest.mark.parametrize("host", ["api.localhost", "a.b.LocalHost", "localhost.example.com", "notlocalhost", "mylocalhost", "10.0.0.1", "0.0.0.0",
                                   "::", "192.168.1.1", "test.reltio.com", "128.0.0.1", "fe80::1", ""])
 def test_is_not_loopback(host):
     assert is_loopback(host) is False
@@ -87,7 +90,7 @@ def test_shown_url(url, expected):
     "https://[2001:db8::1]:443/x",
     "http://127.0.0.1:8080",
     "http://localhost",
-    "http://api.localhost:9000/reltio",
+    "http://LocalHost:8080/reltio",
     "http://[::1]:8080",
 ])
 def test_url_problem_accepts(url):
@@ -111,6 +114,9 @@ def test_url_problem_accepts(url):
     ("http://test.reltio.com", LOOPBACK_RULE),
     ("http://10.0.0.1:8080", LOOPBACK_RULE),
     ("http://localhost.example.com", LOOPBACK_RULE),
+    # Most resolvers send a name under .localhost to DNS, which may answer any address.
+    ("http://api.localhost:9000/reltio", LOOPBACK_RULE),
+    ("http://a.b.LocalHost", LOOPBACK_RULE),
     ("https://user:%s@test.reltio.com" % PASSWORD, "must not contain a user name or password"),
     ("https://user@test.reltio.com", "must not contain a user name or password"),
     ("http://user:%s@127.0.0.1:8080" % PASSWORD, "must not contain a user name or password"),
@@ -263,10 +269,10 @@ AUTH_URL = "https://auth.reltio.com/oauth/token"
 
 
 @pytest.mark.parametrize("params", [
-    {"access_token": "tok"},
-    {"access_token": "tok", "reltio_client_id": "id"},
-    {"reltio_client_id": "id", "reltio_client_secret": "secret"},
-    {"access_token": " ", "reltio_client_id": "id", "reltio_client_secret": "secret"},
+    {"access_token": "token-0123"},
+    {"access_token": "token-0123", "reltio_client_id": "client-id-1"},
+    {"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01"},
+    {"access_token": " ", "reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01"},
 ])
 def test_auth_accepts(params):
     assert problems_of(dict(params, auth_url=AUTH_URL), ("auth",)) == []
@@ -275,9 +281,9 @@ def test_auth_accepts(params):
 @pytest.mark.parametrize("params, expected", [
     ({}, AUTH_MISSING),
     ({"access_token": "  ", "reltio_client_id": "", "reltio_client_secret": None}, AUTH_MISSING),
-    ({"reltio_client_secret": "secret"},
+    ({"reltio_client_secret": "secret-01"},
      "reltio_client_id is required with reltio_client_secret: set it or the RELTIO_CLIENT_ID environment variable"),
-    ({"reltio_client_id": "id", "reltio_client_secret": " "},
+    ({"reltio_client_id": "client-id-1", "reltio_client_secret": " "},
      "reltio_client_secret is required with reltio_client_id: set it or the RELTIO_CLIENT_SECRET environment variable"),
 ])
 def test_auth_problem(params, expected):
@@ -289,7 +295,7 @@ def test_auth_problem(params, expected):
     (None, "auth_url is required and must not be blank: set it or the RELTIO_AUTH_URL environment variable"),
 ])
 def test_auth_url_checked_even_with_an_access_token(auth_url, expected):
-    assert problems_of({"access_token": "tok", "auth_url": auth_url}, ("auth",)) == [expected]
+    assert problems_of({"access_token": "token-0123", "auth_url": auth_url}, ("auth",)) == [expected]
 
 
 def test_auth_url_and_credentials_both_reported():
@@ -297,14 +303,14 @@ def test_auth_url_and_credentials_both_reported():
 
 
 def test_auth_accepts_loopback_http_auth_url():
-    assert problems_of({"access_token": "tok", "auth_url": "http://127.0.0.1:8080/oauth/token"}, ("auth",)) == []
+    assert problems_of({"access_token": "token-0123", "auth_url": "http://127.0.0.1:8080/oauth/token"}, ("auth",)) == []
 
 
 # ---- ArgumentCheck.client_credentials --------------------------------------------------------
 
 
 def test_client_credentials_all_missing():
-    assert problems_of({"access_token": "tok"}, ("client_credentials",)) == [
+    assert problems_of({"access_token": "token-0123"}, ("client_credentials",)) == [
         "reltio_client_id is required to fetch a token and must not be blank: set it or the RELTIO_CLIENT_ID environment variable",
         "reltio_client_secret is required to fetch a token and must not be blank: set it"
         " or the RELTIO_CLIENT_SECRET environment variable",
@@ -313,13 +319,13 @@ def test_client_credentials_all_missing():
 
 
 def test_client_credentials_bad_auth_url():
-    params = {"reltio_client_id": "id", "reltio_client_secret": "secret", "auth_url": "https://u:%s@auth.example.com" % PASSWORD}
+    params = {"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01", "auth_url": "https://u:%s@auth.example.com" % PASSWORD}
     problems = problems_of(params, ("client_credentials",))
     assert problems == ["auth_url must not contain a user name or password, got 'https://***@auth.example.com'"]
 
 
 def test_client_credentials_accepted():
-    assert problems_of({"reltio_client_id": "id", "reltio_client_secret": "s", "auth_url": AUTH_URL}, ("client_credentials",)) == []
+    assert problems_of({"reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01", "auth_url": AUTH_URL}, ("client_credentials",)) == []
 
 
 # ---- ArgumentCheck.http ----------------------------------------------------------------------
@@ -359,7 +365,7 @@ def test_http_ca_path_file(tmp_path):
 
 def test_http_ca_path_directory(tmp_path):
     assert problems_of({"ca_path": str(tmp_path)}, ("http",)) == [
-        "ca_path must be a readable PEM file, got '%s' which does not exist" % tmp_path]
+        "ca_path must be a readable PEM file, got '%s' which is a directory" % tmp_path]
 
 
 def test_http_all_problems_at_once():
@@ -407,3 +413,85 @@ def test_params_not_changed():
     check.http()
     assert params == before
     assert check.params is params
+
+
+# ---- short secrets ---------------------------------------------------------------------------
+
+SHORT_RULE = ("is shorter than 8 characters: Ansible hides every occurrence of a secret's value in every message, so a"
+              " short one would hide ordinary letters and words (set the real secret)")
+
+
+@pytest.mark.parametrize("name, steps", [("access_token", ("auth",)), ("reltio_client_id", ("auth",)),
+                                         ("reltio_client_secret", ("auth",)), ("reltio_client_id", ("client_credentials",)),
+                                         ("reltio_client_secret", ("client_credentials",)),
+                                         ("client_secret", ("databricks_credentials",))])
+def test_a_secret_shorter_than_8_characters_is_refused(name, steps):
+    """Issue 20: RELTIO_ACCESS_TOKEN=t made ansible-core star out every t of every message."""
+    params = {"access_token": "token-0123", "reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01",
+              "client_id": "dbx-client", "client_secret": "dbx-secret", "auth_url": AUTH_URL}
+    assert problems_of(dict(params, **{name: "s" * (MIN_SECRET_LENGTH - 1)}), steps) == ["%s %s" % (name, SHORT_RULE)]
+    assert problems_of(dict(params, **{name: "s" * MIN_SECRET_LENGTH}), steps) == []
+
+
+def test_a_short_databricks_client_id_is_no_secret():
+    """The Databricks client id is shown in results and diffs: ansible-core does not hide it, so any length goes."""
+    assert problems_of({"client_id": "ab", "client_secret": "dbx-secret"}, ("databricks_credentials",)) == []
+
+
+# ---- HTTP Basic for the preflight ------------------------------------------------------------
+
+BASIC_RULE = "holds characters that HTTP Basic authentication cannot carry (only Latin-1 can), and the preflight sends it so"
+
+
+@pytest.mark.parametrize("name", ["client_id", "client_secret"])
+def test_databricks_credentials_basic_auth_cannot_carry_fail_naming_the_option_only(name):
+    params = {"client_id": "dbx-client", "client_secret": "dbx-secret", "preflight": True}
+    params[name] = "dbx-\u20ac-\u540d-value"
+    problems = problems_of(params, ("databricks_credentials",))
+    assert problems == ["%s %s" % (name, BASIC_RULE)]
+    # Neither the character nor where it is in the secret.
+    assert not any(char in problems[0] for char in "\u20ac\u540d") and "position" not in problems[0]
+    assert problems_of(dict(params, preflight=False), ("databricks_credentials",)) == []
+    assert problems_of(dict(params, **{name: "dbx-\u00e9t\u00e9-value"}), ("databricks_credentials",)) == []
+
+
+# ---- a list or a dict in a text option -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["client_secret", "client_id", "access_token", "reltio_client_id", "reltio_client_secret"])
+@pytest.mark.parametrize("value, kind", [(["v4lue-one-1", "v4lue-two-2"], "list"), (("v4lue-one-1",), "list"),
+                                         ({"secret": "v4lue-one-1"}, "dictionary"), ({}, "dictionary")])
+def test_a_list_or_dict_in_a_credential_is_refused_naming_the_type_not_the_value(name, value, kind):
+    error = structured_value_error(databricks_connection_argument_spec(), {name: value, "tenant_id": "t1", "timeout": 5})
+    assert error.problems == ["%s must be a string, got a %s whose value is not shown (a lookup that returns several"
+                              " values, such as hashi_vault without its ':key', must name the one to use)" % (name, kind)]
+    assert "v4lue" not in error.msg and "secret" not in error.msg.replace("client_secret", "")
+
+
+def test_a_list_in_any_text_option_or_alias_is_refused_and_every_one_is_named():
+    error = structured_value_error(databricks_connection_argument_spec(),
+                                   {"name": ["a", "b"], "ca_path": {"p": 1}, "tenant_id": ["t"], "retries": [1]})
+    # retries is a number: ansible-core's own check names it.
+    assert [problem.split(" (")[0] for problem in error.problems] == [
+        "ca_path must be a string, got a dictionary whose value is not shown",
+        "name must be a string, got a list whose value is not shown",
+        "tenant_id must be a string, got a list whose value is not shown"]
+
+
+@pytest.mark.parametrize("args", [{}, {"client_id": 12345678, "client_secret": None, "tenant_id": "t1", "timeout": 5,
+                                       "validate_certs": False}])
+def test_scalars_are_left_to_the_argument_spec(args):
+    assert structured_value_error(databricks_connection_argument_spec(), args) is None
+    assert structured_value_error(token_argument_spec(), args) is None
+
+
+@pytest.mark.parametrize("name, steps", [("access_token", ("auth",)), ("reltio_client_secret", ("client_credentials",)),
+                                         ("client_secret", ("databricks_credentials",))])
+def test_a_secret_longer_than_a_token_can_be_is_refused_unshown(name, steps):
+    """Issue 18: masking a 1 MB token cost seconds on every later string."""
+    params = {"access_token": "token-0123", "reltio_client_id": "client-id-1", "reltio_client_secret": "secret-01",
+              "client_id": "dbx-client", "client_secret": "dbx-secret", "auth_url": AUTH_URL}
+    assert problems_of(dict(params, **{name: "L" * MAX_TOKEN_LENGTH}), steps) == []
+    assert problems_of(dict(params, **{name: "L" * (MAX_TOKEN_LENGTH + 1)}), steps) == [
+        "%s is longer than 16384 characters (real Reltio and Databricks secrets and tokens are under 4 KiB); its value is"
+        " not shown" % name]

@@ -28,7 +28,7 @@ SECRET_MARK = u"\u00a7\u00a7"
 GOOD = {
     "platform_url": "https://test.reltio.com",
     "tenant_id": "ce5627DYnQ6abcD",
-    "access_token": SECRET_MARK + "token",
+    "access_token": SECRET_MARK + "access-token",
     "reltio_client_id": None,
     "reltio_client_secret": None,
     "auth_url": "https://auth.reltio.com/oauth/token",

@@ -26,7 +26,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
 )
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
-from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
+from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck, hidden_values
 from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_action
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
@@ -610,3 +610,30 @@ def test_alias_warning_reaches_the_result_on_the_controller(execute, monkeypatch
     result = run(action)
     assert result["warnings"] == expected
     execute.assert_called_once()
+
+
+def test_a_short_access_token_is_refused_in_a_readable_message_and_hidden_by_name(execute):
+    """Issue 20: RELTIO_ACCESS_TOKEN=t starred out every t of the message that should say what is wrong."""
+    execute.side_effect = lambda params, **kwargs: validate(params)
+    result = run(make_action(execute, dict(ARGS, access_token="t")))
+    assert result["failed"] is True
+    assert "access_token is shorter than 8 characters" in result["msg"]
+    assert result["invocation"]["module_args"]["access_token"] == HIDDEN
+
+
+# ---- a list or a dict in a text option -------------------------------------------------------
+
+
+@pytest.mark.usefixtures("base_run")
+@pytest.mark.parametrize("transport", ["local", "ssh"])
+@pytest.mark.parametrize("value, kind", [(["tok-Very-Secret-42", "other-value-43"], "list"),
+                                         ({"value": "tok-Very-Secret-42"}, "dictionary")])
+def test_a_list_or_dict_secret_is_refused_on_both_paths_without_its_value(execute, transport, value, kind):
+    """A hashi_vault lookup without ':key' gives a dict: AnsibleModule would send its Python repr as the token."""
+    action = make_action(execute, dict(ARGS, access_token=value), transport=transport)
+    result = run(action)
+    execute.assert_not_called()
+    action._execute_module.assert_not_called()
+    assert result["failed"] is True
+    assert "access_token must be a string, got a %s whose value is not shown" % kind in result["msg"]
+    assert "tok-Very-Secret-42" not in str(result)

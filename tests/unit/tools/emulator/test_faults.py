@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import http.client
 import json
@@ -224,6 +225,21 @@ def test_latin1_echo_is_text_in_iso_8859_1(server, client):
     assert b'dbx-<b>&a=\'q\'\\"\\\\-\xfcn\xefc\xf8d\xe9-?-?-?' in wire
     with pytest.raises(UnicodeDecodeError):
         wire.decode('utf-8')
+
+
+@pytest.mark.parametrize('style, encode', [('base64', lambda raw: base64.b64encode(raw).decode('ascii')),
+                                           ('hex', lambda raw: raw.hex()), ('escaped', lambda raw: faults.escaped_echo(raw.decode()))])
+def test_encoded_echo_spells_the_raw_request_body(server, client, style, encode):
+    """As an API gateway hands a Lambda its event.body: the bytes sent, encoded, in the body the rule says."""
+    client.add_faults({'endpoint': 'create', 'status': 500, 'echo': True, 'echo_style': style, 'message': 'Rejected'})
+    raw = json.dumps(connection_body(clientSecret=ODD_SECRET)).encode()
+    answer, wire = raw_answer(server, 'POST', CREATE_PATH, raw, BEARER)
+    assert answer.status == 500
+    assert json.loads(wire)['errorMessage'] == 'Rejected: ' + encode(raw)
+
+
+def test_escaped_echo_spells_each_character_in_turn():
+    assert faults.escaped_echo('a\u00e9/<b\U0001f511') == '\\u0061%C3%A9&#X2F;<\\u0062%F0%9F%94%91'
 
 
 def test_latin1_echo_of_the_token_endpoint(server, client):

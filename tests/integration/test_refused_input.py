@@ -1,0 +1,102 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bad input gets a clear error naming the option, and nothing is sent (issues 18 and 20).
+
+A list or a dict where a credential goes (a hashi_vault lookup without ``:key``), a secret too short to be
+masked, credentials HTTP Basic cannot carry, a ca_path that is a directory, a ``*.localhost`` name for plain
+http. Every test runs on both execution paths; the leak scan of the ``ansible`` fixture checks all output.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reltio_world import DATABRICKS_CLIENT_ID, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
+
+MODULE = "reltio.platform.reltio_databricks_connection"
+LIST_SECRETS = ["dbx-list-secret-one-Qz81", "dbx-list-secret-two-Wm52"]
+
+
+def play(ansible, args, variables):
+    """A one-task play whose variables come from a vars file (as a vault file or a lookup would give them)."""
+    vars_file = ansible.workdir / "vars.json"
+    vars_file.write_text(json.dumps(variables))
+    task = {"name": "refused", MODULE: args}
+    return json.dumps([{"name": "refused input", "hosts": "localhost", "gather_facts": False,
+                        "vars_files": [str(vars_file)], "tasks": [task]}])
+
+
+def base_args(emulator, tenant):
+    return {"platform_url": emulator.url, "tenant_id": tenant, "access_token": RELTIO_TOKEN, "connection_name": "conn",
+            "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID}
+
+
+@pytest.mark.parametrize("option, value, kind", [
+    ("client_secret", LIST_SECRETS, "list"),
+    ("client_secret", {"client_secret": LIST_SECRETS[0], "client_id": LIST_SECRETS[1]}, "dictionary"),
+    ("access_token", {"token": LIST_SECRETS[0]}, "dictionary"),
+])
+def test_a_list_or_dict_credential_is_refused_naming_the_type_and_nothing_is_sent(ansible, emulator, tenant, option, value,
+                                                                                  kind):
+    """Before issue 18 its Python repr was sent, and stored in Reltio as the secret."""
+    for index, secret in enumerate(LIST_SECRETS):
+        ansible.add_secret("list item %d" % index, secret)
+    args = dict(base_args(emulator, tenant), client_secret="dbx-secret-Tq6Wn3Hs9Kd2Pv5Ya8")
+    args[option] = "{{ structured }}"
+    run = ansible.playbook(play(ansible, args, {"structured": value}), "-vvvv")
+    assert run.rc != 0
+    result = run.task("refused")
+    assert "%s must be a string, got a %s whose value is not shown" % (option, kind) in result["msg"], result["msg"]
+    assert emulator.requests() == []
+
+
+def test_a_one_letter_token_is_refused_in_a_message_that_says_why(ansible, emulator, tenant):
+    """Issue 20: RELTIO_ACCESS_TOKEN=t made ansible-core star out every t of every message."""
+    env = ansible.reltio_env(tenant)
+    env.update(ansible.databricks_env(), RELTIO_ACCESS_TOKEN="t")
+    run = ansible.adhoc("connection_name=x", env=env)
+    assert run.rc != 0
+    msg = run.task()["msg"]
+    assert "access_token is shorter than 8 characters: Ansible hides every occurrence of a secret's value" in msg, msg
+    assert "*" not in msg
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("variable, option", [("DATABRICKS_CLIENT_SECRET", "client_secret"),
+                                              ("DATABRICKS_CLIENT_ID", "client_id")])
+def test_databricks_credentials_http_basic_cannot_carry_are_refused_naming_the_option(ansible, emulator, tenant,
+                                                                                      variable, option):
+    """Before issue 18 the preflight failed with the character and its position in the secret."""
+    secret = "dbx-secret-\u20ac-\u540d-Tq6Wn3Hs"
+    if option == "client_secret":  # the client id is no secret: the result shows it
+        ansible.add_secret("non-Latin-1 client secret", secret)
+    env = ansible.reltio_env(tenant)
+    env.update(ansible.databricks_env(), **{variable: secret})
+    run = ansible.adhoc("connection_name=x preflight=true", env=env)
+    assert run.rc != 0
+    msg = run.task()["msg"]
+    assert "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option in msg, msg
+    assert "position" not in msg and "\u20ac" not in msg
+    assert emulator.requests() == []
+
+
+def test_a_ca_path_that_is_a_directory_says_so(ansible, emulator, tenant):
+    env = ansible.reltio_env(tenant)
+    env.update(ansible.databricks_env())
+    run = ansible.adhoc("connection_name=x ca_path=%s" % ansible.workdir, env=env)
+    assert run.rc != 0
+    assert "ca_path must be a readable PEM file, got '%s' which is a directory" % ansible.workdir in run.task()["msg"]
+    assert emulator.requests() == []
+
+
+def test_a_name_under_localhost_is_refused_for_plain_http(ansible, emulator, tenant):
+    """Most resolvers send *.localhost to DNS, which may answer any address: the token would go there in clear."""
+    url = emulator.url.replace("127.0.0.1", "emulator.localhost")
+    env = ansible.reltio_env(tenant)
+    env.update(ansible.databricks_env(), RELTIO_PLATFORM_URL=url)
+    run = ansible.adhoc("connection_name=x", env=env)
+    assert run.rc != 0
+    assert "platform_url must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or" \
+           " localhost), got '%s'" % url in run.task()["msg"]
+    assert emulator.requests() == []
