@@ -59,14 +59,14 @@ def _check_mode(params, client, workspace, result, diff):
         msg += "; if it exists, its OAuth credentials would be stored again"
     msg += "; nothing was sent to Reltio."
     if result["preflight"]:
-        msg += " " + _preflight_passed(result["preflight"])
+        msg += " " + preflight_passed(result["preflight"])
     result.update(changed=True, msg=msg)
     if diff:
         result["diff"] = {"before": {}, "after": _wanted(params)}
     return result
 
 
-def _preflight_passed(preflight):
+def preflight_passed(preflight):
     return ("Preflight passed: the service principal got a Databricks token and may use warehouse '%s' (%s)."
             % (preflight["warehouse_id"], preflight["warehouse_state"] or "state unknown"))
 
@@ -105,7 +105,7 @@ def run(params, client, check_mode=False, diff=False, warn=None, workspace=None)
         if params.get("test_connection"):
             msg += _test(params, client, result, diff, msg)
         if result["preflight"]:
-            msg += " " + _preflight_passed(result["preflight"])
+            msg += " " + preflight_passed(result["preflight"])
     except ReltioError as exc:
         exc.result = dict(result, **exc.result)
         raise
