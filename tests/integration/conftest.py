@@ -130,6 +130,27 @@ class Emulator:
             assert time.monotonic() < deadline, "the emulator still has requests in flight after %s s" % timeout
             time.sleep(0.05)
 
+    def create_connection(self, tenant, name, workspace_url=WORKSPACE_URL, warehouse_id=WAREHOUSE_ID,
+                          client_id=DATABRICKS_CLIENT_ID, client_secret=DATABRICKS_CLIENT_SECRET):
+        """Create a connection through the Reltio API with the static token, as a test's given state."""
+        body = {"connectionName": name, "workspaceUrl": workspace_url, "warehouseId": warehouse_id, "clientId": client_id,
+                "clientSecret": client_secret}
+        request = urllib.request.Request(
+            "%s/reltio/api/tenants/%s/interactions/database-configs/databricks/oauth/credentials" % (self.url, quote(tenant, safe="")),
+            data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": "Bearer " + RELTIO_TOKEN})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def break_connection(self, tenant, name, how, **extra):
+        """``POST /_emulator/break``: rotate_secret, revoke_grant or delete_warehouse (see tools/emulator)."""
+        return self._call("POST", "break", dict(extra, tenant=tenant, connection_name=name, how=how))
+
+    def last_seq(self):
+        """The number of the last logged API request (0 when none), to look at the requests after it."""
+        entries = self.requests()
+        return entries[-1]["seq"] if entries else 0
+
     @property
     def token_url(self):
         return self.url + "/oauth/token"
