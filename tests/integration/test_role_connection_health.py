@@ -15,7 +15,7 @@ import re
 import pytest
 import yaml
 
-from reltio_world import DATABRICKS_CLIENT_ID, WAREHOUSE_ID
+from reltio_world import DATABRICKS_CLIENT_ID, ROOT, WAREHOUSE_ID
 
 ROLE = "reltio.platform.connection_health"
 NAME = "databricks-connection-01"
@@ -167,3 +167,20 @@ def test_an_all_healthy_fleet_passes(ansible, emulator, tenant):
     run = run_play(ansible, inventory(ansible, hosts), play(report_dir))
     assert run.rc == 0, run.output
     assert [record["status"] for record in read_report(report_dir)[0]] == ["healthy"] * 3
+
+
+def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emulator, tenant):
+    hosts = {"fine": {"databricks_connection_tenant_id": "%s-fine" % tenant},
+             "gone": {"databricks_connection_tenant_id": "%s-gone" % tenant}}
+    emulator.create_connection("%s-fine" % tenant, NAME)
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    run = ansible.run(["ansible-playbook", "-i", str(inventory(ansible, hosts)), str(ROOT / "examples" / "connection_health.yml"),
+                       "-e", "connection_health_report_dir=%s" % report_dir],
+                      env={"RELTIO_ACCESS_TOKEN": ansible.reltio_env("x")["RELTIO_ACCESS_TOKEN"]})
+    # The missing connection fails its host, after the report; the post task hands the counts on all the same.
+    assert run.rc == 2, run.output
+    assert run.recap("gone")["failed"] == 1 and run.recap("fine")["failed"] == 0
+    stats = run.task(action="set_stats")
+    assert stats["ansible_stats"]["data"] == {"connection_health": {"failing": 0, "error": 0, "missing": 1, "healthy": 1}}
+    assert [record["status"] for record in read_report(report_dir)[0]] == ["missing", "healthy"]
