@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: reltio_databricks_connection_info
 short_description: Check whether a Reltio tenant's Databricks connection works, without creating anything
-version_added: 0.1.0
+version_added: 0.2.0
 author:
   - Reltio Platform Engineering (@reltio)
 description:
