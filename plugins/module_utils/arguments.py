@@ -195,7 +195,6 @@ DATABRICKS_CONNECTION_OPTIONS = {
 }
 
 
-
 IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can hold every option"
            " of the group.")
 

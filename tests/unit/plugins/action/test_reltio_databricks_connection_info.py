@@ -47,7 +47,7 @@ def test_check_mode_runs_the_test_on_the_controller(http):
 
 
 def test_a_loop_shares_one_session(http):
-    http.answers.extend([FakeResponse(200, {"data": {"connected": True, "message": "ok"}}) for _ in range(3)])
+    http.answers.extend(FakeResponse(200, {"data": {"connected": True, "message": "ok"}}) for number in range(3))
     statuses = [make_action(dict(ARGS, connection_name="c%d" % number)).run(task_vars=dict(LOOP_ITEM))["status"]
                 for number in range(3)]
     assert statuses == ["healthy"] * 3
