@@ -83,7 +83,7 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
                       databricks_connection_access_token=WRONG_TOKEN)
         emulator.create_connection(name, NAME)
         tenant("noname", "error", "Invalid arguments: connection_name is required", "The host's variables were refused",
-               databricks_connection_name=None)
+               databricks_connection_name="  ")
         # Refused by the role's argument spec: the host fails before the check, and is reported all the same.
         tenant("badspec", "error", "The check did not run for this host", "See the host's first failed task",
                databricks_connection_retries="several")
