@@ -95,13 +95,13 @@ def read_report(report_dir):
             (report_dir / "connection-health.html").read_text())
 
 
-@pytest.mark.parametrize("check_mode", [False, True])
-def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, emulator, tenant, check_mode):
+@pytest.mark.parametrize("flags", [[], ["--check", "-vvvv"]])
+def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, emulator, tenant, flags):
     hosts, expected = mixed_fleet(ansible, emulator, tenant)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
     before = emulator.last_seq()
-    run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *(["--check"] if check_mode else []))
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *flags)
     assert run.rc == 2, run.output
 
     records, markdown, page = read_report(report_dir)
