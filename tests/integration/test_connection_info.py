@@ -169,3 +169,21 @@ def test_module_defaults_of_the_group_apply(ansible, emulator, tenant):
     assert run.rc == 0, run.output
     assert run.task("check", action=None)["status"] == "healthy"
     assert emulator.requests("credentials") == []
+
+
+def test_ansible_doc_documents_the_module_and_the_role(ansible):
+    run = ansible.run(["ansible-doc", "--json", MODULE])
+    assert run.rc == 0, run.output
+    doc = json.loads(run.stdout)[MODULE]
+    options = doc["doc"]["options"]
+    assert options["connection_name"]["required"] is True
+    for name in ("workspace_url", "warehouse_id", "client_id", "client_secret"):
+        assert "required" not in options[name] and "Needed only with O(preflight=true)." in options[name]["description"], name
+    assert {"platform_url", "tenant_id", "access_token", "execution", "update_secret", "test_connection"} <= set(options)
+    assert {"status", "exists", "connected", "message", "checked_at", "preflight", "http_status"} <= set(doc["return"])
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    role = ansible.run(["ansible-doc", "-t", "role", "--json", "reltio.platform.connection_health"])
+    assert role.rc == 0, role.output
+    (documented,) = json.loads(role.stdout).values()
+    entry = documented["entry_points"]["main"]
+    assert {"connection_health_report_dir", "connection_health_fail_on_unhealthy", "databricks_connection_name"} <= set(entry["options"])
