@@ -113,6 +113,7 @@ docs: venv collection-link
 	rm -rf $(DOCSITE)/rst && mkdir -m 755 $(DOCSITE)/rst
 	$(BIN)/antsibull-docs collection --use-current --squash-hierarchy --fail-on-error \
 	  --no-add-antsibull-docs-version --dest-dir $(DOCSITE)/rst reltio.platform
+	cp -R docs/docsite/rst/images $(DOCSITE)/rst/docsite/images
 	$(BIN)/sphinx-build -M html $(DOCSITE)/rst $(DOCSITE)/build -c $(DOCSITE) -W --keep-going -q
 	@echo "Built: $(DOCSITE)/build/html/index.html"
 
@@ -121,6 +122,12 @@ docs: venv collection-link
 changelog: venv
 	$(BIN)/antsibull-changelog release
 	$(BIN)/antsibull-changelog lint
+
+# The screenshot of the connection_health report in the Fleet health guide (docs/docsite/rst/images/), rendered by
+# headless Chromium (Debian: apt-get install chromium) from a made-up fleet on the emulator. Not part of `make test`.
+.PHONY: health-screenshot
+health-screenshot: venv collection-link
+	$(BIN)/python tools/health_screenshot.py
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/python tools/demo.py

@@ -22,6 +22,7 @@ SUMMARIES = {
     "execution": "Where a module's calls to Reltio run: on the controller, in process, or on the target host.",
     "databricks_connection": "The Databricks connection that reltio_databricks_connection creates, and how it checks it.",
     "token_ignored": "The options of the group that reltio_token accepts and ignores, for group module_defaults.",
+    "connection_info": "The connection that reltio_databricks_connection_info checks, and its optional preflight.",
 }
 HEADER = '''# -*- coding: utf-8 -*-
 # Copyright: Contributors to the reltio.platform collection

@@ -53,7 +53,11 @@ options:
       O(update_secret=always): a rerun whose test passes sends nothing more and is V(ok).'
     - 'When the test still fails, the task fails with Reltio''s reason. Reltio keeps the workspace and warehouse a connection
       was created with: if those are wrong, remove the connection in Reltio or use a new name.'
-    - A test alone is not a change. Check mode skips the test.
+    - A test alone is not a change.
+    - 'In check mode the test is a probe, the one read Reltio offers: a connection whose test passes is predicted V(ok), one
+      whose test fails to get the given credentials stored, and one Reltio answers HTTP 404 for to be created. When the probe
+      cannot tell (another error), check mode predicts V(changed) as without it, and says why. Like a real run''s test, a
+      passing probe may move a V(PENDING) connection to V(ACTIVE).'
     type: bool
   update_secret:
     choices:

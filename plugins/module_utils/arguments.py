@@ -173,7 +173,11 @@ DATABRICKS_CONNECTION_OPTIONS = {
             " a secret without O(update_secret=always): a rerun whose test passes sends nothing more and is V(ok).",
             "When the test still fails, the task fails with Reltio's reason. Reltio keeps the workspace and warehouse a"
             " connection was created with: if those are wrong, remove the connection in Reltio or use a new name.",
-            "A test alone is not a change. Check mode skips the test.",
+            "A test alone is not a change.",
+            "In check mode the test is a probe, the one read Reltio offers: a connection whose test passes is predicted"
+            " V(ok), one whose test fails to get the given credentials stored, and one Reltio answers HTTP 404 for to be"
+            " created. When the probe cannot tell (another error), check mode predicts V(changed) as without it, and says"
+            " why. Like a real run's test, a passing probe may move a V(PENDING) connection to V(ACTIVE).",
         ],
     },
     "preflight": {
@@ -192,6 +196,7 @@ DATABRICKS_CONNECTION_OPTIONS = {
         ],
     },
 }
+
 
 IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.platform.reltio) can hold every option"
            " of the group.")
@@ -231,6 +236,45 @@ TOKEN_AUTH_OPTIONS.update({
 })
 TOKEN_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
 
+
+def _preflight_only(option):
+    """A Databricks option as reltio_databricks_connection_info takes it: needed only by its preflight."""
+    entry = dict((key, value) for key, value in option.items() if key != "needed")
+    entry["description"] = list(option["description"]) + ["Needed only with O(preflight=true)."]
+    return entry
+
+
+# reltio_databricks_connection_info: the connection to check, and the Databricks options for its optional preflight.
+CONNECTION_INFO_OPTIONS = {
+    "connection_name": {
+        "type": "str",
+        "required": True,
+        "aliases": ["name"],
+        "description": [
+            "Name of the connection to check.",
+            "Reltio cannot list connections, so the name comes from the inventory; a name Reltio does not know is"
+            " reported as RV(status=missing), never created.",
+        ],
+    },
+    "preflight": {
+        "type": "bool",
+        "default": False,
+        "description": [
+            "Also check the Databricks side with the credentials the task is given: the service principal gets an OAuth"
+            " token from O(workspace_url) with O(client_id) and O(client_secret), and may read the SQL warehouse"
+            " O(warehouse_id), which must exist and not be deleted.",
+            "Reltio keeps its own copy of the credentials, so this tells whether the task's credentials (for example the"
+            " ones in the vault after a rotation) work, not whether Reltio's do: that is RV(status).",
+            "A failed preflight is reported in RV(preflight), not as a task failure. The host that runs the task must"
+            " reach the workspace.",
+        ],
+    },
+}
+CONNECTION_INFO_OPTIONS.update(
+    (name, _preflight_only(DATABRICKS_CONNECTION_OPTIONS[name])) for name in ("workspace_url", "warehouse_id", "client_id", "client_secret"))
+CONNECTION_INFO_OPTIONS.update(ignored_options(dict(
+    (name, option) for name, option in DATABRICKS_CONNECTION_OPTIONS.items() if name not in CONNECTION_INFO_OPTIONS)))
+
 # The documentation fragments and the tables they are made of.
 DOC_FRAGMENTS = {
     "tenant": TENANT_OPTIONS,
@@ -239,6 +283,7 @@ DOC_FRAGMENTS = {
     "execution": EXECUTION_OPTIONS,
     "databricks_connection": DATABRICKS_CONNECTION_OPTIONS,
     "token_ignored": TOKEN_OPTIONS,
+    "connection_info": CONNECTION_INFO_OPTIONS,
 }
 
 _SPEC_KEYS = ("type", "required", "default", "choices", "aliases", "no_log")
@@ -262,6 +307,12 @@ def connection_argument_spec():
 def databricks_connection_argument_spec():
     spec = connection_argument_spec()
     spec.update(argument_spec(DATABRICKS_CONNECTION_OPTIONS))
+    return spec
+
+
+def connection_info_argument_spec():
+    spec = connection_argument_spec()
+    spec.update(argument_spec(CONNECTION_INFO_OPTIONS))
     return spec
 
 

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import databricks_workspace, reltio_client
-from ansible_collections.reltio.platform.plugins.module_utils.errors import ConnectionTestFailed, ReltioError
+from ansible_collections.reltio.platform.plugins.module_utils.errors import ConnectionTestFailed, NotFoundError, ReltioError
 from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
 
 SECRET_PLACEHOLDER = "<hidden>"
@@ -50,23 +50,59 @@ def _wanted(params):
     }
 
 
-def _check_mode(params, client, workspace, result, diff):
-    """What a run would do, with nothing written: a token may be fetched, the preflight runs."""
+def _check_mode(params, client, workspace, result, diff):  # pylint: disable=unused-argument
+    """What a run would do, with nothing written: a token may be fetched, the preflight runs, and with test_connection
+    Reltio's test probes whether the connection exists (the one read Reltio offers)."""
     name = params["connection_name"]
+    always = params.get("update_secret") == "always"
     client.ensure_token()
-    msg = "Check mode: connection '%s' would be created unless it already exists" % name
-    if params.get("update_secret") == "always":
-        msg += "; if it exists, its OAuth credentials would be stored again"
-    msg += "; nothing was sent to Reltio."
+    exists, why = _probe(client, name, result) if params.get("test_connection") else (None, "")
+    if exists is None:
+        msg = "Check mode: connection '%s' would be created unless it already exists" % name
+        if always:
+            msg += "; if it exists, its OAuth credentials would be stored again"
+        msg += "; nothing was written to Reltio.%s" % why
+        changed, change = True, {"before": {}, "after": _wanted(params)}
+    elif not exists:
+        msg = ("Check mode: connection '%s' would be created: Reltio's test answered that it does not exist (HTTP 404);"
+               " nothing was written to Reltio." % name)
+        changed, change = True, {"before": {}, "after": _wanted(params), "before_header": "%s (not in Reltio)" % name}
+    elif result["test"]["connected"] and not always:
+        result["not_compared"] = list(NOT_COMPARED)
+        msg = ("Check mode: connection '%s' exists and its test passed: nothing would change. Reltio cannot read a"
+               " connection back, so its workspace_url and warehouse_id were not compared with the task's." % name)
+        unchanged = {"connection_name": name, "test": "passed"}
+        changed, change = False, {"before": unchanged, "after": unchanged, "before_header": "%s (exists)" % name}
+    else:
+        result["not_compared"] = list(NOT_COMPARED)
+        if result["test"]["connected"]:
+            msg = ("Check mode: connection '%s' exists and its test passed; its OAuth credentials would be stored again"
+                   " (update_secret: always)." % name)
+        else:
+            msg = ("Check mode: connection '%s' exists and its test failed (%s): the given OAuth credentials would be"
+                   " stored and the test run again." % (name, (result["test"]["message"] or "Reltio gave no reason").rstrip(".")))
+        changed, change = True, dict(_store_diff(params), before_header="%s (exists)" % name)
     if result["preflight"]:
-        msg += " " + _preflight_passed(result["preflight"])
-    result.update(changed=True, msg=msg)
+        msg += " " + preflight_passed(result["preflight"])
+    result.update(changed=changed, msg=msg)
     if diff:
-        result["diff"] = {"before": {}, "after": _wanted(params)}
+        result["diff"] = change
     return result
 
 
-def _preflight_passed(preflight):
+def _probe(client, name, result):
+    """Whether the connection exists, by Reltio's test: (True, ""), (False, "") on its 404, or (None, why) when the
+    test cannot tell. A passing test may move a PENDING connection to ACTIVE, as a real run's test would."""
+    try:
+        result["test"] = client.test_connection(name)
+    except NotFoundError:
+        return False, ""
+    except ReltioError as exc:
+        return None, " Reltio's test could not tell whether it exists: %s" % exc.msg
+    return True, ""
+
+
+def preflight_passed(preflight):
     return ("Preflight passed: the service principal got a Databricks token and may use warehouse '%s' (%s)."
             % (preflight["warehouse_id"], preflight["warehouse_state"] or "state unknown"))
 
@@ -105,7 +141,7 @@ def run(params, client, check_mode=False, diff=False, warn=None, workspace=None)
         if params.get("test_connection"):
             msg += _test(params, client, result, diff, msg)
         if result["preflight"]:
-            msg += " " + _preflight_passed(result["preflight"])
+            msg += " " + preflight_passed(result["preflight"])
     except ReltioError as exc:
         exc.result = dict(result, **exc.result)
         raise
@@ -136,14 +172,18 @@ def _create(params, client, result, diff):
     return msg
 
 
-def _store(params, client, result, diff, said):
+def _store_diff(params):
+    """The diff of storing the task's credentials on the connection, secrets hidden."""
     name = params["connection_name"]
-    client.store_credentials(name, params["client_id"], params["client_secret"])
+    return {"before": {"connection_name": name, "client_secret": SECRET_PLACEHOLDER},
+            "after": {"connection_name": name, "client_id": params["client_id"], "client_secret": SECRET_PLACEHOLDER + " (new)"}}
+
+
+def _store(params, client, result, diff, said):
+    client.store_credentials(params["connection_name"], params["client_id"], params["client_secret"])
     result.update(changed=True, secret_updated=True)
     if diff:
-        result["diff"] = {"before": {"connection_name": name, "client_secret": SECRET_PLACEHOLDER},
-                          "after": {"connection_name": name, "client_id": params["client_id"],
-                                    "client_secret": SECRET_PLACEHOLDER + " (new)"}}
+        result["diff"] = _store_diff(params)
     return said
 
 

@@ -35,13 +35,15 @@ attributes:
     support: full
     details:
       - Sends no write request to Reltio; a token may be fetched, which checks the Reltio client credentials.
-      - Reltio offers no read, so check mode always predicts V(changed).
+      - Reltio offers no read of a connection. With O(test_connection=true) check mode probes with Reltio's test and
+        predicts V(ok) for an existing connection whose test passes; otherwise it predicts V(changed).
       - With O(preflight=true) the preflight runs in check mode too, and is its one real check.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
-      - Shows the connection that would be created, or the secret rotation, with the client secret hidden.
+      - Shows the connection that would be created, or the secret rotation, with the client secret hidden; in check
+        mode with O(test_connection=true), whether the probe found the connection.
 notes:
   - Needs the Python library C(requests) on the host that runs the module.
   - Honours E(HTTPS_PROXY) and E(NO_PROXY) like every C(requests) client.
@@ -162,7 +164,8 @@ preflight:
       sample: RUNNING
 test:
   description:
-    - Outcome of the connection test, when O(test_connection=true) and not in check mode; V(null) otherwise.
+    - Outcome of the connection test, when O(test_connection=true); in check mode, of the probe (V(null) when Reltio
+      answered that the connection does not exist, or the probe could not tell). V(null) otherwise.
     - When the test of an existing connection failed and passed after the credentials were stored, the outcome of the
       second test.
   returned: always

@@ -7,7 +7,8 @@ is searched for each secret the tests use; a test whose output holds one fails.
 The secrets are those of reltio_world.py, every value a test passes in a secret
 environment variable (or as the password of a proxy URL), every access token
 the emulator issued, and any a test registers with ``ansible.add_secret(label,
-value)``; each is looked for as is and JSON-, URL- and HTML-escaped.
+value)``; each is looked for as is and JSON-, URL- and HTML-escaped. The files a test names with
+``ansible.scan_path(path)`` (reports a play writes) are scanned the same way.
 """
 
 from __future__ import annotations
@@ -148,6 +149,27 @@ class Emulator:
             assert time.monotonic() < deadline, "the emulator still has requests in flight after %s s" % timeout
             time.sleep(0.05)
 
+    def create_connection(self, tenant, name, workspace_url=WORKSPACE_URL, warehouse_id=WAREHOUSE_ID,
+                          client_id=DATABRICKS_CLIENT_ID, client_secret=DATABRICKS_CLIENT_SECRET):
+        """Create a connection through the Reltio API with the static token, as a test's given state."""
+        body = {"connectionName": name, "workspaceUrl": workspace_url, "warehouseId": warehouse_id, "clientId": client_id,
+                "clientSecret": client_secret}
+        request = urllib.request.Request(
+            "%s/reltio/api/tenants/%s/interactions/database-configs/databricks/oauth/credentials" % (self.url, quote(tenant, safe="")),
+            data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": "Bearer " + RELTIO_TOKEN})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def break_connection(self, tenant, name, how, **extra):
+        """``POST /_emulator/break``: rotate_secret, revoke_grant or delete_warehouse (see tools/emulator)."""
+        return self._call("POST", "break", dict(extra, tenant=tenant, connection_name=name, how=how))
+
+    def last_seq(self):
+        """The number of the last logged API request (0 when none), to look at the requests after it."""
+        entries = self.requests()
+        return entries[-1]["seq"] if entries else 0
+
     @property
     def token_url(self):
         return self.url + "/oauth/token"
@@ -268,10 +290,21 @@ class AnsibleRunner:
         basic = base64.b64encode(("%s:%s" % (RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET)).encode()).decode()
         self.secrets["Reltio client credentials as a Basic header"] = basic
         self._count = 0
+        self.scanned_paths = []
 
     def add_secret(self, label, value):
         """Scan for one more secret, such as a token the emulator issued during the test."""
         self.secrets[label] = value
+
+    def scan_path(self, path):
+        """Also scan the files a run writes: ``path`` (a file, or a directory and every file under it), after the test."""
+        self.scanned_paths.append(Path(path))
+
+    def _scanned_files(self):
+        for path in self.scanned_paths:
+            for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+                if file.is_file():
+                    yield file, file.read_text(encoding="utf-8", errors="replace")
 
     def _add_env_secrets(self, env):
         """Every secret a test passes in the environment is scanned for, whatever its value."""
@@ -353,6 +386,10 @@ class AnsibleRunner:
             for label, secret in sorted(self.secrets.items()):
                 if any(spelling in text for spelling in secret_spellings(secret)):
                     found.append((label, " ".join(run.args)))
+        for file, text in self._scanned_files():
+            for label, secret in sorted(self.secrets.items()):
+                if any(spelling in text for spelling in secret_spellings(secret)):
+                    found.append((label, "the file %s" % file))
         return found
 
     def take_leaks(self):
@@ -362,6 +399,7 @@ class AnsibleRunner:
         """
         found = self.leaks()
         self.runs = []
+        self.scanned_paths = []
         return found
 
 

@@ -62,7 +62,7 @@ def test_tarball_holds_the_collection_and_nothing_else(installed):
 SHIPPED_DIRS = ("plugins/", "roles/", "meta/", "docs/", "extensions/", "examples/", "changelogs/")
 NEVER_SHIPPED = (".venv", ".build/", ".ansible/", ".git/", ".ci/", ".pytest_cache/", ".hypothesis/", "tests/unit/", "tests/integration/",
                  "tests/output/", "benchmarks/", "Makefile", "pytest.ini", "requirements-dev.txt", "requirements-awx.txt",
-                 "requirements-matrix.txt", "tools/demo.py", "tools/prepare_ansible_test.py", "tools/get_pip_standin.py")
+                 "requirements-matrix.txt", "tools/demo.py", "tools/health_screenshot.py", "tools/prepare_ansible_test.py", "tools/get_pip_standin.py")
 
 
 def test_tarball_ships_every_file_of_the_content_and_only_files_of_the_work_tree(installed):

@@ -216,7 +216,9 @@ class TestCheckAndDiff:
         assert run.rc == 0, run.output
         result = run.task()
         assert result["changed"] is True
-        assert writes(emulator) == []
+        # The one request to the tenant is the probe, Reltio's test, which answers 404 for an unknown name.
+        assert [(entry["endpoint"], entry["status"]) for entry in writes(emulator)] == [("test", 404)]
+        assert "would be created: Reltio's test answered that it does not exist (HTTP 404)" in result["msg"]
         assert len(emulator.requests("token")) == 1
         assert emulator.connections(tenant) == {}
         after = result["diff"]["after"]
@@ -224,6 +226,38 @@ class TestCheckAndDiff:
         assert after["workspace_url"] == WORKSPACE_URL
         assert after["client_secret"] == "<hidden>"
         assert '"client_secret": "<hidden>"' in run.stdout
+
+    def test_check_mode_probe_predicts_ok_for_an_existing_connection(self, ansible, emulator, tenant):
+        emulator.create_connection(tenant, "databricks-connection-01")
+        run = ansible.playbook(play(connection_task(test_connection=True)), "--check", "--diff", env=env_for(ansible, tenant))
+        assert run.rc == 0, run.output
+        result = run.task()
+        assert result["changed"] is False and run.recap()["changed"] == 0
+        assert result["msg"].startswith("Check mode: connection 'databricks-connection-01' exists and its test passed")
+        assert result["test"]["connected"] is True
+        assert result["diff"]["before_header"] == "databricks-connection-01 (exists)"
+        assert [entry["endpoint"] for entry in writes(emulator)] == ["create", "test"]
+
+    def test_check_mode_probe_of_a_failing_connection_predicts_a_store(self, ansible, emulator, tenant):
+        emulator.create_connection(tenant, "databricks-connection-01")
+        emulator.break_connection(tenant, "databricks-connection-01", "rotate_secret")
+        run = ansible.playbook(play(connection_task(test_connection=True)), "--check", "--diff", env=env_for(ansible, tenant))
+        assert run.rc == 0, run.output
+        result = run.task()
+        assert result["changed"] is True
+        assert "its test failed (Databricks rejected the OAuth client credentials)" in result["msg"]
+        assert result["diff"]["after"]["client_secret"] == "<hidden> (new)"
+        assert emulator.connections(tenant)["databricks-connection-01"]["credentialUpdates"] == 0
+
+    def test_check_mode_probe_that_cannot_tell_keeps_the_prediction(self, ansible, emulator, tenant):
+        emulator.faults({"endpoint": "test", "tenant": tenant, "status": 500, "count": -1, "message": "Internal trouble"})
+        run = ansible.playbook(play(connection_task(test_connection=True)), "--check", env=env_for(ansible, tenant))
+        assert run.rc == 0, run.output
+        result = run.task()
+        assert result["changed"] is True
+        assert "would be created unless it already exists" in result["msg"]
+        assert "Reltio's test could not tell whether it exists: Reltio answered HTTP 500" in result["msg"]
+        assert "Internal trouble" in result["msg"]
 
     def test_diff_mode_on_create_hides_secret(self, ansible, emulator, tenant):
         run = ansible.playbook(play(connection_task()), "--diff", env=env_for(ansible, tenant))

@@ -86,6 +86,15 @@ Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
     "https://127.0.0.1:PORT" or null, "service_principals": [{"client_id", "client_secret_sha256"}],
     "warehouses": [{"id", "name", "state", "cluster_size", "grants"}]}``. ``DELETE`` forgets principals,
     warehouses and the workspace tokens issued (they stop working).
+``POST break``
+    Break a stored connection to rehearse a failure: ``{"tenant": "t1", "connection_name": "c1", "how":
+    "rotate_secret"}`` (or ``revoke_grant``, ``delete_warehouse``). A connection whose workspace URL reaches the
+    workspace listener changes the Databricks side: the service principal gets a new secret (``new_secret``, or
+    a random one), loses CAN USE on the warehouse, or the warehouse becomes DELETED; every connection that shares
+    them fails its next test too. A connection to any other workspace is marked instead, and only its own test
+    fails (with the same messages as the workspace's; storing new credentials undoes a rotated secret). Answers
+    ``{"tenant", "connection_name", "how", "workspace_changed", "next_test": {"connected", "message"}}``; an
+    unknown connection is a 404 in Reltio's shape, an unknown ``how``, principal or warehouse a 400.
 ``GET|POST|DELETE faults``
     Scripted fault rules, ``{"rules": [rule, ...]}``, applied in order before the real operation.
     A rule has ``endpoint`` (token, create, credentials, test, dbx_token, warehouse, any), ``tenant`` (a rule

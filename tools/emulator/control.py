@@ -25,6 +25,7 @@ CONTROL_ACTIONS = {
     ('GET', 'databricks'): lambda state, body: state.databricks.view(),
     ('POST', 'databricks'): lambda state, body: state.databricks.configure(json_object(body)),
     ('DELETE', 'databricks'): lambda state, body: state.databricks.clear(),
+    ('POST', 'break'): lambda state, body: state.break_connection(json_object(body)),
 }
 
 

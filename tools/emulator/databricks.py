@@ -194,6 +194,33 @@ class DatabricksState:
             self._tokens = {}
         return self.view()
 
+    # breaking a stored connection (``POST /_emulator/break``)
+    def rotate_secret(self, client_id: str, new_secret: str | None = None) -> None:
+        """Give the principal a new secret (``new_secret``, or a random one nobody knows); raises 400 if unknown."""
+        if new_secret is not None and is_blank(new_secret):
+            raise api_error(400, 'new_secret must be a non-blank string')
+        with self.lock:
+            if client_id not in self.principals:
+                raise api_error(400, f'No service principal {client_id} in the workspace')
+            self.principals[client_id] = ServicePrincipal(client_id, secret_digest(new_secret or secrets.token_urlsafe(24)))
+
+    def revoke_grant(self, warehouse_id: str, client_id: str) -> None:
+        """Take CAN USE on the warehouse from the principal; raises 400 if the warehouse is unknown."""
+        with self.lock:
+            warehouse = self._known_warehouse_locked(warehouse_id)
+            warehouse.grants = [grant for grant in warehouse.grants if grant != client_id]
+
+    def delete_warehouse(self, warehouse_id: str) -> None:
+        """Mark the warehouse DELETED; raises 400 if it is unknown."""
+        with self.lock:
+            self._known_warehouse_locked(warehouse_id).state = 'DELETED'
+
+    def _known_warehouse_locked(self, warehouse_id: str) -> Warehouse:
+        warehouse = self.warehouses.get(warehouse_id)
+        if warehouse is None:
+            raise api_error(400, f'No warehouse {warehouse_id} in the workspace')
+        return warehouse
+
     # the workspace API
     def knows(self, client_id: str) -> bool:
         """True when ``client_id`` is a service principal of this workspace."""

@@ -30,6 +30,16 @@ STORED_MESSAGE = 'Databricks M2M OAuth credentials stored successfully'
 CREDENTIALS_BLANK = 'The clientId or clientSecret field is null or empty.'
 SESSION_COOKIE = 'reltio_session={}; Path=/; HttpOnly'
 TEST_RESULT_KEYS = ('data', 'result')
+# How ``POST /_emulator/break`` breaks a stored connection.
+BREAKS = ('rotate_secret', 'revoke_grant', 'delete_warehouse')
+# The marks a break leaves on a connection to another workspace (see evaluate_connection).
+BREAK_MARKS = {'revoke_grant': 'grantRevoked', 'delete_warehouse': 'warehouseDeleted'}
+BREAK_CHECKS = {
+    'tenant': lambda value: isinstance(value, str) and bool(value),
+    'connection_name': lambda value: isinstance(value, str) and bool(value),
+    'how': lambda value: value in BREAKS,
+    'new_secret': lambda value: isinstance(value, str),
+}
 
 CREATE_REQUIRED = (
     (('connectionName',), 'The connectionName field is null or empty.'),
@@ -96,7 +106,8 @@ def evaluate_connection(connection: dict, databricks: DatabricksState | None = N
     A connection to this emulator's workspace listener follows from the Databricks side: the stored
     client id and secret digest must be a service principal's, the warehouse must exist, not be deleted,
     and the principal must have CAN USE on it. Any other workspace: hosts ending in ``.invalid`` are
-    unreachable and secrets that started with "invalid" were rejected.
+    unreachable, secrets that started with "invalid" were rejected, and the marks of ``POST /_emulator/break``
+    (``credentialsRejected``, ``grantRevoked``, ``warehouseDeleted``) say what fails, in that order.
     """
     if databricks is not None and databricks.serves(connection['workspaceUrl']):
         return databricks.evaluate(connection['clientId'], connection.get('clientSecretSha256', ''), connection['warehouseId'])
@@ -105,6 +116,11 @@ def evaluate_connection(connection: dict, databricks: DatabricksState | None = N
         return False, f'Unable to reach the Databricks workspace {host}'
     if connection.get('credentialsRejected'):
         return False, 'Databricks rejected the OAuth client credentials'
+    if connection.get('grantRevoked'):
+        return False, (f"PERMISSION_DENIED: Service principal {connection['clientId']} does not have CAN USE permission"
+                       f" on warehouse {connection['warehouseId']}.")
+    if connection.get('warehouseDeleted'):
+        return False, f"Warehouse {connection['warehouseId']} is deleted."
     return True, 'Connection successful'
 
 
@@ -289,6 +305,42 @@ class EmulatorState:
             self._persist_locked()
             key = self.config.test_result_key
         return {key: {'connected': connected, 'message': message, 'databaseType': 'DATABRICKS'}}
+
+    def break_connection(self, spec) -> dict:
+        """``POST /_emulator/break``: make a stored connection's test fail as Databricks would after a change.
+
+        ``{"tenant", "connection_name", "how": "rotate_secret" | "revoke_grant" | "delete_warehouse"}``, and for
+        ``rotate_secret`` optionally ``new_secret``. A connection to this emulator's workspace changes the workspace
+        (the principal's secret, the warehouse's grants or state), so every connection that shares them breaks too; a
+        connection to any other workspace gets a mark that only its own test reads (storing new credentials clears a
+        rotated secret, nothing clears the other marks). Answers the break and what the next test will say.
+        """
+        settings = checked_settings(spec, BREAK_CHECKS, 'break')
+        missing = [key for key in ('tenant', 'connection_name', 'how') if key not in settings]
+        if missing:
+            raise api_error(400, f"A break needs {', '.join(missing)}")
+        how = settings['how']
+        if 'new_secret' in settings and how != 'rotate_secret':
+            raise api_error(400, 'new_secret goes only with rotate_secret')
+        with self.lock:
+            connection = self._connection_locked(settings['tenant'], settings['connection_name'])
+            in_workspace = self.databricks.serves(connection['workspaceUrl'])
+            if in_workspace and how == 'rotate_secret':
+                self.databricks.rotate_secret(connection['clientId'], settings.get('new_secret'))
+            elif in_workspace and how == 'revoke_grant':
+                self.databricks.revoke_grant(connection['warehouseId'], connection['clientId'])
+            elif in_workspace:
+                self.databricks.delete_warehouse(connection['warehouseId'])
+            elif 'new_secret' in settings:
+                raise api_error(400, 'new_secret needs a connection to the emulator\'s own workspace')
+            elif how == 'rotate_secret':
+                connection['credentialsRejected'] = True
+            else:
+                connection[BREAK_MARKS[how]] = True
+            self._persist_locked()
+            connected, message = evaluate_connection(connection, self.databricks)
+        return {'tenant': settings['tenant'], 'connection_name': settings['connection_name'], 'how': how,
+                'workspace_changed': in_workspace, 'next_test': {'connected': connected, 'message': message}}
 
     # control API
     def snapshot(self) -> dict:

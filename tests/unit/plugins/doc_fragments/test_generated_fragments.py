@@ -2,8 +2,8 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Each static fragment (tenant, auth, token_auth, execution, databricks_connection, token_ignored) must say what its
-option table says.
+"""Each static fragment (tenant, auth, token_auth, execution, databricks_connection, token_ignored, connection_info) must
+say what its option table says.
 
 Run tools/render_doc_fragment.py after editing a table.
 """
@@ -34,11 +34,13 @@ def _documentation(name):
 
 
 def test_every_option_of_every_module_comes_from_a_fragment():
-    assert FRAGMENTS == ["auth", "databricks_connection", "execution", "tenant", "token_auth", "token_ignored"]
+    assert FRAGMENTS == ["auth", "connection_info", "databricks_connection", "execution", "tenant", "token_auth",
+                         "token_ignored"]
     assert set(DOC_FRAGMENTS["tenant"]) == {"platform_url", "tenant_id"}
     assert "access_token" in DOC_FRAGMENTS["auth"] and "execution" in DOC_FRAGMENTS["execution"]
     assert {"connection_name", "client_secret", "preflight"} <= set(DOC_FRAGMENTS["databricks_connection"])
-    for name in ("reltio_databricks_connection", "reltio_token"):
+    assert {"connection_name", "preflight", "client_secret"} <= set(DOC_FRAGMENTS["connection_info"])
+    for name in ("reltio_databricks_connection", "reltio_databricks_connection_info", "reltio_token"):
         text = (ROOT / "plugins" / "modules" / ("%s.py" % name)).read_text(encoding="utf-8")
         documentation = yaml.safe_load(text.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])
         assert "options" not in documentation, name

@@ -16,7 +16,9 @@ from ansible_collections.reltio.platform.plugins.module_utils.client import Crea
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ApiError,
+    AuthenticationError,
     ConnectionTestFailed,
+    NotFoundError,
     PreflightError,
     TransportError,
     ValidationError,
@@ -335,7 +337,7 @@ def test_run_exists_confirmed_on_retry(client):
     assert_secret_hidden(result)
 
 
-@pytest.mark.parametrize("extra", [{}, {"update_secret": "always", "test_connection": True}])
+@pytest.mark.parametrize("extra", [{}, {"update_secret": "always"}])
 def test_run_check_mode(client, extra):
     result = dc.run(params(**extra), client, check_mode=True, diff=True)
     client.ensure_token.assert_called_once_with()
@@ -352,6 +354,75 @@ def test_run_check_mode(client, extra):
                   "warehouse_id": "ab1c2d3ef5g6h7i8", "client_id": "dbx-client-id", "client_secret": dc.SECRET_PLACEHOLDER},
     }
     assert_secret_hidden(result)
+
+
+WANTED = {"connection_name": "conn-01", "workspace_url": "https://adb-1234567890123456.7.azuredatabricks.net",
+          "warehouse_id": "ab1c2d3ef5g6h7i8", "client_id": "dbx-client-id", "client_secret": dc.SECRET_PLACEHOLDER}
+STORE_DIFF = {"before": {"connection_name": "conn-01", "client_secret": dc.SECRET_PLACEHOLDER},
+              "after": {"connection_name": "conn-01", "client_id": "dbx-client-id", "client_secret": dc.SECRET_PLACEHOLDER + " (new)"}}
+
+
+def check_with_probe(client, **extra):
+    result = dc.run(params(test_connection=True, **extra), client, check_mode=True, diff=True)
+    client.test_connection.assert_called_once_with("conn-01")
+    client.create_connection.assert_not_called()
+    client.store_credentials.assert_not_called()
+    assert result["created"] is False and result["secret_updated"] is False
+    assert_secret_hidden(result)
+    return result
+
+
+def test_check_mode_probe_predicts_ok_for_an_existing_connection_whose_test_passes(client):
+    result = check_with_probe(client)
+    assert result["changed"] is False
+    assert result["msg"].startswith("Check mode: connection 'conn-01' exists and its test passed: nothing would change.")
+    assert result["test"]["connected"] is True
+    assert result["not_compared"] == ["workspace_url", "warehouse_id"]
+    assert result["diff"] == {"before": {"connection_name": "conn-01", "test": "passed"},
+                              "after": {"connection_name": "conn-01", "test": "passed"}, "before_header": "conn-01 (exists)"}
+
+
+def test_check_mode_probe_predicts_a_create_on_404(client):
+    client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found", status=404)
+    result = check_with_probe(client)
+    assert result["changed"] is True
+    assert "would be created: Reltio's test answered that it does not exist (HTTP 404)" in result["msg"]
+    assert result["test"] is None
+    assert result["diff"] == {"before": {}, "after": WANTED, "before_header": "conn-01 (not in Reltio)"}
+
+
+def test_check_mode_probe_predicts_storing_the_credentials_when_the_test_fails(client):
+    client.test_connection.return_value = {"connected": False, "message": "invalid_client.", "database_type": None}
+    result = check_with_probe(client)
+    assert result["changed"] is True
+    assert "exists and its test failed (invalid_client): the given OAuth credentials would be stored" in result["msg"]
+    assert result["diff"] == dict(STORE_DIFF, before_header="conn-01 (exists)")
+
+
+def test_check_mode_probe_with_update_secret_always_predicts_a_store(client):
+    result = check_with_probe(client, update_secret="always")
+    assert result["changed"] is True
+    assert "its OAuth credentials would be stored again (update_secret: always)" in result["msg"]
+    assert result["diff"]["after"] == STORE_DIFF["after"]
+
+
+@pytest.mark.parametrize("error", [ApiError("Reltio answered HTTP 500 while testing connection 'conn-01': boom", status=500),
+                                   AuthenticationError("Reltio refused the access token (HTTP 403)", status=403)])
+def test_check_mode_probe_that_cannot_tell_keeps_the_prediction_and_says_why(client, error):
+    client.test_connection.side_effect = error
+    result = check_with_probe(client)
+    assert result["changed"] is True
+    assert "would be created unless it already exists" in result["msg"]
+    assert result["msg"].endswith(" Reltio's test could not tell whether it exists: %s" % error.msg)
+    assert result["diff"] == {"before": {}, "after": WANTED}
+    assert result["test"] is None
+
+
+def test_check_mode_probe_keeps_the_preflight(client):
+    workspace = Mock()
+    workspace.check.return_value = {"warehouse_id": "ab1c2d3ef5g6h7i8", "warehouse_name": "w", "warehouse_state": "RUNNING"}
+    result = dc.run(params(test_connection=True, preflight=True), client, check_mode=True, workspace=workspace)
+    assert result["changed"] is False and "Preflight passed" in result["msg"]
 
 
 def test_run_check_mode_without_diff(client):

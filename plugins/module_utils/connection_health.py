@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the reltio_databricks_connection_info task does: ask Reltio to test one connection, and report.
+
+It never sends a create or a store request. What Reltio answers becomes a status, not a task failure:
+
+- ``healthy``: Reltio ran the test and it connected;
+- ``failing``: Reltio ran the test and Databricks refused it (Reltio's reason in ``message``);
+- ``missing``: Reltio answered HTTP 404: it does not know the connection (or the tenant);
+- ``error``: Reltio answered, but not with a test result: an error status other than 401, 403 and 404
+  (a 400, a 500, a redirect), or a success whose body holds no ``connected`` field that can be read.
+  Something is wrong that this task cannot name; the reason is in ``message``.
+
+What says nothing about the connection fails the task, with the usual messages: bad arguments (before any
+request), Reltio refusing the token or the client credentials (HTTP 401 or 403, or a token endpoint that gives
+no token), and no usable answer at all (connection refused, timeout, TLS). The same failure would hit every
+connection of the tenant, so it is the tenant's problem, not the connection's.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import time
+
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import databricks_workspace, reltio_client
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import preflight_passed
+from ansible_collections.reltio.platform.plugins.module_utils.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PreflightError,
+    ReltioError,
+    TransportError,
+)
+from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
+
+STATUSES = ("healthy", "failing", "missing", "error")
+# A reason longer than this is cut: a report shows it in a table cell.
+MESSAGE_LENGTH = 500
+_NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
+
+
+def validate(params):
+    """Check the task arguments before any request. Raises ValidationError naming every bad option."""
+    check = ArgumentCheck(params)
+    check.tenant()
+    check.auth()
+    check.name("connection_name")
+    if params.get("preflight"):
+        check.url("workspace_url", allow_loopback_http=False)
+        for name in ("warehouse_id", "client_id", "client_secret"):
+            check.require(name, " with preflight: true")
+    check.http()
+    check.done()
+
+
+def plain(text):
+    """``text`` on one line, without control characters, at most MESSAGE_LENGTH characters; None stays None."""
+    if text is None:
+        return None
+    text = _NOT_PLAIN.sub(" ", text).strip()
+    if len(text) > MESSAGE_LENGTH:
+        text = text[:MESSAGE_LENGTH - 3].rstrip() + "..."
+    return text
+
+
+def timestamp(seconds):
+    """``2026-12-04T05:00:00Z``: the UTC time of ``seconds`` since the epoch."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _reltio_says(client, name):
+    """(exists, connected, status, message) from Reltio's test of connection ``name``."""
+    try:
+        test = client.test_connection(name)
+    except (AuthenticationError, TransportError):
+        raise
+    except NotFoundError as exc:
+        return False, None, "missing", exc.msg
+    except ReltioError as exc:
+        return None, None, "error", exc.msg
+    if test["connected"]:
+        return True, True, "healthy", test["message"] or "Reltio gave no message"
+    return True, False, "failing", test["message"] or "Reltio gave no reason"
+
+
+def _preflight(params, workspace):
+    """The preflight as a result: passed or not, and why."""
+    try:
+        checked = workspace.check(params["warehouse_id"])
+    except PreflightError as exc:
+        return {"passed": False, "message": plain(exc.msg), "warehouse_id": params["warehouse_id"],
+                "warehouse_name": None, "warehouse_state": None}
+    checked.update(passed=True, message=preflight_passed(checked))
+    return checked
+
+
+SAID = {
+    "healthy": "Connection '%(name)s' of tenant '%(tenant)s' is healthy: Reltio's test passed (%(message)s).",
+    "failing": "Connection '%(name)s' of tenant '%(tenant)s' is failing: Reltio's test did not connect: %(message)s.",
+    "missing": "Reltio does not know connection '%(name)s' in tenant '%(tenant)s'; nothing was created. %(message)s",
+    "error": "Reltio's test of connection '%(name)s' in tenant '%(tenant)s' gave no result: %(message)s",
+}
+
+
+def run(params, client, check_mode=False, diff=False, warn=None, workspace=None, clock=time.time):  # pylint: disable=unused-argument
+    """Test the connection and report; with ``workspace`` (a DatabricksWorkspace), also the preflight.
+
+    Check mode does the same: the test is Reltio's read of its own connection, and nothing is written.
+    Raises ReltioError for what fails the task (see the module docstring).
+    """
+    warn = warn or (lambda message: None)
+    if not params.get("validate_certs", True):
+        warn("validate_certs is false: the TLS certificates of Reltio are not checked.")
+    name = params["connection_name"]
+    # A token problem is the tenant's, not the connection's: it fails the task before the test.
+    client.ensure_token()
+    exists, connected, status, message = _reltio_says(client, name)
+    message = plain(message)
+    result = {
+        "changed": False,
+        "connection_name": name,
+        "tenant_id": client.tenant_id,
+        "exists": exists,
+        "connected": connected,
+        "status": status,
+        "message": message,
+        "checked_at": timestamp(clock()),
+        "preflight": None,
+    }
+    msg = SAID[status] % {"name": name, "tenant": client.tenant_id, "message": message.rstrip(".")}
+    if workspace is not None:
+        result["preflight"] = _preflight(params, workspace)
+        msg += " " + result["preflight"]["message"]
+        if status == "failing" and result["preflight"]["passed"]:
+            msg += (" The task's Databricks credentials work while Reltio's do not: store them with"
+                    " reltio.platform.reltio_databricks_connection and test_connection: true.")
+    result["msg"] = msg
+    return result
+
+
+def execute(params, check_mode=False, diff=False, warn=None, cache=None):
+    """Validate, build the clients and run: the whole task, for the module and the action plugin.
+
+    ``cache`` (a ClientCache, the action plugin's) keeps sessions and tokens between the loop items of a process.
+    """
+    validate(params)
+    client = reltio_client(params, cache)
+    workspace = databricks_workspace(params, client.redact, cache) if params.get("preflight") else None
+    try:
+        return run(params, client, check_mode=check_mode, diff=diff, warn=warn, workspace=workspace)
+    except ReltioError as exc:
+        # In this module's results "status" is the health word; a failure's HTTP status is "http_status".
+        if exc.status is not None:
+            exc.result = dict(exc.result, http_status=exc.status)
+            exc.status = None
+        raise

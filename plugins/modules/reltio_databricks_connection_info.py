@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: reltio_databricks_connection_info
+short_description: Check whether a Reltio tenant's Databricks connection works, without creating anything
+version_added: 0.2.0
+author:
+  - Reltio Platform Engineering (@reltio)
+description:
+  - Asks Reltio to test the Databricks connection O(connection_name) of a tenant, and reports what it found in
+    RV(status), RV(exists), RV(connected) and RV(message). Sends no create and no store request, so a mistyped name
+    is reported as V(missing), never created.
+  - "RV(status) is one of: V(healthy) (Reltio's test connected), V(failing) (Reltio ran the test and Databricks refused:
+    a rotated or expired secret, a service principal without CAN USE, a deleted warehouse; Reltio's reason in
+    RV(message)), V(missing) (Reltio answered HTTP 404: it knows no such connection, or no such tenant), V(error)
+    (Reltio answered, but not with a test result: an error status other than 401, 403 and 404, or a body without a
+    C(connected) field it can be read from; the reason in RV(message))."
+  - None of these fails the task, since an C(_info) module reports. The task fails, with the usual messages, when
+    it cannot say anything about the connection, since the same failure would hit every connection of the tenant -
+    bad arguments (before any request), Reltio refusing the access token or the client credentials (HTTP 401 or 403),
+    or no usable answer at all (connection refused, timeout, TLS).
+  - Reltio offers no list, read or delete of Databricks connections, so the names to check come from the inventory.
+  - With O(preflight=true) it also checks the Databricks side with the credentials the task holds; see there.
+  - The role C(reltio.platform.connection_health) runs this module for every tenant of an inventory and writes a report.
+extends_documentation_fragment:
+  - reltio.platform.tenant
+  - reltio.platform.auth
+  - reltio.platform.execution
+  - reltio.platform.connection_info
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Runs the test in check mode too, since the test is Reltio's check of its own connection and nothing is written.
+      - Reltio documents that a passing test makes a V(PENDING) connection V(ACTIVE); that is Reltio's own
+        bookkeeping, and the task reports V(ok) all the same.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+notes:
+  - Never V(changed).
+  - Needs the Python library C(requests) on the host that runs the module.
+  - Honours E(HTTPS_PROXY) and E(NO_PROXY) like every C(requests) client.
+  - "Secrets (O(client_secret), O(access_token), O(reltio_client_id), O(reltio_client_secret), and the tokens
+    fetched with them) never appear in results, warnings or error messages, even when a server echoes them back."
+  - In a loop on the controller, one HTTP session and one token serve every item of a worker, as for
+    M(reltio.platform.reltio_databricks_connection).
+requirements:
+  - requests
+seealso:
+  - module: reltio.platform.reltio_databricks_connection
+"""
+
+EXAMPLES = r"""
+- name: Check the Databricks connection of a tenant
+  reltio.platform.reltio_databricks_connection_info:
+    platform_url: https://test.reltio.com
+    tenant_id: ce5627DYnQ6abcD
+    access_token: "{{ vault_reltio_access_token }}"
+    connection_name: databricks-connection-01
+  register: health
+
+- name: Say what is wrong
+  ansible.builtin.debug:
+    msg: "{{ health.status }}: {{ health.message }}"
+  when: health.status != 'healthy'
+
+- name: Also check that the service principal in the vault may use the warehouse
+  reltio.platform.reltio_databricks_connection_info:
+    platform_url: https://test.reltio.com
+    tenant_id: ce5627DYnQ6abcD
+    reltio_client_id: "{{ vault_reltio_client_id }}"
+    reltio_client_secret: "{{ vault_reltio_client_secret }}"
+    connection_name: databricks-connection-01
+    preflight: true
+    workspace_url: https://adb-1234567890123456.7.azuredatabricks.net
+    warehouse_id: ab1c2d3ef5g6h7i8
+    client_id: a1b2c3d4-e5f6-7890-abcd-ef1234567890
+    client_secret: "{{ vault_databricks_client_secret }}"
+"""
+
+RETURN = r"""
+status:
+  description:
+    - V(healthy), V(failing), V(missing) or V(error); see the description above.
+  returned: success
+  type: str
+  sample: failing
+exists:
+  description:
+    - V(true) when Reltio ran the test, V(false) when it answered HTTP 404, V(null) when RV(status=error) (its
+      answer did not say).
+  returned: success
+  type: bool
+  sample: true
+connected:
+  description: Whether Reltio's test connected; V(null) when no test ran (RV(status) V(missing) or V(error)).
+  returned: success
+  type: bool
+  sample: false
+message:
+  description:
+    - Reltio's reason (its test message, or the error it answered), on one line, secrets masked, at most 500 characters.
+  returned: success
+  type: str
+  sample: "PERMISSION_DENIED: Service principal a1b2c3d4 does not have CAN USE permission on warehouse ab1c2d3ef5g6h7i8."
+checked_at:
+  description: When Reltio answered, in UTC (ISO 8601).
+  returned: success
+  type: str
+  sample: "2026-12-04T02:00:13Z"
+connection_name:
+  description: The connection checked.
+  returned: success
+  type: str
+  sample: databricks-connection-01
+tenant_id:
+  description: The tenant checked.
+  returned: success
+  type: str
+  sample: ce5627DYnQ6abcD
+preflight:
+  description: What the preflight found on the Databricks side; V(null) without O(preflight=true).
+  returned: success
+  type: dict
+  contains:
+    passed:
+      description: Whether the service principal got a token and may use the warehouse.
+      type: bool
+      sample: true
+    message:
+      description: What the preflight found, or why it failed.
+      type: str
+      sample: "Preflight passed: the service principal got a Databricks token and may use warehouse 'ab1c2d3ef5g6h7i8' (RUNNING)."
+    warehouse_id:
+      description: ID of the SQL warehouse.
+      type: str
+      sample: ab1c2d3ef5g6h7i8
+    warehouse_name:
+      description: Name of the SQL warehouse; V(null) when the preflight failed.
+      type: str
+      sample: Reltio Zero-Copy
+    warehouse_state:
+      description: State of the warehouse; V(null) when the preflight failed.
+      type: str
+      sample: RUNNING
+msg:
+  description: What the task found, in one or two sentences.
+  returned: always
+  type: str
+  sample: "Connection 'databricks-connection-01' of tenant 'ce5627DYnQ6abcD' is healthy: Reltio's test passed (Connection successful)."
+http_status:
+  description: HTTP status of the answer that failed the task.
+  returned: failed, when a server answered
+  type: int
+  sample: 401
+error_code:
+  description: Reltio's error code.
+  returned: failed, when the server gave one
+  type: raw
+  sample: 1234
+"""
+
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import connection_info_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils.connection_health import execute, validate
+from ansible_collections.reltio.platform.plugins.module_utils.module_runner import run_module
+
+
+def main():
+    run_module("reltio.platform.reltio_databricks_connection_info", connection_info_argument_spec(), validate, execute)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import calendar
+import json
+from unittest.mock import Mock
+
+import pytest
+
+from ansible_collections.reltio.platform.plugins.module_utils import connection_health as ch
+from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
+from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspace import DatabricksWorkspace
+from ansible_collections.reltio.platform.plugins.module_utils.errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    PreflightError,
+    TransportError,
+    ValidationError,
+)
+
+from ..fakes import FakeResponse, params_with
+
+TENANT = "tenantA"
+NAME = "databricks-connection-01"
+DBX_SECRET = "dbx-health-Secret-77"
+TOKEN = "tok-health-0123456789"
+# 2026-12-04T05:06:07Z
+NOW = calendar.timegm((2026, 12, 4, 5, 6, 7, 0, 0, 0))
+
+
+def params(**overrides):
+    return params_with({
+        "platform_url": "https://test.reltio.com",
+        "tenant_id": TENANT,
+        "access_token": TOKEN,
+        "reltio_client_id": None,
+        "reltio_client_secret": None,
+        "execution": "auto",
+        "connection_name": NAME,
+        "preflight": False,
+        "workspace_url": None,
+        "warehouse_id": None,
+        "client_id": None,
+        "client_secret": None,
+        "update_secret": None,
+        "test_connection": None,
+    }, overrides)
+
+
+def with_preflight(**overrides):
+    values = {"preflight": True, "workspace_url": "https://adb-1.1.azuredatabricks.net", "warehouse_id": "wh-1",
+              "client_id": "sp-1", "client_secret": DBX_SECRET}
+    values.update(overrides)
+    return params(**values)
+
+
+@pytest.fixture(name="client")
+def client_fixture():
+    client = Mock(spec=ReltioClient)
+    client.tenant_id = TENANT
+    client.test_connection.return_value = {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+    return client
+
+
+def run(client, task=None, **kwargs):
+    return ch.run(task or params(), client, clock=lambda: NOW, **kwargs)
+
+
+# ---- validate --------------------------------------------------------------------------------
+
+
+def test_validate_needs_only_the_tenant_auth_and_name():
+    assert ch.validate(params()) is None
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_validate_needs_the_connection_name(value):
+    with pytest.raises(ValidationError) as info:
+        ch.validate(params(connection_name=value))
+    assert info.value.problems == ["connection_name is required and must not be blank: set it"]
+
+
+def test_validate_names_every_problem_before_any_request():
+    with pytest.raises(ValidationError) as info:
+        ch.validate(params(platform_url="http://test.reltio.com", tenant_id="..", access_token=None, timeout=0))
+    text = info.value.msg
+    for option in ("platform_url must use https", "tenant_id must not be made of dots only", "access_token is required",
+                   "timeout must be"):
+        assert option in text
+
+
+def test_validate_needs_the_databricks_options_only_with_preflight():
+    assert ch.validate(params(preflight=False, workspace_url="not a url")) is None
+    with pytest.raises(ValidationError) as info:
+        ch.validate(params(preflight=True))
+    assert info.value.problems == [
+        "workspace_url is required and must not be blank: set it or the DATABRICKS_HOST environment variable",
+        "warehouse_id is required with preflight: true and must not be blank: set it or the DATABRICKS_WAREHOUSE_ID"
+        " environment variable",
+        "client_id is required with preflight: true and must not be blank: set it or the DATABRICKS_CLIENT_ID"
+        " environment variable",
+        "client_secret is required with preflight: true and must not be blank: set it or the DATABRICKS_CLIENT_SECRET"
+        " environment variable",
+    ]
+    with pytest.raises(ValidationError) as info:
+        ch.validate(with_preflight(workspace_url="http://adb-1.1.azuredatabricks.net"))
+    assert info.value.problems == ["workspace_url must use https, got 'http://adb-1.1.azuredatabricks.net'"]
+
+
+# ---- run: the four statuses ------------------------------------------------------------------
+
+
+def test_a_passing_test_is_healthy(client):
+    result = run(client)
+    assert result == {
+        "changed": False, "connection_name": NAME, "tenant_id": TENANT, "exists": True, "connected": True,
+        "status": "healthy", "message": "Connection successful", "checked_at": "2026-12-04T05:06:07Z", "preflight": None,
+        "msg": "Connection '%s' of tenant '%s' is healthy: Reltio's test passed (Connection successful)." % (NAME, TENANT),
+    }
+    client.ensure_token.assert_called_once_with()
+    client.test_connection.assert_called_once_with(NAME)
+
+
+def test_a_failing_test_is_failing_with_reltios_reason(client):
+    client.test_connection.return_value = {"connected": False, "message": "Warehouse wh-1 is deleted.", "database_type": None}
+    result = run(client)
+    assert (result["status"], result["exists"], result["connected"], result["changed"]) == ("failing", True, False, False)
+    assert result["message"] == "Warehouse wh-1 is deleted."
+    assert result["msg"] == ("Connection '%s' of tenant '%s' is failing: Reltio's test did not connect: Warehouse wh-1 is"
+                             " deleted." % (NAME, TENANT))
+
+
+@pytest.mark.parametrize("connected, said, status", [(True, "Reltio gave no message", "healthy"),
+                                                     (False, "Reltio gave no reason", "failing")])
+def test_a_test_without_a_message_says_so(client, connected, said, status):
+    client.test_connection.return_value = {"connected": connected, "message": None, "database_type": None}
+    result = run(client)
+    assert (result["status"], result["message"]) == (status, said)
+
+
+def test_a_404_is_missing_and_nothing_is_created(client):
+    client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found while testing connection 'x':"
+                                                       " Database configuration x not found.", status=404)
+    result = run(client)
+    assert (result["status"], result["exists"], result["connected"], result["changed"]) == ("missing", False, None, False)
+    assert result["message"] == "Reltio answered HTTP 404 Not Found while testing connection 'x': Database configuration x not found."
+    assert result["msg"].startswith("Reltio does not know connection '%s' in tenant '%s'; nothing was created." % (NAME, TENANT))
+    assert [call[0] for call in client.method_calls] == ["ensure_token", "test_connection"]
+
+
+@pytest.mark.parametrize("error", [
+    ApiError("Reltio answered the connection test of 'x' without a 'connected' field: {}", status=200),
+    ApiError("Reltio answered HTTP 500 Internal Server Error while testing connection 'x': boom", status=500),
+    ApiError("Reltio answered HTTP 400 Bad Request while testing connection 'x': bad", status=400),
+])
+def test_any_other_answer_of_reltio_is_error(client, error):
+    client.test_connection.side_effect = error
+    result = run(client)
+    assert (result["status"], result["exists"], result["connected"], result["changed"]) == ("error", None, None, False)
+    assert result["message"] == error.msg
+    assert result["msg"] == "Reltio's test of connection '%s' in tenant '%s' gave no result: %s" % (NAME, TENANT, error.msg)
+
+
+@pytest.mark.parametrize("error", [
+    AuthenticationError("Reltio refused the access token or credentials (HTTP 401 Unauthorized)", status=401),
+    TransportError("Could not connect to test.reltio.com", request_sent=False),
+])
+def test_authentication_and_transport_errors_fail_the_task(client, error):
+    client.test_connection.side_effect = error
+    with pytest.raises(type(error)) as info:
+        run(client)
+    assert info.value is error
+
+
+def test_a_token_that_cannot_be_fetched_fails_the_task_before_the_test(client):
+    client.ensure_token.side_effect = ApiError("The token endpoint answered HTTP 500", status=500)
+    with pytest.raises(ApiError):
+        run(client)
+    client.test_connection.assert_not_called()
+
+
+def test_check_mode_runs_the_test_too(client):
+    client.test_connection.return_value = {"connected": False, "message": "nope", "database_type": None}
+    assert run(client, check_mode=True, diff=True)["status"] == "failing"
+    client.test_connection.assert_called_once_with(NAME)
+
+
+def test_nothing_but_the_token_and_the_test_is_asked_of_reltio(client):
+    run(client)
+    assert [call[0] for call in client.method_calls] == ["ensure_token", "test_connection"]
+    client.create_connection.assert_not_called()
+    client.store_credentials.assert_not_called()
+
+
+def test_the_message_is_plain_and_short(client):
+    client.test_connection.return_value = {"connected": False, "message": "line one\r\n\tline\x1b[31m two\x00 " + "x" * 900,
+                                           "database_type": None}
+    message = run(client)["message"]
+    assert message.startswith("line one line [31m two x")
+    assert len(message) == ch.MESSAGE_LENGTH and message.endswith("...")
+    assert not any(ord(char) < 32 for char in message)
+
+
+def test_validate_certs_false_warns(client):
+    warn = Mock()
+    run(client, params(validate_certs=False), warn=warn)
+    warn.assert_called_once_with("validate_certs is false: the TLS certificates of Reltio are not checked.")
+
+
+def test_checked_at_is_the_clock_in_utc():
+    assert ch.timestamp(0) == "1970-01-01T00:00:00Z"
+    assert ch.timestamp(NOW) == "2026-12-04T05:06:07Z"
+
+
+# ---- run: preflight --------------------------------------------------------------------------
+
+
+def test_preflight_that_passes(client):
+    workspace = Mock(spec=DatabricksWorkspace)
+    workspace.check.return_value = {"warehouse_id": "wh-1", "warehouse_name": "Reltio", "warehouse_state": "RUNNING"}
+    result = run(client, with_preflight(), workspace=workspace)
+    workspace.check.assert_called_once_with("wh-1")
+    assert result["preflight"] == {
+        "passed": True, "warehouse_id": "wh-1", "warehouse_name": "Reltio", "warehouse_state": "RUNNING",
+        "message": "Preflight passed: the service principal got a Databricks token and may use warehouse 'wh-1' (RUNNING).",
+    }
+    assert result["msg"].endswith(" " + result["preflight"]["message"])
+    assert result["status"] == "healthy"
+
+
+def test_preflight_that_fails_is_reported_not_raised(client):
+    workspace = Mock(spec=DatabricksWorkspace)
+    workspace.check.side_effect = PreflightError("Preflight: SQL warehouse 'wh-1' does not exist\nin the workspace.", status=404)
+    result = run(client, with_preflight(), workspace=workspace)
+    assert result["preflight"] == {"passed": False, "message": "Preflight: SQL warehouse 'wh-1' does not exist in the workspace.",
+                                   "warehouse_id": "wh-1", "warehouse_name": None, "warehouse_state": None}
+    assert result["status"] == "healthy"
+
+
+def test_a_failing_test_with_a_passing_preflight_says_what_to_do(client):
+    client.test_connection.return_value = {"connected": False, "message": "invalid_client", "database_type": None}
+    workspace = Mock(spec=DatabricksWorkspace)
+    workspace.check.return_value = {"warehouse_id": "wh-1", "warehouse_name": "Reltio", "warehouse_state": "RUNNING"}
+    result = run(client, with_preflight(), workspace=workspace)
+    assert result["msg"].endswith("store them with reltio.platform.reltio_databricks_connection and test_connection: true.")
+
+
+# ---- execute ---------------------------------------------------------------------------------
+
+
+def test_execute_validates_before_building_a_client(monkeypatch):
+    reltio_client = Mock()
+    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+    with pytest.raises(ValidationError):
+        ch.execute(params(connection_name=""))
+    reltio_client.assert_not_called()
+
+
+def test_execute_runs_with_the_client_and_the_cache(monkeypatch, client):
+    monkeypatch.setattr(ch, "reltio_client", Mock(return_value=client))
+    monkeypatch.setattr(ch, "databricks_workspace", Mock())
+    cache = ClientCache()
+    task = params()
+    result = ch.execute(task, check_mode=True, cache=cache)
+    assert result["status"] == "healthy"
+    ch.reltio_client.assert_called_once_with(task, cache)
+    ch.databricks_workspace.assert_not_called()
+
+
+def test_execute_builds_the_preflight_workspace_only_when_asked(monkeypatch, client):
+    client.redact = Mock()
+    workspace = Mock(spec=DatabricksWorkspace)
+    workspace.check.return_value = {"warehouse_id": "wh-1", "warehouse_name": "W", "warehouse_state": "STOPPED"}
+    monkeypatch.setattr(ch, "reltio_client", Mock(return_value=client))
+    monkeypatch.setattr(ch, "databricks_workspace", Mock(return_value=workspace))
+    task = with_preflight()
+    assert ch.execute(task)["preflight"]["passed"] is True
+    ch.databricks_workspace.assert_called_once_with(task, client.redact, None)
+    workspace.check.assert_called_once_with("wh-1")
+
+
+def test_execute_moves_the_http_status_of_a_failure_out_of_status(monkeypatch, client):
+    client.test_connection.side_effect = AuthenticationError("Reltio refused the access token (HTTP 401)", status=401,
+                                                             error_code=1)
+    monkeypatch.setattr(ch, "reltio_client", Mock(return_value=client))
+    with pytest.raises(AuthenticationError) as info:
+        ch.execute(params())
+    assert info.value.fail_kwargs() == {"msg": "Reltio refused the access token (HTTP 401)", "http_status": 401,
+                                        "error_code": 1}
+
+
+def test_execute_over_http_never_sends_a_create_or_store(http):
+    http.answers.extend([FakeResponse(200, {"data": {"connected": False, "message": "Warehouse w is deleted. " + TOKEN}})])
+    result = ch.execute(params())
+    assert (result["status"], result["message"]) == ("failing", "Warehouse w is deleted. ********")
+    ((session_call,),) = [session.calls for session in http.sessions]
+    assert session_call.method == "POST"
+    assert session_call.url == "https://test.reltio.com/reltio/api/tenants/%s/interactions/database-configs/%s/test" % (TENANT, NAME)
+    assert TOKEN not in json.dumps(result)
+
+
+@pytest.mark.parametrize("answer, status", [
+    (FakeResponse(200, {"result": {"connected": True, "message": "ok"}}), "healthy"),
+    (FakeResponse(404, {"severity": "Error", "errorMessage": "Database configuration x not found", "errorCode": 404}), "missing"),
+    (FakeResponse(200, {"status": "success"}), "error"),
+    (FakeResponse(200, content="<html>gateway</html>"), "error"),
+    (FakeResponse(500, {"errorMessage": "boom"}), "error"),
+])
+def test_execute_over_http_reads_each_answer(http, answer, status):
+    http.answers.append(answer)
+    assert ch.execute(params(retries=0))["status"] == status
+
+
+@pytest.mark.parametrize("answer", [FakeResponse(401, {"errorMessage": "expired"}), FakeResponse(403, {"errorMessage": "no"})])
+def test_execute_over_http_fails_on_refused_credentials(http, answer):
+    http.answers.append(answer)
+    with pytest.raises(AuthenticationError) as info:
+        ch.execute(params())
+    assert info.value.fail_kwargs()["http_status"] == answer.status_code

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The role connection_health reads the variables of the role databricks_connection: the same way, and documented.
+
+Its argument spec must agree with databricks_connection's on each shared variable (type, choices, secrecy,
+requirement); its module task must pass each variable to its option as databricks_connection's module task does, word for word;
+every advice of vars/main.yml must be in the troubleshooting guide, in the same words.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pathlib
+import re
+
+import yaml
+
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_INFO_OPTIONS, CONNECTION_OPTIONS
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+ROLE = ROOT / "roles" / "connection_health"
+OTHER = ROOT / "roles" / "databricks_connection"
+MODULE = "reltio.platform.reltio_databricks_connection_info"
+GUIDE = ROOT / "docs" / "docsite" / "rst" / "troubleshooting_guide.rst"
+KEYS = ("type", "choices", "no_log", "required")
+
+
+def load(*path):
+    with open(str(pathlib.Path(*path)), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def spec(role):
+    return load(role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+
+
+def words(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_shared_variables_agree_with_databricks_connection():
+    mine, theirs = spec(ROLE), spec(OTHER)
+    shared = [name for name in mine if name.startswith("databricks_connection_")]
+    assert shared
+    for name in shared:
+        assert name in theirs, name
+        assert dict((key, mine[name].get(key)) for key in KEYS) == dict((key, theirs[name].get(key)) for key in KEYS), name
+
+
+def test_own_variables_have_defaults_that_match_defaults_main():
+    defaults = load(ROLE, "defaults", "main.yml")
+    own = dict((name, option) for name, option in spec(ROLE).items() if name.startswith("connection_health_"))
+    assert set(own) == set(defaults) == {"connection_health_report_dir", "connection_health_fail_on_unhealthy"}
+    for name, option in own.items():
+        assert option["default"] == defaults[name], name
+    assert own["connection_health_fail_on_unhealthy"]["default"] is True
+
+
+def test_the_module_task_passes_each_variable_to_its_option():
+    (task,) = [task for task in load(ROLE, "tasks", "main.yml") if MODULE in task]
+    (theirs,) = [task for task in load(OTHER, "tasks", "main.yml") if "reltio.platform.reltio_databricks_connection" in task]
+    arguments, their_arguments = task[MODULE], theirs["reltio.platform.reltio_databricks_connection"]
+    assert set(arguments) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
+    # The same variable, templated the same way (secrets never from the environment), as databricks_connection.
+    for option, value in arguments.items():
+        assert value == their_arguments[option], (option, value)
+    # Every variable of the spec reaches the module.
+    shared = set(name for name in spec(ROLE) if name.startswith("databricks_connection_"))
+    assert shared == set(re.search(r"\{\{ (\w+)", value).group(1) for value in arguments.values())
+    assert task["no_log"] is True
+
+
+def test_every_advice_is_in_the_troubleshooting_guide():
+    advice = load(ROLE, "vars", "main.yml")
+    guide = words(GUIDE.read_text(encoding="utf-8"))
+    section = guide.split("Connection health ---")[1]
+    texts = [rule["advice"] for rule in advice["connection_health__advice"]]
+    texts.append(advice["connection_health__not_run"]["what_to_do"])
+    for text in texts:
+        assert words(text) in section, text
+    for rule in advice["connection_health__advice"]:
+        for part in rule.get("match", "").split("|") if "match" in rule else ():
+            assert "``%s``" % part in section, part
+
+
+def test_each_status_has_a_last_resort_advice():
+    rules = load(ROLE, "vars", "main.yml")["connection_health__advice"]
+    for status in ("healthy", "failing", "missing", "error"):
+        (last,) = [rule for rule in rules if rule["status"] == status][-1:]
+        assert "match" not in last, status
+        assert [rule for rule in rules if rule["status"] == status and "match" not in rule] == [last], status
