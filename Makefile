@@ -11,9 +11,8 @@ PYTEST_WORKERS ?= 2
 # awx.awx (from the `ansible` package) lives in a venv of its own, used by lint and the AWX tests.
 VENV_AWX := $(CURDIR)/.venv-awx
 AWX_COLLECTIONS := $(BUILD)/awx-collections
-# The other two lines of the support matrix (smoke tests in `make test`, everything in `make test-matrix`): the
-# newest ansible-core, on Python 3.13,
-# and the floor meta/runtime.yml declares, ansible-core 2.16, on Python 3.11
+# The other two lines of the support matrix (their smoke tests in `make test`, everything in `make test-matrix`):
+# the newest ansible-core, on Python 3.13, and the floor meta/runtime.yml declares, ansible-core 2.16, on Python 3.11
 # (PYENV_VERSION picks each when python3.13 or python3.11 is a pyenv shim).
 PYTHON_MATRIX ?= python3.13
 VENV_MATRIX := $(CURDIR)/.venv-313
@@ -137,9 +136,10 @@ demo: $(VENV)/.demo-installed
 
 # The README's one test command, and all that CI runs (.ci/run): sanity, lint, Galaxy's importer, pytest (every unit
 # test, and every integration test on both paths, on the main line: ansible-core 2.19 with Python 3.11) and the smoke
-# tests on the two other lines of the support matrix (smoke-216, smoke-313). Two jobs at a time, the 2-core CI machine's
-# cores, pytest's two workers counted as one job: what pytest leaves of the cores goes to the others, one after the
-# other. Each prints its output when it ends; -k: a failing one does not stop the others, and fails this.
+# tests on the two other lines of the support matrix (smoke-216, smoke-313). Two jobs at a time (-j2): pytest, whose two
+# workers would fill the 2-core CI machine, and beside it the others one after the other, in what pytest leaves of
+# the cores (sanity, mostly one core, first: the longest). Each prints its output when it ends; -k: a failing one
+# does not stop the others, and fails this.
 test: venv venv-awx venv-importer venv-matrix collection-link awx-collection
 	$(MAKE) --no-print-directory -k -j2 --output-sync=target pytest sanity lint galaxy-import smoke-216 smoke-313
 
