@@ -7,11 +7,12 @@ BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 SANITY_TREE := $(BUILD)/sanity/ansible_collections/reltio/platform
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 # awx.awx (from the `ansible` package) lives in a venv of its own, used by lint and the AWX tests.
 VENV_AWX := $(CURDIR)/.venv-awx
 AWX_COLLECTIONS := $(BUILD)/awx-collections
-# The other two lines of the support matrix (`make test-matrix`): the newest ansible-core, on Python 3.13,
-# and the floor meta/runtime.yml declares, ansible-core 2.16, on Python 3.11
+# The other two lines of the support matrix (their smoke tests in `make test`, everything in `make test-matrix`):
+# the newest ansible-core, on Python 3.13, and the floor meta/runtime.yml declares, ansible-core 2.16, on Python 3.11
 # (PYENV_VERSION picks each when python3.13 or python3.11 is a pyenv shim).
 PYTHON_MATRIX ?= python3.13
 VENV_MATRIX := $(CURDIR)/.venv-313
@@ -21,25 +22,29 @@ VENV_FLOOR := $(CURDIR)/.venv-216
 VENV_IMPORTER := $(CURDIR)/.venv-importer
 GALAXY_IMPORT := $(BUILD)/galaxy-import
 
+# --no-compile: Python compiles a module when it is first imported; pip compiling every file of every package (the
+# ~100 collections of the `ansible` package in .venv-awx above all) was most of the time the venvs took.
+PIP_INSTALL := -m pip install --quiet --no-compile
+
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
 .PHONY: venv demo test sanity lint units integration pytest soak collection-link bench clean venv-awx awx-collection venv-matrix test-matrix docs changelog \
-  venv-importer galaxy-import test-matrix-216 test-matrix-313
+  venv-importer galaxy-import test-matrix-216 test-matrix-313 smoke-216 smoke-313
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python $(PIP_INSTALL) --upgrade pip
+	$(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.demo-installed
 
 # `make demo` needs only ansible-core and requirements.txt (requirements-demo.txt): a first demo on a fresh clone
 # installs a handful of packages, not the test and docs tools. `make test` installs those on top, in the same venv.
 $(VENV)/.demo-installed: requirements.txt requirements-demo.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	$(BIN)/python $(PIP_INSTALL) --disable-pip-version-check -r requirements-demo.txt
 	touch $@
 
 # The work tree, seen by Ansible as the installed collection reltio.platform.
@@ -51,8 +56,8 @@ venv-awx: $(VENV_AWX)/.installed
 
 $(VENV_AWX)/.installed: requirements-awx.txt
 	test -x $(VENV_AWX)/bin/python || $(PYTHON) -m venv $(VENV_AWX)
-	$(VENV_AWX)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_AWX)/bin/python -m pip install --quiet -r requirements-awx.txt
+	$(VENV_AWX)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV_AWX)/bin/python $(PIP_INSTALL) -r requirements-awx.txt
 	touch $@
 
 # awx.awx of .venv-awx, alone in a collections path for the tests, and in ansible-lint's project
@@ -68,32 +73,36 @@ venv-matrix: $(VENV_MATRIX)/.installed $(VENV_FLOOR)/.installed
 # upgrades ansible-core to the newest release.
 $(VENV_MATRIX)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt requirements-matrix.txt
 	test -x $(VENV_MATRIX)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.13} $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
-	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_MATRIX)/bin/python -m pip install --quiet -r requirements-dev.txt
-	$(VENV_MATRIX)/bin/python -m pip install --quiet --upgrade -r requirements-matrix.txt
+	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) -r requirements-dev.txt
+	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) --upgrade -r requirements-matrix.txt
 	touch $@
 
 # requirements-matrix-216.txt takes ansible-core down to the latest 2.16.x after requirements-dev.txt.
 $(VENV_FLOOR)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt requirements-matrix-216.txt
 	test -x $(VENV_FLOOR)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.11} $(PYTHON_FLOOR) -m venv $(VENV_FLOOR)
-	$(VENV_FLOOR)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_FLOOR)/bin/python -m pip install --quiet -r requirements-dev.txt
-	$(VENV_FLOOR)/bin/python -m pip install --quiet -r requirements-matrix-216.txt
+	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -r requirements-dev.txt
+	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -r requirements-matrix-216.txt
 	touch $@
 
-# The unit and integration tests on the two other lines of the support matrix, side by side, one a core of the
-# 2-core CI machine: ansible-core 2.16 with Python 3.11 (test-matrix-216) and the newest with Python 3.13
-# (test-matrix-313). Each line prints its output when it ends; both run to the end, and either failing fails this.
+# The smoke tests (pytest -m smoke, pytest.ini names what they cover), on both paths, on one of the two other lines
+# of the support matrix: its venv's ansible and Python first on PATH (the tests run ansible-playbook from PATH).
+# `make test` runs both.
+smoke-216 smoke-313: smoke-%: venv-matrix collection-link awx-collection
+	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
+	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/integration -m smoke $(PYTEST_ARGS)
+
+# By hand, not in `make test`: the unit and integration tests on the two other lines, side by side (test-matrix-216,
+# test-matrix-313). What does not depend on the ansible-core line is left out: the emulator's own unit tests, the
+# benchmark's smoke run, AWX job slicing (ansible-runner's, four jobs at once) and the hostile servers against the
+# requests and urllib3 of RHEL 9 (a line of those libraries, not of ansible-core).
 test-matrix: venv-matrix collection-link awx-collection
 	$(MAKE) --no-print-directory -k -j2 --output-sync=target test-matrix-216 test-matrix-313
 
-# What does not depend on the ansible-core line runs once, in `make test`: the emulator's own unit tests, the
-# benchmark's smoke run, AWX job slicing (ansible-runner's, four jobs at once) and the hostile servers against the
-# requests and urllib3 of RHEL 9 (a line of those libraries, not of ansible-core).
 MATRIX_ONCE := --ignore=tests/unit/tools --ignore=tests/integration/test_benchmark_smoke.py \
   --ignore=tests/integration/test_slicing.py -m "not soak and not rhel9_libraries"
 
-# One line alone: its venv's ansible and Python first on PATH (the tests run ansible-playbook from PATH).
 test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-collection
 	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
 	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/unit tests/integration $(MATRIX_ONCE) $(PYTEST_ARGS)
@@ -132,7 +141,14 @@ health-screenshot: venv collection-link
 demo: $(VENV)/.demo-installed
 	$(BIN)/python tools/demo.py
 
-test: venv collection-link sanity lint galaxy-import pytest
+# The README's one test command, and all that CI runs (.ci/run): sanity, lint, Galaxy's importer, pytest (every unit
+# test, and every integration test on both paths, on the main line: ansible-core 2.19 with Python 3.11) and the smoke
+# tests on the two other lines of the support matrix (smoke-216, smoke-313). Two jobs at a time (-j2): pytest, whose two
+# workers would fill the 2-core CI machine, and beside it the others one after the other, in what pytest leaves of
+# the cores (sanity, mostly one core, first: the longest). Each prints its output when it ends; -k: a failing one
+# does not stop the others, and fails this.
+test: venv venv-awx venv-importer venv-matrix collection-link awx-collection
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target pytest sanity lint galaxy-import smoke-216 smoke-313
 
 # ansible-test needs a real (not symlinked) path ending in ansible_collections/reltio/platform,
 # in a git tree of its own (this one ignores .build/),
@@ -156,8 +172,8 @@ venv-importer: $(VENV_IMPORTER)/.installed
 
 $(VENV_IMPORTER)/.installed: requirements-importer.txt
 	test -x $(VENV_IMPORTER)/bin/python || $(PYTHON) -m venv $(VENV_IMPORTER)
-	$(VENV_IMPORTER)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_IMPORTER)/bin/python -m pip install --quiet -r requirements-importer.txt
+	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) --upgrade pip
+	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -r requirements-importer.txt
 	touch $@
 
 # What Galaxy and Automation Hub run on an upload: galaxy-importer on the tarball `ansible-galaxy collection build`
@@ -174,8 +190,9 @@ galaxy-import: venv venv-importer
 	  || ! grep -qx 'Importer processing completed successfully' $(GALAXY_IMPORT)/importer.log; then \
 	  echo "galaxy-importer: the import of the tarball is not clean (above; log: $(GALAXY_IMPORT)/importer.log)"; exit 1; fi
 
+# PYTEST_WORKERS: pytest-xdist's workers (-n); 0 runs every test in pytest's own process (for -x or --pdb, say).
 pytest: venv collection-link awx-collection
-	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit tests/integration -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 units: venv collection-link
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

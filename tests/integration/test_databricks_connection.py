@@ -64,6 +64,7 @@ def writes(emulator):
 
 
 class TestCreate:
+    @pytest.mark.smoke
     def test_creates_then_reports_ok(self, ansible, emulator, tenant):
         text = play(connection_task(**full_args(ansible, tenant)))
         first = ansible.playbook(text)
@@ -210,6 +211,7 @@ class TestIdempotencyAndUpdates:
 
 
 class TestCheckAndDiff:
+    @pytest.mark.smoke
     def test_check_mode_sends_no_write(self, ansible, emulator, tenant):
         run = ansible.playbook(play(connection_task(test_connection=True, update_secret="always")), "--check", "--diff",
                                env=env_for(ansible, tenant, auth="client"))
@@ -284,6 +286,7 @@ class TestValidation:
         assert "Traceback" not in run.output
         assert emulator.requests() == []
 
+    @pytest.mark.smoke
     def test_missing_values_name_their_environment_variable(self, ansible, emulator, tenant):
         run = ansible.adhoc("connection_name=x", env=ansible.reltio_env(tenant))
         assert run.rc != 0
@@ -304,6 +307,7 @@ class TestValidation:
 
 
 class TestServerErrors:
+    @pytest.mark.smoke
     def test_refused_token(self, ansible, emulator, tenant):
         env = env_for(ansible, tenant)
         env["RELTIO_ACCESS_TOKEN"] = "not-a-valid-token"

@@ -98,7 +98,7 @@ class TestGalaxyImport:
 
     def test_make_test_runs_the_importer_and_fails_on_its_warnings(self):
         makefile = (ROOT / "Makefile").read_text()
-        assert re.search(r"^test:.* galaxy-import\b", makefile, re.MULTILINE)
+        assert re.search(r"^test:.*\n\t\$\(MAKE\) .* galaxy-import\b", makefile, re.MULTILINE)
         assert "python -m galaxy_importer.main" in makefile and "^(WARNING|ERROR|CRITICAL):" in makefile
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
 
 MODULE = "reltio.platform.reltio_databricks_connection"
@@ -75,6 +77,7 @@ def test_delegate_to_localhost_runs_on_the_controller(ansible, emulator, tenant)
     assert "delegated" in emulator.connections(tenant)
 
 
+@pytest.mark.smoke
 def test_every_secret_as_task_argument_stays_hidden_at_vvvv(ansible, emulator, tenant):
     args = {"platform_url": emulator.url, "tenant_id": tenant, "access_token": RELTIO_TOKEN, "connection_name": "vvvv",
             "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET
 
 TOKEN_FILE = "issued-token.txt"
@@ -97,6 +99,7 @@ def test_token_in_check_mode_and_ad_hoc(ansible, emulator, tenant):
     assert "access_token" not in run.stdout
 
 
+@pytest.mark.smoke
 def test_a_looped_token_task_shows_no_token_with_any_callback(ansible, tenant):
     # ansible-core 2.16 printed a loop's combined result, every item's token in it, with the minimal and oneline
     # callbacks; the leak scan knows every token the emulator issued. The default callback shows each item, the

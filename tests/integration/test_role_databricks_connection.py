@@ -104,6 +104,7 @@ def message(run, host="localhost"):
     return run.task(action="debug", host=host)["msg"]
 
 
+@pytest.mark.smoke
 def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant):
     password = password_file(ansible)
     encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
