@@ -295,7 +295,7 @@ def argument_spec(table):
     for name, option in table.items():
         entry = dict((key, option[key]) for key in _SPEC_KEYS if key in option)
         if "env" in option:
-            entry["fallback"] = (env_fallback, [option["env"]])
+            entry["fallback"] = (EnvironmentFallback(), [option["env"]])
         spec[name] = entry
     return spec
 
@@ -323,6 +323,32 @@ def token_argument_spec():
     return spec
 
 
+class EnvironmentFallback:
+    """ansible-core's env_fallback, remembering that it filled its option: a task's result names the options it took
+    from the environment (``from_environment``). Each argument spec built has its own."""
+
+    def __init__(self):
+        self.used = False
+
+    def __call__(self, *names, **kwargs):
+        value = env_fallback(*names, **kwargs)
+        self.used = True
+        return value
+
+    def __eq__(self, other):
+        # One argument spec equals another of the same table, whatever either has filled.
+        return isinstance(other, EnvironmentFallback)
+
+    def __hash__(self):
+        return hash(EnvironmentFallback)
+
+
+def from_environment(spec):
+    """The options of ``spec`` filled from the environment (by AnsibleModule or apply_env_fallbacks), sorted."""
+    return sorted(name for name, entry in spec.items()
+                  if isinstance(entry.get("fallback", (None,))[0], EnvironmentFallback) and entry["fallback"][0].used)
+
+
 def apply_env_fallbacks(spec, args, environment):
     """Fill options missing from ``args`` from ``environment``, as env_fallback does from os.environ.
 
@@ -334,10 +360,11 @@ def apply_env_fallbacks(spec, args, environment):
     filled = dict(args)
     for name, entry in spec.items():
         fallback = entry.get("fallback")
-        if name not in filled and fallback and fallback[0] is env_fallback:
+        if name not in filled and fallback and isinstance(fallback[0], EnvironmentFallback):
             for variable in fallback[1]:
                 if variable in environment:
                     filled[name] = environment[variable]
+                    fallback[0].used = True
                     break
     return filled
 

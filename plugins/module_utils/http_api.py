@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import ipaddress
 import json
+import math
 import re
 from urllib.parse import quote
 
@@ -130,7 +131,7 @@ def answer_value(value):
         return plain_text(value, MAX_FIELD_LENGTH)
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int) or (isinstance(value, float) and value == value and abs(value) != float("inf")):
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     return None
 

@@ -16,6 +16,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.reltio.platform.plugins.module_utils import transport
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import from_environment
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
 from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems, hidden_values, shown_arguments
 
@@ -61,8 +62,9 @@ def run_module(fqcn, argument_spec, validate, execute):
     module.no_log_values.intersection_update(hidden_values(argument_spec, module.params))
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=transport.REQUESTS_IMPORT_ERROR)
+    environment = from_environment(argument_spec)
     try:
         result = execute(module.params, check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ReltioError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    module.exit_json(**result)
+        module.fail_json(from_environment=environment, **exc.fail_kwargs())
+    module.exit_json(from_environment=environment, **result)

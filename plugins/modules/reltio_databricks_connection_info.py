@@ -88,6 +88,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+from_environment:
+  description:
+    - The options the task took from their environment variables (see each option), by name; never their values.
+  returned: always, but when the arguments are refused
+  type: list
+  elements: str
+  sample: [platform_url, tenant_id, access_token]
 status:
   description:
     - V(healthy), V(failing), V(missing) or V(error); see the description above.

@@ -63,6 +63,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+from_environment:
+  description:
+    - The options the task took from their environment variables (see each option), by name; never their values.
+  returned: always, but when the arguments are refused
+  type: list
+  elements: str
+  sample: [platform_url, tenant_id, access_token]
 access_token:
   description: The access token. Pass it as O(reltio.platform.reltio_databricks_connection#module:access_token).
   returned: success

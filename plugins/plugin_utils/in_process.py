@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import from_environment
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
 from ansible_collections.reltio.platform.plugins.module_utils.validation import argument_problems, hidden_values, shown_arguments
 
@@ -39,6 +40,7 @@ def run_in_process(module_name, spec, args, validate, execute, check_mode, diff,
         except ReltioError as exc:
             result = exc.fail_kwargs()
             result["failed"] = True
+        result["from_environment"] = from_environment(spec)
     if warnings:
         result["warnings"] = warnings
     result["invocation"] = {"module_args": shown_arguments(spec, params)}

@@ -189,6 +189,8 @@ def make_action(action_class, args, module_result, transport="local", check_mode
 
 
 TASK_ARGS = {"platform_url": "https://test.reltio.com", "tenant_id": "tenant01", "access_token": "tok-Very-Secret-42"}
+
+
 def ansible_module(monkeypatch, spec, args):
     """The AnsibleModule made for ``args``, and the warnings it gave while validating them."""
     from ansible.module_utils.common import arg_spec  # pylint: disable=import-outside-toplevel

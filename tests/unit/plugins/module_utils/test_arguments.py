@@ -45,7 +45,8 @@ def test_connection_spec_has_only_connection_options():
 
 @pytest.mark.parametrize("option, variable", sorted(ENV_VARIABLES.items()))
 def test_env_fallback(spec, option, variable):
-    assert spec[option]["fallback"] == (env_fallback, [variable])
+    function, names = spec[option]["fallback"]
+    assert isinstance(function, arguments.EnvironmentFallback) and names == [variable]
 
 
 def test_no_other_option_has_an_env_fallback(spec):
@@ -57,6 +58,27 @@ def test_env_fallback_reads_the_variable(monkeypatch, spec, option, variable):
     monkeypatch.setenv(variable, "from-env-%s" % option)
     function, args = spec[option]["fallback"]
     assert function(*args) == "from-env-%s" % option
+
+
+def test_the_options_filled_from_the_environment_are_named(monkeypatch, clean_environment):  # pylint: disable=unused-argument
+    monkeypatch.setenv("RELTIO_TENANT_ID", "tenant-from-env")
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", "dbx-secret-from-env")
+    spec = arguments.databricks_connection_argument_spec()
+    assert arguments.from_environment(spec) == []
+    parameters = {"connection_name": "c", "client_secret": "given-secret-1"}
+    set_fallbacks(spec, parameters)
+    assert parameters["tenant_id"] == "tenant-from-env" and parameters["client_secret"] == "given-secret-1"
+    assert arguments.from_environment(spec) == ["tenant_id"]
+    # Each spec built has its own: another task starts with none.
+    assert arguments.from_environment(arguments.databricks_connection_argument_spec()) == []
+
+
+def test_apply_env_fallbacks_names_what_it_filled():
+    spec = arguments.databricks_connection_argument_spec()
+    filled = arguments.apply_env_fallbacks(spec, {"platform_url": "https://x.reltio.com"},
+                                           {"RELTIO_PLATFORM_URL": "https://env.reltio.com", "DATABRICKS_HOST": "https://w"})
+    assert filled == {"platform_url": "https://x.reltio.com", "workspace_url": "https://w"}
+    assert arguments.from_environment(spec) == ["workspace_url"]
 
 
 def test_no_log_exactly_on_secrets(spec):
@@ -101,9 +123,10 @@ def test_spec_keeps_only_argument_spec_keys(spec):
 
 def test_argument_spec_of_a_custom_table():
     table = {"x": {"type": "str", "env": "X_VAR", "no_log": True, "description": ["d"], "choices": ["a"]}}
-    assert arguments.argument_spec(table) == {
-        "x": {"type": "str", "no_log": True, "choices": ["a"], "fallback": (env_fallback, ["X_VAR"])},
-    }
+    spec = arguments.argument_spec(table)
+    strategy = spec["x"].pop("fallback")
+    assert spec == {"x": {"type": "str", "no_log": True, "choices": ["a"]}}
+    assert isinstance(strategy[0], arguments.EnvironmentFallback) and strategy[1] == ["X_VAR"]
 
 
 def test_options_documentation_appends_env_sentence_without_touching_the_table():
@@ -211,14 +234,14 @@ def test_apply_env_fallbacks_ignores_options_without_env(spec):
 
 
 def test_apply_env_fallbacks_first_variable_wins():
-    spec = {"x": {"type": "str", "fallback": (env_fallback, ["FIRST", "SECOND"])}}
+    spec = {"x": {"type": "str", "fallback": (arguments.EnvironmentFallback(), ["FIRST", "SECOND"])}}
     assert arguments.apply_env_fallbacks(spec, {}, {"FIRST": "1", "SECOND": "2"}) == {"x": "1"}
     assert arguments.apply_env_fallbacks(spec, {}, {"SECOND": "2"}) == {"x": "2"}
     assert arguments.apply_env_fallbacks(spec, {}, {"OTHER": "3"}) == {}
 
 
 def test_apply_env_fallbacks_ignores_other_fallback_strategies():
-    strategy = pytest.fail
+    strategy = env_fallback
     spec = {"x": {"type": "str", "fallback": (strategy, ["X"])}, "y": {"type": "str"}}
     assert arguments.apply_env_fallbacks(spec, {}, {"X": "1", "Y": "2"}) == {}
 

@@ -52,7 +52,7 @@ def run_for_real(args, execute, capsys):
 @pytest.mark.usefixtures("patched_exits")
 def test_success_exits_with_the_result():
     execute = Mock(return_value=dict(RESULT))
-    assert run(ARGS, execute) == RESULT
+    assert run(ARGS, execute) == dict(RESULT, from_environment=[])
     execute.assert_called_once()
     params = execute.call_args[0][0]
     assert params["reltio_client_id"] == "client-id-1"
@@ -94,7 +94,7 @@ def test_supports_check_mode():
 def test_reltio_error_fails_with_its_kwargs(error):
     error.result = {"changed": True}
     execute = Mock(side_effect=error)
-    assert run(ARGS, execute, expect=FailJson) == error.fail_kwargs()
+    assert run(ARGS, execute, expect=FailJson) == dict(error.fail_kwargs(), from_environment=[])
 
 
 @pytest.mark.usefixtures("patched_exits")
@@ -117,8 +117,10 @@ def test_argument_spec_is_applied():
 def test_env_fallbacks_apply(monkeypatch):
     monkeypatch.setenv("RELTIO_CLIENT_SECRET", "from-env")
     execute = Mock(return_value=dict(RESULT))
-    run({"reltio_client_id": "id"}, execute)
+    result = run({"reltio_client_id": "id-from-task"}, execute)
     assert execute.call_args[0][0]["reltio_client_secret"] == "from-env"
+    # The result names the options taken from the environment.
+    assert result["from_environment"] == ["reltio_client_secret"]
 
 
 @pytest.mark.usefixtures("patched_exits")

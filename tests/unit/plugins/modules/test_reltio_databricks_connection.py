@@ -57,7 +57,7 @@ def execute_fixture(monkeypatch):
 
 def test_success(execute):
     result = run_main(ARGS)
-    assert result == RESULT
+    assert result == dict(RESULT, from_environment=[])
     execute.assert_called_once()
     params = execute.call_args[0][0]
     for key, value in ARGS.items():
@@ -111,12 +111,12 @@ def test_reltio_error_fails_with_its_kwargs(execute):
     execute.side_effect = error
     result = run_main(ARGS, expect=FailJson)
     assert result == {"msg": "Reltio answered HTTP 503", "status": 503, "error_code": 12, "may_exist": True,
-                      "changed": False, "created": False}
+                      "changed": False, "created": False, "from_environment": []}
 
 
 def test_validation_error_fails(execute):
     execute.side_effect = ValidationError(["workspace_url is required"])
-    assert run_main(ARGS, expect=FailJson) == {"msg": "Invalid arguments: workspace_url is required."}
+    assert run_main(ARGS, expect=FailJson) == {"msg": "Invalid arguments: workspace_url is required.", "from_environment": []}
 
 
 def test_missing_requests(execute, monkeypatch):

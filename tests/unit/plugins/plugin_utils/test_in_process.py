@@ -120,8 +120,6 @@ def test_hidden_values_are_those_of_ansible_module_without_blank_or_short_ones(m
     assert hidden_values(spec, module.params) == expected
 
 
-
-
 def test_hidden_values_only_of_no_log_options():
     spec = connection_argument_spec()
     params = dict((name, None) for name in spec)

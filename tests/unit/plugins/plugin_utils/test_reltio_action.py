@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import re
 from unittest.mock import Mock
@@ -22,11 +21,10 @@ from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
     connection_argument_spec,
     databricks_connection_argument_spec,
-    token_argument_spec,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, ValidationError
-from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck, hidden_values
+from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
 from ansible_collections.reltio.platform.plugins.plugin_utils import reltio_action
 from ansible_collections.reltio.platform.plugins.plugin_utils.reltio_action import ReltioAction
 
@@ -248,6 +246,7 @@ def test_task_environment_fills_options(execute):
     assert params["tenant_id"] == "12345"
     assert params["access_token"] == SECRET
     assert result["invocation"]["module_args"]["access_token"] == HIDDEN
+    assert result["from_environment"] == ["access_token", "platform_url", "tenant_id"]
 
 
 @pytest.mark.usefixtures("base_run")
@@ -356,7 +355,7 @@ def test_reltio_error_gives_a_failed_result(execute):
     result = run(make_action(execute, dict(ARGS)))
     invocation = result.pop("invocation")
     assert result == {"failed": True, "msg": "Reltio answered HTTP 503", "status": 503, "error_code": 9, "may_exist": True,
-                      "changed": True, "created": False}
+                      "changed": True, "created": False, "from_environment": []}
     assert invocation["module_args"]["tenant_id"] == "tenant01"
 
 
