@@ -345,7 +345,7 @@ def breakdown(bench, rounds):
     from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute, validate
     from ansible_collections.reltio.platform.plugins.module_utils.http_api import Call
     from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
-    from ansible_collections.reltio.platform.plugins.plugin_utils.in_process import no_log_values
+    from ansible_collections.reltio.platform.plugins.module_utils.validation import hidden_values
 
     spec = databricks_connection_argument_spec()
     host, port = bench.emulator.url.split("//")[1].split(":")
@@ -367,7 +367,7 @@ def breakdown(bench, rounds):
     result = execute(params, cache=ClientCache())
 
     def masking(dummy):
-        remove_values(dict(result, invocation={"module_args": params}), no_log_values(spec, params))
+        remove_values(dict(result, invocation={"module_args": params}), hidden_values(spec, params))
 
     raw = http.client.HTTPConnection(host, int(port))
     headers = {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"}

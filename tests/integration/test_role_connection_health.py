@@ -29,6 +29,8 @@ def inventory(ansible, hosts, **group_vars):
         "ansible_connection": "local",
         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
         "databricks_connection_platform_url": ansible.emulator.url,
+        # The role takes secrets from its variables only (as databricks_connection), never from RELTIO_ACCESS_TOKEN.
+        "databricks_connection_access_token": ansible.reltio_env("x")["RELTIO_ACCESS_TOKEN"],
         "databricks_connection_name": NAME,
         "databricks_connection_retries": 0,
     }, **group_vars)}}
@@ -48,8 +50,7 @@ def play(report_dir, fail_on_unhealthy=None, check_tasks=""):
 def run_play(ansible, inventory_path, text, *args):
     path = ansible.workdir / "health.yml"
     path.write_text(text)
-    return ansible.run(["ansible-playbook", "-i", str(inventory_path), str(path)] + list(args),
-                       env={"RELTIO_ACCESS_TOKEN": ansible.reltio_env("x")["RELTIO_ACCESS_TOKEN"]})
+    return ansible.run(["ansible-playbook", "-i", str(inventory_path), str(path)] + list(args))
 
 
 def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
@@ -176,8 +177,7 @@ def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emula
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
     run = ansible.run(["ansible-playbook", "-i", str(inventory(ansible, hosts)), str(ROOT / "examples" / "connection_health.yml"),
-                       "-e", "connection_health_report_dir=%s" % report_dir],
-                      env={"RELTIO_ACCESS_TOKEN": ansible.reltio_env("x")["RELTIO_ACCESS_TOKEN"]})
+                       "-e", "connection_health_report_dir=%s" % report_dir])
     # The missing connection fails its host, after the report; the post task hands the counts on all the same.
     assert run.rc == 2, run.output
     assert run.recap("gone")["failed"] == 1 and run.recap("fine")["failed"] == 0
