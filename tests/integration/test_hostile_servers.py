@@ -536,60 +536,65 @@ class TestHostileEchoes:
 
 
 TERMINAL_ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
+DEEP_ID = '%s"c-1"%s' % ("[" * 500, "]" * 500)
 
 
-def created_with(result):
+def created_with(result, content_type="application/json"):
     """A 200 to a create whose result is ``result`` (JSON text)."""
-    return lambda headers, body: respond("200 OK", ('{"successful": true, "result": %s}' % result).encode())
+    return lambda headers, body: respond("200 OK", ('{"successful": true, "result": %s}' % result).encode("latin-1"),
+                                         content_type)
+
+
+# Each answers a create (issue 18: only plain, bounded values from a server reach the result and the terminal).
+PLAIN_ANSWERS = {
+    "escapes": lambda headers, body: respond(
+        "500 Bad\x1b[2J Gateway", json.dumps({"errorMessage": "no" + TERMINAL_ESCAPES + "way"}).encode()),
+    "key": lambda headers, body: created_with(json.dumps({
+        "connectionId": "c-1", "message": {"rejected %s" % databricks_secret(body): [1]}, "status": ["ACTIVE"],
+        "connectionName": "x\x1b[2J"}))(headers, body),
+    "deep-id": created_with('{"connectionId": %s}' % DEEP_ID),
+    "list-id": created_with('{"connectionId": ["c-1"]}'),
+    "empty-id": created_with('{"connectionId": ""}'),
+    "number-id": created_with('{"connectionId": 42}'),
+    "not-successful": lambda headers, body: respond("200 OK", json.dumps(
+        {"successful": False, "error": {"errorMessage": "Tenant is read-only", "errorCode": 1007}}).encode()),
+}
+PLAIN_ANSWERS.update(("charset-" + charset, created_with('{"connectionId": "c-1", "message": "stored \xff"}',
+                                                         "application/json; charset=%s" % charset))
+                     for charset in ("undefined", "idna", "punycode", "no-such-codec"))
 
 
 class TestPlainAnswers:
-    """Only plain, bounded values from a server reach the result and the terminal (issue 18)."""
-
-    def test_terminal_escapes_of_a_server_are_shown_escaped(self, ansible, hostile, tenant):
-        hostile.answer = lambda headers, body: respond(
-            "500 Bad\x1b[2J Gateway", json.dumps({"errorMessage": "no" + TERMINAL_ESCAPES + "way"}).encode())
-        run = ansible.adhoc("connection_name=x retries=0", env=hostile_env(ansible, hostile, tenant))
-        assert run.rc != 0
-        assert "\x1b" not in run.output and "\x9b" not in run.output and "\x07" not in run.output
-        assert "no\\x1b]0;pwned\\x07\\x1b[2J\\x9b31mway" in run.task()["msg"]
-
-    def test_a_secret_in_a_key_of_an_object_is_never_copied(self, ansible, hostile, tenant):
-        hostile.answer = lambda headers, body: created_with(json.dumps({
-            "connectionId": "c-1", "message": {"rejected %s" % databricks_secret(body): [1]},
-            "status": ["ACTIVE"], "connectionName": "x\x1b[2J"}))(headers, body)
-        run = ansible.adhoc("connection_name=x retries=0", env=hostile_env(ansible, hostile, tenant))
+    def test_only_plain_bounded_values_of_a_server_reach_the_result_and_the_terminal(self, ansible, hostile, tenant):
+        # Every case in one play, a loop item each: the connection name tells the server which to answer.
+        cases = sorted(PLAIN_ANSWERS)
+        hostile.answer = lambda headers, body: PLAIN_ANSWERS[json.loads(body)["connectionName"]](headers, body)
+        run = ansible.playbook(play({"name": "plain", MODULE: {"connection_name": "{{ item }}", "retries": 0},
+                                     "loop": cases, "ignore_errors": True}), env=hostile_env(ansible, hostile, tenant))
         assert run.rc == 0, run.output
-        connection = run.task()["connection"]
+        results = dict(zip(cases, run.task("plain")["results"]))
+        assert len(results) == len(cases), run.output
+        # Terminal escapes are shown escaped, in the message and everywhere else printed.
+        assert not any(char in run.output for char in "\x1b\x9b\x07"), run.output
+        assert "no\\x1b]0;pwned\\x07\\x1b[2J\\x9b31mway" in results["escapes"]["msg"]
+        # Scalars only from an answer: the secret in an object's key is never copied (the leak scan checks the output).
+        connection = results["key"]["connection"]
         assert (connection["connection_id"], connection["message"], connection["status"]) == ("c-1", None, None)
-        assert connection["connection_name"] == "x\\x1b[2J"
-        # The leak scan of the ``ansible`` fixture fails the test if the secret of the key was printed.
-
-    @pytest.mark.parametrize("connection_id", ['%s"c-1"%s' % ("[" * 500, "]" * 500), '["c-1"]', '""', "42"])
-    def test_a_connection_id_that_is_not_a_non_empty_string_is_no_creation(self, ansible, hostile, tenant, connection_id):
-        hostile.answer = created_with('{"connectionId": %s}' % connection_id)
-        run = ansible.adhoc("connection_name=x retries=0", env=hostile_env(ansible, hostile, tenant))
-        result = run.task()
-        assert run.rc != 0 and result["may_exist"] is True and result.get("created") is not True
-        assert "Traceback" not in run.output and "RecursionError" not in run.output and "recursion" not in result["msg"]
-
-    def test_a_200_that_says_it_was_not_successful_is_a_failure(self, ansible, hostile, tenant):
-        hostile.answer = lambda headers, body: respond("200 OK", json.dumps(
-            {"successful": False, "error": {"errorMessage": "Tenant is read-only", "errorCode": 1007}}).encode())
-        run = ansible.adhoc("connection_name=x retries=0", env=hostile_env(ansible, hostile, tenant))
-        result = run.task()
-        assert run.rc != 0 and result.get("created") is not True
-        assert "not successful: Tenant is read-only" in result["msg"] and result["error_code"] == 1007
-
-    @pytest.mark.parametrize("charset", ["undefined", "idna", "punycode", "no-such-codec"])
-    def test_a_charset_that_cannot_be_decoded_is_read_as_utf8(self, ansible, hostile, tenant, charset):
-        hostile.answer = lambda headers, body: respond(
-            "200 OK", b'{"successful": true, "result": {"connectionId": "c-1", "message": "stored \xff"}}',
-            "application/json; charset=%s" % charset)
-        run = ansible.adhoc("connection_name=x retries=0", env=hostile_env(ansible, hostile, tenant))
-        assert run.rc == 0, run.output
-        assert run.task()["connection"]["connection_id"] == "c-1"
-        assert run.task()["created"] is True
+        assert connection["connection_name"] == "x\\x1b[2J" and results["key"]["created"] is True
+        # A connectionId that is not a non-empty string is no creation, and may have created it.
+        for case in ("deep-id", "list-id", "empty-id", "number-id"):
+            result = results[case]
+            assert result["failed"] and result["may_exist"] is True and result.get("created") is not True, (case, result)
+            assert "recursion" not in result["msg"].lower(), (case, result)
+        assert "Traceback" not in run.output and "RecursionError" not in run.output
+        # "successful": false in a 200 is a failure with Reltio's reason.
+        assert results["not-successful"]["failed"] and results["not-successful"].get("created") is not True
+        assert "not successful: Tenant is read-only" in results["not-successful"]["msg"]
+        assert results["not-successful"]["error_code"] == 1007
+        # A charset that cannot be decoded is read as UTF-8.
+        for case in cases:
+            if case.startswith("charset-"):
+                assert not results[case].get("failed") and results[case]["connection"]["connection_id"] == "c-1", case
 
 
 def dribbled_body(headers, body):
