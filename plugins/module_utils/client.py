@@ -253,7 +253,9 @@ class ReltioClient:
 
     def test_connection(self, name):
         """Ask Reltio to test the connection. Returns ``{connected, message, database_type}``."""
-        call = Call("testing connection '%s'" % name, option="platform_url")
+        call = Call("testing connection '%s'" % name, option="platform_url",
+                    not_found="Reltio knows no connection '%s' in tenant '%s': check connection_name (and tenant_id), or"
+                              " create the connection." % (name, self.tenant_id))
         answer = self._post(self._interactions_url("database-configs", path_segment(name), "test"), None, call)
         data = self._success_json(answer, call)
         outcome = {}
@@ -329,8 +331,9 @@ class ReltioClient:
                               " tenant '%s'." % (answer.status_text, call.what, said, self.tenant_id),
                               status=status, error_code=code)
         if status == 404:
-            return self._fail(NotFoundError, "Reltio answered HTTP 404 Not Found while %s%s. The tenant '%s' or the"
-                              " platform_url %s looks wrong." % (call.what, said, self.tenant_id, self.platform_url),
+            advice = call.not_found or ("The tenant '%s' or the platform_url %s looks wrong."
+                                        % (self.tenant_id, self.platform_url))
+            return self._fail(NotFoundError, "Reltio answered HTTP 404 Not Found while %s%s. %s" % (call.what, said, advice),
                               status=status, error_code=code)
         what = call.what
         if status in RETRY_STATUSES and self.retries:

@@ -45,11 +45,14 @@ class Call:
 
     ``what`` reads "while <what>"; ``changes`` is the sentence to add when the request may have been carried out
     although no usable answer came back (None for a request that changes nothing); ``option`` names the option whose
-    URL the request goes to (``auth_url``...), for the messages of a host that cannot be reached.
+    URL the request goes to (``auth_url``...), for the messages of a host that cannot be reached; ``not_found`` is
+    the advice for an HTTP 404 of a request about one thing (a connection), instead of a wrong tenant or platform.
     """
 
-    def __init__(self, what, changes=None, secret_answer=False, option=None):
+    def __init__(self, what, changes=None, secret_answer=False, option=None, not_found=None):
         self.what = what
+        # What an HTTP 404 means for this request, when it is not that the tenant or the platform is wrong.
+        self.not_found = not_found
         self.changes = changes
         # The answer carries a new secret (a token endpoint's): its JSON is kept for the caller to take the
         # secret from, before the masked text hides it. Nothing of it is ever shown.
@@ -187,11 +190,15 @@ def _first_text(*values):
     return None
 
 
+# The longest error code handed on (Reltio's are numbers, Databricks' and OAuth's words such as PERMISSION_DENIED).
+MAX_ERROR_CODE_LENGTH = 100
+
+
 def _error_code(code):
-    """An error code, when it is one: a number or a short text."""
+    """An error code, when it is one: a number, or a short plain text (see plain_text)."""
     if isinstance(code, bool) or not isinstance(code, (int, str)):
         return None
-    return code
+    return plain_text(code, MAX_ERROR_CODE_LENGTH) if isinstance(code, str) else code
 
 
 def parse_error_body(body):
@@ -224,5 +231,5 @@ def parse_error_body(body):
     )
     # Reltio's errorCode; Databricks' error_code (a name, or an HTTP status); an OAuth server's error with its description.
     keys = ("errorCode", "error_code", "error") if "error_description" in data else ("errorCode", "error_code")
-    code = next((data[key] for key in keys if _error_code(data.get(key)) is not None), None)
+    code = next((_error_code(data[key]) for key in keys if _error_code(data.get(key)) is not None), None)
     return message or text_excerpt(body), code

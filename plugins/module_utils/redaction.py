@@ -122,6 +122,7 @@ _ESCAPES = (
     (r"\\u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|[0-9a-fA-F]{4})", _json_u),  # JSON, Java, JS
     (r"\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}", _code_point),  # Python repr
     (r"\\[\\/\"'bfnrt]", lambda escape: _one(_SIMPLE_ESCAPES[escape[1]])),  # JSON and Python
+    (r"%u[0-9a-fA-F]{4}", _code_point),  # JavaScript's escape(), IIS
     (r"(?:%[0-9a-fA-F]{2})+", _percent),  # URLs and forms
     (r"&#(?:[0-9]{1,8}|[xX][0-9a-fA-F]{1,8});?", _numeric_entity),  # HTML and XML
     (r"&[A-Za-z][A-Za-z0-9]{1,31};", _named_entity),
@@ -213,7 +214,7 @@ def _base64_runs(data):
 def _spellings(secret):
     """``(spelling, is base64)`` of the spellings of a secret that decoding escapes cannot reach, worked out once per
     process: each loop item of the controller path makes a Redactor for the same few secrets."""
-    plain = {secret, secret.lower(), secret.replace(" ", "+")}
+    plain = {secret, secret.lower(), secret.upper(), secret.replace(" ", "+")}
     # A secret holding what reads as an escape (a literal %41) reads so in an echo too, where it is not escaped.
     reading = _unescaped(secret)
     for _layer in range(_LAYERS):

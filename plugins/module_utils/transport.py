@@ -61,11 +61,13 @@ BODY_CHUNK = 65536
 # A request to plain http on a loopback host (the emulator) goes there directly, whatever the proxy variables say:
 # a proxy would see its bearer token and secrets in clear text.
 NO_PROXIES = {"http": None, "https": None, "all": None}
+# What _AnswerDeadline.connect says when a proxy's answer to CONNECT ran out of time: no request was sent.
+NOT_CONNECTED = "the connection was not made"
 _SPACES = re.compile(r"\s+")
 _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
 # How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
 # "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
-_CONNECTION_NAME = re.compile(r"<urllib3\.[^>]*>:?\s*|\b\w*Connection(?:Pool)?\((?:host|url)=[^)]*\):?\s*")
+_CONNECTION_NAME = re.compile(r"<urllib3\.[^>]*>:?\s*|\b\w*(?:Connection|Pool)\w*\((?:host|url)=[^)]*\):?\s*")
 
 
 class BoundedRetry(Retry):
@@ -99,35 +101,57 @@ class _AnswerDeadline:
     body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
     whole answer. So, when urllib3 asks a connection for its answer, a timer is set that shuts the socket down once
     the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole answer by then
-    (``answer_read``). A read cut off that way fails as a timeout. It uses public names only: the connection's
-    ``sock``, ``timeout``, ``getresponse`` and ``close`` and urllib3's pool classes. Tested with requests 2.25.1 and
+    (``answer_read``); through a proxy, so is the proxy's answer to CONNECT. A read cut off that way fails as a
+    timeout. It uses public names only: the connection's ``sock``, ``timeout``, ``proxy``, ``connect``,
+    ``getresponse`` and ``close`` and urllib3's pool classes. Tested with requests 2.25.1 and
     urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability guide lists them).
     """
 
     _answer_timer = None
     answer_cut_off = False
 
+    def connect(self):
+        # Through a proxy, connecting reads the proxy's answer to CONNECT: bounded the same way (a direct connection
+        # is bounded by the connect timeout and, for TLS, by Python's handshake timeout).
+        if getattr(self, "proxy", None) is None:
+            return super(_AnswerDeadline, self).connect()
+        self._start_deadline()
+        try:
+            return super(_AnswerDeadline, self).connect()
+        except Exception:
+            if self.answer_cut_off:
+                raise socket.timeout("%s within %s s" % (NOT_CONNECTED, _seconds(self.timeout)))
+            raise
+        finally:
+            self.answer_read()
+
     def getresponse(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        self.answer_read()
-        self.answer_cut_off = False
-        seconds = self.timeout
-        if self.sock is not None and isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
-            self._answer_timer = threading.Timer(seconds, self._cut_off, (self.sock,))
-            self._answer_timer.daemon = True
-            self._answer_timer.start()
+        self._start_deadline()
         try:
             return super(_AnswerDeadline, self).getresponse(*args, **kwargs)
         except Exception:
             if self.answer_cut_off:
-                raise socket.timeout("the answer did not arrive within %s s" % _seconds(seconds))
+                raise socket.timeout("the answer did not arrive within %s s" % _seconds(self.timeout))
             raise
 
-    def _cut_off(self, sock):
+    def _start_deadline(self):
+        self.answer_read()
+        self.answer_cut_off = False
+        seconds = self.timeout
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+            self._answer_timer = threading.Timer(seconds, self._cut_off)
+            self._answer_timer.daemon = True
+            self._answer_timer.start()
+
+    def _cut_off(self):
+        """At the deadline: shut down the socket the connection reads from (none yet: the connect timeout holds)."""
         self.answer_cut_off = True
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        sock = self.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def answer_read(self):
         """The answer has been read (or given up): no cut-off. Returns True when it was cut off."""
@@ -356,7 +380,10 @@ def _may_have_been_sent(exc):
         return False
     for cause in _causes(exc):
         if type(cause).__name__ in ("NewConnectionError", "NameResolutionError", "ConnectionRefusedError", "SSLError",
-                                    "ConnectTimeoutError", "ProxyError"):
+                                    "ConnectTimeoutError", "ProxyError", "SSLCertVerificationError"):
+            return False
+        # A TLS handshake or a proxy's CONNECT that ran out of time (_AnswerDeadline.connect): nothing left.
+        if isinstance(cause, socket.timeout) and ("handshake" in str(cause) or str(cause).startswith(NOT_CONNECTED)):
             return False
     return True
 
@@ -371,13 +398,14 @@ def _seconds(value):
 
 
 def _causes(exc):
-    """The chain of a requests/urllib3 error, outermost first, through ``reason`` and exception arguments."""
+    """The chain of a requests/urllib3 error, outermost first, through ``reason``, exception arguments and the
+    exception an error was raised from (urllib3 2 raises a timeout of connecting as a ReadTimeoutError from it)."""
     chain = [exc]
     while len(chain) < 20:
         inner = getattr(chain[-1], "reason", None)
         if not isinstance(inner, BaseException):
             args = getattr(chain[-1], "args", ())
-            inner = args[0] if args and isinstance(args[0], BaseException) else None
+            inner = args[0] if args and isinstance(args[0], BaseException) else chain[-1].__cause__
         if inner is None or any(inner is seen for seen in chain):
             break
         chain.append(inner)

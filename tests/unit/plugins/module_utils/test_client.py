@@ -813,3 +813,12 @@ def test_a_deeply_nested_connection_id_is_no_confirmation_and_may_have_created_i
     error = create_fails(make_client(FakeResponse(200, content=body))[0])
     assert "with a body that is not JSON (JSON nested deeper than 32 levels)" in error.msg
     assert error.may_exist is True and error.status == 200
+
+
+def test_a_404_of_a_connection_test_says_the_connection_is_unknown_not_the_tenant():
+    body = {"errorMessage": "Database configuration conn-01 not found", "errorCode": 404}
+    with pytest.raises(NotFoundError) as info:
+        make_client(FakeResponse(404, body))[0].test_connection("conn-01")
+    assert info.value.msg == ("Reltio answered HTTP 404 Not Found while testing connection 'conn-01': Database configuration"
+                              " conn-01 not found. Reltio knows no connection 'conn-01' in tenant 'tenant01': check"
+                              " connection_name (and tenant_id), or create the connection.")

@@ -233,3 +233,10 @@ def test_load_json_bounds_the_nesting():
             load_json(too_deep)
     with pytest.raises(ValueError):
         Answer(200, "OK", {}, '{"a": %s}' % ("{\"b\": " * 40 + "1" + "}" * 40)).json()
+
+
+def test_an_error_code_is_plain_and_short():
+    message, code = parse_error_body(json.dumps({"errorMessage": "no", "errorCode": "\x1b]0;PWNED\x07" + "X" * 5000}))
+    assert message == "no"
+    assert code.startswith("\\x1b]0;PWNED\\x07XXX") and len(code) == 100 and "\x1b" not in code
+    assert parse_error_body(json.dumps({"errorMessage": "no", "errorCode": 1007})) == ("no", 1007)

@@ -371,6 +371,16 @@ def test_a_lowercased_secret_is_masked():
     assert Redactor(["DOSE-Secret-XYZ-42"])("unknown encoding dose-secret-xyz-42") == "unknown encoding %s" % MASK
 
 
+def test_an_uppercased_secret_is_masked():
+    assert Redactor(["dose-Secret-xyz-42"])("REJECTED DOSE-SECRET-XYZ-42") == "REJECTED %s" % MASK
+
+
+def test_a_secret_in_javascript_escapes_is_masked():
+    secret = "dose-Secr\u00e9t-xyz-42"
+    echo = "".join("%%u%04X" % ord(char) if not char.isalnum() else char for char in secret)
+    assert Redactor([secret])("bad %s here" % echo) == "bad %s here" % MASK
+
+
 # ---- masking base64 and hex of a secret or of a body that holds it ----------------------------------------
 
 

@@ -569,6 +569,26 @@ def test_no_timer_outlives_its_exchange():
     assert [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer) and thread.is_alive()] == []
 
 
+def test_a_proxy_that_dribbles_its_answer_to_connect_is_cut_off_and_nothing_was_sent(monkeypatch):
+    def proxy_dribbles(connection, stop):
+        connection.sendall(b"HTTP/1.1 200 Connection established\r\n")
+        for number in range(40):
+            if stop.wait(0.5):
+                return
+            connection.sendall(b"X-Drip-%d: %d\r\n" % (number, number))
+
+    with RawServer(proxy_dribbles) as proxy:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        started = time.monotonic()
+        with pytest.raises(TransportError) as info:
+            Transport(new_session(0), Redactor(), timeout=1, retries=0).send("POST", "https://reltio.invalid/x", CREATE)
+    assert time.monotonic() - started < BOUND
+    assert "the connection was not made within 1 s" in info.value.msg
+    assert info.value.request_sent is False and info.value.may_exist is False
+
+
 def test_the_whole_answer_of_one_try_is_bounded_not_each_read():
     # Every piece arrives well within the timeout of a read; the answer as a whole does not.
     def steady(connection, stop):
@@ -593,7 +613,7 @@ def test_the_bounds_hold_with_the_requests_and_urllib3_of_rhel9(rhel9_libraries)
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-m", "not rhel9_libraries", "-k",
          "drip or trickle or whole_answer or larger_than or without_a_length or closes or proxy or timer or refused"
-         " or redirect or gzip or unreachable or error_details or errors_of or libraries_are"],
+         " or redirect or gzip or unreachable or error_details or errors_of or connect or libraries_are"],
         capture_output=True, text=True, timeout=600, check=False, cwd=str(ROOT),
         env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(rhel9_libraries)] + sys.path), RELTIO_EXPECT_URLLIB3="1.26.5"))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
