@@ -335,7 +335,9 @@ class Transport:
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason:
             return ("TLS error while %s at %s: %s. If the server uses a private CA, set ca_path to its CA bundle;"
                     " validate_certs: false turns checking off (test systems only)." % (what, host, reason))
-        if isinstance(exc, requests.exceptions.Timeout) or "timed out" in reason.lower() or "Timeout" in reason:
+        timed_out = any(isinstance(cause, (socket.timeout, requests.exceptions.Timeout))
+                        or type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError") for cause in _causes(exc))
+        if timed_out or "timed out" in reason.lower() or "Timeout" in reason:
             return "Timed out after %s s while %s at %s%s: %s" % (_seconds(self.timeout), what, host, tries, reason)
         if isinstance(exc, requests.exceptions.ProxyError):
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason)

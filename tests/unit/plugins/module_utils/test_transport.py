@@ -561,12 +561,16 @@ def test_the_proxy_environment_is_honoured_but_not_for_plain_http_to_loopback(mo
 
 
 def test_no_timer_outlives_its_exchange():
+    def timers():
+        return set(thread for thread in threading.enumerate() if isinstance(thread, threading.Timer) and thread.is_alive())
+
+    before = timers()
     with HttpServer(json_reply(200, {"a": 1}), json_reply(200, {"b": 2})) as server:
         sender = make_transport()
         sender.send("POST", server.url + "/a", CREATE, json={"x": 1})
         sender.send("GET", server.url + "/b", READ)
     time.sleep(0.05)
-    assert [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer) and thread.is_alive()] == []
+    assert timers() - before == set()
 
 
 def test_a_proxy_that_dribbles_its_answer_to_connect_is_cut_off_and_nothing_was_sent(monkeypatch):
