@@ -30,3 +30,9 @@ from python_libraries import RHEL9_LIBRARIES, installed_for_pythonpath  # noqa: 
 def rhel9_libraries():
     """requests 2.25.1 and urllib3 1.26.5, as RHEL 9 ships them, in a folder for PYTHONPATH."""
     return installed_for_pythonpath(RHEL9_LIBRARIES, "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked ``slow`` first, in their order: pytest-xdist hands tests out in this order, so that no long test
+    is left running alone on one worker while the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

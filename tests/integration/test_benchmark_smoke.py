@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from reltio_world import ROOT
 
 _SPEC = importlib.util.spec_from_file_location("bench", str(ROOT / "benchmarks" / "bench.py"))
@@ -15,6 +17,7 @@ bench = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(bench)
 
 
+@pytest.mark.slow
 def test_benchmark_prints_every_figure(tmp_path):
     output = tmp_path / "results.md"
     completed = subprocess.run(

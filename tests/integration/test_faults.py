@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Faults: what the emulator does wrong, and what the play must still get right.
 
-Focused tests inject one fault each. The chaos tests run ansible-playbook over 24
-tenants with forks while the emulator injects seeded random faults, then compare
+Focused tests inject one fault each. The chaos tests run ansible-playbook over 16
+tenants (24 in the soak) with forks while the emulator injects seeded random faults, then compare
 the emulator's state with what the play reported: no duplicate, no connection
 lost or invented, every failure clear; a second run without faults converges.
 `make test` runs the short chaos round, `make soak` (pytest -m soak) the long one.
@@ -435,11 +435,12 @@ def finish(ansible, tally, label, record_property):
 
 
 # One run, not one per execution path (this parametrization overrides the fixture's): each tenant sets its own path.
+@pytest.mark.slow
 @pytest.mark.parametrize("execution", ["auto"])
 def test_seeded_faults_short(ansible, emulator, record_property):
-    """24 tenants, 8 forks, about a third of the requests faulted: the round `make test` runs."""
+    """16 tenants, 8 forks, about a third of the requests faulted: the round `make test` runs."""
     tally = Tally()
-    chaos_round(ansible, emulator, tally, seed=53, tenants=24, names=2, forks=8, rate=0.35)
+    chaos_round(ansible, emulator, tally, seed=53, tenants=16, names=2, forks=8, rate=0.35)
     finish(ansible, tally, "fault suite (short)", record_property)
 
 

@@ -96,6 +96,7 @@ def read_report(report_dir):
             (report_dir / "connection-health.html").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", [[], ["--check", "-vvvv"]])
 def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, emulator, tenant, flags):
     hosts, expected = mixed_fleet(ansible, emulator, tenant)
