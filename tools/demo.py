@@ -91,10 +91,9 @@ def main():
          % (first, second, "as expected" if (first, second) == (1, 0) else "NOT as expected"))
     if (first, second) != (1, 0):
         sys.exit(1)
-    print("\nNext: `. .venv/bin/activate; make collection-link; export ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections`,\n"
-          "run the emulator yourself (python3 tools/reltio_emulator.py --port 8080 --token my-test-token) and point\n"
-          "your own playbooks at it: README.md (Try it) and docs/docsite/rst/emulator_guide.rst. The other guides are\n"
-          "beside it; `make docs` builds them into a site, `make test` runs every test.", flush=True)
+    print("\nNext: README.md (Try it) says how to run your own playbooks with this venv and work tree against the\n"
+          "emulator; docs/docsite/rst/emulator_guide.rst says more. The other guides are beside it; `make docs` builds\n"
+          "them into a site, `make test` runs every test.", flush=True)
 
 
 if __name__ == "__main__":

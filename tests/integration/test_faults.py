@@ -2,9 +2,10 @@
 """Faults: what the emulator does wrong, and what the play must still get right.
 
 Focused tests inject one fault each. The chaos tests run ansible-playbook over 16
-tenants (24 in the soak) with forks while the emulator injects seeded random faults, then compare
-the emulator's state with what the play reported: no duplicate, no connection
-lost or invented, every failure clear; a second run without faults converges.
+tenants (24 in the soak) with forks while the emulator injects seeded random
+faults, then compare the emulator's state with what the play reported: no
+duplicate, no connection lost or invented, every failure clear; a second run
+without faults converges.
 `make test` runs the short chaos round, `make soak` (pytest -m soak) the long one.
 """
 

@@ -25,6 +25,8 @@ import yaml
 
 from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
 
+pytestmark = pytest.mark.slow
+
 TENANTS = 16
 SLICES = 4
 LANES = 8
@@ -176,7 +178,6 @@ def assert_every_tenant_connected_once(ansible, emulator, done):
     assert ansible.leaks() == []
 
 
-@pytest.mark.slow
 def test_four_slices_of_one_host_per_tenant(ansible, emulator):
     hosts = dict(("tenant-%02d" % number, {"reltio_tenant_id": tenant}) for number, tenant in enumerate(tenant_ids()))
     slices = [awx_slice(hosts, number, SLICES) for number in range(1, SLICES + 1)]
@@ -192,7 +193,6 @@ def test_four_slices_of_one_host_per_tenant(ansible, emulator):
     assert_every_tenant_connected_once(ansible, emulator, done)
 
 
-@pytest.mark.slow
 def test_four_slices_of_lanes(ansible, emulator):
     # The lane count and the tenant list are group variables: every slice has them whole, and each lane
     # (a host variable) takes every reltio_lane_count-th tenant from its own number on.
