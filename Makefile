@@ -22,9 +22,11 @@ VENV_FLOOR := $(CURDIR)/.venv-216
 VENV_IMPORTER := $(CURDIR)/.venv-importer
 GALAXY_IMPORT := $(BUILD)/galaxy-import
 
-# --no-compile: Python compiles a module when it is first imported; pip compiling every file of every package (the
-# ~100 collections of the `ansible` package in .venv-awx above all) was most of the time the venvs took.
-PIP_INSTALL := -m pip install --quiet --no-compile
+# pip compiles what it installs (.pyc): where PYTHONDONTWRITEBYTECODE is set, as on the CI machines, Python never
+# writes them at import, and every ansible-playbook would compile ansible-core again (an empty play: 0.83 CPU-s
+# without, 0.54 with). .venv-awx alone goes without (--no-compile): the ~100 collections of its `ansible` package
+# are only read as files (awx.awx, for lint and the AWX tests), and compiling them was most of the time it took.
+PIP_INSTALL := -m pip install --quiet
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
@@ -57,7 +59,7 @@ venv-awx: $(VENV_AWX)/.installed
 $(VENV_AWX)/.installed: requirements-awx.txt
 	test -x $(VENV_AWX)/bin/python || $(PYTHON) -m venv $(VENV_AWX)
 	$(VENV_AWX)/bin/python $(PIP_INSTALL) --upgrade pip
-	$(VENV_AWX)/bin/python $(PIP_INSTALL) -r requirements-awx.txt
+	$(VENV_AWX)/bin/python $(PIP_INSTALL) --no-compile -r requirements-awx.txt
 	touch $@
 
 # awx.awx of .venv-awx, alone in a collections path for the tests, and in ansible-lint's project
