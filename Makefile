@@ -36,17 +36,18 @@ export PATH := $(BIN):$(PATH)
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt
+# Every venv installs the exact packages of its lock (locks/, made by `make lock` from the requirements files): pip
+# first, then the rest. `make demo` installs only requirements-demo.txt, at the versions of .venv's lock; `make test`
+# installs the whole lock on top, in the same venv.
+$(VENV)/.installed: locks/venv.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python $(PIP_INSTALL) --upgrade pip
-	$(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt
+	$(BIN)/python $(PIP_INSTALL) -c locks/venv.txt pip
+	$(BIN)/python $(PIP_INSTALL) -r locks/venv.txt
 	touch $@ $(VENV)/.demo-installed
 
-# `make demo` needs only ansible-core and requirements.txt (requirements-demo.txt): a first demo on a fresh clone
-# installs a handful of packages, not the test and docs tools. `make test` installs those on top, in the same venv.
-$(VENV)/.demo-installed: requirements.txt requirements-demo.txt
+$(VENV)/.demo-installed: requirements.txt requirements-demo.txt locks/venv.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python $(PIP_INSTALL) --disable-pip-version-check -r requirements-demo.txt
+	$(BIN)/python $(PIP_INSTALL) -r requirements-demo.txt -c locks/venv.txt
 	touch $@
 
 # The work tree, seen by Ansible as the installed collection reltio.platform.
@@ -56,10 +57,10 @@ collection-link:
 
 venv-awx: $(VENV_AWX)/.installed
 
-$(VENV_AWX)/.installed: requirements-awx.txt
+$(VENV_AWX)/.installed: locks/venv-awx.txt
 	test -x $(VENV_AWX)/bin/python || $(PYTHON) -m venv $(VENV_AWX)
-	$(VENV_AWX)/bin/python $(PIP_INSTALL) --upgrade pip
-	$(VENV_AWX)/bin/python $(PIP_INSTALL) --no-compile -r requirements-awx.txt
+	$(VENV_AWX)/bin/python $(PIP_INSTALL) -c locks/venv-awx.txt pip
+	$(VENV_AWX)/bin/python $(PIP_INSTALL) --no-compile -r locks/venv-awx.txt
 	touch $@
 
 # awx.awx of .venv-awx, alone in a collections path for the tests, and in ansible-lint's project
@@ -71,21 +72,18 @@ awx-collection: venv-awx
 
 venv-matrix: $(VENV_MATRIX)/.installed $(VENV_FLOOR)/.installed
 
-# requirements-demo.txt (read by requirements-dev.txt) pins the ansible-core line of `make test`; requirements-matrix.txt then
-# upgrades ansible-core to the newest release.
-$(VENV_MATRIX)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt requirements-matrix.txt
+# .venv-313: requirements-dev.txt, then the newest ansible-core (requirements-matrix.txt); .venv-216: requirements-dev.txt,
+# then the latest 2.16.x (requirements-matrix-216.txt). Both as locked (locks/venv-313.txt, locks/venv-216.txt).
+$(VENV_MATRIX)/.installed: locks/venv-313.txt
 	test -x $(VENV_MATRIX)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.13} $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
-	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) --upgrade pip
-	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) -r requirements-dev.txt
-	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) --upgrade -r requirements-matrix.txt
+	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) -c locks/venv-313.txt pip
+	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) -r locks/venv-313.txt
 	touch $@
 
-# requirements-matrix-216.txt takes ansible-core down to the latest 2.16.x after requirements-dev.txt.
-$(VENV_FLOOR)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt requirements-matrix-216.txt
+$(VENV_FLOOR)/.installed: locks/venv-216.txt
 	test -x $(VENV_FLOOR)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.11} $(PYTHON_FLOOR) -m venv $(VENV_FLOOR)
-	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) --upgrade pip
-	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -r requirements-dev.txt
-	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -r requirements-matrix-216.txt
+	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -c locks/venv-216.txt pip
+	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -r locks/venv-216.txt
 	touch $@
 
 # The smoke tests (pytest -m smoke, pytest.ini names what they cover), on both paths, on one of the two other lines
@@ -108,6 +106,33 @@ MATRIX_ONCE := --ignore=tests/unit/tools --ignore=tests/integration/test_benchma
 test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-collection
 	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
 	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/unit tests/integration $(MATRIX_ONCE) $(PYTEST_ARGS)
+
+# The locks of every venv above (locks/*.txt), resolved anew from the requirements files and locks/holds.txt in new
+# venvs; prints what moved. Run it after changing a requirements file (a unit test fails on a stale lock), or to
+# take newer releases once `make test-newest` has shown them to pass.
+.PHONY: lock test-newest test-newest-311 test-newest-313
+lock:
+	$(PYTHON) tools/lock.py
+
+# By hand, not in `make test`: the smoke tests and the AWX job tests on today's newest releases of everything the
+# requirements files allow (no lock, no holds), on the main line (Python 3.11, requirements-dev.txt) and on the newest
+# ansible-core (Python 3.13, requirements-matrix.txt too), each in a new venv under .build/. Each first prints, on
+# purpose, what differs from its lock and what ansible prints to stderr (a deprecation warning of a new release).
+NEWEST := $(BUILD)/newest
+NEWEST_TESTS := tests/integration -m "smoke or ansible_runner"
+test-newest: collection-link awx-collection
+	$(MAKE) --no-print-directory -k -j2 --output-sync=target test-newest-311 test-newest-313
+
+test-newest-311: NEWEST_LOCK := venv
+test-newest-311: NEWEST_FILES := -r requirements-dev.txt
+test-newest-313: NEWEST_LOCK := venv-313
+test-newest-313: NEWEST_FILES := -r requirements-dev.txt --upgrade -r requirements-matrix.txt
+test-newest-311 test-newest-313: test-newest-%: collection-link awx-collection
+	rm -rf $(NEWEST)-$* && PYENV_VERSION=$(shell echo $* | sed 's/^3/3./') python$(shell echo $* | sed 's/^3/3./') -m venv $(NEWEST)-$*
+	$(NEWEST)-$*/bin/python $(PIP_INSTALL) --upgrade pip
+	$(NEWEST)-$*/bin/python $(PIP_INSTALL) --upgrade $(NEWEST_FILES)
+	$(NEWEST)-$*/bin/python tools/lock.py --newest $(NEWEST)-$* $(NEWEST_LOCK)
+	PATH=$(NEWEST)-$*/bin:$$PATH $(NEWEST)-$*/bin/python -m pytest $(NEWEST_TESTS) $(PYTEST_ARGS)
 
 # The documentation site, into .build/docsite/build/html/: the module and role pages antsibull-docs renders from
 # the plugins and argument specs, beside the guides of docs/docsite/rst/ (listed in docs/docsite/extra-docs.yml),
@@ -172,10 +197,10 @@ lint: venv collection-link awx-collection
 
 venv-importer: $(VENV_IMPORTER)/.installed
 
-$(VENV_IMPORTER)/.installed: requirements-importer.txt
+$(VENV_IMPORTER)/.installed: locks/venv-importer.txt
 	test -x $(VENV_IMPORTER)/bin/python || $(PYTHON) -m venv $(VENV_IMPORTER)
-	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) --upgrade pip
-	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -r requirements-importer.txt
+	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -c locks/venv-importer.txt pip
+	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -r locks/venv-importer.txt
 	touch $@
 
 # What Galaxy and Automation Hub run on an upload: galaxy-importer on the tarball `ansible-galaxy collection build`

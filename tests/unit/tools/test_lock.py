@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The locks of the Makefile's venvs (locks/, tools/lock.py): complete, exact, made from today's requirements files,
+and the only thing the venvs install; users' requirements keep their ranges."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+STALE = "locks/%s.txt was made from other requirements files than today's: run `make lock`"
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("lock", str(ROOT / "tools" / "lock.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOCK = _tool()
+
+
+@pytest.mark.parametrize("name", sorted(LOCK.VENVS))
+def test_lock_is_made_from_todays_requirements(name):
+    text = (ROOT / "locks" / ("%s.txt" % name)).read_text(encoding="utf-8")
+    (inputs,) = [line for line in text.splitlines() if line.startswith(LOCK.INPUTS_LINE)]
+    assert inputs[len(LOCK.INPUTS_LINE):] == LOCK.inputs_digest(name), STALE % name
+
+
+@pytest.mark.parametrize("name", sorted(LOCK.VENVS))
+def test_lock_pins_every_package_exactly(name):
+    lines = [line for line in (ROOT / "locks" / ("%s.txt" % name)).read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    assert [line for line in lines if not re.match(r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+$", line)] == []
+    pins = LOCK.read_lock(ROOT / "locks" / ("%s.txt" % name))
+    # pip itself, and what every venv here needs, are in it: nothing of the venv is left to the day's resolution.
+    assert {"pip", "setuptools", "ansible-core"} <= set(pins)
+    # The hold: no cryptography that makes every ansible command warn.
+    assert int(pins["cryptography"].split(".")[0]) < 51
+
+
+def test_every_venv_of_the_makefile_installs_its_lock():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for name in LOCK.VENVS:
+        recipe = re.search(r"^\$\(%s\)/\.installed: locks/%s\.txt\n((?:\t.*\n)+)" % (
+            {"venv": "VENV", "venv-awx": "VENV_AWX", "venv-importer": "VENV_IMPORTER", "venv-216": "VENV_FLOOR",
+             "venv-313": "VENV_MATRIX"}[name], name), makefile, re.M)
+        assert recipe, "the recipe of .%s does not depend on locks/%s.txt" % (name, name)
+        installs = [line for line in recipe.group(1).splitlines() if "$(PIP_INSTALL)" in line]
+        assert installs and all("locks/%s.txt" % name in line for line in installs), installs
+    # make demo installs its part of .venv's lock.
+    demo = re.search(r"^\$\(VENV\)/\.demo-installed:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "-r requirements-demo.txt -c locks/venv.txt" in demo
+
+
+def test_users_installs_keep_their_ranges():
+    assert "==" not in (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    assert "requirements.txt" in (ROOT / "meta" / "execution-environment.yml").read_text(encoding="utf-8")
+
+
+def test_what_moved_is_named_package_by_package():
+    old = {"cryptography": "50.0.2", "pip": "26.3", "six": "1.16.0"}
+    new = {"cryptography": "51.0.1", "pip": "26.3", "idna": "3.10"}
+    assert LOCK.moves(old, new) == ["  cryptography 50.0.2 -> 51.0.1", "  + idna 3.10", "  - six 1.16.0"]
+    assert LOCK.moves(old, old) == []
+
+
+def test_inputs_digest_changes_with_a_file_that_a_requirements_file_reads(tmp_path, monkeypatch):
+    for name in ("requirements-dev.txt", "requirements-demo.txt", "requirements.txt"):
+        (tmp_path / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks" / "holds.txt").write_text("cryptography<51\n", encoding="utf-8")
+    monkeypatch.setattr(LOCK, "ROOT", tmp_path)
+    before = LOCK.inputs_digest("venv")
+    (tmp_path / "requirements.txt").write_text("requests>=2.26\n", encoding="utf-8")
+    assert LOCK.inputs_digest("venv") != before
+    (tmp_path / "requirements.txt").write_text((ROOT / "requirements.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    assert LOCK.inputs_digest("venv") == before
+    (tmp_path / "locks" / "holds.txt").write_text("cryptography<52\n", encoding="utf-8")
+    assert LOCK.inputs_digest("venv") != before
