@@ -89,7 +89,7 @@ $(VENV_FLOOR)/.installed: locks/venv-216.txt
 # The smoke tests (pytest -m smoke, pytest.ini names what they cover), on both paths, on one of the two other lines
 # of the support matrix: its venv's ansible and Python first on PATH (the tests run ansible-playbook from PATH).
 # `make test` runs both.
-smoke-216 smoke-313: smoke-%: venv-matrix collection-link awx-collection
+smoke-216 smoke-313: smoke-%: venv-matrix collection-link awx-collection python-libraries
 	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
 	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/integration -m smoke $(PYTEST_ARGS)
 
@@ -103,7 +103,7 @@ test-matrix: venv-matrix collection-link awx-collection
 MATRIX_ONCE := --ignore=tests/unit/tools --ignore=tests/integration/test_benchmark_smoke.py \
   --ignore=tests/integration/test_slicing.py -m "not soak and not rhel9_libraries"
 
-test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-collection
+test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-collection python-libraries
 	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
 	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/unit tests/integration $(MATRIX_ONCE) $(PYTEST_ARGS)
 
@@ -127,7 +127,7 @@ test-newest-311: NEWEST_LOCK := venv
 test-newest-311: NEWEST_FILES := -r requirements-dev.txt
 test-newest-313: NEWEST_LOCK := venv-313
 test-newest-313: NEWEST_FILES := -r requirements-dev.txt --upgrade -r requirements-matrix.txt
-test-newest-311 test-newest-313: test-newest-%: collection-link awx-collection
+test-newest-311 test-newest-313: test-newest-%: collection-link awx-collection python-libraries
 	rm -rf $(NEWEST)-$* && PYENV_VERSION=$(shell echo $* | sed 's/^3/3./') python$(shell echo $* | sed 's/^3/3./') -m venv $(NEWEST)-$*
 	$(NEWEST)-$*/bin/python $(PIP_INSTALL) --upgrade pip
 	$(NEWEST)-$*/bin/python $(PIP_INSTALL) --upgrade $(NEWEST_FILES)
@@ -217,14 +217,24 @@ galaxy-import: venv venv-importer
 	  || ! grep -qx 'Importer processing completed successfully' $(GALAXY_IMPORT)/importer.log; then \
 	  echo "galaxy-importer: the import of the tarball is not clean (above; log: $(GALAXY_IMPORT)/importer.log)"; exit 1; fi
 
+# Other releases of requests and urllib3, each in a folder the tests put on PYTHONPATH (tests/python_libraries.py):
+# the exact packages of tests/libraries/<name>.txt, without their dependencies. Built here, so that no test installs.
+LIBRARIES := $(BUILD)/libraries
+.PHONY: python-libraries
+python-libraries: $(LIBRARIES)/rhel9-requests/.complete $(LIBRARIES)/requests-2.31/.complete
+
+$(LIBRARIES)/%/.complete: tests/libraries/%.txt $(VENV)/.demo-installed
+	rm -rf $(@D) && $(BIN)/python $(PIP_INSTALL) --no-deps --target $(@D) -r $<
+	cp $< $@
+
 # PYTEST_WORKERS: pytest-xdist's workers (-n); 0 runs every test in pytest's own process (for -x or --pdb, say).
-pytest: venv collection-link awx-collection
+pytest: venv collection-link awx-collection python-libraries
 	$(BIN)/python -m pytest tests/unit tests/integration -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-units: venv collection-link
+units: venv collection-link python-libraries
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: venv collection-link awx-collection
+integration: venv collection-link awx-collection python-libraries
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 # The long fault-injection run: 500+ tasks of 24 tenants against the emulator's seeded random faults

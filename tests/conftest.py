@@ -23,13 +23,13 @@ TOOLS = str(ROOT / "tools")
 for folder in (TOOLS, str(ROOT / "tests")):
     if folder not in sys.path:
         sys.path.insert(0, folder)
-from python_libraries import RHEL9_LIBRARIES, installed_for_pythonpath  # noqa: E402  (tests/python_libraries.py)
+from python_libraries import library_folder  # noqa: E402  (tests/python_libraries.py)
 
 
 @pytest.fixture(scope="session")
 def rhel9_libraries():
     """requests 2.25.1 and urllib3 1.26.5, as RHEL 9 ships them, in a folder for PYTHONPATH."""
-    return installed_for_pythonpath(RHEL9_LIBRARIES, "requests==2.25.1", "urllib3==1.26.5", "chardet==4.0.0", "idna==2.10")
+    return library_folder("rhel9-requests")
 
 
 def pytest_collection_modifyitems(items):

@@ -2,28 +2,28 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Other releases of requests and urllib3, installed into a folder for PYTHONPATH: the RHEL 9 lines, requests 2.31."""
+"""Other releases of requests and urllib3 in folders for PYTHONPATH: the RHEL 9 lines, requests 2.31.
+
+Each folder holds the packages of tests/libraries/<name>.txt, installed before the tests by ``make
+python-libraries`` (a part of ``make pytest``): no test installs anything.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import fcntl
 import pathlib
-import subprocess
-import sys
 
-RHEL9_LIBRARIES = pathlib.Path(__file__).resolve().parents[1] / ".build" / "rhel9-requests"
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def installed_for_pythonpath(folder, *requirements):
-    """``requirements`` installed (no dependencies) into ``folder`` for PYTHONPATH, once for every test process:
-    the matrix lines run side by side, and a lock keeps them from installing into the same folder at once."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(str(folder) + ".lock", "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".complete").exists():
-            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
-                            str(folder)] + list(requirements), check=True, capture_output=True)
-            (folder / ".complete").write_text("\n".join(requirements) + "\n")
+def library_folder(name):
+    """The folder of tests/libraries/``name``.txt, for PYTHONPATH; the test fails when make has not built it."""
+    folder = ROOT / ".build" / "libraries" / name
+    wanted = (ROOT / "tests" / "libraries" / ("%s.txt" % name)).read_text(encoding="utf-8")
+    built = folder / ".complete"
+    if not built.exists() or built.read_text(encoding="utf-8") != wanted:
+        pytest.fail("%s does not hold tests/libraries/%s.txt: run `make python-libraries`" % (folder, name))
     return folder

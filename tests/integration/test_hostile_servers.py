@@ -25,14 +25,13 @@ from urllib.parse import quote
 import pytest
 from emulator import faults
 
-from python_libraries import installed_for_pythonpath
+from python_libraries import library_folder
 from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET, ROOT
 
 MODULE = "reltio.platform.reltio_databricks_connection"
 # Non-ASCII, and with the characters Gson escapes: each spelling of it must stay hidden.
 ODD_SECRET = "S\u00e9cr\u00e8t-\u00f1and\u00fa-Lx8Qw3Zp<&>='=="
 GSON_SECRET = "dose-Qm9Zk3Xy7Wv2Rt5Lp=="
-REQUESTS_231 = ROOT / ".build" / "requests-2.31"
 
 
 def env_for(ansible, tenant, auth="token", **extra):
@@ -162,11 +161,11 @@ class TestNothingShared:
 @pytest.fixture(scope="session")
 def requests_231():
     """requests 2.31 (the last release before the fix of CVE-2024-35195) in a folder for PYTHONPATH."""
-    installed_for_pythonpath(REQUESTS_231, "requests==2.31.0")
+    folder = library_folder("requests-2.31")
     version = subprocess.run([sys.executable, "-c", "import requests; print(requests.__version__)"], check=True,
-                             capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REQUESTS_231)))
+                             capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(folder)))
     assert version.stdout.strip() == "2.31.0"
-    return REQUESTS_231
+    return folder
 
 
 # --------------------------------------------------------------------------- 3. echoes in other spellings
