@@ -50,6 +50,16 @@ $(VENV)/.demo-installed: requirements.txt requirements-demo.txt locks/venv.txt
 	$(BIN)/python $(PIP_INSTALL) -r requirements-demo.txt -c locks/venv.txt
 	touch $@
 
+# The least that runs one test (CONTRIBUTING.md): requirements-quick.txt at the versions of .venv's lock.
+VENV_QUICK := $(CURDIR)/.venv-quick
+.PHONY: venv-quick
+venv-quick: $(VENV_QUICK)/.installed
+
+$(VENV_QUICK)/.installed: requirements.txt requirements-demo.txt requirements-quick.txt locks/venv.txt
+	test -x $(VENV_QUICK)/bin/python || $(PYTHON) -m venv $(VENV_QUICK)
+	$(VENV_QUICK)/bin/python $(PIP_INSTALL) -r requirements-quick.txt -c locks/venv.txt
+	touch $@
+
 # The work tree, seen by Ansible as the installed collection reltio.platform.
 collection-link:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/reltio

@@ -17,8 +17,11 @@ import pathlib
 import sys
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# Hypothesis keeps what it stores under .build/, not in .hypothesis/ of the work tree: tests write nowhere else.
+set_hypothesis_home_dir(ROOT / ".build" / "hypothesis")
 TOOLS = str(ROOT / "tools")
 for folder in (TOOLS, str(ROOT / "tests")):
     if folder not in sys.path:

@@ -63,7 +63,7 @@ SHIPPED_DIRS = ("plugins/", "roles/", "meta/", "docs/", "extensions/", "examples
 NEVER_SHIPPED = (".venv", ".build/", ".ansible/", ".git/", ".ci/", ".pytest_cache/", ".hypothesis/", "tests/unit/", "tests/integration/",
                  "tests/output/", "benchmarks/", "Makefile", "pytest.ini", "requirements-dev.txt", "requirements-awx.txt",
                  "requirements-matrix.txt", "tools/demo.py", "tools/health_screenshot.py", "tools/prepare_ansible_test.py", "tools/get_pip_standin.py",
-                 "locks/", "tools/lock.py")
+                 "locks/", "tools/lock.py", "requirements-quick.txt", "CONTRIBUTING.md")
 
 
 def test_tarball_ships_every_file_of_the_content_and_only_files_of_the_work_tree(installed):
