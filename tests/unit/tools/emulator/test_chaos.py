@@ -9,7 +9,7 @@ import json
 import pytest
 from emulator import CHAOS_KINDS
 
-from .helpers import STATIC_TOKEN, TENANT, connection_body
+from .helpers import STATIC_TOKEN, TENANT, connection_body, wait_idle
 
 
 def _create_statuses(client, tenant, count, prefix='c'):
@@ -38,6 +38,8 @@ def test_chaos_rate_endpoints_tenants_and_stats(client):
     assert client.create(tenant='tenantA').status == 200
     assert client.token().status == 200
     assert _create_statuses(client, 'tenantB', 3) == [504, 504, 504]
+    # The last answer is counted in flight until its handler returns, just after the client has read it.
+    wait_idle(client)
     stats = client.control('GET', 'stats')
     assert stats == {'requests': 5, 'in_flight': 0, 'faults': 3, 'faults_by_kind': {'504': 3},
                      'commits': {'tenantA': {'conn-1': 1}}}
@@ -87,6 +89,7 @@ def test_invalid_chaos_settings_are_rejected(client, chaos):
 def test_reset_turns_chaos_off_and_clears_stats(client):
     client.control('POST', 'chaos', {'seed': 5, 'rate': 1, 'kinds': ['500']})
     assert client.create().status == 500
+    wait_idle(client)
     client.control('POST', 'reset')
     assert client.control('GET', 'chaos') == {'chaos': None}
     assert client.control('GET', 'stats') == {'requests': 0, 'in_flight': 0, 'faults': 0, 'faults_by_kind': {}, 'commits': {}}
