@@ -134,14 +134,9 @@ test-newest: collection-link awx-collection
 	$(MAKE) --no-print-directory -k -j2 --output-sync=target test-newest-311 test-newest-313
 
 test-newest-311: NEWEST_LOCK := venv
-test-newest-311: NEWEST_FILES := -r requirements-dev.txt
 test-newest-313: NEWEST_LOCK := venv-313
-test-newest-313: NEWEST_FILES := -r requirements-dev.txt --upgrade -r requirements-matrix.txt
 test-newest-311 test-newest-313: test-newest-%: collection-link awx-collection python-libraries
-	rm -rf $(NEWEST)-$* && PYENV_VERSION=$(shell echo $* | sed 's/^3/3./') python$(shell echo $* | sed 's/^3/3./') -m venv $(NEWEST)-$*
-	$(NEWEST)-$*/bin/python $(PIP_INSTALL) --upgrade pip
-	$(NEWEST)-$*/bin/python $(PIP_INSTALL) --upgrade $(NEWEST_FILES)
-	$(NEWEST)-$*/bin/python tools/lock.py --newest $(NEWEST)-$* $(NEWEST_LOCK)
+	$(PYTHON) tools/lock.py --newest $(NEWEST_LOCK) $(NEWEST)-$*
 	PATH=$(NEWEST)-$*/bin:$$PATH $(NEWEST)-$*/bin/python -m pytest $(NEWEST_TESTS) $(PYTEST_ARGS)
 
 # The documentation site, into .build/docsite/build/html/: the module and role pages antsibull-docs renders from

@@ -10,13 +10,14 @@ users' installs (requirements.txt, meta/execution-environment.yml) keep their ra
 runs the smoke tests on today's newest releases. Prints what moved since the previous locks.
 
     python3 tools/lock.py [NAME ...]            (all locks when no NAME is given)
-    python3 tools/lock.py --newest VENV NAME    (``make test-newest``: what VENV has that lock NAME has not, and
-                                                 what its ansible prints to stderr)
+    python3 tools/lock.py --newest NAME VENV    (``make test-newest``: a venv of NAME's requirements at today's
+                                                 newest releases; what differs from the lock, what ansible warns)
 """
 
 import hashlib
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,21 +82,20 @@ def run(args, env):
     return done.stdout
 
 
-def resolve(name):
-    """``pip freeze --all`` of a new venv with the lock's requirements installed, as lines."""
+def build(name, venv, holds=True):
+    """A new venv at ``venv`` with the requirements of lock ``name``, resolved today (with the holds, or without);
+    returns ``pip freeze --all`` of it, as lines, and its Python's version."""
     python, pyenv_version, files = VENVS[name]
     env = dict(os.environ, PYENV_VERSION=pyenv_version, PIP_NO_CACHE_DIR="1")
-    with tempfile.TemporaryDirectory(prefix="lock-%s-" % name) as tmp:
-        venv = pathlib.Path(tmp) / "venv"
-        run([python, "-m", "venv", str(venv)], env)
-        python = str(venv / "bin" / "python")
-        pip = [python, "-m", "pip", "install", "--quiet", "--no-compile", "-c", str(HOLDS)]
-        run(pip + ["--upgrade", "pip"], env)
-        for number, requirements in enumerate(files):
-            run(pip + (["--upgrade"] if number else []) + ["-r", requirements], env)
-        freeze = run([python, "-m", "pip", "freeze", "--all"], env)
-        version = run([python, "--version"], env).strip()
-    return version, sorted(line for line in freeze.splitlines() if "==" in line), files
+    shutil.rmtree(str(venv), ignore_errors=True)
+    run([python, "-m", "venv", str(venv)], env)
+    python = str(venv / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "--quiet"] + (["-c", str(HOLDS)] if holds else [])
+    run(pip + ["--upgrade", "pip"], env)
+    for number, requirements in enumerate(files):
+        run(pip + (["--upgrade"] if number else []) + ["-r", requirements], env)
+    freeze = run([python, "-m", "pip", "freeze", "--all"], env)
+    return sorted(line for line in freeze.splitlines() if "==" in line), run([python, "--version"], env).strip()
 
 
 def moves(old, new):
@@ -114,10 +114,11 @@ def moves(old, new):
 def lock(name):
     path = LOCKS / ("%s.txt" % name)
     old = read_lock(path)
-    version, pins, files = resolve(name)
+    with tempfile.TemporaryDirectory(prefix="lock-%s-" % name) as tmp:
+        pins, version = build(name, pathlib.Path(tmp) / "venv")
     path.write_text("".join([
         "# The exact packages of .%s, made by `make lock` (tools/lock.py): do not edit.\n" % name,
-        "# From %s, with %s and the holds of locks/holds.txt.\n" % (" then ".join(files), version),
+        "# From %s, with %s and the holds of locks/holds.txt.\n" % (" then ".join(VENVS[name][2]), version),
         "%s%s\n" % (INPUTS_LINE, inputs_digest(name)),
     ] + ["%s\n" % pin for pin in pins]), encoding="utf-8")
     changed = moves(old, read_lock(path))
@@ -126,13 +127,13 @@ def lock(name):
         print(line)
 
 
-def newest(venv, name):
-    """What a venv of today's newest releases differs in from lock ``name``, and what its ansible prints to stderr
-    (a Python warning, as cryptography 51's of DSA): the findings ``make test-newest`` reports on purpose."""
+def newest(name, venv):
+    """A new venv at ``venv`` with today's newest releases that the requirements of lock ``name`` allow (no holds);
+    prints what differs from the lock and what its ansible prints to stderr (a Python warning, as cryptography 51's
+    of DSA): the findings ``make test-newest`` reports on purpose."""
     venv = pathlib.Path(venv)
-    freeze = run([str(venv / "bin" / "python"), "-m", "pip", "freeze", "--all"], dict(os.environ))
-    installed = dict((package.lower(), version) for package, _sep, version in
-                     (line.partition("==") for line in freeze.splitlines() if "==" in line))
+    pins, _version = build(name, venv, holds=False)
+    installed = dict((package.lower(), version) for package, _sep, version in (pin.partition("==") for pin in pins))
     changed = moves(read_lock(LOCKS / ("%s.txt" % name)), installed)
     print("Newest releases against locks/%s.txt: %s" % (name, "%d differ" % len(changed) if changed else "as locked"))
     for line in changed:
