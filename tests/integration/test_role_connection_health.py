@@ -96,6 +96,22 @@ def read_report(report_dir):
             (report_dir / "connection-health.html").read_text())
 
 
+RECORD_FIELDS = {"inventory_hostname", "platform_url", "tenant_id", "connection_name", "status", "reason_code", "connected",
+                 "message", "checked_at", "what_to_do", "change", "since"}
+SUMMARY_TASK = "Say what the run found"
+
+
+def summary_line(run, report_dir):
+    """The run's one summary line: the last thing the play printed before its recap, after every failure."""
+    lines = run.stdout.split("PLAY RECAP")[0].rstrip().splitlines()
+    header = max(number for number, line in enumerate(lines) if line.startswith("TASK [") and SUMMARY_TASK in line)
+    assert not any(line.startswith(("failed:", "fatal:")) for line in lines[header:]), run.output
+    (said,) = [line for line in lines[header:] if '"msg": ' in line]
+    text = json.loads(said.split('"msg": ', 1)[1])
+    assert text.startswith("Connection health: ") and text.endswith("Report: %s/connection-health.html" % report_dir), text
+    return text
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("flags", [[], ["--check", "-vvvv"]])
 def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, emulator, tenant, flags):
@@ -106,7 +122,10 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
     run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *flags)
     assert run.rc == 2, run.output
 
-    records, markdown, page = read_report(report_dir)
+    report, markdown, page = read_report(report_dir)
+    assert set(report) == {"generated_at", "partial", "counts", "changes", "checked_at", "summary", "connections", "not_checked"}
+    records = report["connections"]
+    assert report["partial"] is False and report["not_checked"] == []
     assert [record["inventory_hostname"] for record in records] == [
         host for status in ("failing", "error", "missing", "healthy") for host in sorted(expected) if expected[host][0] == status]
     for record in records:
@@ -114,22 +133,28 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
         assert record["status"] == status, record
         assert reason in record["message"], record
         assert advice in record["what_to_do"], record
-        assert set(record) == {"inventory_hostname", "tenant_id", "connection_name", "status", "connected", "message",
-                               "checked_at", "what_to_do"}
+        assert set(record) == RECORD_FIELDS
         assert record["tenant_id"] == "%s-%s" % (tenant, record["inventory_hostname"])
+        assert record["platform_url"] == emulator.url
         assert record["connected"] == {"healthy": True, "failing": False}.get(status)
         assert (record["checked_at"] is None) is (record["inventory_hostname"] == "badspec")
+        assert record["change"] == "first_check" and record["since"] == (record["checked_at"] or report["generated_at"])
 
     counts = dict((status, sum(1 for value in expected.values() if value[0] == status))
                   for status in ("failing", "error", "missing", "healthy"))
-    assert counts == {"failing": 3, "error": 4, "missing": 1, "healthy": 2}
-    assert "**3 failing · 4 error · 1 missing · 2 healthy**" in markdown
-    rows = [line for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Host")]
-    assert [row.split(" | ")[0][2:] for row in rows] == [record["inventory_hostname"] for record in records]
-    assert all(row.count(" | ") == 6 for row in rows)
+    assert counts == {"failing": 3, "error": 4, "missing": 1, "healthy": 2} == report["counts"]
+    assert report["changes"] == {"new_failure": 0, "recovered": 0, "unchanged": 0, "first_check": 10}
+    assert report["summary"] == "10 connections checked: 3 failing, 4 error, 1 missing, 2 healthy; 10 first checked."
+    assert "**%s**" % report["summary"] in markdown
+    for status in counts:
+        assert re.search(r"^- \*\*%s\*\*: \S" % status, markdown, re.M), status
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Connection")]
+    assert [row.split(" | ")[3] for row in rows] == [record["inventory_hostname"] for record in records]
+    assert all(row.count(" | ") == 9 for row in rows)
 
     for status, count in counts.items():
         assert '<div class="count %s"><b>%d</b>%s</div>' % (status, count, status) in page
+        assert '<dt><span class="badge %s">%s</span></dt><dd>' % (status, status) in page
     assert page.count("<tr>") == len(expected) + 1
     reasons = re.findall(r'<td class="reason">(.*?)</td>', page, re.S)
     assert [html.unescape(reason) for reason in reasons] == [record["message"] for record in records]
@@ -141,8 +166,14 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
         recap = run.recap(host)
         assert recap["changed"] == 0, (host, recap)
         assert recap["failed"] == (0 if status == "healthy" else 1), (host, recap)
-    failure = run.task(action="fail", host="nogrant")
-    assert "is failing: PERMISSION_DENIED" in failure["msg"] and "What to do: Grant the service principal" in failure["msg"]
+    (failure,) = run.task(action="fail", host="nogrant")["results"]
+    assert failure["msg"].startswith("Databricks connection '%s' of tenant '%s-nogrant' is failing: PERMISSION_DENIED" % (NAME, tenant))
+    assert ". What to do: Grant the service principal CAN USE" in failure["msg"], failure["msg"]
+    (failure,) = run.task(action="fail", host="rotated")["results"]
+    assert "is failing: Databricks rejected the OAuth client credentials. What to do: " in failure["msg"], failure["msg"]
+    (failure,) = run.task(action="fail", host="garbled")["results"]
+    assert "'%s-garbled' could not be checked: " % tenant in failure["msg"] and " is error" not in failure["msg"]
+    assert summary_line(run, report_dir) == "Connection health: %s Report: %s/connection-health.html" % (report["summary"], report_dir)
     assert [entry for entry in emulator.requests() if entry["seq"] > before and entry["endpoint"] in WRITES] == []
 
 
@@ -152,23 +183,26 @@ def test_told_not_to_fail_the_play_passes_and_still_reports(ansible, emulator, t
     ansible.scan_path(report_dir)
     run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
     assert run.rc == 0, run.output
-    records = read_report(report_dir)[0]
-    assert dict((record["inventory_hostname"], record["status"]) for record in records) == dict(
+    report = read_report(report_dir)[0]
+    assert dict((record["inventory_hostname"], record["status"]) for record in report["connections"]) == dict(
         (host, value[0]) for host, value in expected.items())
     for host in expected:
         assert run.recap(host) == dict(run.recap(host), changed=0, failed=0)
+    assert "3 failing, 1 error, 1 missing, 2 healthy; 7 first checked." in summary_line(run, report_dir)
 
 
-def test_an_all_healthy_fleet_passes(ansible, emulator, tenant):
+@pytest.mark.parametrize("flags", [[], ["--check"]])
+def test_an_all_healthy_fleet_passes_and_says_so(ansible, emulator, tenant, flags):
     hosts = {}
     for number in range(3):
         hosts["t%d" % number] = {"databricks_connection_tenant_id": "%s-%d" % (tenant, number)}
         emulator.create_connection("%s-%d" % (tenant, number), NAME)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
-    run = run_play(ansible, inventory(ansible, hosts), play(report_dir))
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *flags)
     assert run.rc == 0, run.output
-    assert [record["status"] for record in read_report(report_dir)[0]] == ["healthy"] * 3
+    assert [record["status"] for record in read_report(report_dir)[0]["connections"]] == ["healthy"] * 3
+    assert "3 connections checked: 0 failing, 0 error, 0 missing, 3 healthy; 3 first checked." in summary_line(run, report_dir)
 
 
 def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emulator, tenant):
@@ -183,5 +217,8 @@ def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emula
     assert run.rc == 2, run.output
     assert run.recap("gone")["failed"] == 1 and run.recap("fine")["failed"] == 0
     stats = run.task(action="set_stats")
-    assert stats["ansible_stats"]["data"] == {"connection_health": {"failing": 0, "error": 0, "missing": 1, "healthy": 1}}
-    assert [record["status"] for record in read_report(report_dir)[0]] == ["missing", "healthy"]
+    assert stats["ansible_stats"]["data"] == {"connection_health": {
+        "counts": {"failing": 0, "error": 0, "missing": 1, "healthy": 1},
+        "changes": {"new_failure": 0, "recovered": 0, "unchanged": 0, "first_check": 2},
+        "new_failures": 0}}
+    assert [record["status"] for record in read_report(report_dir)[0]["connections"]] == ["missing", "healthy"]
