@@ -11,11 +11,20 @@ from __future__ import annotations
 import html
 import json
 import re
+import urllib.request
 
 import pytest
 import yaml
 
-from reltio_world import DATABRICKS_CLIENT_ID, ROOT, WAREHOUSE_ID
+from reltio_world import (
+    DATABRICKS_CLIENT_ID,
+    DATABRICKS_CLIENT_SECRET,
+    RELTIO_CLIENT_ID,
+    RELTIO_CLIENT_SECRET,
+    RELTIO_TOKEN,
+    ROOT,
+    WAREHOUSE_ID,
+)
 
 ROLE = "reltio.platform.connection_health"
 NAME = "databricks-connection-01"
@@ -222,3 +231,147 @@ def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emula
         "changes": {"new_failure": 0, "recovered": 0, "unchanged": 0, "first_check": 2},
         "new_failures": 0}}
     assert [record["status"] for record in read_report(report_dir)[0]["connections"]] == ["missing", "healthy"]
+
+
+def store_credentials(emulator, tenant_id, name=NAME):
+    """Store the connection's credentials again through the Reltio API: a rotated secret is fixed so."""
+    request = urllib.request.Request(
+        "%s/reltio/api/tenants/%s/interactions/database-configs/%s/databricks/oauth/credentials" % (emulator.url, tenant_id, name),
+        data=json.dumps({"clientId": DATABRICKS_CLIENT_ID, "clientSecret": DATABRICKS_CLIENT_SECRET}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + RELTIO_TOKEN})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def by_host(report):
+    return dict((record["inventory_hostname"], record) for record in report["connections"])
+
+
+def three_hosts(emulator, tenant):
+    """a-failing (broken from the start), b-flaky and c-fine (healthy), one tenant each."""
+    hosts = dict((host, {"databricks_connection_tenant_id": "%s-%s" % (tenant, host)}) for host in ("a-failing", "b-flaky", "c-fine"))
+    for host in hosts:
+        emulator.create_connection("%s-%s" % (tenant, host), NAME, workspace_url="https://%s.cloud.databricks.com" % host)
+    emulator.break_connection("%s-a-failing" % tenant, NAME, "revoke_grant")
+    return hosts
+
+
+@pytest.mark.slow
+def test_the_history_over_three_runs_healthy_broken_fixed(ansible, emulator, tenant):
+    path = inventory(ansible, three_hosts(emulator, tenant))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+
+    first = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert first.rc == 0, first.output
+    one = read_report(report_dir)[0]
+    assert [(record["inventory_hostname"], record["change"]) for record in one["connections"]] == [
+        ("a-failing", "first_check"), ("b-flaky", "first_check"), ("c-fine", "first_check")]
+    started = dict((host, record["checked_at"]) for host, record in by_host(one).items())
+
+    emulator.break_connection("%s-b-flaky" % tenant, NAME, "rotate_secret")
+    second = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert second.rc == 0, second.output
+    two, markdown, page = read_report(report_dir)
+    # Newly failing first, in every report.
+    assert [(record["inventory_hostname"], record["status"], record["change"]) for record in two["connections"]] == [
+        ("b-flaky", "failing", "new_failure"), ("a-failing", "failing", "unchanged"), ("c-fine", "healthy", "unchanged")]
+    records = by_host(two)
+    assert records["b-flaky"]["since"] == records["b-flaky"]["checked_at"] > started["b-flaky"]
+    assert records["a-failing"]["since"] == started["a-failing"] and records["c-fine"]["since"] == started["c-fine"]
+    assert two["changes"] == {"new_failure": 1, "recovered": 0, "unchanged": 2, "first_check": 0}
+    assert two["summary"] == "3 connections checked: 2 failing, 0 error, 0 missing, 1 healthy; 1 newly failing, 2 unchanged."
+    assert summary_line(second, report_dir).startswith("Connection health: " + two["summary"])
+    rows = [line.split(" | ") for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Connection")]
+    assert [(row[3], row[5]) for row in rows] == [("b-flaky", "newly failing"), ("a-failing", "unchanged"), ("c-fine", "unchanged")]
+    assert page.index("host b-flaky") < page.index("host a-failing") < page.index("host c-fine")
+    assert '<span class="change new_failure">newly failing</span>' in page
+
+    store_credentials(emulator, "%s-b-flaky" % tenant)
+    third = run_play(ansible, path, play(report_dir))
+    assert third.rc == 2, third.output
+    three = read_report(report_dir)[0]
+    records = by_host(three)
+    assert [(host, records[host]["change"]) for host in sorted(records)] == [
+        ("a-failing", "unchanged"), ("b-flaky", "recovered"), ("c-fine", "unchanged")]
+    assert records["b-flaky"]["since"] == records["b-flaky"]["checked_at"] > by_host(two)["b-flaky"]["since"]
+    assert records["a-failing"]["since"] == started["a-failing"] and records["c-fine"]["since"] == started["c-fine"]
+    assert three["summary"] == "3 connections checked: 1 failing, 0 error, 0 missing, 2 healthy; 1 recovered, 2 unchanged."
+    # The failing run ends with the summary, after a-failing's failure.
+    assert summary_line(third, report_dir).startswith("Connection health: " + three["summary"])
+    assert third.recap("a-failing")["failed"] == 1
+
+
+def test_a_partial_run_keeps_the_history_of_the_connections_it_did_not_check(ansible, emulator, tenant):
+    path = inventory(ansible, three_hosts(emulator, tenant))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    first = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert first.rc == 0, first.output
+    one = by_host(read_report(report_dir)[0])
+
+    emulator.break_connection("%s-b-flaky" % tenant, NAME, "rotate_secret")
+    second = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False), "--limit", "b-flaky")
+    assert second.rc == 0, second.output
+    two, markdown, page = read_report(report_dir)
+    assert two["partial"] is True
+    assert [(record["inventory_hostname"], record["change"]) for record in two["connections"]] == [("b-flaky", "new_failure")]
+    assert sorted(two["not_checked"], key=lambda record: record["inventory_hostname"]) == [one["a-failing"], one["c-fine"]]
+    assert two["summary"].endswith("Partial run: 2 connections of earlier runs not checked.")
+    assert "the 2 other connections of earlier runs are in" in markdown and "the 2 other connections of earlier runs are in" in page
+
+    third = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert third.rc == 0, third.output
+    three = read_report(report_dir)[0]
+    assert three["partial"] is False and three["not_checked"] == []
+    records = by_host(three)
+    # The connections the partial run left out kept their history; the one it checked kept its new one.
+    assert records["a-failing"]["since"] == one["a-failing"]["checked_at"] and records["a-failing"]["change"] == "unchanged"
+    assert records["c-fine"]["since"] == one["c-fine"]["checked_at"] and records["c-fine"]["change"] == "unchanged"
+    assert records["b-flaky"]["since"] == by_host(two)["b-flaky"]["since"] and records["b-flaky"]["change"] == "unchanged"
+
+
+@pytest.mark.slow
+def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, emulator, tenant, execution):
+    names = ["%s-lane%d" % (tenant, number) for number in range(5)]
+    for tenant_id in names[:4]:
+        emulator.create_connection(tenant_id, "analytics")
+    emulator.break_connection(names[1], "analytics", "delete_warehouse")
+    emulator.create_connection("%s-single" % tenant, NAME)
+    hosts = {
+        "lane0": {"connection_health_connections": [{"tenant_id": names[0], "connection_name": "analytics"},
+                                                    {"tenant_id": names[1], "connection_name": "analytics"},
+                                                    {"tenant_id": names[4], "connection_name": "analytics",
+                                                     "platform_url": emulator.url + "/"}]},
+        "lane1": {"connection_health_connections": [{"tenant_id": names[2], "connection_name": "analytics"},
+                                                    {"tenant_id": names[3], "connection_name": "analytics"}]},
+        "single": {"databricks_connection_tenant_id": "%s-single" % tenant},
+    }
+    path = inventory(ansible, hosts, databricks_connection_access_token=None, databricks_connection_auth_url=emulator.token_url,
+                     databricks_connection_reltio_client_id=RELTIO_CLIENT_ID,
+                     databricks_connection_reltio_client_secret=RELTIO_CLIENT_SECRET)
+    data = yaml.safe_load(path.read_text())
+    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
+    path.write_text(yaml.safe_dump(data))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    tokens_before = len(emulator.issued_tokens())
+    run = run_play(ansible, path, play(report_dir))
+    assert run.rc == 2, run.output
+
+    report = read_report(report_dir)[0]
+    rows = [(record["inventory_hostname"], record["tenant_id"], record["connection_name"], record["status"])
+            for record in report["connections"]]
+    assert rows == [("lane0", names[1], "analytics", "failing"), ("lane0", names[4], "analytics", "missing"),
+                    ("lane0", names[0], "analytics", "healthy"), ("lane1", names[2], "analytics", "healthy"),
+                    ("lane1", names[3], "analytics", "healthy"), ("single", "%s-single" % tenant, NAME, "healthy")]
+    assert set(record["platform_url"] for record in report["connections"]) == {emulator.url, emulator.url + "/"}
+    assert report["counts"] == {"failing": 1, "error": 0, "missing": 1, "healthy": 4}
+    # One failure a broken connection, on the lane that checked it.
+    failures = run.task(action="fail", host="lane0")["results"]
+    assert sorted(result["item"]["tenant_id"] for result in failures if result.get("failed")) == [names[1], names[4]]
+    assert run.recap("lane0")["failed"] == 1 and run.recap("lane1")["failed"] == 0 and run.recap("single")["failed"] == 0
+    assert summary_line(run, report_dir).startswith("Connection health: 6 connections checked: 1 failing, 0 error, 1 missing")
+    # In process, a lane keeps its token for its whole list: one a host; as a module, one a check.
+    tokens = len(emulator.issued_tokens()) - tokens_before
+    assert tokens == (3 if execution == "controller" else 6), tokens
