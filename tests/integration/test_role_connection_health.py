@@ -375,3 +375,66 @@ def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, em
     # In process, a lane keeps its token for its whole list: one a host; as a module, one a check.
     tokens = len(emulator.issued_tokens()) - tokens_before
     assert tokens == (3 if execution == "controller" else 6), tokens
+
+
+HOSTILE = ("<img src=x onerror=alert(1)> [click](javascript:alert(1)) ![i](http://198.51.100.7/p.png) </table><script>x()</script>"
+           " <http://198.51.100.7/> `code` *strong* | cell &lt;b&gt;")
+
+
+def test_the_report_is_safe_to_open_and_to_keep(ansible, emulator, tenant):
+    markdown_module = pytest.importorskip("markdown")
+    hosts = {"hostile": {"databricks_connection_tenant_id": "%s-hostile" % tenant},
+             "huge": {"databricks_connection_tenant_id": "%s-huge" % tenant}}
+    for host in hosts:
+        emulator.create_connection("%s-%s" % (tenant, host), NAME)
+    emulator.faults({"endpoint": "test", "tenant": "%s-hostile" % tenant, "status": 500, "message": HOSTILE, "count": -1},
+                    {"endpoint": "test", "tenant": "%s-huge" % tenant, "status": 401, "message": "A" * 1000000, "count": -1})
+    report_dir = ansible.workdir / "report"
+    report_dir.mkdir(mode=0o751)
+    report_dir.chmod(0o751)
+    ansible.scan_path(report_dir)
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
+    assert run.rc == 0, run.output
+
+    # An existing directory keeps its mode; the files are the owner's alone.
+    assert report_dir.stat().st_mode & 0o7777 == 0o751
+    for name in ("connection-health.json", "connection-health.md", "connection-health.html"):
+        file = report_dir / name
+        assert file.stat().st_mode & 0o7777 == 0o600, name
+        # Every message is capped: a 1 MB answer makes no 1 MB report.
+        assert file.stat().st_size < 20000, (name, file.stat().st_size)
+    report, markdown, page = read_report(report_dir)
+    assert all(len(record["message"]) <= 500 for record in report["connections"])
+    assert any("<img src=x" in record["message"] for record in report["connections"])
+
+    # Rendered as MkDocs renders it: the server's text stays text.
+    rendered = markdown_module.markdown(markdown, extensions=["tables"])
+    assert rendered.count("<table>") == rendered.count("</table>") == 1
+    assert not re.search(r"<(img|script|a|em|code)\b", rendered), rendered
+    (hostile,) = [record["message"] for record in report["connections"] if record["inventory_hostname"] == "hostile"]
+    cells = [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", rendered) if "<" not in cell]
+    assert hostile in cells, rendered
+    assert "<img" not in page and "<script>x()" not in page
+
+    # A new directory gets the files' mode with search permission; a mode of the role's variable is kept.
+    fresh = ansible.workdir / "fresh" / "report"
+    ansible.scan_path(fresh)
+    run = run_play(ansible, inventory(ansible, hosts), json.dumps([{"hosts": "reltio_tenants", "gather_facts": False, "roles": [
+        {"role": ROLE, "vars": {"connection_health_report_dir": str(fresh), "connection_health_fail_on_unhealthy": False,
+                                "connection_health_report_mode": "0640"}}]}]))
+    assert run.rc == 0, run.output
+    assert fresh.stat().st_mode & 0o7777 == 0o750
+    assert (fresh / "connection-health.md").stat().st_mode & 0o7777 == 0o640
+
+
+def test_a_report_directory_that_is_a_symbolic_link_is_refused(ansible, emulator, tenant):
+    emulator.create_connection("%s-one" % tenant, NAME)
+    target = ansible.workdir / "elsewhere"
+    target.mkdir()
+    link = ansible.workdir / "report"
+    link.symlink_to(target)
+    ansible.scan_path(target)
+    run = run_play(ansible, inventory(ansible, {"one": {"databricks_connection_tenant_id": "%s-one" % tenant}}), play(link))
+    assert run.rc == 2, run.output
+    assert "connection_health_report_dir %s is a symbolic link" % link in run.output
+    assert list(target.iterdir()) == []

@@ -47,16 +47,23 @@ def test_shared_variables_agree_with_databricks_connection():
     assert shared
     for name in shared:
         assert name in theirs, name
-        assert dict((key, mine[name].get(key)) for key in KEYS) == dict((key, theirs[name].get(key)) for key in KEYS), name
+        # A host of connection_health_connections (a lane) has no connection name of its own.
+        keys = [key for key in KEYS if not (name == "databricks_connection_name" and key == "required")]
+        assert dict((key, mine[name].get(key)) for key in keys) == dict((key, theirs[name].get(key)) for key in keys), name
+    assert theirs["databricks_connection_name"]["required"] is True and "required" not in mine["databricks_connection_name"]
 
 
 def test_own_variables_have_defaults_that_match_defaults_main():
     defaults = load(ROLE, "defaults", "main.yml")
     own = dict((name, option) for name, option in spec(ROLE).items() if name.startswith("connection_health_"))
-    assert set(own) == set(defaults) == {"connection_health_report_dir", "connection_health_fail_on_unhealthy"}
-    for name, option in own.items():
-        assert option["default"] == defaults[name], name
+    assert set(defaults) == {"connection_health_report_dir", "connection_health_fail_on_unhealthy", "connection_health_report_mode"}
+    # The list of connections has no default: a host without one checks its own connection.
+    assert set(own) == set(defaults) | {"connection_health_connections"}
+    for name in defaults:
+        assert own[name]["default"] == defaults[name], name
+    assert "default" not in own["connection_health_connections"]
     assert own["connection_health_fail_on_unhealthy"]["default"] is True
+    assert own["connection_health_report_mode"]["default"] == "0600"
 
 
 def test_the_module_task_passes_each_variable_to_its_option():
@@ -65,11 +72,18 @@ def test_the_module_task_passes_each_variable_to_its_option():
     arguments, their_arguments = task[MODULE], theirs["reltio.platform.reltio_databricks_connection"]
     assert set(arguments) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
     # The same variable, templated the same way (secrets never from the environment), as databricks_connection.
+    # An entry of connection_health_connections (item) comes first for the connection's own three options.
+    per_connection = {"platform_url", "tenant_id", "connection_name"}
     for option, value in arguments.items():
+        if option in per_connection:
+            assert value.startswith("{{ item.%s | default(" % option), (option, value)
+            value = value.replace("item.%s | default(" % option, "", 1).replace(")", "", 1)
+            value = value.replace(" | default('')", "") if option == "connection_name" else value
         assert value == their_arguments[option], (option, value)
+    assert task["loop"] == "{{ connection_health_connections | default([{}]) }}"
     # Every variable of the spec reaches the module.
     shared = set(name for name in spec(ROLE) if name.startswith("databricks_connection_"))
-    assert shared == set(re.search(r"\{\{ (\w+)", value).group(1) for value in arguments.values())
+    assert shared == set(re.search(r"\{\{ (?:item\.\w+ \| default\()?(\w+)", value).group(1) for value in arguments.values())
     assert task["no_log"] is True
 
 
