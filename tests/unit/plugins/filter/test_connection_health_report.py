@@ -107,10 +107,15 @@ def test_building_the_report_is_linear_in_its_rows():
     def seconds(size):
         records = [record("t%06d" % number, ("healthy", "failing")[number % 2], T1) for number in range(size)]
         previous = run(records)
-        started = time.perf_counter()
-        report = run(records, previous, T2)
+        best = None
+        # The best of three: the machine is shared.
+        for _attempt in range(3):
+            started = time.perf_counter()
+            report = run(records, previous, T2)
+            took = time.perf_counter() - started
+            best = took if best is None else min(best, took)
         assert len(report["connections"]) == size
-        return time.perf_counter() - started
+        return best
 
     small, large = seconds(5000), seconds(40000)
     # Eight times the rows; a quadratic build would take about 64 times as long.
