@@ -18,7 +18,7 @@ author: Reltio Platform Engineering (@reltio)
 version_added: 0.3.0
 short_description: The text of a file of the reltio.platform.connection_health report
 description:
-  - Renders the report of M(reltio.platform.connection_health_report#filter) as C(json), or through one of the role's
+  - Renders the report of P(reltio.platform.connection_health_report#filter) as C(json), or through one of the role's
     templates as C(md) or C(html), with a plain Jinja environment - every value of the HTML is escaped, every value of
     the Markdown goes through a cell escape (HTML, and the characters of Markdown's links, images, emphasis, code and
     tables).
