@@ -164,8 +164,9 @@ changelog: venv
 	$(BIN)/antsibull-changelog release
 	$(BIN)/antsibull-changelog lint
 
-# The screenshot of the connection_health report in the Fleet health guide (docs/docsite/rst/images/), rendered by
-# headless Chromium (Debian: apt-get install chromium) from a made-up fleet on the emulator. Not part of `make test`.
+# The screenshot of the connection_health report in the Fleet health guide (docs/docsite/rst/images/), rendered whole by
+# headless Chromium (Debian: apt-get install chromium) from a made-up fleet on the emulator, with the report it shows
+# (images/connection-health.json, which tests/unit/tools/test_health_screenshot.py checks). Not part of `make test`.
 .PHONY: health-screenshot
 health-screenshot: venv collection-link
 	$(BIN)/python tools/health_screenshot.py

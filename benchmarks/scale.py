@@ -6,7 +6,9 @@ HTTP request, static access token) against the emulator on 127.0.0.1, either ans
 after a delay of 150 ms a request (the emulator's delay fault), as a real Reltio across a network would.
 A case of task ``health`` instead checks every tenant's existing connection with
 reltio.platform.reltio_databricks_connection_info (one test request), with Reltio client credentials: one token
-per worker, kept across its loop.
+per worker, kept across its loop. A case of task ``role`` checks them with the role reltio.platform.connection_health,
+report included (lanes: each lane host's connection_health_connections lists its share of the tenants; hosts: one
+host per tenant), and the report must hold every tenant, healthy.
 
 Patterns:
 
@@ -65,10 +67,15 @@ DEFAULT_MATRIX = [
     ("lanes", "linear", 100, 10000, 0.15),
     # The nightly health check of every tenant, as the scale guide recommends: lanes, one token per worker.
     ("lanes", "linear", 50, 10000, 0.0, "health"),
+    # The same with the role connection_health and its report, in lanes (connection_health_connections) and, for
+    # comparison, one host per tenant.
+    ("lanes", "linear", 50, 10000, 0.0, "role"),
+    ("hosts", "linear", 50, 10000, 0.0, "role"),
 ]
 GOAL_TENANTS = 10000
-GOAL_SECONDS = {"create": 180, "health": 60}
-MODULES = {"create": "reltio.platform.reltio_databricks_connection", "health": "reltio.platform.reltio_databricks_connection_info"}
+GOAL_SECONDS = {"create": 180, "health": 60, "role": 60}
+MODULES = {"create": "reltio.platform.reltio_databricks_connection", "health": "reltio.platform.reltio_databricks_connection_info",
+           "role": "reltio.platform.connection_health"}
 
 
 def tenant_id(number):
@@ -80,6 +87,40 @@ def task_args(tenant_expr, task="create"):
         return {MODULES[task]: {"connection_name": CONNECTION, "tenant_id": tenant_expr}}
     args = dict(bench.DATABRICKS, connection_name=CONNECTION, tenant_id=tenant_expr)
     return {MODULES[task]: args}
+
+
+def role_play(pattern, strategy, report_dir):
+    """The role connection_health over lanes or one host per tenant, Reltio client credentials from the play."""
+    credentials = {"databricks_connection_platform_url": "{{ base }}", "databricks_connection_auth_url": "{{ base }}/oauth/token",
+                   "databricks_connection_reltio_client_id": "{{ client_id }}",
+                   "databricks_connection_reltio_client_secret": "{{ client_secret }}",
+                   "databricks_connection_name": CONNECTION}
+    return json.dumps([{"name": "scale %s connection_health" % pattern, "gather_facts": False, "strategy": strategy,
+                        "hosts": "reltio_tenants" if pattern == "hosts" else "reltio_lanes", "vars": credentials,
+                        "roles": [{"role": MODULES["role"], "vars": {"connection_health_report_dir": report_dir}}]}], indent=1)
+
+
+def role_inventory(pattern, size, tenants):
+    """YAML inventory of the role: a host per tenant, or ``size`` lanes each listing its share of the tenants."""
+    if pattern == "hosts":
+        hosts = dict(("tenant%05d" % number, {"databricks_connection_tenant_id": tenant_id(number)}) for number in range(tenants))
+        group = "reltio_tenants"
+    else:
+        hosts = dict(("lane%03d" % lane, {"connection_health_connections": [
+            {"tenant_id": tenant_id(number), "connection_name": CONNECTION} for number in range(lane, tenants, size)]})
+            for lane in range(size))
+        group = "reltio_lanes"
+    return json.dumps({group: {"hosts": hosts, "vars": {"ansible_connection": "local"}}})
+
+
+def check_role_report(report_dir, label, tenants):
+    """The report holds every tenant once, healthy."""
+    with open(os.path.join(report_dir, "connection-health.json"), encoding="utf-8") as handle:
+        report = json.load(handle)
+    healthy = set(row["tenant_id"] for row in report["connections"] if row["status"] == "healthy")
+    if len(report["connections"]) != tenants or healthy != set(tenant_id(number) for number in range(tenants)):
+        sys.exit("Role run %s: the report has %d rows, %d tenants healthy, of %d" % (label, len(report["connections"]),
+                                                                                     len(healthy), tenants))
 
 
 def play(pattern, strategy, task="create"):
@@ -126,7 +167,7 @@ class Run:
 
     @property
     def label(self):
-        prefix = "health check: " if self.task == "health" else ""
+        prefix = {"health": "health check: ", "role": "connection_health role, report written: "}.get(self.task, "")
         if self.pattern == "hosts":
             return prefix + "one host per tenant, %s, forks %d" % (self.strategy, self.size)
         if self.pattern == "lanes":
@@ -186,25 +227,26 @@ def check_health_run(emulator, label, tenants, workers):
 
 def run_one(emulator, workdir, pattern, strategy, size, tenants, delay, task="create"):
     emulator.control("POST", "reset")
-    if task == "health":
+    if task in ("health", "role"):
         seed_connections(emulator, tenants)
     if delay:
         rule = dict(DELAY_RULE, delay=delay)
         emulator.control("POST", "faults", {"rules": [rule]})
     label = "%s-%s-%d-%d-%g-%s" % (pattern, strategy, size, tenants, delay, task)
     playbook = os.path.join(workdir, "scale-%s.yml" % label)
-    hosts = os.path.join(workdir, "scale-%s.ini" % label)
+    hosts = os.path.join(workdir, "inventory-%s.%s" % (label, "yml" if task == "role" else "ini"))
+    report_dir = os.path.join(workdir, "report-%s" % label)
     extra = os.path.join(workdir, "scale-%s.json" % label)
     cpu_file = os.path.join(workdir, "cpu-%s.json" % label)
     output = os.path.join(workdir, "out-%s.txt" % label)
     lanes = 1 if pattern == "loop" else size
     with open(playbook, "w", encoding="utf-8") as handle:
-        handle.write(play(pattern, strategy, task))
+        handle.write(role_play(pattern, strategy, report_dir) if task == "role" else play(pattern, strategy, task))
     with open(hosts, "w", encoding="utf-8") as handle:
-        handle.write(inventory(pattern, lanes, tenants))
+        handle.write(role_inventory(pattern, lanes, tenants) if task == "role" else inventory(pattern, lanes, tenants))
     variables = {"base": emulator.url, "token": bench.TOKEN, "lanes": lanes, "client_id": bench.CLIENT_ID,
                  "client_secret": bench.CLIENT_SECRET}
-    if pattern != "hosts":
+    if pattern != "hosts" and task != "role":
         variables["reltio_tenant_ids"] = [tenant_id(number) for number in range(tenants)]
     with open(extra, "w", encoding="utf-8") as handle:
         json.dump(variables, handle)
@@ -225,8 +267,11 @@ def run_one(emulator, workdir, pattern, strategy, size, tenants, delay, task="cr
     if completed.returncode:
         with open(output, encoding="utf-8", errors="replace") as handle:
             sys.exit("Scale run %s failed:\n%s" % (label, handle.read()[-3000:]))
-    if task == "health":
-        check_health_run(emulator, label, tenants, forks)
+    if task in ("health", "role"):
+        # One host per tenant: each host's task runs in a worker of its own, with a token of its own.
+        check_health_run(emulator, label, tenants, tenants if pattern == "hosts" else forks)
+    if task == "role":
+        check_role_report(report_dir, label, tenants)
     commits = emulator.control("GET", "stats")["commits"]
     once = sum(1 for number in range(tenants) if commits.get(tenant_id(number), {}).get(CONNECTION) == 1)
     if once != tenants or len(commits) != tenants:
@@ -254,7 +299,10 @@ def report(runs, seconds):
              "A \"health check\" row runs reltio_databricks_connection_info (one test request a tenant, Reltio client",
              "credentials: one token a worker) on connections created before the run; its goal is %d s, and it was checked:"
              % GOAL_SECONDS["health"],
-             "nothing created, every connection tested once and passing, at most one token a worker.", "",
+             "nothing created, every connection tested once and passing, at most one token a worker. A \"connection_health",
+             "role\" row does the same check with the role, which also writes its report (checked: one healthy row a",
+             "tenant), in lanes (connection_health_connections) or with one host per tenant; its goal is %d s."
+             % GOAL_SECONDS["role"], "",
              "| pattern | tenants | round trip | wall (s) | ms a tenant | controller CPU (s) | controller peak (MiB) |"
              " workers CPU (s) | emulator CPU (s) | %d in the goal's time |" % GOAL_TENANTS,
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -278,7 +326,9 @@ def parse_case(text):
     pattern, strategy, size, tenants, delay = parts[:5]
     task = parts[5] if len(parts) == 6 else "create"
     if pattern not in ("hosts", "lanes", "loop") or strategy not in ("linear", "free") or task not in MODULES:
-        raise argparse.ArgumentTypeError("pattern hosts, lanes or loop; strategy linear or free; task create or health: %s" % text)
+        raise argparse.ArgumentTypeError("pattern hosts, lanes or loop; strategy linear or free; task create, health or role: %s" % text)
+    if task == "role" and pattern == "loop":
+        raise argparse.ArgumentTypeError("the role runs over hosts or lanes, not a loop: %s" % text)
     return pattern, strategy, int(size), int(tenants), float(delay), task
 
 

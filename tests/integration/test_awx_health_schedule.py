@@ -112,6 +112,8 @@ def test_a_failed_job_notifies_and_the_schedule_launches_it_nightly():
     # AWX renders the message with the job's context: the play must hand it over unrendered, as valid JSON.
     body = notification["messages"]["error"]["body"]
     assert "{{ '{{' }} job.id {{ '}}' }}" in body
+    # The number of newly failing connections, from the job's artifacts (the example playbook's set_stats).
+    assert "{{ '{{' }} job.artifacts.connection_health.new_failures | default(" in body
     json.loads(body.replace("{{ '{{' }}", "{{").replace("{{ '}}' }}", "}}"))
     assert schedule["unified_job_template"] == template["name"]
     assert schedule["enabled"] is True

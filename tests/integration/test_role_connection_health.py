@@ -11,11 +11,20 @@ from __future__ import annotations
 import html
 import json
 import re
+import urllib.request
 
 import pytest
 import yaml
 
-from reltio_world import DATABRICKS_CLIENT_ID, ROOT, WAREHOUSE_ID
+from reltio_world import (
+    DATABRICKS_CLIENT_ID,
+    DATABRICKS_CLIENT_SECRET,
+    RELTIO_CLIENT_ID,
+    RELTIO_CLIENT_SECRET,
+    RELTIO_TOKEN,
+    ROOT,
+    WAREHOUSE_ID,
+)
 
 ROLE = "reltio.platform.connection_health"
 NAME = "databricks-connection-01"
@@ -96,6 +105,22 @@ def read_report(report_dir):
             (report_dir / "connection-health.html").read_text())
 
 
+RECORD_FIELDS = {"inventory_hostname", "platform_url", "tenant_id", "connection_name", "status", "reason_code", "connected",
+                 "message", "checked_at", "what_to_do", "change", "since"}
+SUMMARY_TASK = "Say what the run found"
+
+
+def summary_line(run, report_dir):
+    """The run's one summary line: the last thing the play printed before its recap, after every failure."""
+    lines = run.stdout.split("PLAY RECAP")[0].rstrip().splitlines()
+    header = max(number for number, line in enumerate(lines) if line.startswith("TASK [") and SUMMARY_TASK in line)
+    assert not any(line.startswith(("failed:", "fatal:")) for line in lines[header:]), run.output
+    (said,) = [line for line in lines[header:] if '"msg": ' in line]
+    text = json.loads(said.split('"msg": ', 1)[1])
+    assert text.startswith("Connection health: ") and text.endswith("Report: %s/connection-health.html" % report_dir), text
+    return text
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("flags", [[], ["--check", "-vvvv"]])
 def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, emulator, tenant, flags):
@@ -106,7 +131,10 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
     run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *flags)
     assert run.rc == 2, run.output
 
-    records, markdown, page = read_report(report_dir)
+    report, markdown, page = read_report(report_dir)
+    assert set(report) == {"generated_at", "partial", "counts", "changes", "checked_at", "summary", "connections", "not_checked"}
+    records = report["connections"]
+    assert report["partial"] is False and report["not_checked"] == []
     assert [record["inventory_hostname"] for record in records] == [
         host for status in ("failing", "error", "missing", "healthy") for host in sorted(expected) if expected[host][0] == status]
     for record in records:
@@ -114,22 +142,28 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
         assert record["status"] == status, record
         assert reason in record["message"], record
         assert advice in record["what_to_do"], record
-        assert set(record) == {"inventory_hostname", "tenant_id", "connection_name", "status", "connected", "message",
-                               "checked_at", "what_to_do"}
+        assert set(record) == RECORD_FIELDS
         assert record["tenant_id"] == "%s-%s" % (tenant, record["inventory_hostname"])
+        assert record["platform_url"] == emulator.url
         assert record["connected"] == {"healthy": True, "failing": False}.get(status)
         assert (record["checked_at"] is None) is (record["inventory_hostname"] == "badspec")
+        assert record["change"] == "first_check" and record["since"] == (record["checked_at"] or report["generated_at"])
 
     counts = dict((status, sum(1 for value in expected.values() if value[0] == status))
                   for status in ("failing", "error", "missing", "healthy"))
-    assert counts == {"failing": 3, "error": 4, "missing": 1, "healthy": 2}
-    assert "**3 failing · 4 error · 1 missing · 2 healthy**" in markdown
-    rows = [line for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Host")]
-    assert [row.split(" | ")[0][2:] for row in rows] == [record["inventory_hostname"] for record in records]
-    assert all(row.count(" | ") == 6 for row in rows)
+    assert counts == {"failing": 3, "error": 4, "missing": 1, "healthy": 2} == report["counts"]
+    assert report["changes"] == {"new_failure": 0, "recovered": 0, "unchanged": 0, "first_check": 10}
+    assert report["summary"] == "10 connections checked: 3 failing, 4 error, 1 missing, 2 healthy; 10 first checked."
+    assert "**%s**" % report["summary"] in markdown
+    for status in counts:
+        assert re.search(r"^- \*\*%s\*\*: \S" % status, markdown, re.M), status
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Connection")]
+    assert [row.split(" | ")[3] for row in rows] == [record["inventory_hostname"] for record in records]
+    assert all(row.count(" | ") == 9 for row in rows)
 
     for status, count in counts.items():
         assert '<div class="count %s"><b>%d</b>%s</div>' % (status, count, status) in page
+        assert '<dt><span class="badge %s">%s</span></dt><dd>' % (status, status) in page
     assert page.count("<tr>") == len(expected) + 1
     reasons = re.findall(r'<td class="reason">(.*?)</td>', page, re.S)
     assert [html.unescape(reason) for reason in reasons] == [record["message"] for record in records]
@@ -141,8 +175,14 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
         recap = run.recap(host)
         assert recap["changed"] == 0, (host, recap)
         assert recap["failed"] == (0 if status == "healthy" else 1), (host, recap)
-    failure = run.task(action="fail", host="nogrant")
-    assert "is failing: PERMISSION_DENIED" in failure["msg"] and "What to do: Grant the service principal" in failure["msg"]
+    (failure,) = run.task(action="fail", host="nogrant")["results"]
+    assert failure["msg"].startswith("Databricks connection '%s' of tenant '%s-nogrant' is failing: PERMISSION_DENIED" % (NAME, tenant))
+    assert ". What to do: Grant the service principal CAN USE" in failure["msg"], failure["msg"]
+    (failure,) = run.task(action="fail", host="rotated")["results"]
+    assert "is failing: Databricks rejected the OAuth client credentials. What to do: " in failure["msg"], failure["msg"]
+    (failure,) = run.task(action="fail", host="garbled")["results"]
+    assert "'%s-garbled' could not be checked: " % tenant in failure["msg"] and " is error" not in failure["msg"]
+    assert summary_line(run, report_dir) == "Connection health: %s Report: %s/connection-health.html" % (report["summary"], report_dir)
     assert [entry for entry in emulator.requests() if entry["seq"] > before and entry["endpoint"] in WRITES] == []
 
 
@@ -152,23 +192,26 @@ def test_told_not_to_fail_the_play_passes_and_still_reports(ansible, emulator, t
     ansible.scan_path(report_dir)
     run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
     assert run.rc == 0, run.output
-    records = read_report(report_dir)[0]
-    assert dict((record["inventory_hostname"], record["status"]) for record in records) == dict(
+    report = read_report(report_dir)[0]
+    assert dict((record["inventory_hostname"], record["status"]) for record in report["connections"]) == dict(
         (host, value[0]) for host, value in expected.items())
     for host in expected:
         assert run.recap(host) == dict(run.recap(host), changed=0, failed=0)
+    assert "3 failing, 1 error, 1 missing, 2 healthy; 7 first checked." in summary_line(run, report_dir)
 
 
-def test_an_all_healthy_fleet_passes(ansible, emulator, tenant):
+@pytest.mark.parametrize("flags", [[], ["--check"]])
+def test_an_all_healthy_fleet_passes_and_says_so(ansible, emulator, tenant, flags):
     hosts = {}
     for number in range(3):
         hosts["t%d" % number] = {"databricks_connection_tenant_id": "%s-%d" % (tenant, number)}
         emulator.create_connection("%s-%d" % (tenant, number), NAME)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
-    run = run_play(ansible, inventory(ansible, hosts), play(report_dir))
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *flags)
     assert run.rc == 0, run.output
-    assert [record["status"] for record in read_report(report_dir)[0]] == ["healthy"] * 3
+    assert [record["status"] for record in read_report(report_dir)[0]["connections"]] == ["healthy"] * 3
+    assert "3 connections checked: 0 failing, 0 error, 0 missing, 3 healthy; 3 first checked." in summary_line(run, report_dir)
 
 
 def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emulator, tenant):
@@ -183,5 +226,215 @@ def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emula
     assert run.rc == 2, run.output
     assert run.recap("gone")["failed"] == 1 and run.recap("fine")["failed"] == 0
     stats = run.task(action="set_stats")
-    assert stats["ansible_stats"]["data"] == {"connection_health": {"failing": 0, "error": 0, "missing": 1, "healthy": 1}}
-    assert [record["status"] for record in read_report(report_dir)[0]] == ["missing", "healthy"]
+    assert stats["ansible_stats"]["data"] == {"connection_health": {
+        "counts": {"failing": 0, "error": 0, "missing": 1, "healthy": 1},
+        "changes": {"new_failure": 0, "recovered": 0, "unchanged": 0, "first_check": 2},
+        "new_failures": 0}}
+    assert [record["status"] for record in read_report(report_dir)[0]["connections"]] == ["missing", "healthy"]
+
+
+def store_credentials(emulator, tenant_id, name=NAME):
+    """Store the connection's credentials again through the Reltio API: a rotated secret is fixed so."""
+    request = urllib.request.Request(
+        "%s/reltio/api/tenants/%s/interactions/database-configs/%s/databricks/oauth/credentials" % (emulator.url, tenant_id, name),
+        data=json.dumps({"clientId": DATABRICKS_CLIENT_ID, "clientSecret": DATABRICKS_CLIENT_SECRET}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + RELTIO_TOKEN})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def by_host(report):
+    return dict((record["inventory_hostname"], record) for record in report["connections"])
+
+
+def three_hosts(emulator, tenant):
+    """a-failing (broken from the start), b-flaky and c-fine (healthy), one tenant each."""
+    hosts = dict((host, {"databricks_connection_tenant_id": "%s-%s" % (tenant, host)}) for host in ("a-failing", "b-flaky", "c-fine"))
+    for host in hosts:
+        emulator.create_connection("%s-%s" % (tenant, host), NAME, workspace_url="https://%s.cloud.databricks.com" % host)
+    emulator.break_connection("%s-a-failing" % tenant, NAME, "revoke_grant")
+    return hosts
+
+
+@pytest.mark.slow
+def test_the_history_over_three_runs_healthy_broken_fixed(ansible, emulator, tenant):
+    path = inventory(ansible, three_hosts(emulator, tenant))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+
+    first = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert first.rc == 0, first.output
+    one = read_report(report_dir)[0]
+    assert [(record["inventory_hostname"], record["change"]) for record in one["connections"]] == [
+        ("a-failing", "first_check"), ("b-flaky", "first_check"), ("c-fine", "first_check")]
+    started = dict((host, record["checked_at"]) for host, record in by_host(one).items())
+
+    emulator.break_connection("%s-b-flaky" % tenant, NAME, "rotate_secret")
+    second = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert second.rc == 0, second.output
+    two, markdown, page = read_report(report_dir)
+    # Newly failing first, in every report.
+    assert [(record["inventory_hostname"], record["status"], record["change"]) for record in two["connections"]] == [
+        ("b-flaky", "failing", "new_failure"), ("a-failing", "failing", "unchanged"), ("c-fine", "healthy", "unchanged")]
+    records = by_host(two)
+    assert records["b-flaky"]["since"] == records["b-flaky"]["checked_at"] > started["b-flaky"]
+    assert records["a-failing"]["since"] == started["a-failing"] and records["c-fine"]["since"] == started["c-fine"]
+    assert two["changes"] == {"new_failure": 1, "recovered": 0, "unchanged": 2, "first_check": 0}
+    assert two["summary"] == "3 connections checked: 2 failing, 0 error, 0 missing, 1 healthy; 1 newly failing, 2 unchanged."
+    assert summary_line(second, report_dir).startswith("Connection health: " + two["summary"])
+    rows = [line.split(" | ") for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Connection")]
+    assert [(row[3], row[5]) for row in rows] == [("b-flaky", "newly failing"), ("a-failing", "unchanged"), ("c-fine", "unchanged")]
+    assert page.index("host b-flaky") < page.index("host a-failing") < page.index("host c-fine")
+    assert '<span class="change new_failure">newly failing</span>' in page
+
+    store_credentials(emulator, "%s-b-flaky" % tenant)
+    third = run_play(ansible, path, play(report_dir))
+    assert third.rc == 2, third.output
+    three = read_report(report_dir)[0]
+    records = by_host(three)
+    assert [(host, records[host]["change"]) for host in sorted(records)] == [
+        ("a-failing", "unchanged"), ("b-flaky", "recovered"), ("c-fine", "unchanged")]
+    assert records["b-flaky"]["since"] == records["b-flaky"]["checked_at"] > by_host(two)["b-flaky"]["since"]
+    assert records["a-failing"]["since"] == started["a-failing"] and records["c-fine"]["since"] == started["c-fine"]
+    assert three["summary"] == "3 connections checked: 1 failing, 0 error, 0 missing, 2 healthy; 1 recovered, 2 unchanged."
+    # The failing run ends with the summary, after a-failing's failure.
+    assert summary_line(third, report_dir).startswith("Connection health: " + three["summary"])
+    assert third.recap("a-failing")["failed"] == 1
+
+
+def test_a_partial_run_keeps_the_history_of_the_connections_it_did_not_check(ansible, emulator, tenant):
+    path = inventory(ansible, three_hosts(emulator, tenant))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    first = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert first.rc == 0, first.output
+    one = by_host(read_report(report_dir)[0])
+
+    emulator.break_connection("%s-b-flaky" % tenant, NAME, "rotate_secret")
+    second = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False), "--limit", "b-flaky")
+    assert second.rc == 0, second.output
+    two, markdown, page = read_report(report_dir)
+    assert two["partial"] is True
+    assert [(record["inventory_hostname"], record["change"]) for record in two["connections"]] == [("b-flaky", "new_failure")]
+    assert sorted(two["not_checked"], key=lambda record: record["inventory_hostname"]) == [one["a-failing"], one["c-fine"]]
+    assert two["summary"].endswith("Partial run: 2 connections of earlier runs not checked.")
+    assert "the 2 other connections of earlier runs are in" in markdown and "the 2 other connections of earlier runs are in" in page
+
+    third = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert third.rc == 0, third.output
+    three = read_report(report_dir)[0]
+    assert three["partial"] is False and three["not_checked"] == []
+    records = by_host(three)
+    # The connections the partial run left out kept their history; the one it checked kept its new one.
+    assert records["a-failing"]["since"] == one["a-failing"]["checked_at"] and records["a-failing"]["change"] == "unchanged"
+    assert records["c-fine"]["since"] == one["c-fine"]["checked_at"] and records["c-fine"]["change"] == "unchanged"
+    assert records["b-flaky"]["since"] == by_host(two)["b-flaky"]["since"] and records["b-flaky"]["change"] == "unchanged"
+
+
+@pytest.mark.slow
+def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, emulator, tenant, execution):
+    names = ["%s-lane%d" % (tenant, number) for number in range(5)]
+    for tenant_id in names[:4]:
+        emulator.create_connection(tenant_id, "analytics")
+    emulator.break_connection(names[1], "analytics", "delete_warehouse")
+    emulator.create_connection("%s-single" % tenant, NAME)
+    hosts = {
+        "lane0": {"connection_health_connections": [{"tenant_id": names[0], "connection_name": "analytics"},
+                                                    {"tenant_id": names[1], "connection_name": "analytics"},
+                                                    {"tenant_id": names[4], "connection_name": "analytics",
+                                                     "platform_url": emulator.url + "/"}]},
+        "lane1": {"connection_health_connections": [{"tenant_id": names[2], "connection_name": "analytics"},
+                                                    {"tenant_id": names[3], "connection_name": "analytics"}]},
+        "single": {"databricks_connection_tenant_id": "%s-single" % tenant},
+    }
+    path = inventory(ansible, hosts, databricks_connection_access_token=None, databricks_connection_auth_url=emulator.token_url,
+                     databricks_connection_reltio_client_id=RELTIO_CLIENT_ID,
+                     databricks_connection_reltio_client_secret=RELTIO_CLIENT_SECRET)
+    data = yaml.safe_load(path.read_text())
+    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
+    path.write_text(yaml.safe_dump(data))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    tokens_before = len(emulator.issued_tokens())
+    run = run_play(ansible, path, play(report_dir))
+    assert run.rc == 2, run.output
+
+    report = read_report(report_dir)[0]
+    rows = [(record["inventory_hostname"], record["tenant_id"], record["connection_name"], record["status"])
+            for record in report["connections"]]
+    assert rows == [("lane0", names[1], "analytics", "failing"), ("lane0", names[4], "analytics", "missing"),
+                    ("lane0", names[0], "analytics", "healthy"), ("lane1", names[2], "analytics", "healthy"),
+                    ("lane1", names[3], "analytics", "healthy"), ("single", "%s-single" % tenant, NAME, "healthy")]
+    assert set(record["platform_url"] for record in report["connections"]) == {emulator.url, emulator.url + "/"}
+    assert report["counts"] == {"failing": 1, "error": 0, "missing": 1, "healthy": 4}
+    # One failure a broken connection, on the lane that checked it.
+    failures = run.task(action="fail", host="lane0")["results"]
+    assert sorted(result["item"]["tenant_id"] for result in failures if result.get("failed")) == [names[1], names[4]]
+    assert run.recap("lane0")["failed"] == 1 and run.recap("lane1")["failed"] == 0 and run.recap("single")["failed"] == 0
+    assert summary_line(run, report_dir).startswith("Connection health: 6 connections checked: 1 failing, 0 error, 1 missing")
+    # In process, a lane keeps its token for its whole list: one a host; as a module, one a check.
+    tokens = len(emulator.issued_tokens()) - tokens_before
+    assert tokens == (3 if execution == "controller" else 6), tokens
+
+
+HOSTILE = ("<img src=x onerror=alert(1)> [click](javascript:alert(1)) ![i](http://198.51.100.7/p.png) </table><script>x()</script>"
+           " <http://198.51.100.7/> `code` *strong* | cell &lt;b&gt;")
+
+
+def test_the_report_is_safe_to_open_and_to_keep(ansible, emulator, tenant):
+    markdown_module = pytest.importorskip("markdown")
+    hosts = {"hostile": {"databricks_connection_tenant_id": "%s-hostile" % tenant},
+             "huge": {"databricks_connection_tenant_id": "%s-huge" % tenant}}
+    for host in hosts:
+        emulator.create_connection("%s-%s" % (tenant, host), NAME)
+    emulator.faults({"endpoint": "test", "tenant": "%s-hostile" % tenant, "status": 500, "message": HOSTILE, "count": -1},
+                    {"endpoint": "test", "tenant": "%s-huge" % tenant, "status": 401, "message": "A" * 1000000, "count": -1})
+    report_dir = ansible.workdir / "report"
+    report_dir.mkdir(mode=0o751)
+    report_dir.chmod(0o751)
+    ansible.scan_path(report_dir)
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
+    assert run.rc == 0, run.output
+
+    # An existing directory keeps its mode; the files are the owner's alone.
+    assert report_dir.stat().st_mode & 0o7777 == 0o751
+    for name in ("connection-health.json", "connection-health.md", "connection-health.html"):
+        file = report_dir / name
+        assert file.stat().st_mode & 0o7777 == 0o600, name
+        # Every message is capped: a 1 MB answer makes no 1 MB report.
+        assert file.stat().st_size < 20000, (name, file.stat().st_size)
+    report, markdown, page = read_report(report_dir)
+    assert all(len(record["message"]) <= 500 for record in report["connections"])
+    assert any("<img src=x" in record["message"] for record in report["connections"])
+
+    # Rendered as MkDocs renders it: the server's text stays text.
+    rendered = markdown_module.markdown(markdown, extensions=["tables"])
+    assert rendered.count("<table>") == rendered.count("</table>") == 1
+    assert not re.search(r"<(img|script|a|em|code)\b", rendered), rendered
+    (hostile,) = [record["message"] for record in report["connections"] if record["inventory_hostname"] == "hostile"]
+    cells = [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", rendered) if "<" not in cell]
+    assert hostile in cells, rendered
+    assert "<img" not in page and "<script>x()" not in page
+
+    # A new directory gets the files' mode with search permission; a mode of the role's variable is kept.
+    fresh = ansible.workdir / "fresh" / "report"
+    ansible.scan_path(fresh)
+    run = run_play(ansible, inventory(ansible, hosts), json.dumps([{"hosts": "reltio_tenants", "gather_facts": False, "roles": [
+        {"role": ROLE, "vars": {"connection_health_report_dir": str(fresh), "connection_health_fail_on_unhealthy": False,
+                                "connection_health_report_mode": "0640"}}]}]))
+    assert run.rc == 0, run.output
+    assert fresh.stat().st_mode & 0o7777 == 0o750
+    assert (fresh / "connection-health.md").stat().st_mode & 0o7777 == 0o640
+
+
+def test_a_report_directory_that_is_a_symbolic_link_is_refused(ansible, emulator, tenant):
+    emulator.create_connection("%s-one" % tenant, NAME)
+    target = ansible.workdir / "elsewhere"
+    target.mkdir()
+    link = ansible.workdir / "report"
+    link.symlink_to(target)
+    ansible.scan_path(target)
+    run = run_play(ansible, inventory(ansible, {"one": {"databricks_connection_tenant_id": "%s-one" % tenant}}), play(link))
+    assert run.rc == 2, run.output
+    assert "connection_health_report_dir %s is a symbolic link" % link in run.output
+    assert list(target.iterdir()) == []

@@ -25,4 +25,18 @@ def test_a_health_case_is_parsed_and_a_bad_one_refused():
     completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:30:0:delete"],
                                capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 2
-    assert "task create or health" in completed.stderr
+    assert "task create, health or role" in completed.stderr
+
+
+def test_a_small_role_row_in_lanes_and_in_hosts(tmp_path):
+    """The role's rows: every tenant checked once, the report holding each of them healthy (scale.py checks both)."""
+    output = tmp_path / "scale.md"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:30:0:role",
+         "--case", "hosts:linear:5:12:0:role", "--output", str(output)],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    text = output.read_text()
+    assert re.search(r"\| connection_health role, report written: 3 lanes \(hosts\) looping over the tenant list, forks 3 \| 30 \|"
+                     r".*\(\d+ s at this rate; goal 60 s\) \|", text), text
+    assert "| connection_health role, report written: one host per tenant, linear, forks 5 | 12 |" in text

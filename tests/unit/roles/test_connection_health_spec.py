@@ -47,29 +47,53 @@ def test_shared_variables_agree_with_databricks_connection():
     assert shared
     for name in shared:
         assert name in theirs, name
-        assert dict((key, mine[name].get(key)) for key in KEYS) == dict((key, theirs[name].get(key)) for key in KEYS), name
+        # A host of connection_health_connections (a lane) has no connection name of its own.
+        keys = [key for key in KEYS if not (name == "databricks_connection_name" and key == "required")]
+        assert dict((key, mine[name].get(key)) for key in keys) == dict((key, theirs[name].get(key)) for key in keys), name
+    assert theirs["databricks_connection_name"]["required"] is True and "required" not in mine["databricks_connection_name"]
 
 
 def test_own_variables_have_defaults_that_match_defaults_main():
     defaults = load(ROLE, "defaults", "main.yml")
     own = dict((name, option) for name, option in spec(ROLE).items() if name.startswith("connection_health_"))
-    assert set(own) == set(defaults) == {"connection_health_report_dir", "connection_health_fail_on_unhealthy"}
-    for name, option in own.items():
-        assert option["default"] == defaults[name], name
+    assert set(defaults) == {"connection_health_report_dir", "connection_health_fail_on_unhealthy", "connection_health_report_mode"}
+    # The list of connections has no default: a host without one checks its own connection.
+    assert set(own) == set(defaults) | {"connection_health_connections"}
+    for name in defaults:
+        assert own[name]["default"] == defaults[name], name
+    assert "default" not in own["connection_health_connections"]
     assert own["connection_health_fail_on_unhealthy"]["default"] is True
+    assert own["connection_health_report_mode"]["default"] == "0600"
 
 
 def test_the_module_task_passes_each_variable_to_its_option():
-    (task,) = [task for task in load(ROLE, "tasks", "main.yml") if MODULE in task]
+    tasks = load(ROLE, "tasks", "main.yml")
+    (task,) = [task for task in tasks if MODULE in task]
+    (shared_options,) = [task for task in tasks if "connection_health__options" in task.get("ansible.builtin.set_fact", {})]
     (theirs,) = [task for task in load(OTHER, "tasks", "main.yml") if "reltio.platform.reltio_databricks_connection" in task]
-    arguments, their_arguments = task[MODULE], theirs["reltio.platform.reltio_databricks_connection"]
-    assert set(arguments) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
-    # The same variable, templated the same way (secrets never from the environment), as databricks_connection.
+    their_arguments = theirs["reltio.platform.reltio_databricks_connection"]
+    # The options every check of a host shares are templated once a host: 'option': variable | default(...).
+    template = shared_options["ansible.builtin.set_fact"]["connection_health__options"]
+    shared = dict(re.findall(r"'(\w+)': (\w+ \| default\([^)]*\))", template))
+    assert task["module_defaults"] == {MODULE: "{{ connection_health__options }}"}
+    assert shared_options["no_log"] is True
+    # An entry of connection_health_connections (item) comes first for the connection's own three options.
+    arguments = dict(task[MODULE])
+    for option, value in arguments.items():
+        assert value.startswith("{{ item.%s | default(" % option), (option, value)
+        value = value.replace("item.%s | default(" % option, "", 1).replace(")", "", 1)
+        arguments[option] = value.replace(" | default('')", "") if option == "connection_name" else value
+    assert set(arguments) == {"platform_url", "tenant_id", "connection_name"} and not set(arguments) & set(shared)
+    assert set(arguments) | set(shared) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
+    # The same variable, with the same default (none, left out, for omit; secrets never from the environment).
+    for option, value in shared.items():
+        arguments[option] = "{{ %s }}" % value.replace("default(none)", "default(omit)")
     for option, value in arguments.items():
         assert value == their_arguments[option], (option, value)
+    assert task["loop"] == "{{ connection_health_connections | default([{}]) }}"
     # Every variable of the spec reaches the module.
-    shared = set(name for name in spec(ROLE) if name.startswith("databricks_connection_"))
-    assert shared == set(re.search(r"\{\{ (\w+)", value).group(1) for value in arguments.values())
+    variables = set(name for name in spec(ROLE) if name.startswith("databricks_connection_"))
+    assert variables == set(re.search(r"\{\{ (\w+)", value).group(1) for value in arguments.values())
     assert task["no_log"] is True
 
 

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The files of the connection_health report, rendered from the role's templates: escaped, and fast at 10,000 rows."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import pathlib
+import time
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.reltio.platform.plugins.filter.connection_health_render import connection_health_render, markdown_cell
+from ansible_collections.reltio.platform.plugins.filter.connection_health_report import connection_health_report
+
+ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "connection_health"
+HOSTILE = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) `code` *em* _u_ | \\ &amp;\nnext line"
+
+
+def template(kind):
+    return (ROLE / "templates" / ("connection-health.%s.j2" % kind)).read_text(encoding="utf-8")
+
+
+def wording():
+    variables = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
+    return {"legend": variables["connection_health__legend"], "changes": variables["connection_health__changes"]}
+
+
+def report(size=2, message=HOSTILE):
+    records = [{"inventory_hostname": "h%05d" % number, "platform_url": "https://test.reltio.com", "tenant_id": "t%05d" % number,
+                "connection_name": "analytics", "status": ("failing", "healthy")[number % 2], "reason_code": None,
+                "connected": bool(number % 2), "message": message, "checked_at": "2026-12-01T02:00:%02dZ" % (number % 60),
+                "what_to_do": "Nothing to do."} for number in range(size)]
+    return connection_health_report(records, "", "2026-12-01T02:01:00Z", False)
+
+
+def test_a_markdown_cell_is_text():
+    assert markdown_cell(HOSTILE) == ("&lt;img src=x onerror=alert(1)&gt; \\[x\\](javascript:alert(1)) \\`code\\` \\*em\\* \\_u\\_ \\| "
+                                      "\\\\ &amp;amp; next line")
+    assert markdown_cell(None) == ""
+
+
+def test_json_is_the_report():
+    data = report()
+    assert json.loads(connection_health_render(data, "json")) == data
+
+
+def test_markdown_and_html_escape_every_value():
+    data = report()
+    markdown = connection_health_render(data, "md", template("md"), wording())
+    assert markdown_cell(data["connections"][0]["message"]) in markdown and "<img" not in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| Connection")]
+    assert len(rows) == 2 and all(row.count(" | ") == 9 for row in rows)
+    page = connection_health_render(data, "html", template("html"), wording())
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    for status, text in wording()["legend"].items():
+        assert "<dd>%s</dd>" % text.replace("'", "&#39;") in page, status
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(AnsibleFilterError, match="json, md or html"):
+        connection_health_render(report(), "pdf")
+
+
+def test_ten_thousand_rows_render_in_seconds():
+    data = report(10000, message="Databricks rejected the OAuth client credentials")
+    started = time.perf_counter()
+    for kind in ("json", "md", "html"):
+        connection_health_render(data, kind, template(kind) if kind != "json" else "", wording())
+    assert time.perf_counter() - started < 10
