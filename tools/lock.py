@@ -53,13 +53,16 @@ def requirement_files(first):
 
 
 def inputs_digest(name):
-    """A digest of everything a lock is made from: its requirements files (and those they read) and the holds."""
+    """A digest of everything a lock is made from: its requirements files (and those they read) and the holds,
+    less their comments."""
     files = []
     for first in VENVS[name][2]:
         files.extend(path for path in requirement_files(first) if path not in files)
     digest = hashlib.sha256()
     for path in files + ["locks/holds.txt"]:
-        digest.update(path.encode() + b"\0" + (ROOT / path).read_bytes() + b"\0")
+        lines = [line.split(" #")[0].strip() for line in (ROOT / path).read_text(encoding="utf-8").splitlines()]
+        digest.update(("%s\0%s\0" % (path, "\n".join(line for line in lines if line and not line.startswith("#"))))
+                      .encode())
     return digest.hexdigest()[:16]
 
 
