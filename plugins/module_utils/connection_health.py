@@ -44,9 +44,10 @@ MESSAGE_LENGTH = 500
 _NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
 
 
-def validate(params):
-    """Check the task arguments before any request. Raises ValidationError naming every bad option."""
-    check = ArgumentCheck(params)
+def validate(params, names=None, environment=None):
+    """Check the task arguments before any request. Raises ValidationError naming every bad option (as ``names`` and
+    ``environment`` say: see validation.ArgumentCheck)."""
+    check = ArgumentCheck(params, names, environment)
     check.tenant()
     check.auth()
     check.name("connection_name")

@@ -26,9 +26,10 @@ SECRET_PLACEHOLDER = "<hidden>"
 NOT_COMPARED = ("workspace_url", "warehouse_id")
 
 
-def validate(params):
-    """Check the task arguments before any request. Raises ValidationError naming every bad option."""
-    check = ArgumentCheck(params)
+def validate(params, names=None, environment=None):
+    """Check the task arguments before any request. Raises ValidationError naming every bad option (as ``names`` and
+    ``environment`` say: see validation.ArgumentCheck)."""
+    check = ArgumentCheck(params, names, environment)
     check.tenant()
     check.auth()
     check.name("connection_name")

@@ -63,6 +63,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+reason_code:
+  description:
+    - Why the task failed, as a code a program can read instead of RV(msg) - one of a closed set, listed with what
+      to do in the troubleshooting guide ("Reason codes"), for example V(bad_arguments), V(unreachable), V(timeout),
+      V(tls), V(reltio_auth), V(tenant_not_found) or V(server_error).
+  returned: failed
+  type: str
+  sample: reltio_auth
 from_environment:
   description:
     - The options the task took from their environment variables (see each option), by name; never their values.
