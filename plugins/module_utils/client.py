@@ -104,7 +104,7 @@ def text_value(value):
     return answer_value(value) if isinstance(value, str) else None
 
 
-def test_failure_reason(message):
+def failed_test_reason(message):
     """The reason_code of a connection test that did not connect, from Reltio's message (databricks_other if none fits)."""
     for code, pattern in _TEST_FAILURES:
         if message and pattern.search(message):
@@ -303,7 +303,7 @@ class ReltioClient:
             "connected": connected,
             "message": message,
             "database_type": text_value(outcome.get("databaseType")),
-            "reason_code": "ok" if connected else test_failure_reason(message),
+            "reason_code": "ok" if connected else failed_test_reason(message),
         }
 
     def _no_connection(self, name):

@@ -19,6 +19,7 @@ import re
 import yaml
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_INFO_OPTIONS, CONNECTION_OPTIONS
+from ansible_collections.reltio.platform.plugins.module_utils.reasons import REASON_CODES, REASONS
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "connection_health"
@@ -64,7 +65,7 @@ def test_the_module_task_passes_each_variable_to_its_option():
     (theirs,) = [task for task in load(OTHER, "tasks", "main.yml") if "reltio.platform.reltio_databricks_connection" in task]
     arguments, their_arguments = task[MODULE], theirs["reltio.platform.reltio_databricks_connection"]
     assert set(arguments) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
-    # The same variable, templated the same way (secrets never from the environment), as databricks_connection.
+    # The same variable, templated the same way (role_inputs.FROM_ENVIRONMENT's rule), as databricks_connection.
     for option, value in arguments.items():
         assert value == their_arguments[option], (option, value)
     # Every variable of the spec reaches the module.
@@ -73,22 +74,34 @@ def test_the_module_task_passes_each_variable_to_its_option():
     assert task["no_log"] is True
 
 
-def test_every_advice_is_in_the_troubleshooting_guide():
-    advice = load(ROLE, "vars", "main.yml")
+def guide_rows():
+    """``{reason_code: (what it means, what to do)}`` of the troubleshooting guide's table, its words on one line (the
+    last row runs on into the paragraph after the table)."""
+    section = GUIDE.read_text(encoding="utf-8").split("Connection health\n-----------------")[1]
+    rows = {}
+    for row in re.split(r"\n   \* - ", section)[2:]:
+        code, meaning, advice = (words(cell) for cell in re.split(r"\n     - ", row))
+        rows[code.strip("`")] = (meaning, advice)
+    return rows
+
+
+def test_every_reason_code_has_its_advice_and_the_guide_says_both():
+    """Issue 26: what to do is looked up by reason_code, one entry per code of the closed set, as the guide says."""
+    advice = load(ROLE, "vars", "main.yml")["connection_health__advice"]
+    assert set(advice) == set(REASON_CODES)
+    rows = guide_rows()
+    assert list(rows) == list(REASON_CODES)
+    for code in REASON_CODES:
+        meaning, what_to_do = rows[code]
+        assert meaning == words(REASONS[code]), code
+        assert what_to_do.startswith(words(advice[code])), code
+    not_run = load(ROLE, "vars", "main.yml")["connection_health__not_run"]
     guide = words(GUIDE.read_text(encoding="utf-8"))
-    section = guide.split("Connection health ---")[1]
-    texts = [rule["advice"] for rule in advice["connection_health__advice"]]
-    texts.append(advice["connection_health__not_run"]["what_to_do"])
-    for text in texts:
-        assert words(text) in section, text
-    for rule in advice["connection_health__advice"]:
-        for part in rule.get("match", "").split("|") if "match" in rule else ():
-            assert "``%s``" % part in section, part
+    assert words(not_run["message"]) in guide and words(not_run["what_to_do"]) in guide
 
 
-def test_each_status_has_a_last_resort_advice():
-    rules = load(ROLE, "vars", "main.yml")["connection_health__advice"]
-    for status in ("healthy", "failing", "missing", "error"):
-        (last,) = [rule for rule in rules if rule["status"] == status][-1:]
-        assert "match" not in last, status
-        assert [rule for rule in rules if rule["status"] == status and "match" not in rule] == [last], status
+def test_the_record_looks_advice_up_by_reason_code_not_by_message():
+    (record,) = [task for task in load(ROLE, "tasks", "main.yml") if task.get("name") == "Record the connection's health"]
+    text = record["ansible.builtin.set_fact"]["connection_health_result"]
+    assert "connection_health__advice[record.reason_code]" in text
+    assert "search" not in text and "match" not in text and "regex" not in text
