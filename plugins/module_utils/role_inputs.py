@@ -35,6 +35,9 @@ PREFIXES = ("databricks_connection_", "connection_health_")
 OUTPUTS = ("databricks_connection_result", "connection_health_result", "connection_health_report")
 # The options a role leaves out when their variable is undefined, so that the module reads their RELTIO_* variable.
 FROM_ENVIRONMENT = ("platform_url", "access_token", "reltio_client_id", "reltio_client_secret", "auth_url", "execution")
+# Reltio's credentials are one set: when a role variable gives any of them, none is read from the environment (a token
+# of the shell never joins client credentials of the inventory).
+CREDENTIALS = ("access_token", "reltio_client_id", "reltio_client_secret")
 # A role variable whose option has another name than the variable without its prefix.
 RENAMED = {"databricks_connection_name": "connection_name", "databricks_connection_test": "test_connection"}
 # Each role: the argument spec and the checks of the module it runs.
@@ -79,7 +82,7 @@ def module_params(spec, own, variables, environment):
             names[option] = variable
             if variables.get(variable) is not None:
                 params[option] = variables[variable]
-    for option in FROM_ENVIRONMENT:
+    for option in environment_options(params):
         if option not in params and environment.get(environment_variable(option)):
             params[option] = environment[environment_variable(option)]
     bare = dict((option, dict((key, value) for key, value in entry.items() if key not in ("fallback", "required")))
@@ -92,6 +95,13 @@ def module_params(spec, own, variables, environment):
     return validated, names
 
 
+def environment_options(params):
+    """The options the module may take from the environment, given those the role variables set (``params``)."""
+    if any(option in params for option in CREDENTIALS):
+        return tuple(option for option in FROM_ENVIRONMENT if option not in CREDENTIALS)
+    return FROM_ENVIRONMENT
+
+
 def problems(role, variables, own, known, environment):
     """Every problem of a role's inputs: unknown variables, then what the module would refuse, by role variable.
 
@@ -101,8 +111,9 @@ def problems(role, variables, own, known, environment):
     found = unknown_variables(role, variables, known)
     spec_of, validate = MODULES[role]
     params, names = module_params(spec_of(), own, variables, environment)
+    given = dict((option, True) for option, variable in names.items() if variables.get(variable) is not None)
     try:
-        validate(params, names=names, environment=FROM_ENVIRONMENT)
+        validate(params, names=names, environment=environment_options(given))
     except ValidationError as exc:
         found.extend(exc.problems)
     return found

@@ -30,7 +30,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
     EXECUTION_OPTIONS,
     TENANT_OPTIONS,
 )
-from ansible_collections.reltio.platform.plugins.module_utils.role_inputs import FROM_ENVIRONMENT
+from ansible_collections.reltio.platform.plugins.module_utils.role_inputs import CREDENTIALS, FROM_ENVIRONMENT
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "databricks_connection"
@@ -84,7 +84,7 @@ def role_variables(task):
     """``{option: role variable}``: the variable each argument of the module's task is templated from."""
     variables = {}
     for option, value in task[MODULE].items():
-        names = sorted(name for name in template_names(str(value)) if name.startswith(PREFIX))
+        names = sorted(name for name in template_names(str(value)) if name.startswith(PREFIX) and not name.startswith(PREFIX + "_"))
         variables[option] = names[0] if len(names) == 1 else "%r" % value
     return variables
 
@@ -117,10 +117,12 @@ def role_problems(table, files):
             problems.append("%s: choices %s, the module's are %s" % (where, have.get("choices"), want.get("choices")))
         if bool(have.get("no_log")) != bool(want.get("no_log")):
             problems.append("%s: no_log %s, the module's is %s" % (where, bool(have.get("no_log")), bool(want.get("no_log"))))
-        # What the role takes from its variables only, and the module needs, the role's argument spec requires.
-        required = bool(want.get("required")) or (bool(want.get("needed")) and option not in FROM_ENVIRONMENT)
-        if bool(have.get("required")) != required:
-            problems.append("%s: required %s, the role's is %s" % (where, bool(have.get("required")), required))
+        # The role's first task requires what the module needs and the role takes from its variables only: the
+        # argument spec requires nothing, else a misspelt variable would fail there, unnamed (issue 26).
+        if have.get("required"):
+            problems.append("%s: required by the argument spec, which would not name a misspelt variable" % where)
+        if (want.get("required") or want.get("needed")) and option not in FROM_ENVIRONMENT and not text.startswith("Required"):
+            problems.append("%s: its description does not start with Required" % where)
         if "default" in have:
             if "default" not in want or have["default"] != want["default"]:
                 problems.append("%s: default %r, the module's is %r" % (where, have["default"], want.get("default")))
@@ -146,9 +148,13 @@ def role_problems(table, files):
 
     for option, value in sorted(task[MODULE].items()):
         variable = variables.get(option)
-        # Left out when undefined, unless the role always has a value (a default, or required).
-        optional = variable in options and not ("default" in options[variable] or options[variable].get("required"))
-        expected = "{{ %s%s }}" % (variable, " | default(omit)" if optional else "")
+        # Left out when undefined, unless the role always has a value (a default, or one its first task requires);
+        # Reltio's credentials
+        # are one set, left out only when none is given (role_inputs.CREDENTIALS).
+        role_only = (table.get(option, {}).get("required") or table.get(option, {}).get("needed")) and option not in FROM_ENVIRONMENT
+        optional = variable in options and not ("default" in options[variable] or role_only)
+        left_out = " | default(databricks_connection__credentials)" if option in CREDENTIALS else " | default(omit)"
+        expected = "{{ %s%s }}" % (variable, left_out if optional else "")
         if value != expected:
             problems.append("the module's task passes %s: %r, not %r" % (option, value, expected))
     if "no_log" in task:
@@ -217,17 +223,19 @@ DRIFTS = {
     "a new environment variable": (_table(lambda t: t["preflight"].update(env="DATABRICKS_PREFLIGHT")),
                                    "the module's is DATABRICKS_PREFLIGHT"),
     "a new option": (_table(lambda t: t.update(warehouse_name={"type": "str", "description": ["x"]})), "the module has"),
-    "a required option": (_table(lambda t: t["timeout"].update(required=True)), "required False, the role's is True"),
-    "a secret no more required": (_files(lambda f: _options(f)["databricks_connection_client_secret"].pop("required")),
-                                  "databricks_connection_client_secret (option client_secret): required False"),
+    "a required option": (_table(lambda t: t["timeout"].update(required=True)), "timeout): its description does not start"),
+    "a secret no more said required": (_files(lambda f: _options(f)["databricks_connection_client_secret"].update(
+        description=["The secret."])), "client_secret): its description does not start with Required"),
+    "required by the argument spec": (_files(lambda f: _options(f)["databricks_connection_name"].update(required=True)),
+                                      "required by the argument spec"),
     "the Databricks secret read from the environment": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
         client_secret="{{ databricks_connection_client_secret | default(omit) }}")), "passes client_secret"),
-    "the tenant read from the environment": (_files(lambda f: _options(f)["databricks_connection_tenant_id"].pop("required")),
-                                             "databricks_connection_tenant_id (option tenant_id): required False"),
     "the tenant's variable not disowned": (_files(lambda f: _options(f)["databricks_connection_tenant_id"].update(
         description=["ID of the tenant, or E(RELTIO_TENANT_ID)."])), "never read from RELTIO_TENANT_ID"),
     "a Reltio secret no more from the environment": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
         access_token="{{ databricks_connection_access_token | default('') }}")), "passes access_token"),
+    "a Reltio secret from the environment beside the role's": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
+        reltio_client_id="{{ databricks_connection_reltio_client_id | default(omit) }}")), "passes reltio_client_id"),
     # The role's files change on their own.
     "a role type": (_files(lambda f: _options(f)["databricks_connection_timeout"].update(type="int")), "type int, the module's is float"),
     "a role secret shown": (_files(lambda f: _options(f)["databricks_connection_client_secret"].pop("no_log")), "no_log False"),
