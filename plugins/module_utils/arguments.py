@@ -326,14 +326,15 @@ def token_argument_spec():
 
 class EnvironmentFallback:
     """ansible-core's env_fallback, remembering that it filled its option: a task's result names the options it took
-    from the environment (``from_environment``). Each argument spec built has its own."""
+    from the environment (``from_environment``). A blank variable (an AWX credential injects an empty field so) is no
+    value taken: the task treats it as not given. Each argument spec built has its own."""
 
     def __init__(self):
         self.used = False
 
     def __call__(self, *names, **kwargs):
         value = env_fallback(*names, **kwargs)
-        self.used = True
+        self.used = self.used or bool(value.strip())
         return value
 
     def __eq__(self, other):
@@ -365,7 +366,7 @@ def apply_env_fallbacks(spec, args, environment):
             for variable in fallback[1]:
                 if variable in environment:
                     filled[name] = environment[variable]
-                    fallback[0].used = True
+                    fallback[0].used = fallback[0].used or bool(environment[variable].strip())
                     break
     return filled
 
