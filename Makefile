@@ -1,6 +1,10 @@
 # The two promises of the README: `make demo` and `make test`. Everything installs into .venv.
 SHELL := /bin/bash
 PYTHON ?= python3.11
+# A pyenv shim runs a pythonX.Y only when pyenv selects that version: PYENV_VERSION picks it, as for the matrix lines
+# below (make demo PYTHON=python3.12 under pyenv). Set only for a name like python3.12, and only when not set already.
+PYENV_OF = $(filter 3.%,$(patsubst python%,%,$(notdir $(1))))
+WITH_PYENV = $(if $(call PYENV_OF,$(1)),PYENV_VERSION=$${PYENV_VERSION:-$(call PYENV_OF,$(1))} )$(1)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 BUILD := $(CURDIR)/.build
@@ -37,7 +41,7 @@ export PATH := $(BIN):$(PATH)
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV)
 	$(BIN)/python $(PIP_INSTALL) --upgrade pip
 	$(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.demo-installed
@@ -45,7 +49,7 @@ $(VENV)/.installed: requirements.txt requirements-demo.txt requirements-dev.txt
 # `make demo` needs only ansible-core and requirements.txt (requirements-demo.txt): a first demo on a fresh clone
 # installs a handful of packages, not the test and docs tools. `make test` installs those on top, in the same venv.
 $(VENV)/.demo-installed: requirements.txt requirements-demo.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV)
 	$(BIN)/python $(PIP_INSTALL) --disable-pip-version-check -r requirements-demo.txt
 	touch $@
 
@@ -57,7 +61,7 @@ collection-link:
 venv-awx: $(VENV_AWX)/.installed
 
 $(VENV_AWX)/.installed: requirements-awx.txt
-	test -x $(VENV_AWX)/bin/python || $(PYTHON) -m venv $(VENV_AWX)
+	test -x $(VENV_AWX)/bin/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV_AWX)
 	$(VENV_AWX)/bin/python $(PIP_INSTALL) --upgrade pip
 	$(VENV_AWX)/bin/python $(PIP_INSTALL) --no-compile -r requirements-awx.txt
 	touch $@
@@ -173,7 +177,7 @@ lint: venv collection-link awx-collection
 venv-importer: $(VENV_IMPORTER)/.installed
 
 $(VENV_IMPORTER)/.installed: requirements-importer.txt
-	test -x $(VENV_IMPORTER)/bin/python || $(PYTHON) -m venv $(VENV_IMPORTER)
+	test -x $(VENV_IMPORTER)/bin/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV_IMPORTER)
 	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) --upgrade pip
 	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -r requirements-importer.txt
 	touch $@
