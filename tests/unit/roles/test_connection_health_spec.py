@@ -64,6 +64,10 @@ def test_the_module_task_passes_each_variable_to_its_option():
     (task,) = [task for task in load(ROLE, "tasks", "main.yml") if MODULE in task]
     (theirs,) = [task for task in load(OTHER, "tasks", "main.yml") if "reltio.platform.reltio_databricks_connection" in task]
     arguments, their_arguments = task[MODULE], theirs["reltio.platform.reltio_databricks_connection"]
+    # The Databricks side, for a preflight the role does not run, is passed blank: never read from DATABRICKS_*.
+    blank = sorted(option for option, value in arguments.items() if value == "")
+    assert blank == ["client_id", "client_secret", "warehouse_id", "workspace_url"]
+    arguments = dict((option, value) for option, value in arguments.items() if value != "")
     assert set(arguments) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
     # The same variable, templated the same way (role_inputs.FROM_ENVIRONMENT's rule), as databricks_connection.
     for option, value in arguments.items():
