@@ -42,7 +42,6 @@ REASONS = {
 REASON_CODES = tuple(REASONS)
 
 
-
 def checked(code):
     """``code`` when it is one of REASON_CODES; a ValueError otherwise (a programming error, caught by the tests)."""
     if code not in REASONS:

@@ -9,8 +9,8 @@ option: its type, choices, default, secrecy, and in its description the option's
 defaults/main.yml and the arguments of the module's task in tasks/main.yml (which variable sets which option).
 Where each comes from is role_inputs.FROM_ENVIRONMENT's rule: Reltio's credentials and URLs from a role variable or
 else their RELTIO_* variable; the tenant, the connection and the Databricks side from role variables only (required
-by the argument spec, never left out for the module to read DATABRICKS_* or RELTIO_TENANT_ID). ``role_problems`` names every difference; the real files must have none, and each kind of
-drift (a type, a no_log flag, a choice, a default, an environment variable) must be caught.
+by the role's first task, never left out for the module to read DATABRICKS_* or RELTIO_TENANT_ID). ``role_problems``
+names every difference; the real files must have none, and each kind of drift (a type, a no_log flag, a choice, a default, an environment variable) must be caught.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -384,7 +384,7 @@ def test_check_mode_probe_predicts_ok_for_an_existing_connection_whose_test_pass
 
 def test_check_mode_probe_predicts_a_create_on_404(client):
     client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found", status=404,
-                                                             reason_code="connection_not_found")
+                                                       reason_code="connection_not_found")
     result = check_with_probe(client)
     assert result["changed"] is True
     assert "would be created: Reltio's test answered that it does not exist (HTTP 404)" in result["msg"]

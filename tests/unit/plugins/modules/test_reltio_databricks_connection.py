@@ -118,7 +118,7 @@ def test_reltio_error_fails_with_its_kwargs(execute):
 def test_validation_error_fails(execute):
     execute.side_effect = ValidationError(["workspace_url is required"])
     assert run_main(ARGS, expect=FailJson) == {"msg": "Invalid arguments: workspace_url is required.", "from_environment": [],
-                                                "reason_code": "bad_arguments"}
+                                               "reason_code": "bad_arguments"}
 
 
 def test_missing_requests(execute, monkeypatch):
