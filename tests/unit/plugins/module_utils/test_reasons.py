@@ -39,7 +39,7 @@ def test_the_set_holds_what_the_issue_asks_at_least():
 
 def test_an_error_refuses_a_code_outside_the_set():
     with pytest.raises(ValueError):
-        errors.ApiError("x", reason_code="nope")
+        str(errors.ApiError("x", reason_code="nope"))
     with pytest.raises(ValueError):
         checked("unknown")
     assert errors.ValidationError(["x"]).reason_code == "bad_arguments"
