@@ -10,7 +10,8 @@ defaults/main.yml and the arguments of the module's task in tasks/main.yml (whic
 Where each comes from is role_inputs.FROM_ENVIRONMENT's rule: Reltio's credentials and URLs from a role variable or
 else their RELTIO_* variable; the tenant, the connection and the Databricks side from role variables only (required
 by the role's first task, never left out for the module to read DATABRICKS_* or RELTIO_TENANT_ID). ``role_problems``
-names every difference; the real files must have none, and each kind of drift (a type, a no_log flag, a choice, a default, an environment variable) must be caught.
+names every difference; the real files must have none, and each kind of drift (a type, a no_log flag, a choice, a
+default, an environment variable) must be caught.
 """
 
 from __future__ import absolute_import, division, print_function
