@@ -33,7 +33,7 @@ def inventory(ansible, hosts, **group_vars):
         "ansible_connection": "local",
         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
         "databricks_connection_platform_url": ansible.emulator.url,
-        # The role takes secrets from its variables only (as databricks_connection), never from RELTIO_ACCESS_TOKEN.
+        # Reltio's credentials as role variables here (test_awx_jobs.py reads them from the RELTIO_* of a credential).
         "databricks_connection_access_token": ansible.reltio_env("x")["RELTIO_ACCESS_TOKEN"],
         "databricks_connection_name": NAME,
         "databricks_connection_retries": 0,
