@@ -25,6 +25,13 @@ def _options(role_dir):
         return list(yaml.safe_load(handle)["argument_specs"]["main"]["options"])
 
 
+def _text(value):
+    """A vaulted value as its text: ansible-core before 2.19 may hand an encrypted string object, which is no str."""
+    if isinstance(value, (str, bool, int, float, list, dict)) or value is None:
+        return value
+    return str(value) if hasattr(value, "data") else value
+
+
 def role_inputs_refusal(variables, role_path):
     """Why the role at ``role_path`` refuses ``variables`` (the defined ones of its prefixes, by name), or ''."""
     role = os.path.basename(os.path.normpath(role_path))
@@ -35,6 +42,7 @@ def role_inputs_refusal(variables, role_path):
     known = set(role_inputs.OUTPUTS)
     for other in ROLES:
         known.update(_options(os.path.join(os.path.dirname(os.path.normpath(role_path)), other)))
+    variables = dict((name, _text(value)) for name, value in variables.items())
     found = role_inputs.problems(role, variables, own, known, os.environ)
     return role_inputs.message(role, found) if found else ""
 

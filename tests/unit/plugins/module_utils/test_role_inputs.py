@@ -136,3 +136,20 @@ def test_the_filter_refuses_what_is_no_role_of_the_collection(role_path):
 
     with pytest.raises(AnsibleFilterError):
         role_inputs_refusal(good(), role_path or "")
+
+
+class Encrypted(object):
+    """What ansible-core 2.16's AnsibleVaultEncryptedUnicode offers the filter (no str): ``data``, and str() its text.
+    2.19 hands a str; this venv has no 2.16 to make a real one."""
+
+    def __init__(self, text):
+        self.data = text
+
+    def __str__(self):
+        return self.data
+
+
+def test_the_filter_reads_a_vaulted_value_as_its_text():
+    refusal = role_inputs_refusal(good(databricks_connection_client_secret=Encrypted("   ")), str(ROLES / "databricks_connection"))
+    assert refusal.endswith("databricks_connection_client_secret is required and must not be blank: set it.")
+    assert role_inputs_refusal(good(databricks_connection_client_secret=Encrypted(SECRET)), str(ROLES / "databricks_connection")) == ""
