@@ -171,7 +171,8 @@ class TestIdempotencyAndUpdates:
         env = env_for(ansible, tenant)
         first = ansible.playbook(play(connection_task(test_connection=True)), env=env)
         assert first.rc == 0, first.output
-        assert first.task()["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+        assert first.task()["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS",
+                                        "reason_code": "ok"}
         assert emulator.connections(tenant)["databricks-connection-01"]["status"] == "ACTIVE"
         second = ansible.playbook(play(connection_task(test_connection=True)), env=env)
         assert second.rc == 0, second.output
