@@ -1,6 +1,10 @@
 # The two promises of the README: `make demo` and `make test`. Everything installs into .venv.
 SHELL := /bin/bash
 PYTHON ?= python3.11
+# A pyenv shim runs a pythonX.Y only when pyenv selects that version: PYENV_VERSION picks it, as for the matrix lines
+# below (make demo PYTHON=python3.12 under pyenv). Set only for a name like python3.12, and only when not set already.
+PYENV_OF = $(filter 3.%,$(patsubst python%,%,$(notdir $(1))))
+WITH_PYENV = $(if $(call PYENV_OF,$(1)),PYENV_VERSION=$${PYENV_VERSION:-$(call PYENV_OF,$(1))} )$(1)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 BUILD := $(CURDIR)/.build
@@ -40,13 +44,13 @@ venv: $(VENV)/.installed
 # first, then the rest. `make demo` installs only requirements-demo.txt, at the versions of .venv's lock; `make test`
 # installs the whole lock on top, in the same venv.
 $(VENV)/.installed: locks/venv.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV)
 	$(BIN)/python $(PIP_INSTALL) -c locks/venv.txt pip
 	$(BIN)/python $(PIP_INSTALL) -r locks/venv.txt
 	touch $@ $(VENV)/.demo-installed
 
 $(VENV)/.demo-installed: requirements.txt requirements-demo.txt locks/venv.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV)
 	$(BIN)/python $(PIP_INSTALL) -r requirements-demo.txt -c locks/venv.txt
 	touch $@
 
@@ -56,7 +60,7 @@ VENV_QUICK := $(CURDIR)/.venv-quick
 venv-quick: $(VENV_QUICK)/.installed
 
 $(VENV_QUICK)/.installed: requirements.txt requirements-demo.txt requirements-quick.txt locks/venv.txt
-	test -x $(VENV_QUICK)/bin/python || $(PYTHON) -m venv $(VENV_QUICK)
+	test -x $(VENV_QUICK)/bin/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV_QUICK)
 	$(VENV_QUICK)/bin/python $(PIP_INSTALL) -r requirements-quick.txt -c locks/venv.txt
 	touch $@
 
@@ -68,7 +72,7 @@ collection-link:
 venv-awx: $(VENV_AWX)/.installed
 
 $(VENV_AWX)/.installed: locks/venv-awx.txt
-	test -x $(VENV_AWX)/bin/python || $(PYTHON) -m venv $(VENV_AWX)
+	test -x $(VENV_AWX)/bin/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV_AWX)
 	$(VENV_AWX)/bin/python $(PIP_INSTALL) -c locks/venv-awx.txt pip
 	$(VENV_AWX)/bin/python $(PIP_INSTALL) --no-compile -r locks/venv-awx.txt
 	touch $@
@@ -204,7 +208,7 @@ lint: venv collection-link awx-collection
 venv-importer: $(VENV_IMPORTER)/.installed
 
 $(VENV_IMPORTER)/.installed: locks/venv-importer.txt
-	test -x $(VENV_IMPORTER)/bin/python || $(PYTHON) -m venv $(VENV_IMPORTER)
+	test -x $(VENV_IMPORTER)/bin/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV_IMPORTER)
 	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -c locks/venv-importer.txt pip
 	$(VENV_IMPORTER)/bin/python $(PIP_INSTALL) -r locks/venv-importer.txt
 	touch $@

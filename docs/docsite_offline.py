@@ -6,7 +6,8 @@ docs.ansible.com from the network; offline, each failed download is a warning, a
 The pages antsibull-docs renders link to a few labels of the Ansible documentation (the "action plugin" note,
 "common return values", the environment variables page). This writes a local inventory of exactly those
 labels, pointing at their pages on docs.ansible.com, and makes it the only intersphinx inventory: the links
-in the HTML stay the same, and a page that links to a label not listed here fails the build by name.
+in the HTML stay the same, and a page that links to a label not listed here fails the build by name. It also makes
+the theme's home link lead to this site's own index (HOME).
 
 Usage: python docs/docsite_offline.py DOCSITE_DIR   (the --dest-dir of sphinx-init)
 """
@@ -32,6 +33,19 @@ LABELS = {
 
 INVENTORY = "ansible_devel.inv"
 
+# The Ansible theme's logo (the site's home link) goes to its option documentation_home_url, "/" by default: the root
+# of docs.ansible.com, or of the disk for a site opened from its files. Here it goes to this site's own first page, as
+# each page reaches it (pathto, at each page's depth).
+HOME = """
+# Written by docs/docsite_offline.py: the home link of every page leads to this site's index, not to "/".
+def _home_is_this_site(app, pagename, templatename, context, doctree):
+    context["theme_documentation_home_url"] = context["pathto"](app.config.root_doc)
+
+
+def setup(app):
+    app.connect("html-page-context", _home_is_this_site)
+"""
+
 
 def inventory() -> bytes:
     """A Sphinx inventory (version 2) of LABELS."""
@@ -53,6 +67,7 @@ def main(argv: list[str]) -> int:
         handle.write("\n# Written by docs/docsite_offline.py: no download, the Ansible labels from a local inventory.\n"
                      "intersphinx_mapping = {%r: (%r, %r)}\n"
                      % ("ansible_devel", ANSIBLE_DOCS, os.path.join(docsite, INVENTORY)))
+        handle.write(HOME)
     return 0
 
 

@@ -175,8 +175,9 @@ DATABRICKS_CONNECTION_OPTIONS = {
             " connection was created with: if those are wrong, remove the connection in Reltio or use a new name.",
             "A test alone is not a change.",
             "In check mode the test is a probe, the one read Reltio offers: a connection whose test passes is predicted"
-            " V(ok), one whose test fails to get the given credentials stored, and one Reltio answers HTTP 404 for to be"
-            " created. When the probe cannot tell (another error), check mode predicts V(changed) as without it, and says"
+            " V(ok), one whose test fails to get the given credentials stored, and one Reltio answers HTTP 404 for (no such"
+            " connection) to be created. A tenant Reltio does not know (its 404 says so) fails the task, as a real run"
+            " would, with RV(reason_code=tenant_not_found). When the probe cannot tell (another error), check mode predicts V(changed) as without it, and says"
             " why. Like a real run's test, a passing probe may move a V(PENDING) connection to V(ACTIVE).",
         ],
     },
@@ -325,14 +326,15 @@ def token_argument_spec():
 
 class EnvironmentFallback:
     """ansible-core's env_fallback, remembering that it filled its option: a task's result names the options it took
-    from the environment (``from_environment``). Each argument spec built has its own."""
+    from the environment (``from_environment``). A blank variable (an AWX credential injects an empty field so) is no
+    value taken: the task treats it as not given. Each argument spec built has its own."""
 
     def __init__(self):
         self.used = False
 
     def __call__(self, *names, **kwargs):
         value = env_fallback(*names, **kwargs)
-        self.used = True
+        self.used = self.used or bool(value.strip())
         return value
 
     def __eq__(self, other):
@@ -364,7 +366,7 @@ def apply_env_fallbacks(spec, args, environment):
             for variable in fallback[1]:
                 if variable in environment:
                     filled[name] = environment[variable]
-                    fallback[0].used = True
+                    fallback[0].used = fallback[0].used or bool(environment[variable].strip())
                     break
     return filled
 

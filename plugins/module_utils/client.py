@@ -18,6 +18,7 @@ import math
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     MAX_TOKEN_LENGTH,
@@ -44,6 +45,18 @@ __all__ = ("HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "ReltioClient", "CreateOutco
 # Reltio tells its 400 answers apart only by their text: this is its sentence for a name in use,
 # at the start of its message (not two words anywhere in an echo of the request).
 _SAME_NAME = re.compile(r"^\s*A Databricks connection with the same name already exists for the tenant\b", re.IGNORECASE)
+# Reltio's 404 for a tenant it does not know ("Tenant ce5627DYnQ6abcD not found"); any other 404 of a request about
+# one connection is about the connection.
+_TENANT_NOT_FOUND = re.compile(r"^\s*Tenant\b.*\bnot found", re.IGNORECASE)
+# The reason of a failed connection test, from the words Databricks gives Reltio (Reltio passes them on): the first
+# pattern found in the test's message decides. Only this adapter reads that message.
+_TEST_FAILURES = (
+    ("databricks_auth", re.compile(r"invalid_client|rejected the OAuth client credentials|Client authentication failed",
+                                   re.IGNORECASE)),
+    ("databricks_permission", re.compile(r"PERMISSION_DENIED|CAN USE", re.IGNORECASE)),
+    ("warehouse_missing", re.compile(r"does not exist|is deleted|\bDELET(?:ED|ING)\b|RESOURCE_DOES_NOT_EXIST", re.IGNORECASE)),
+    ("databricks_unreachable", re.compile(r"\breach|timed out|timeout|Unable to connect", re.IGNORECASE)),
+)
 # What a token_type is ("Bearer", "bearer", "N_A"); anything else a token endpoint sends there is not handed on.
 _TOKEN_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}\Z")
 # Redirect statuses after which a POST may have been carried out; 307 and 308 say "send it there instead".
@@ -89,6 +102,19 @@ def token_lifetime(value):
 def text_value(value):
     """A text field of an answer for the result: plain bounded text, or None for anything but a string."""
     return answer_value(value) if isinstance(value, str) else None
+
+
+def failed_test_reason(message):
+    """The reason_code of a connection test that did not connect, from Reltio's message (databricks_other if none fits)."""
+    for code, pattern in _TEST_FAILURES:
+        if message and pattern.search(message):
+            return code
+    return "databricks_other"
+
+
+def _status_reason(status):
+    """The reason_code of an error status that says nothing more specific."""
+    return "server_error" if status >= 500 or status == 429 else "request_refused"
 
 
 def _said(message):
@@ -206,13 +232,18 @@ class ReltioClient:
                               " followed, so the client credentials were not sent there. Set auth_url to the token endpoint"
                               " itself." % (self.auth_url, answer.status_text, answer.location_host or "nowhere"),
                               status=answer.status)
+        if answer.status == 404:
+            return self._fail(ApiError, "The token endpoint %s answered HTTP 404 Not Found while %s%s. Check auth_url: it is"
+                              " the token endpoint itself, whose path usually ends in /oauth/token (Reltio's is %s)."
+                              % (self.auth_url, call.what, _said(message), DEFAULT_AUTH_URL), status=404,
+                              error_code=code, reason_code="auth_url_not_found")
         if answer.status in (400, 401, 403):
             return self._fail(AuthenticationError, "Reltio refused the client credentials: the token endpoint %s answered"
                               " HTTP %s%s. Check reltio_client_id and reltio_client_secret."
                               % (self.auth_url, answer.status, _said(message)), status=answer.status, error_code=code)
         return self._fail(ApiError, "The token endpoint %s answered HTTP %s while %s%s"
                           % (self.auth_url, answer.status_text, call.what, _said(message)),
-                          status=answer.status, error_code=code)
+                          status=answer.status, error_code=code, reason_code=_status_reason(answer.status))
 
     # ---- connections -----------------------------------------------------------------------------
 
@@ -246,16 +277,15 @@ class ReltioClient:
     def store_credentials(self, name, client_id, client_secret):
         """Store (rotate) the OAuth credentials of an existing connection."""
         self.redact.add(client_secret)
-        call = Call("storing the credentials of connection '%s'" % name, option="platform_url")
+        call = Call("storing the credentials of connection '%s'" % name, option="platform_url",
+                    not_found=self._no_connection(name))
         url = self._interactions_url("database-configs", path_segment(name), "databricks", "oauth", "credentials")
         answer = self._post(url, {"clientId": client_id, "clientSecret": client_secret}, call)
         return self._connection_from(self._success_json(answer, call))
 
     def test_connection(self, name):
         """Ask Reltio to test the connection. Returns ``{connected, message, database_type}``."""
-        call = Call("testing connection '%s'" % name, option="platform_url",
-                    not_found="Reltio knows no connection '%s' in tenant '%s': check connection_name (and tenant_id), or"
-                              " create the connection." % (name, self.tenant_id))
+        call = Call("testing connection '%s'" % name, option="platform_url", not_found=self._no_connection(name))
         answer = self._post(self._interactions_url("database-configs", path_segment(name), "test"), None, call)
         data = self._success_json(answer, call)
         outcome = {}
@@ -267,11 +297,19 @@ class ReltioClient:
         if "connected" not in outcome:
             raise self._fail(ApiError, "Reltio answered the connection test of '%s' without a 'connected' field: %s"
                              % (name, text_excerpt(answer.text)), status=answer.status)
+        connected = outcome.get("connected") is True
+        message = text_value(outcome.get("message"))
         return {
-            "connected": outcome.get("connected") is True,
-            "message": text_value(outcome.get("message")),
+            "connected": connected,
+            "message": message,
             "database_type": text_value(outcome.get("databaseType")),
+            "reason_code": "ok" if connected else failed_test_reason(message),
         }
+
+    def _no_connection(self, name):
+        """The advice of a 404 that is not about the tenant, for a request about connection ``name``."""
+        return ("Reltio knows no connection '%s' in tenant '%s': check connection_name, or create the connection."
+                % (name, self.tenant_id))
 
     # ---- requests and answers ----------------------------------------------------------------------
 
@@ -310,7 +348,7 @@ class ReltioClient:
             message, code = parse_error_body(answer.text)
             raise self._fail(ApiError, "Reltio answered HTTP %s while %s, but said it was not successful: %s%s"
                              % (answer.status, call.what, message, changes), status=answer.status, error_code=code,
-                             may_exist=may_exist)
+                             may_exist=may_exist, reason_code="request_refused")
         return data
 
     def _error(self, answer, call):
@@ -331,17 +369,20 @@ class ReltioClient:
                               " tenant '%s'." % (answer.status_text, call.what, said, self.tenant_id),
                               status=status, error_code=code)
         if status == 404:
-            advice = call.not_found or ("The tenant '%s' or the platform_url %s looks wrong."
-                                        % (self.tenant_id, self.platform_url))
+            if call.not_found and not (message and _TENANT_NOT_FOUND.match(message)):
+                advice, reason_code = call.not_found, "connection_not_found"
+            else:
+                advice, reason_code = ("Check tenant_id ('%s') and platform_url (%s): Reltio knows no such tenant there."
+                                       % (self.tenant_id, self.platform_url)), "tenant_not_found"
             return self._fail(NotFoundError, "Reltio answered HTTP 404 Not Found while %s%s. %s" % (call.what, said, advice),
-                              status=status, error_code=code)
+                              status=status, error_code=code, reason_code=reason_code)
         what = call.what
         if status in RETRY_STATUSES and self.retries:
             what = "%s (after %d retries)" % (what, self.retries)
         may_exist = call.changes is not None and status >= 500
         return self._fail(ApiError, "Reltio answered HTTP %s while %s%s%s"
                           % (answer.status_text, what, said, (". " + call.changes) if may_exist else ""),
-                          status=status, error_code=code, may_exist=may_exist)
+                          status=status, error_code=code, may_exist=may_exist, reason_code=_status_reason(status))
 
     @staticmethod
     def _connection_from(data):

@@ -8,7 +8,8 @@ It never sends a create or a store request. What Reltio answers becomes a status
 
 - ``healthy``: Reltio ran the test and it connected;
 - ``failing``: Reltio ran the test and Databricks refused it (Reltio's reason in ``message``);
-- ``missing``: Reltio answered HTTP 404: it does not know the connection (or the tenant);
+- ``missing``: Reltio answered HTTP 404: it does not know the connection (``reason_code`` connection_not_found) or
+  the tenant (tenant_not_found);
 - ``error``: Reltio answered, but not with a test result: an error status other than 401, 403 and 404
   (a 400, a 500, a redirect), or a success whose body holds no ``connected`` field that can be read.
   Something is wrong that this task cannot name; the reason is in ``message``.
@@ -43,9 +44,10 @@ MESSAGE_LENGTH = 500
 _NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
 
 
-def validate(params):
-    """Check the task arguments before any request. Raises ValidationError naming every bad option."""
-    check = ArgumentCheck(params)
+def validate(params, names=None, environment=None):
+    """Check the task arguments before any request. Raises ValidationError naming every bad option (as ``names`` and
+    ``environment`` say: see validation.ArgumentCheck)."""
+    check = ArgumentCheck(params, names, environment)
     check.tenant()
     check.auth()
     check.name("connection_name")
@@ -73,18 +75,19 @@ def timestamp(seconds):
 
 
 def _reltio_says(client, name):
-    """(exists, connected, status, message) from Reltio's test of connection ``name``."""
+    """(exists, connected, status, message, reason_code) from Reltio's test of connection ``name``."""
     try:
         test = client.test_connection(name)
     except (AuthenticationError, TransportError):
         raise
     except NotFoundError as exc:
-        return False, None, "missing", exc.msg
+        # Reltio's 404 says whether the tenant or the connection is unknown: reason_code tells which.
+        return False, None, "missing", exc.msg, exc.reason_code
     except ReltioError as exc:
-        return None, None, "error", exc.msg
+        return None, None, "error", exc.msg, exc.reason_code
     if test["connected"]:
-        return True, True, "healthy", test["message"] or "Reltio gave no message"
-    return True, False, "failing", test["message"] or "Reltio gave no reason"
+        return True, True, "healthy", test["message"] or "Reltio gave no message", test["reason_code"]
+    return True, False, "failing", test["message"] or "Reltio gave no reason", test["reason_code"]
 
 
 def _preflight(params, workspace):
@@ -92,9 +95,9 @@ def _preflight(params, workspace):
     try:
         checked = workspace.check(params["warehouse_id"])
     except PreflightError as exc:
-        return {"passed": False, "message": plain(exc.msg), "warehouse_id": params["warehouse_id"],
+        return {"passed": False, "message": plain(exc.msg), "reason_code": exc.reason_code, "warehouse_id": params["warehouse_id"],
                 "warehouse_name": None, "warehouse_state": None}
-    checked.update(passed=True, message=preflight_passed(checked))
+    checked.update(passed=True, message=preflight_passed(checked), reason_code="ok")
     return checked
 
 
@@ -102,6 +105,7 @@ SAID = {
     "healthy": "Connection '%(name)s' of tenant '%(tenant)s' is healthy: Reltio's test passed (%(message)s).",
     "failing": "Connection '%(name)s' of tenant '%(tenant)s' is failing: Reltio's test did not connect: %(message)s.",
     "missing": "Reltio does not know connection '%(name)s' in tenant '%(tenant)s'; nothing was created. %(message)s",
+    "missing_tenant": "Reltio does not know tenant '%(tenant)s'; nothing was created. %(message)s",
     "error": "Reltio's test of connection '%(name)s' in tenant '%(tenant)s' gave no result: %(message)s",
 }
 
@@ -118,7 +122,7 @@ def run(params, client, check_mode=False, diff=False, warn=None, workspace=None,
     name = params["connection_name"]
     # A token problem is the tenant's, not the connection's: it fails the task before the test.
     client.ensure_token()
-    exists, connected, status, message = _reltio_says(client, name)
+    exists, connected, status, message, reason_code = _reltio_says(client, name)
     message = plain(message)
     result = {
         "changed": False,
@@ -127,11 +131,13 @@ def run(params, client, check_mode=False, diff=False, warn=None, workspace=None,
         "exists": exists,
         "connected": connected,
         "status": status,
+        "reason_code": reason_code,
         "message": message,
         "checked_at": timestamp(clock()),
         "preflight": None,
     }
-    msg = SAID[status] % {"name": name, "tenant": client.tenant_id, "message": message.rstrip(".")}
+    said = "missing_tenant" if reason_code == "tenant_not_found" else status
+    msg = SAID[said] % {"name": name, "tenant": client.tenant_id, "message": message.rstrip(".")}
     if workspace is not None:
         result["preflight"] = _preflight(params, workspace)
         msg += " " + result["preflight"]["message"]

@@ -26,9 +26,10 @@ SECRET_PLACEHOLDER = "<hidden>"
 NOT_COMPARED = ("workspace_url", "warehouse_id")
 
 
-def validate(params):
-    """Check the task arguments before any request. Raises ValidationError naming every bad option."""
-    check = ArgumentCheck(params)
+def validate(params, names=None, environment=None):
+    """Check the task arguments before any request. Raises ValidationError naming every bad option (as ``names`` and
+    ``environment`` say: see validation.ArgumentCheck)."""
+    check = ArgumentCheck(params, names, environment)
     check.tenant()
     check.auth()
     check.name("connection_name")
@@ -91,11 +92,14 @@ def _check_mode(params, client, workspace, result, diff):  # pylint: disable=unu
 
 
 def _probe(client, name, result):
-    """Whether the connection exists, by Reltio's test: (True, ""), (False, "") on its 404, or (None, why) when the
-    test cannot tell. A passing test may move a PENDING connection to ACTIVE, as a real run's test would."""
+    """Whether the connection exists, by Reltio's test: (True, ""), (False, "") on its 404 for the connection, or
+    (None, why) when the test cannot tell. A 404 for the tenant fails the task, as the create of a real run would.
+    A passing test may move a PENDING connection to ACTIVE, as a real run's test would."""
     try:
         result["test"] = client.test_connection(name)
-    except NotFoundError:
+    except NotFoundError as exc:
+        if exc.reason_code != "connection_not_found":
+            raise
         return False, ""
     except ReltioError as exc:
         return None, " Reltio's test could not tell whether it exists: %s" % exc.msg
@@ -202,7 +206,7 @@ def _test(params, client, result, diff, msg):
     if not result["test"]["connected"]:
         raise ConnectionTestFailed("%s%s The connection test failed: %s.%s"
                                    % (msg, said, (result["test"]["message"] or "Reltio gave no reason").rstrip("."),
-                                      _test_failed_advice(params, existed)))
+                                      _test_failed_advice(params, existed)), reason_code=result["test"]["reason_code"])
     return said + " Connection test passed."
 
 

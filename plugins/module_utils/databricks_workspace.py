@@ -33,6 +33,9 @@ from ansible_collections.reltio.platform.plugins.module_utils.transport import T
 USABLE_STATES = ("RUNNING", "STARTING", "STOPPED", "STOPPING")
 GONE_STATES = ("DELETED", "DELETING")
 _AZURE = re.compile(r"\.azuredatabricks\.net$", re.IGNORECASE)
+# The reason_code of a preflight that got no answer from the workspace, by the transport's.
+_TRANSPORT_REASONS = {"tls": "tls", "not_tls": "not_tls", "unreachable": "databricks_unreachable",
+                      "timeout": "databricks_unreachable", "proxy": "databricks_unreachable"}
 REACH_HINT = ("The host that runs the task must reach the workspace: a Databricks IP access list or a firewall may refuse"
               " it while Reltio reaches it.")
 
@@ -78,7 +81,7 @@ class DatabricksWorkspace:
                            " OAuth secret created for the service principal in Databricks.")
             raise PreflightError("Preflight: Databricks refused the service principal's client ID or secret: the workspace"
                                  " %s answered HTTP %s%s.%s" % (self.host, answer.status, _said(code, message), advice),
-                                 status=answer.status, error_code=code)
+                                 status=answer.status, error_code=code, reason_code="databricks_auth")
         if answer.status >= 300:
             raise self._error(answer, call, message, code)
         try:
@@ -103,12 +106,12 @@ class DatabricksWorkspace:
             raise PreflightError("Preflight: SQL warehouse '%s' does not exist in the Databricks workspace %s (HTTP %s%s)."
                                  " Check warehouse_id: it must be a warehouse of this workspace."
                                  % (warehouse_id, self.host, answer.status, _said(code, message)),
-                                 status=answer.status, error_code=code)
+                                 status=answer.status, error_code=code, reason_code="warehouse_missing")
         if answer.status == 403 or code in ("PERMISSION_DENIED", 403):
             raise PreflightError("Preflight: the service principal '%s' may not use SQL warehouse '%s' in the Databricks"
                                  " workspace %s (HTTP %s%s). Grant it CAN USE on the warehouse."
                                  % (self.client_id, warehouse_id, self.host, answer.status, _said(code, message)),
-                                 status=answer.status, error_code=code)
+                                 status=answer.status, error_code=code, reason_code="databricks_permission")
         if answer.status >= 300:
             raise self._error(answer, call, message, code)
         try:
@@ -121,14 +124,18 @@ class DatabricksWorkspace:
         state = data.get("state")
         if state in GONE_STATES:
             raise PreflightError("Preflight: SQL warehouse '%s' (%s) in the Databricks workspace %s is %s. Use another"
-                                 " warehouse." % (warehouse_id, answer_value(data.get("name")) or "no name", self.host, state))
+                                 " warehouse." % (warehouse_id, answer_value(data.get("name")) or "no name", self.host, state),
+                                 reason_code="warehouse_missing")
         return data
 
     def _send(self, method, url, call, **kwargs):
         try:
             return self.transport.send(method, url, call, **kwargs)
         except TransportError as exc:
-            raise PreflightError("Preflight: %s. %s" % (exc.msg.rstrip("."), REACH_HINT), status=exc.status)
+            # A TLS problem is said as such (ca_path, the URL's scheme); no answer at all is the workspace's reach.
+            reason_code = _TRANSPORT_REASONS.get(exc.reason_code, "databricks_other")
+            raise PreflightError("Preflight: %s. %s" % (exc.msg.rstrip("."), REACH_HINT), status=exc.status,
+                                 reason_code=reason_code)
 
     def _error(self, answer, call, message, code):
         if 300 <= answer.status < 400:

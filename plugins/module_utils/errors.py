@@ -14,24 +14,30 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import plain_text
+from ansible_collections.reltio.platform.plugins.module_utils.reasons import checked
 
 
 class ReltioError(Exception):
-    """Base of every error of the collection."""
+    """Base of every error of the collection. ``reason_code`` (reasons.py) is decided where it is raised; each class
+    has the code of its usual cause as a default."""
 
-    def __init__(self, msg, status=None, error_code=None, may_exist=False):
+    REASON_CODE = "unexpected_answer"
+
+    def __init__(self, msg, status=None, error_code=None, may_exist=False, reason_code=None):
         msg = plain_text(msg)
         super(ReltioError, self).__init__(msg)
         self.msg = msg
         self.status = status
         self.error_code = error_code
         self.may_exist = may_exist
+        self.reason_code = checked(reason_code or self.REASON_CODE)
         # What the task had already done (for example ``changed``) when it failed.
         self.result = {}
 
     def fail_kwargs(self):
         kwargs = dict(self.result)
         kwargs["msg"] = self.msg
+        kwargs["reason_code"] = self.reason_code
         if self.status is not None:
             kwargs["status"] = self.status
         if self.error_code is not None:
@@ -44,6 +50,8 @@ class ReltioError(Exception):
 class ValidationError(ReltioError):
     """Bad task arguments, found before any request is sent. ``problems``: one sentence per bad option."""
 
+    REASON_CODE = "bad_arguments"
+
     def __init__(self, problems):
         self.problems = list(problems)
         super(ValidationError, self).__init__("Invalid arguments: %s." % "; ".join(self.problems))
@@ -52,9 +60,13 @@ class ValidationError(ReltioError):
 class AuthenticationError(ReltioError):
     """Reltio refused the access token or the client credentials."""
 
+    REASON_CODE = "reltio_auth"
+
 
 class NotFoundError(ReltioError):
-    """HTTP 404: the tenant, platform URL or connection does not exist."""
+    """HTTP 404: the tenant, platform URL or connection does not exist (``reason_code`` says which)."""
+
+    REASON_CODE = "tenant_not_found"
 
 
 class ApiError(ReltioError):
@@ -67,14 +79,20 @@ class TransportError(ReltioError):
     ``request_sent`` is false when the request cannot have reached the server (no connection, TLS, proxy).
     """
 
-    def __init__(self, msg, status=None, may_exist=False, request_sent=True):
-        super(TransportError, self).__init__(msg, status=status, may_exist=may_exist)
+    REASON_CODE = "unreachable"
+
+    def __init__(self, msg, status=None, may_exist=False, request_sent=True, reason_code=None):
+        super(TransportError, self).__init__(msg, status=status, may_exist=may_exist, reason_code=reason_code)
         self.request_sent = request_sent
 
 
 class PreflightError(ReltioError):
     """The Databricks side refused what the task would store: the service principal or the warehouse."""
 
+    REASON_CODE = "databricks_other"
+
 
 class ConnectionTestFailed(ReltioError):
     """Reltio ran the connection test and Databricks did not accept it."""
+
+    REASON_CODE = "databricks_other"

@@ -36,6 +36,7 @@ class ReltioModule(AnsibleModule):
         if getattr(self, "_reltio_validating", False) and validation is not None and validation.errors:
             fqcn, validate = self._reltio_names
             msg = argument_problems(fqcn, self.argument_spec, validation, validate).msg
+            kwargs["reason_code"] = "bad_arguments"
         super(ReltioModule, self).fail_json(msg=msg, **self._hiding(kwargs))
 
     def exit_json(self, **kwargs):
@@ -61,7 +62,8 @@ def run_module(fqcn, argument_spec, validate, execute):
     # A blank "secret" hides nothing, and masking it would star out every space of the messages (see _hiding).
     module.no_log_values.intersection_update(hidden_values(argument_spec, module.params))
     if not transport.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=transport.REQUESTS_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("requests"), exception=transport.REQUESTS_IMPORT_ERROR,
+                         reason_code="missing_library")
     environment = from_environment(argument_spec)
     try:
         result = execute(module.params, check_mode=module.check_mode, diff=module._diff, warn=module.warn)

@@ -64,6 +64,8 @@ NO_PROXIES = {"http": None, "https": None, "all": None}
 # What _AnswerDeadline.connect says when a proxy's answer to CONNECT ran out of time: no request was sent.
 NOT_CONNECTED = "the connection was not made"
 _SPACES = re.compile(r"\s+")
+# OpenSSL's words for a TLS handshake answered by a server that does not speak TLS (a plain http server).
+_NOT_TLS = re.compile(r"WRONG_VERSION_NUMBER|wrong version number|record layer failure", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
 # How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
 # "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
@@ -257,7 +259,8 @@ class Transport:
                     response.close()
         except (requests.exceptions.RequestException, HTTPError) as exc:
             sent = _may_have_been_sent(exc)
-            raise self._error(self._describe(exc, host, call), call, sent)
+            message, reason_code = self._describe(exc, host, call)
+            raise self._error(message, call, sent, reason_code=reason_code)
         secret_json = None
         if call.secret_answer:
             try:
@@ -269,11 +272,12 @@ class Transport:
         return Answer(response.status_code, self.redact(response.reason), headers,
                       self.redact.body(body, _charset(content_type)), _retried_after_possible_commit(response), secret_json)
 
-    def _error(self, message, call, sent, status=None):
+    def _error(self, message, call, sent, status=None, reason_code="unexpected_answer"):
         may_exist = bool(sent and call.changes)
         if may_exist:
             message = message.rstrip(".") + ". " + call.changes
-        return TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent)
+        return TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent,
+                              reason_code=reason_code)
 
     def _read_body(self, response, host, call):
         """The body, decompressed, at most MAX_ANSWER_BYTES long, within the time of the answer (_AnswerDeadline)."""
@@ -291,7 +295,7 @@ class Transport:
                     chunk = b""
                 if getattr(connection, "answer_cut_off", False):
                     raise self._error("Timed out after %s s while %s at %s: the answer was still arriving"
-                                      % (_seconds(self.timeout), call.what, host), call, sent=True)
+                                      % (_seconds(self.timeout), call.what, host), call, sent=True, reason_code="timeout")
                 if not chunk:
                     break
                 received += len(chunk)
@@ -326,6 +330,7 @@ class Transport:
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
     def _describe(self, exc, host, call):
+        """``(message, reason_code)`` of a request that got no answer."""
         what = call.what
         if call.option:
             # Which option set the host, so that a wrong one is found where it is set.
@@ -333,15 +338,19 @@ class Transport:
         tries = " (tried %d times)" % (self.retries + 1) if self.retries else ""
         reason = _root_cause(exc)
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason:
+            if _NOT_TLS.search(reason):
+                # An https URL at a plain http server (or at a port that does not speak TLS): no CA setting helps.
+                return ("TLS error while %s at %s: %s. The server there does not speak TLS: check the URL's scheme"
+                        " (plain http is accepted only for a loopback address) and its port." % (what, host, reason), "not_tls")
             return ("TLS error while %s at %s: %s. If the server uses a private CA, set ca_path to its CA bundle;"
-                    " validate_certs: false turns checking off (test systems only)." % (what, host, reason))
+                    " validate_certs: false turns checking off (test systems only)." % (what, host, reason), "tls")
         timed_out = any(isinstance(cause, (socket.timeout, requests.exceptions.Timeout))
                         or type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError") for cause in _causes(exc))
         if timed_out or "timed out" in reason.lower() or "Timeout" in reason:
-            return "Timed out after %s s while %s at %s%s: %s" % (_seconds(self.timeout), what, host, tries, reason)
+            return "Timed out after %s s while %s at %s%s: %s" % (_seconds(self.timeout), what, host, tries, reason), "timeout"
         if isinstance(exc, requests.exceptions.ProxyError):
-            return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason)
-        return "Could not reach %s while %s%s: %s" % (host, what, tries, reason)
+            return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason), "proxy"
+        return "Could not reach %s while %s%s: %s" % (host, what, tries, reason), "unreachable"
 
 
 def _charset(content_type):

@@ -83,21 +83,38 @@ def name_problem(value):
     return None
 
 
-def _env_hint(name):
+def environment_variable(name):
+    """The environment variable option ``name`` falls back to, or None."""
     option = CONNECTION_OPTIONS.get(name) or DATABRICKS_CONNECTION_OPTIONS.get(name) or {}
-    return " or the %s environment variable" % option["env"] if "env" in option else ""
+    return option.get("env")
 
 
 class ArgumentCheck:
-    """Collects the problems of one task's arguments."""
+    """Collects the problems of one task's arguments.
 
-    def __init__(self, params):
+    ``names`` (option: name) names an option as its caller knows it: a role gives its variables'. ``environment``
+    lists the options whose environment variable is a remedy worth saying (all of them when None): a role reads only
+    some of them.
+    """
+
+    def __init__(self, params, names=None, environment=None):
         self.params = params
         self.problems = []
+        self.names = names or {}
+        self.environment = environment
+
+    def shown(self, name):
+        return self.names.get(name, name)
+
+    def _env_hint(self, name):
+        variable = environment_variable(name)
+        if variable and (self.environment is None or name in self.environment):
+            return " or the %s environment variable" % variable
+        return ""
 
     def require(self, name, why=""):
         if blank(self.params.get(name)):
-            self.problems.append("%s is required%s and must not be blank: set it%s" % (name, why, _env_hint(name)))
+            self.problems.append("%s is required%s and must not be blank: set it%s" % (self.shown(name), why, self._env_hint(name)))
             return False
         return True
 
@@ -112,12 +129,14 @@ class ArgumentCheck:
         except UnicodeEncodeError:
             if basic_auth:
                 self.problems.append("%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can),"
-                                     " and the preflight sends it so" % name)
+                                     " and the preflight sends it so" % self.shown(name))
             else:
-                self.problems.append("%s holds characters that cannot be sent in an HTTP header (only Latin-1 can)" % name)
+                self.problems.append("%s holds characters that cannot be sent in an HTTP header (only Latin-1 can)"
+                                     % self.shown(name))
             return
         if not basic_auth and _CONTROL.search(value):
-            self.problems.append("%s holds control characters (such as a line break) that cannot be sent in an HTTP header" % name)
+            self.problems.append("%s holds control characters (such as a line break) that cannot be sent in an HTTP header"
+                                 % self.shown(name))
 
     def secret(self, name):
         """A secret long enough to be masked in messages without starring out ordinary words, and not longer than a
@@ -125,24 +144,24 @@ class ArgumentCheck:
         value = self.params.get(name)
         if isinstance(value, str) and len(value) > MAX_TOKEN_LENGTH:
             self.problems.append("%s is longer than %d characters (real Reltio and Databricks secrets and tokens are under"
-                                 " 4 KiB); its value is not shown" % (name, MAX_TOKEN_LENGTH))
+                                 " 4 KiB); its value is not shown" % (self.shown(name), MAX_TOKEN_LENGTH))
             return
         if isinstance(value, str) and value.strip() and len(value) < MIN_SECRET_LENGTH:
             self.problems.append("%s is shorter than %d characters: Ansible hides every occurrence of a secret's value in"
                                  " every message, so a short one would hide ordinary letters and words (set the real"
-                                 " secret)" % (name, MIN_SECRET_LENGTH))
+                                 " secret)" % (self.shown(name), MIN_SECRET_LENGTH))
 
     def url(self, name, allow_loopback_http=True):
         if self.require(name):
             problem = url_problem(self.params[name], allow_loopback_http)
             if problem:
-                self.problems.append("%s %s, got '%s'" % (name, problem, shown_url(self.params[name])))
+                self.problems.append("%s %s, got '%s'" % (self.shown(name), problem, shown_url(self.params[name])))
 
     def name(self, name):
         if self.require(name):
             problem = name_problem(self.params[name])
             if problem:
-                self.problems.append("%s %s" % (name, problem))
+                self.problems.append("%s %s" % (self.shown(name), problem))
 
     def tenant(self):
         self.url("platform_url")
@@ -158,13 +177,17 @@ class ArgumentCheck:
             return
         has_id = not blank(self.params.get("reltio_client_id"))
         has_secret = not blank(self.params.get("reltio_client_secret"))
+        token, client_id, client_secret = (self.shown(name) for name in ("access_token", "reltio_client_id", "reltio_client_secret"))
         if not (has_id or has_secret):
-            self.problems.append("access_token is required, or reltio_client_id and reltio_client_secret: set them"
-                                 " or the RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID and RELTIO_CLIENT_SECRET environment variables")
+            variables = [environment_variable(name) for name in ("access_token", "reltio_client_id", "reltio_client_secret")
+                         if self._env_hint(name)]
+            self.problems.append("%s is required, or %s and %s: set them%s" % (
+                token, client_id, client_secret,
+                " or the %s and %s environment variables" % (", ".join(variables[:-1]), variables[-1]) if len(variables) > 1 else ""))
         elif not has_id:
-            self.problems.append("reltio_client_id is required with reltio_client_secret: set it%s" % _env_hint("reltio_client_id"))
+            self.problems.append("%s is required with %s: set it%s" % (client_id, client_secret, self._env_hint("reltio_client_id")))
         elif not has_secret:
-            self.problems.append("reltio_client_secret is required with reltio_client_id: set it%s" % _env_hint("reltio_client_secret"))
+            self.problems.append("%s is required with %s: set it%s" % (client_secret, client_id, self._env_hint("reltio_client_secret")))
 
     def client_credentials(self):
         """Reltio client credentials and a usable auth_url, for fetching a token."""
@@ -184,13 +207,13 @@ class ArgumentCheck:
     def http(self):
         timeout, retries, ca_path = (self.params.get(key) for key in ("timeout", "retries", "ca_path"))
         if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
-            self.problems.append("timeout must be a number of seconds greater than 0, got %s" % timeout)
+            self.problems.append("%s must be a number of seconds greater than 0, got %s" % (self.shown("timeout"), timeout))
         if retries is not None and not 0 <= retries <= MAX_RETRIES:
-            self.problems.append("retries must be between 0 and %d, got %s" % (MAX_RETRIES, retries))
+            self.problems.append("%s must be between 0 and %d, got %s" % (self.shown("retries"), MAX_RETRIES, retries))
         if ca_path:
             why = "is a directory" if os.path.isdir(ca_path) else None if os.path.isfile(ca_path) else "does not exist"
             if why:
-                self.problems.append("ca_path must be a readable PEM file, got '%s' which %s" % (ca_path, why))
+                self.problems.append("%s must be a readable PEM file, got '%s' which %s" % (self.shown("ca_path"), ca_path, why))
 
     def done(self):
         if self.problems:

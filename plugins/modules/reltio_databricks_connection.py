@@ -97,6 +97,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+reason_code:
+  description:
+    - Why the task failed, as a code a program can read instead of RV(msg) - one of a closed set, listed with what
+      to do in the troubleshooting guide ("Reason codes"), for example V(bad_arguments), V(unreachable), V(timeout),
+      V(tls), V(reltio_auth), V(tenant_not_found) or V(server_error).
+  returned: failed
+  type: str
+  sample: reltio_auth
 from_environment:
   description:
     - The options the task took from their environment variables (see each option), by name; never their values.
@@ -190,6 +198,12 @@ test:
       description: The database type Reltio reports.
       type: str
       sample: DATABRICKS
+    reason_code:
+      description:
+        - V(ok) when the test connected, else why not - V(databricks_auth), V(databricks_permission),
+          V(warehouse_missing), V(databricks_unreachable) or V(databricks_other), as RV(reason_code) of a failed test.
+      type: str
+      sample: ok
 msg:
   description: What the task did, in one sentence.
   returned: always

@@ -19,7 +19,8 @@ description:
     is reported as V(missing), never created.
   - "RV(status) is one of: V(healthy) (Reltio's test connected), V(failing) (Reltio ran the test and Databricks refused:
     a rotated or expired secret, a service principal without CAN USE, a deleted warehouse; Reltio's reason in
-    RV(message)), V(missing) (Reltio answered HTTP 404: it knows no such connection, or no such tenant), V(error)
+    RV(message)), V(missing) (Reltio answered HTTP 404: it knows no such connection, or no such tenant;
+    RV(reason_code) says which), V(error)
     (Reltio answered, but not with a test result: an error status other than 401, 403 and 404, or a body without a
     C(connected) field it can be read from; the reason in RV(message))."
   - None of these fails the task, since an C(_info) module reports. The task fails, with the usual messages, when
@@ -101,6 +102,16 @@ status:
   returned: success
   type: str
   sample: failing
+reason_code:
+  description:
+    - What RV(status) rests on, or why the task failed, as a code a program can read instead of RV(message) - one of
+      a closed set, listed with what to do in the troubleshooting guide ("Reason codes").
+    - V(ok) for V(healthy); for V(failing) V(databricks_auth), V(databricks_permission), V(warehouse_missing),
+      V(databricks_unreachable) or V(databricks_other); for V(missing) V(connection_not_found) or V(tenant_not_found)
+      (Reltio's 404 says which); for V(error) V(request_refused), V(server_error) or V(unexpected_answer).
+  returned: always
+  type: str
+  sample: databricks_permission
 exists:
   description:
     - V(true) when Reltio ran the test, V(false) when it answered HTTP 404, V(null) when RV(status=error) (its
@@ -143,6 +154,12 @@ preflight:
       description: Whether the service principal got a token and may use the warehouse.
       type: bool
       sample: true
+    reason_code:
+      description:
+        - V(ok) when it passed, else why it failed - V(databricks_auth), V(databricks_permission),
+          V(warehouse_missing), V(databricks_unreachable), V(tls), V(not_tls) or V(databricks_other).
+      type: str
+      sample: ok
     message:
       description: What the preflight found, or why it failed.
       type: str

@@ -63,6 +63,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+reason_code:
+  description:
+    - Why no token came, for a program to read instead of RV(msg). Of the closed set the troubleshooting guide lists
+      ("Reason codes"), this module fails with V(bad_arguments), V(missing_library), V(unreachable), V(timeout),
+      V(tls), V(not_tls), V(proxy), V(reltio_auth) (the token endpoint refused the client credentials),
+      V(auth_url_not_found) (O(auth_url) is no token endpoint), V(request_refused), V(server_error) or
+      V(unexpected_answer) (an answer without a usable token).
+  returned: failed
+  type: str
+  sample: auth_url_not_found
 from_environment:
   description:
     - The options the task took from their environment variables (see each option), by name; never their values.

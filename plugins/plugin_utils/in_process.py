@@ -32,7 +32,8 @@ def run_in_process(module_name, spec, args, validate, execute, check_mode, diff,
     params = validation.validated_parameters
     warnings = alias_warnings(spec, args)
     if validation.error_messages:
-        result = {"failed": True, "msg": argument_problems(module_name, spec, validation, validate).msg}
+        result = {"failed": True, "msg": argument_problems(module_name, spec, validation, validate).msg,
+                  "reason_code": "bad_arguments"}
     else:
         try:
             with environment_applied(task_environment):

@@ -59,9 +59,9 @@ class ReltioAction(ActionBase):
         on_controller = self._runs_on_controller(args.get("execution"))
         # A list or a dict in a text option, refused on both paths before either turns it into its Python repr.
         structured = structured_value_error(spec, args)
-        refusal = structured.msg if structured else self._controller_refusal() if on_controller else None
+        refusal = (structured.msg, structured.reason_code) if structured else self._controller_refusal() if on_controller else None
         if refusal:
-            result.update(failed=True, msg=refusal)
+            result.update(failed=True, msg=refusal[0], reason_code=refusal[1])
         elif on_controller:
             # A loop's items, and the attempts of a task with until or retries, run one after the other in this worker:
             # they keep a session and a token for the next. Any other task runs once here (the next task is another
@@ -99,14 +99,14 @@ class ReltioAction(ActionBase):
         return bool(self._task.become or getattr(self._play_context, "become", False))
 
     def _controller_refusal(self):
-        """Why ``execution: controller`` cannot run this task in process, or None."""
+        """``(message, reason_code)``: why ``execution: controller`` cannot run this task in process, or None."""
         if self._has_become():
             return ("execution is controller, but the task has become, which only a module honours:"
-                    " remove become, or set execution to auto or target.")
+                    " remove become, or set execution to auto or target.", "bad_arguments")
         if not transport.HAS_REQUESTS:
             from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel
 
-            return missing_required_lib("requests") + " (on the controller, for execution: controller)"
+            return missing_required_lib("requests") + " (on the controller, for execution: controller)", "missing_library"
         return None
 
     def _task_environment(self):

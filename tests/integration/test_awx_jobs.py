@@ -108,15 +108,15 @@ DATABRICKS_INPUTS = ("databricks_service_principal.yml", {
 class Job:
     """One AWX job: its private data directory, then what ansible-runner left in it."""
 
-    def __init__(self, ansible, built_collection, credentials, extra_vars, verbosity=0):
+    def __init__(self, ansible, built_collection, credentials, extra_vars, verbosity=0, playbook=PLAYBOOK, inventory=None):
         self.number = len(list(ansible.workdir.glob("job-*"))) + 1
         self.dir = ansible.workdir / ("job-%d" % self.number)
         for sub in ("env", "inventory", "project"):
             (self.dir / sub).mkdir(parents=True)
         installed = built_collection.collections_path / "ansible_collections" / "reltio" / "platform"
-        shutil.copy(installed / "examples" / PLAYBOOK, self.dir / "project" / PLAYBOOK)
-        (self.dir / "inventory" / "hosts").write_text(
-            "localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'\n")
+        shutil.copy(installed / "examples" / playbook, self.dir / "project" / playbook)
+        (self.dir / "inventory" / "hosts").write_text(inventory or
+                                                      "localhost ansible_connection=local ansible_python_interpreter='{{ ansible_playbook_python }}'\n")
         self.env, self.safe_env = {}, {}
         for name, inputs in credentials:
             env, safe_env = inject(credential_type(name), inputs)
@@ -129,7 +129,7 @@ class Job:
             (self.dir / "env" / "cmdline").write_text("-" + "v" * verbosity)
         # The EE has the collection installed; here the built tarball's copy is.
         # Its ansible-playbook prints a Python warning as it starts, as with a new release of a library.
-        self.run = ansible.run(["ansible-runner", "run", str(self.dir), "-p", PLAYBOOK, "--ident", str(self.number)],
+        self.run = ansible.run(["ansible-runner", "run", str(self.dir), "-p", playbook, "--ident", str(self.number)],
                                env={"ANSIBLE_COLLECTIONS_PATH": str(built_collection.collections_path),
                                     "PYTHONPATH": str(PYTHON_WARNING)})
         self.artifacts = self.dir / "artifacts" / str(self.number)
@@ -260,4 +260,44 @@ def test_job_with_a_refused_token_fails_clearly(ansible, emulator, tenant, built
     assert result["msg"] in (job.artifacts / "stdout").read_text()
     assert job.stats()["failures"] == {"localhost": 1}
     assert emulator.connections(tenant) == {}
+    assert_nothing_leaked(job, ansible.secrets)
+
+
+def health_inventory(tenants):
+    """The nightly health job's inventory (examples/awx/schedule_health_check.yml): one host per tenant, with its
+    tenant and connection name and nothing of Reltio's credentials or URLs, which the "Reltio API" credential gives."""
+    lines = ["[reltio_tenants]"]
+    for number, tenant in enumerate(tenants):
+        lines.append("tenant%d databricks_connection_tenant_id=%s databricks_connection_name=nightly-connection" % (number, tenant))
+    lines += ["[reltio_tenants:vars]", "ansible_connection=local", "ansible_python_interpreter='{{ ansible_playbook_python }}'"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("auth", ["token", "client credentials"])
+def test_the_nightly_health_job_reads_the_reltio_api_credential(ansible, emulator, tenant, built_collection, auth):
+    """Issue 26 point 1, end to end: the "Reltio API" credential's injectors, the role connection_health run the way
+    ansible-runner runs an AWX job (examples/connection_health.yml, the job template's playbook), and every tenant
+    healthy. The credential's RELTIO_TENANT_ID is some other tenant: the role takes the tenants from the inventory."""
+    tenants = ["%s-a" % tenant, "%s-b" % tenant]
+    for name in tenants:
+        emulator.create_connection(name, "nightly-connection")
+    if auth == "token":
+        inputs = reltio_inputs(ansible, "credential-tenant", access_token=RELTIO_TOKEN)
+    else:
+        inputs = reltio_inputs(ansible, "credential-tenant", reltio_client_id=RELTIO_CLIENT_ID,
+                               reltio_client_secret=RELTIO_CLIENT_SECRET, auth_url=emulator.token_url)
+    job = Job(ansible, built_collection, [inputs], {}, playbook="connection_health.yml", inventory=health_inventory(tenants))
+    assert job.run.rc == 0, job.run.output
+    assert job.status == "successful"
+    report = json.loads((job.dir / "project" / "connection-health" / "connection-health.json").read_text())
+    assert [(record["tenant_id"], record["status"]) for record in report["connections"]] == [(name, "healthy") for name in tenants]
+    # The credential's empty fields are injected empty, which is no value taken; its auth URL always has one.
+    expected = ["access_token", "auth_url"] if auth == "token" else ["auth_url", "reltio_client_id", "reltio_client_secret"]
+    for record in report["connections"]:
+        # RELTIO_EXECUTION: the tests pick the execution path with it.
+        assert record["from_environment"] == sorted(expected + ["execution", "platform_url"]), record
+    handed_on = job.stats()["artifact_data"]["connection_health"]
+    assert handed_on["counts"] == {"failing": 0, "error": 0, "missing": 0, "healthy": 2} and handed_on["new_failures"] == 0
+    assert emulator.connections("credential-tenant") == {}
+    ansible.scan_path(job.dir / "project" / "connection-health")
     assert_nothing_leaked(job, ansible.secrets)

@@ -171,7 +171,8 @@ class TestIdempotencyAndUpdates:
         env = env_for(ansible, tenant)
         first = ansible.playbook(play(connection_task(test_connection=True)), env=env)
         assert first.rc == 0, first.output
-        assert first.task()["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+        assert first.task()["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS",
+                                        "reason_code": "ok"}
         assert emulator.connections(tenant)["databricks-connection-01"]["status"] == "ACTIVE"
         second = ansible.playbook(play(connection_task(test_connection=True)), env=env)
         assert second.rc == 0, second.output
@@ -335,7 +336,8 @@ class TestServerErrors:
         emulator.configure(tenants=["someOtherTenant"])
         run = ansible.adhoc("connection_name=x", env=env_for(ansible, tenant))
         assert run.rc != 0
-        assert "HTTP 404" in run.output and "tenant '%s' or the platform_url" % tenant in run.output
+        assert "HTTP 404" in run.output and "Check tenant_id ('%s') and platform_url" % tenant in run.output
+        assert run.task()["reason_code"] == "tenant_not_found"
 
     def test_retries_on_503_with_retry_after_and_429(self, ansible, emulator, tenant):
         emulator.faults({"endpoint": "create", "status": 503, "retry_after": 1, "count": 1},

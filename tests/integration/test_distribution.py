@@ -174,6 +174,21 @@ class TestDocs:
         makefile = (ROOT / "Makefile").read_text()
         assert "antsibull-docs collection --use-current --squash-hierarchy --fail-on-error" in makefile
 
+    def test_the_site_stays_on_itself(self, tmp_path):
+        """Issue 26: `make docs` builds a site whose home link (the logo) leads to its own index, not to "/", and whose
+        "Running in AWX" button opens the local guide, not its source on GitHub."""
+        site = tmp_path / "site"
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
+        subprocess.run(["make", "--no-print-directory", "docs", "DOCSITE=%s" % site], cwd=str(ROOT), env=env, check=True,
+                       capture_output=True, text=True)
+        html = site / "build" / "html"
+        for page, home in (("reltio_databricks_connection_module.html", "index.html"),
+                           ("docsite/awx_guide.html", "../index.html"), ("index.html", "#")):
+            assert 'class="DocSite-nav" href="%s"' % home in (html / page).read_text(), page
+        index = (html / "index.html").read_text()
+        (button,) = re.findall(r'<a[^>]*href="([^"]*)"[^>]*>Running in AWX', index)
+        assert button == "docsite/awx_guide.html" and (html / button).is_file()
+
     def test_docs_readme_names_the_build_command(self):
         text = (ROOT / "docs" / "README.md").read_text()
         assert "make docs" in text and "antsibull-docs collection --use-current" in text

@@ -25,6 +25,8 @@ import pytest
 from reltio_world import ROOT
 
 DOCUMENTS = ("README.md", "docs/docsite/rst/usage_guide.rst")
+# The health guide's walk-through: its section "Rehearse a failure", after the README's session (issue 26).
+HEALTH_GUIDE = ("docs/docsite/rst/health_guide.rst", "Rehearse a failure")
 SHELL = ("bash", "shell")
 YAML = ("yaml", "yaml+jinja")
 NOT_RUN = {
@@ -45,21 +47,25 @@ SECRET_VALUES = re.compile(r"\b(?:RELTIO_CLIENT_ID|RELTIO_CLIENT_SECRET|RELTIO_A
                            r"|^vault_\w+: (\S+)$", re.M)
 
 
-def examples(path):
-    """``[(language, text)]`` of a Markdown or reStructuredText document, in order."""
+def examples(path, section=None):
+    """``[(language, text)]`` of a Markdown or reStructuredText document, in order; of one section of it if named."""
     text = (ROOT / path).read_text(encoding="utf-8")
+    if section:
+        text = text.split("\n%s\n%s\n" % (section, "-" * len(section)), 1)[1]
+        text = re.split(r"\n[^\n]+\n-{3,}\n", text, maxsplit=1)[0]
     if path.endswith(".md"):
         return re.findall(r"^```([\w+]+)\n(.*?)^```$", text, re.M | re.S)
     found = re.findall(r"^\.\. code-block:: ([\w+]+)\n\n((?:(?:    .*)?\n)+)", text, re.M)
     return [(language, textwrap.dedent(body).strip() + "\n") for language, body in found]
 
 
-def session():
+def session(documents=DOCUMENTS):
     """``(files, script, not_run)``: the YAML examples by file name, the shell examples as one script, and what was
-    left out with why."""
+    left out with why. ``documents``: paths, or (path, section) for one section of a guide."""
     files, shell, not_run = {}, [], []
-    for path in DOCUMENTS:
-        for language, text in examples(path):
+    for document in documents:
+        path, section = document if isinstance(document, tuple) else (document, None)
+        for language, text in examples(path, section):
             first = text.splitlines()[0]
             if language in YAML:
                 name = NAMED_FILE.match(first)
@@ -152,3 +158,22 @@ def test_a_broken_example_fails(ansible, broken):
         said = "reltio.platform.reltio_databricks_connections"
     run = run_examples(ansible, files, script)
     assert run.rc != 0 and said in run.output, run.output
+
+
+def test_the_health_guides_walk_through_runs_against_the_readmes_emulator(ansible):
+    """Issue 26 point 7: the health guide's rehearsal, after the README's examples, reports one tenant healthy and the
+    one it breaks failing, with the reason's code; the tenant the README exported in RELTIO_TENANT_ID is not read."""
+    files, script, _not_run = session(("README.md", HEALTH_GUIDE))
+    assert sorted(files) == ["connect.yml", "health-inventory.yml", "health.yml", "vault.yml"]
+    run = run_examples(ansible, files, script)
+    for token in json.loads((ansible.workdir / "issued-tokens").read_text() or "{}").get("tokens", []):
+        ansible.add_secret("a token the README's emulator issued", token)
+    ansible.scan_path(ansible.workdir / "connection-health")
+    assert run.rc == 0, run.output
+    records = json.loads((ansible.workdir / "connection-health" / "connection-health.json").read_text())
+    by_host = dict((record["inventory_hostname"], record) for record in records)
+    assert (by_host["customer360"]["status"], by_host["customer360"]["reason_code"]) == ("healthy", "ok")
+    assert (by_host["analytics"]["status"], by_host["analytics"]["reason_code"]) == ("failing", "databricks_permission")
+    assert "PERMISSION_DENIED" in by_host["analytics"]["message"]
+    assert sorted(by_host["customer360"]["from_environment"]) == [
+        "auth_url", "execution", "platform_url", "reltio_client_id", "reltio_client_secret"]

@@ -30,6 +30,10 @@ ROLE = "reltio.platform.connection_health"
 NAME = "databricks-connection-01"
 WRONG_TOKEN = "rlt-wrong-token-Vb8Nc3Xz6Qa1"
 WRITES = ("create", "credentials")
+# The reason_code of each host of mixed_fleet (None: the check did not run).
+REASON_CODES = {"healthy": "ok", "healthy2": "ok", "rotated": "databricks_auth", "nogrant": "databricks_permission",
+                "deleted": "warehouse_missing", "missing": "connection_not_found", "garbled": "unexpected_answer",
+                "badtoken": "reltio_auth", "noname": None, "badspec": None}
 
 
 def inventory(ansible, hosts, **group_vars):
@@ -38,7 +42,7 @@ def inventory(ansible, hosts, **group_vars):
         "ansible_connection": "local",
         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
         "databricks_connection_platform_url": ansible.emulator.url,
-        # The role takes secrets from its variables only (as databricks_connection), never from RELTIO_ACCESS_TOKEN.
+        # Reltio's credentials as role variables here (test_awx_jobs.py reads them from the RELTIO_* of a credential).
         "databricks_connection_access_token": ansible.reltio_env("x")["RELTIO_ACCESS_TOKEN"],
         "databricks_connection_name": NAME,
         "databricks_connection_retries": 0,
@@ -83,7 +87,7 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
     name = tenant("deleted", "failing", "Warehouse %s is deleted." % WAREHOUSE_ID, "The SQL warehouse is gone")
     emulator.create_connection(name, NAME)
     emulator.break_connection(name, NAME, "delete_warehouse")
-    tenant("missing", "missing", "Database configuration %s not found" % NAME, "Reltio knows no connection of this name")
+    tenant("missing", "missing", "Database configuration %s not found" % NAME, "The tenant has no connection of this name")
     name = tenant("garbled", "error", "without a 'connected' field", "Reltio answered something that is not a test result")
     emulator.create_connection(name, NAME)
     emulator.faults({"endpoint": "test", "tenant": name, "status": 200, "body": "json", "message": "gateway", "count": -1})
@@ -92,7 +96,8 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
         name = tenant("badtoken", "error", "Invalid or missing access token", "Reltio refused the token",
                       databricks_connection_access_token=WRONG_TOKEN)
         emulator.create_connection(name, NAME)
-        tenant("noname", "error", "Invalid arguments: connection_name is required", "The host's variables were refused",
+        # Refused by the role's check of its variables: the host fails before the check, and is reported all the same.
+        tenant("noname", "error", "The check did not run for this host", "See the host's first failed task",
                databricks_connection_name="  ")
         # Refused by the role's argument spec: the host fails before the check, and is reported all the same.
         tenant("badspec", "error", "The check did not run for this host", "See the host's first failed task",
@@ -106,7 +111,7 @@ def read_report(report_dir):
 
 
 RECORD_FIELDS = {"inventory_hostname", "platform_url", "tenant_id", "connection_name", "status", "reason_code", "connected",
-                 "message", "checked_at", "what_to_do", "change", "since"}
+                 "message", "checked_at", "what_to_do", "change", "since", "from_environment"}
 SUMMARY_TASK = "Say what the run found"
 
 
@@ -143,10 +148,11 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
         assert reason in record["message"], record
         assert advice in record["what_to_do"], record
         assert set(record) == RECORD_FIELDS
+        assert record["reason_code"] == REASON_CODES[record["inventory_hostname"]], record
         assert record["tenant_id"] == "%s-%s" % (tenant, record["inventory_hostname"])
         assert record["platform_url"] == emulator.url
         assert record["connected"] == {"healthy": True, "failing": False}.get(status)
-        assert (record["checked_at"] is None) is (record["inventory_hostname"] == "badspec")
+        assert (record["checked_at"] is None) is (record["inventory_hostname"] in ("badspec", "noname"))
         assert record["change"] == "first_check" and record["since"] == (record["checked_at"] or report["generated_at"])
 
     counts = dict((status, sum(1 for value in expected.values() if value[0] == status))
@@ -438,3 +444,27 @@ def test_a_report_directory_that_is_a_symbolic_link_is_refused(ansible, emulator
     assert run.rc == 2, run.output
     assert "connection_health_report_dir %s is a symbolic link" % link in run.output
     assert list(target.iterdir()) == []
+
+
+def test_what_to_do_is_looked_up_by_reason_code(ansible, emulator, tenant):
+    """Issue 26 point 4: an unreachable Reltio ("Could not reach") is told to check the URL and proxies, not to
+    write to Reltio support; an unknown tenant is told apart from an unknown connection (point 5)."""
+    advice = yaml.safe_load((ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())["connection_health__advice"]
+    hosts = {"down": {"databricks_connection_tenant_id": "%s-down" % tenant,
+                      "databricks_connection_platform_url": "http://127.0.0.1:9"},
+             "nosuchtenant": {"databricks_connection_tenant_id": "%s-nosuchtenant" % tenant},
+             "fine": {"databricks_connection_tenant_id": "%s-fine" % tenant}}
+    emulator.create_connection("%s-fine" % tenant, NAME)
+    emulator.configure(tenants=["%s-fine" % tenant, "%s-down" % tenant])
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
+    assert run.rc == 0, run.output
+    records = by_host(read_report(report_dir)[0])
+    expected = {"down": ("error", "unreachable"), "nosuchtenant": ("missing", "tenant_not_found"), "fine": ("healthy", "ok")}
+    for host, (status, code) in expected.items():
+        assert (records[host]["status"], records[host]["reason_code"]) == (status, code), records[host]
+        assert records[host]["what_to_do"] == " ".join(advice[code].split()), records[host]
+    assert "Could not reach 127.0.0.1:9" in records["down"]["message"]
+    assert "Reltio support" not in records["down"]["what_to_do"]
+    assert "databricks_connection_tenant_id" in records["nosuchtenant"]["what_to_do"]

@@ -30,7 +30,7 @@ ROLE = "reltio.platform.databricks_connection"
 EXAMPLE = ROOT / "examples" / "multi_tenant"
 ONCE = "the role's argument spec runs before any module, so the execution path does not matter: run once"
 MODULE_TASK = "Create the Databricks connection"
-CHECK_TASK = "Check that the Reltio credentials are role variables"
+CHECK_TASK = "Check the role variables"
 OTHER_SECRET = "dbx-other-secret-Wc5Ry8Nq3Jz1"
 
 # The role variables as a play gives them: secrets only as references to vaulted variables.
@@ -257,9 +257,11 @@ def test_preflight_is_off_by_default_and_runs_in_check_mode(ansible, emulator, t
     assert [entry["endpoint"] for entry in emulator.requests()][2:] == ["create"]
 
 
-def test_vault_password_file_from_environment_and_no_secret_from_the_environment(ansible, emulator, tenant):
-    """ANSIBLE_VAULT_PASSWORD_FILE, an encrypt_string value, the values that are no secret from environment variables
-    as AWX injects them, and the secrets from role variables only: RELTIO_* and DATABRICKS_* secrets are not read."""
+def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_inputs(ansible, emulator, tenant):
+    """ANSIBLE_VAULT_PASSWORD_FILE, an encrypt_string value, and issue 26's rule: Reltio's URLs from RELTIO_* when
+    their variables are undefined, Reltio's credentials as one set (the role's client credentials, never a token of the
+    environment beside them), the tenant and the Databricks side from role variables only, whatever RELTIO_TENANT_ID
+    and DATABRICKS_* say; from_environment names what came from the environment."""
     password = password_file(ansible)
     # As the README shows: the secret on standard input, so that it is in no command line.
     plain = ansible.workdir / "secret.txt"
@@ -269,14 +271,19 @@ def test_vault_password_file_from_environment_and_no_secret_from_the_environment
     plain.unlink()
     assert encrypted.rc == 0 and "vault_databricks_client_secret: !vault |" in encrypted.stdout, encrypted.output
     (ansible.workdir / "inline.yml").write_text(encrypted.stdout)
-    env = ansible.reltio_env(tenant, auth="client credentials")
+    env = ansible.reltio_env("another-tenant", auth="client credentials")
     env.update(ansible.databricks_env())
     env_secret = "env-secret-not-used-" + secrets.token_hex(8)
     env_token = "env-token-not-used-" + secrets.token_hex(8)
     ansible.add_secret("Databricks client secret in the environment", env_secret)
     ansible.add_secret("Reltio access token in the environment", env_token)
-    env.update(DATABRICKS_CLIENT_SECRET=env_secret, RELTIO_ACCESS_TOKEN=env_token, ANSIBLE_VAULT_PASSWORD_FILE=str(password))
+    env.update(DATABRICKS_CLIENT_SECRET=env_secret, RELTIO_ACCESS_TOKEN=env_token, ANSIBLE_VAULT_PASSWORD_FILE=str(password),
+               DATABRICKS_HOST="https://adb-9999999999999999.9.azuredatabricks.net", DATABRICKS_WAREHOUSE_ID="ffffffffffffffff")
     role_vars = {"databricks_connection_name": "from-environment",
+                 "databricks_connection_tenant_id": tenant,
+                 "databricks_connection_workspace_url": WORKSPACE_URL,
+                 "databricks_connection_warehouse_id": WAREHOUSE_ID,
+                 "databricks_connection_client_id": DATABRICKS_CLIENT_ID,
                  "databricks_connection_reltio_client_id": RELTIO_CLIENT_ID,
                  "databricks_connection_reltio_client_secret": "{{ vault_databricks_client_secret }}",
                  "databricks_connection_client_secret": VAULT_REFERENCES["databricks_connection_client_secret"]}
@@ -284,7 +291,8 @@ def test_vault_password_file_from_environment_and_no_secret_from_the_environment
     # environment, which would work, are not used.
     refused = ansible.playbook(role_play(role_vars, vars_files=["inline.yml"]), env=env)
     assert refused.rc != 0
-    assert "Reltio refused the client credentials" in refused.task(action="reltio_databricks_connection")["msg"]
+    failed = refused.task(action="reltio_databricks_connection")
+    assert "Reltio refused the client credentials" in failed["msg"] and failed["reason_code"] == "reltio_auth"
     assert [entry["status"] for entry in emulator.requests("token")] == [401]
     assert emulator.requests("create") == []
 
@@ -292,18 +300,55 @@ def test_vault_password_file_from_environment_and_no_secret_from_the_environment
     run = ansible.playbook(role_play(role_vars, vars_files=["inline.yml"]), env=env)
     assert run.rc == 0, run.output
     assert message(run) == "Connection 'from-environment' created in tenant '%s'." % tenant
+    assert run.task(action="reltio_databricks_connection")["from_environment"] == ["auth_url", "execution", "platform_url"]
     stored = emulator.connections(tenant)["from-environment"]
-    # The role variable, decrypted, is sent, never DATABRICKS_CLIENT_SECRET; the rest comes from the environment.
+    # The role variables, the secret decrypted, are sent, never DATABRICKS_*; the tenant is the role's.
     assert stored["clientSecretSha256"] == sha256(DATABRICKS_CLIENT_SECRET)
     assert (stored["workspaceUrl"], stored["warehouseId"], stored["clientId"]) == (WORKSPACE_URL, WAREHOUSE_ID, DATABRICKS_CLIENT_ID)
+    assert emulator.connections("another-tenant") == {}
     # A token fetched with the role's client credentials, not RELTIO_ACCESS_TOKEN.
     assert [entry["status"] for entry in emulator.requests("token")] == [401, 200]
 
 
+def test_reltio_credentials_and_urls_from_the_environment_as_an_awx_credential_gives_them(ansible, emulator, tenant):
+    """Issue 26 point 1: with no Reltio variable, the role takes RELTIO_PLATFORM_URL and RELTIO_ACCESS_TOKEN."""
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+    del role_vars["databricks_connection_platform_url"], role_vars["databricks_connection_auth_url"]
+    env = ansible.reltio_env(tenant)
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=env)
+    assert run.rc == 0, run.output
+    result = run.task(action="reltio_databricks_connection")
+    assert result["created"] is True
+    assert result["from_environment"] == ["access_token", "execution", "platform_url"]
+    assert list(emulator.connections(tenant)) == ["databricks-connection-01"]
+
+
+def test_a_misspelt_variable_fails_before_any_request_naming_the_closest(ansible, emulator, tenant):
+    """Issue 26 point 2: the README's ad-hoc section exports RELTIO_TENANT_ID; a typo never picks that tenant."""
+    password = password_file(ansible)
+    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
+                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+    role_vars["databricks_connection_tenantid"] = role_vars.pop("databricks_connection_tenant_id")
+    env = ansible.reltio_env("exported-tenant")
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=env)
+    assert run.rc != 0
+    msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
+    assert ("databricks_connection_tenantid is not a variable of reltio.platform.databricks_connection (did you mean"
+            " databricks_connection_tenant_id?)") in msg, msg
+    assert "databricks_connection_tenant_id is required and must not be blank: set it" in msg
+    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
+    assert emulator.requests() == []
+    assert emulator.connections("exported-tenant") == {} and emulator.connections(tenant) == {}
+
+
 @pytest.mark.parametrize("missing", ["Reltio credentials", "Databricks client secret"])
 def test_secrets_missing_from_the_role_variables_are_not_read_from_the_environment(ansible, emulator, tenant, missing):
-    """The role needs its secret variables: with every RELTIO_* and DATABRICKS_* secret in the environment, a role
-    without its own fails before the module runs, and sends nothing."""
+    """With every RELTIO_* and DATABRICKS_* secret in the environment, a role whose Reltio credentials are half given
+    (the set comes from role variables then), or without its Databricks secret, fails before the module runs, naming
+    the role variable, and sends nothing."""
     password = password_file(ansible)
     encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
     env = ansible.reltio_env(tenant)
@@ -319,13 +364,13 @@ def test_secrets_missing_from_the_role_variables_are_not_read_from_the_environme
 
     run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=env)
     assert run.rc != 0
+    msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
     if missing == "Reltio credentials":
-        msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
-        assert msg.startswith("reltio.platform.databricks_connection needs databricks_connection_access_token, or both"), msg
-        assert "does not read RELTIO_ACCESS_TOKEN, RELTIO_CLIENT_ID or RELTIO_CLIENT_SECRET" in msg
+        assert msg.endswith("databricks_connection_reltio_client_secret is required with"
+                            " databricks_connection_reltio_client_id: set it."), msg
     else:
-        msg = run.task(action="validate_argument_spec")["msg"]
-        assert "missing required arguments: databricks_connection_client_secret" in msg, msg
+        assert msg.endswith("databricks_connection_client_secret is required and must not be blank: set it."), msg
+    assert "RELTIO_CLIENT_SECRET" not in msg and "DATABRICKS_CLIENT_SECRET" not in msg
     assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
     assert emulator.requests() == []
 
@@ -378,22 +423,26 @@ def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, e
     assert emulator.connections(tenant) == {}
 
 
-def test_blank_secret_and_missing_values_are_named(ansible, emulator, tenant):
-    """The module's check, before any request, in its own words: each option with its environment variable."""
+def test_blank_secret_and_missing_values_are_named_by_role_variable(ansible, emulator, tenant):
+    """Issue 26 point 3: the role's check, before any request, names every problem by role variable, with only the
+    remedies that work in the role (never DATABRICKS_CLIENT_SECRET, which the role does not read)."""
     password = password_file(ansible)
     encrypt(ansible, {"vault_databricks_client_secret": "   ", "vault_reltio_access_token": ""}, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"],
                             databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"])
     del role_vars["databricks_connection_workspace_url"]
 
-    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
+    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=ansible.databricks_env())
     assert run.rc != 0
-    msg = run.task(action="reltio_databricks_connection")["msg"]
-    # Every problem in one message, each naming its option and its environment variable.
-    assert msg.startswith("Invalid arguments: "), msg
-    assert "client_secret is required and must not be blank" in msg
-    assert "workspace_url is required and must not be blank: set it or the DATABRICKS_HOST environment variable" in msg
-    assert "access_token is required, or reltio_client_id and reltio_client_secret" in msg
+    msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
+    # Every problem in one message, each naming its role variable.
+    assert msg.startswith("reltio.platform.databricks_connection refused its variables before any request: "), msg
+    assert msg.endswith("databricks_connection_client_secret is required and must not be blank: set it."), msg
+    assert "databricks_connection_workspace_url is required and must not be blank: set it;" in msg
+    assert ("databricks_connection_access_token is required, or databricks_connection_reltio_client_id and"
+            " databricks_connection_reltio_client_secret: set them") in msg
+    assert "DATABRICKS_" not in msg and "Invalid arguments" not in msg
+    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
     assert emulator.requests() == []
 
 
@@ -406,7 +455,8 @@ def failure_blocks(run, host="localhost"):
 
 @pytest.mark.parametrize("case", ["refused arguments", "refused credentials"])
 def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
-    """One failure, one message: the module's task fails with the module's own message, and no other task fails."""
+    """One failure, one message: the role's check or the module's task fails with its own message, and no other task
+    fails."""
     password = password_file(ansible)
     encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
                       "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
@@ -415,12 +465,14 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
     if case == "refused arguments":
         role_vars["databricks_connection_warehouse_id"] = " "
-        said = "warehouse_id is required and must not be blank"
+        said = "databricks_connection_warehouse_id is required and must not be blank"
+        failed_task = CHECK_TASK
     else:
         wrong_secret = "wrong-reltio-secret-" + secrets.token_hex(8)
         ansible.add_secret("wrong Reltio client secret", wrong_secret)
         role_vars["databricks_connection_reltio_client_secret"] = wrong_secret
         said = "Reltio refused the client credentials"
+        failed_task = MODULE_TASK
 
     run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
     assert run.rc != 0
@@ -430,8 +482,8 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
     assert len(errors) <= 1 and all(said in line for line in errors), run.output
     assert "has been hidden" not in run.output
     assert run.output.count(said) == len(failures) + len(errors), run.output
-    assert [entry["task"] for entry in run.results if entry["status"] == "failed"] == ["%s : %s" % (ROLE, MODULE_TASK)]
-    assert said in run.task(action="reltio_databricks_connection")["msg"]
+    assert [entry["task"] for entry in run.results if entry["status"] == "failed"] == ["%s : %s" % (ROLE, failed_task)]
+    assert said in run.task("%s : %s" % (ROLE, failed_task), action=None)["msg"]
     assert emulator.requests("create") == []
 
 

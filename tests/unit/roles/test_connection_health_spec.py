@@ -19,6 +19,8 @@ import re
 import yaml
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_INFO_OPTIONS, CONNECTION_OPTIONS
+from ansible_collections.reltio.platform.plugins.module_utils.reasons import REASON_CODES, REASONS
+from ansible_collections.reltio.platform.plugins.module_utils.role_inputs import CREDENTIALS, FROM_ENVIRONMENT
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "connection_health"
@@ -47,10 +49,10 @@ def test_shared_variables_agree_with_databricks_connection():
     assert shared
     for name in shared:
         assert name in theirs, name
-        # A host of connection_health_connections (a lane) has no connection name of its own.
-        keys = [key for key in KEYS if not (name == "databricks_connection_name" and key == "required")]
-        assert dict((key, mine[name].get(key)) for key in keys) == dict((key, theirs[name].get(key)) for key in keys), name
-    assert theirs["databricks_connection_name"]["required"] is True and "required" not in mine["databricks_connection_name"]
+        assert dict((key, mine[name].get(key)) for key in KEYS) == dict((key, theirs[name].get(key)) for key in KEYS), name
+    # Nothing is required by the spec: the role's check task names a missing variable, or a misspelt one, itself (and
+    # a host of connection_health_connections, a lane, has no tenant or connection of its own).
+    assert "required" not in theirs["databricks_connection_name"] and "required" not in mine["databricks_connection_name"]
 
 
 def test_own_variables_have_defaults_that_match_defaults_main():
@@ -71,48 +73,67 @@ def test_the_module_task_passes_each_variable_to_its_option():
     (task,) = [task for task in tasks if MODULE in task]
     (shared_options,) = [task for task in tasks if "connection_health__options" in task.get("ansible.builtin.set_fact", {})]
     (theirs,) = [task for task in load(OTHER, "tasks", "main.yml") if "reltio.platform.reltio_databricks_connection" in task]
-    their_arguments = theirs["reltio.platform.reltio_databricks_connection"]
+    their_variables = dict((option, re.search(r"\{\{ (\w+)", value).group(1))
+                           for option, value in theirs["reltio.platform.reltio_databricks_connection"].items())
     # The options every check of a host shares are templated once a host: 'option': variable | default(...).
     template = shared_options["ansible.builtin.set_fact"]["connection_health__options"]
-    shared = dict(re.findall(r"'(\w+)': (\w+ \| default\([^)]*\))", template))
+    shared = dict((option, (variable, default)) for option, variable, default in
+                  re.findall(r"'(\w+)': (\w+) \| default\((\w*)\)", template))
     assert task["module_defaults"] == {MODULE: "{{ connection_health__options }}"}
     assert shared_options["no_log"] is True
-    # An entry of connection_health_connections (item) comes first for the connection's own three options.
-    arguments = dict(task[MODULE])
-    for option, value in arguments.items():
-        assert value.startswith("{{ item.%s | default(" % option), (option, value)
-        value = value.replace("item.%s | default(" % option, "", 1).replace(")", "", 1)
-        arguments[option] = value.replace(" | default('')", "") if option == "connection_name" else value
-    assert set(arguments) == {"platform_url", "tenant_id", "connection_name"} and not set(arguments) & set(shared)
-    assert set(arguments) | set(shared) <= set(CONNECTION_OPTIONS) | set(CONNECTION_INFO_OPTIONS)
-    # The same variable, with the same default (none, left out, for omit; secrets never from the environment).
-    for option, value in shared.items():
-        arguments[option] = "{{ %s }}" % value.replace("default(none)", "default(omit)")
-    for option, value in arguments.items():
-        assert value == their_arguments[option], (option, value)
+    # The Databricks side, for a preflight the role does not run, is passed blank: never read from DATABRICKS_*.
+    assert sorted(re.findall(r"'(\w+)': ''", template)) == ["client_id", "client_secret", "warehouse_id", "workspace_url"]
+    # Reltio's credentials are one set (blank when a role variable gives any, else left out); the rest is left out
+    # when undefined (none), so that the module reads its RELTIO_* variable (role_inputs.FROM_ENVIRONMENT).
+    assert sorted(option for option, (_variable, default) in shared.items() if default == "credentials") == sorted(CREDENTIALS)
+    assert set(default for option, (_variable, default) in shared.items() if option not in CREDENTIALS) == {"none"}
+    assert set(shared) == set(FROM_ENVIRONMENT + ("validate_certs", "ca_path", "timeout", "retries")) - {"platform_url"}
+    # An entry of connection_health_connections (item) comes first for the connection's own three options; the
+    # tenant and the connection never come from the environment (blank, not left out).
+    own = {}
+    for option, value in task[MODULE].items():
+        found = re.match(r"\{\{ item\.%s \| default\((\w+)\) \| default\((omit|'')\) \}\}$" % option, value)
+        assert found, (option, value)
+        own[option] = found.group(1)
+        assert found.group(2) == ("omit" if option in FROM_ENVIRONMENT else "''"), (option, value)
+    assert set(own) == {"platform_url", "tenant_id", "connection_name"}
+    passed = dict(own, **dict((option, variable) for option, (variable, _default) in shared.items()))
+    # The same variable for each option as databricks_connection.
+    for option, variable in passed.items():
+        assert variable == their_variables[option], (option, variable)
     assert task["loop"] == "{{ connection_health_connections | default([{}]) }}"
     # Every variable of the spec reaches the module.
-    variables = set(name for name in spec(ROLE) if name.startswith("databricks_connection_"))
-    assert variables == set(re.search(r"\{\{ (\w+)", value).group(1) for value in arguments.values())
+    assert set(name for name in spec(ROLE) if name.startswith("databricks_connection_")) == set(passed.values())
     assert task["no_log"] is True
 
+def guide_rows():
+    """``{reason_code: (what it means, what to do)}`` of the troubleshooting guide's table, its words on one line (the
+    last row runs on into the paragraph after the table)."""
+    section = GUIDE.read_text(encoding="utf-8").split("Connection health\n-----------------")[1]
+    rows = {}
+    for row in re.split(r"\n   \* - ", section)[2:]:
+        code, meaning, advice = (words(cell) for cell in re.split(r"\n     - ", row))
+        rows[code.strip("`")] = (meaning, advice)
+    return rows
 
-def test_every_advice_is_in_the_troubleshooting_guide():
-    advice = load(ROLE, "vars", "main.yml")
+
+def test_every_reason_code_has_its_advice_and_the_guide_says_both():
+    """Issue 26: what to do is looked up by reason_code, one entry per code of the closed set, as the guide says."""
+    advice = load(ROLE, "vars", "main.yml")["connection_health__advice"]
+    assert set(advice) == set(REASON_CODES)
+    rows = guide_rows()
+    assert list(rows) == list(REASON_CODES)
+    for code in REASON_CODES:
+        meaning, what_to_do = rows[code]
+        assert meaning == words(REASONS[code]), code
+        assert what_to_do.startswith(words(advice[code])), code
+    not_run = load(ROLE, "vars", "main.yml")["connection_health__not_run"]
     guide = words(GUIDE.read_text(encoding="utf-8"))
-    section = guide.split("Connection health ---")[1]
-    texts = [rule["advice"] for rule in advice["connection_health__advice"]]
-    texts.append(advice["connection_health__not_run"]["what_to_do"])
-    for text in texts:
-        assert words(text) in section, text
-    for rule in advice["connection_health__advice"]:
-        for part in rule.get("match", "").split("|") if "match" in rule else ():
-            assert "``%s``" % part in section, part
+    assert words(not_run["message"]) in guide and words(not_run["what_to_do"]) in guide
 
 
-def test_each_status_has_a_last_resort_advice():
-    rules = load(ROLE, "vars", "main.yml")["connection_health__advice"]
-    for status in ("healthy", "failing", "missing", "error"):
-        (last,) = [rule for rule in rules if rule["status"] == status][-1:]
-        assert "match" not in last, status
-        assert [rule for rule in rules if rule["status"] == status and "match" not in rule] == [last], status
+def test_the_record_looks_advice_up_by_reason_code_not_by_message():
+    (record,) = [task for task in load(ROLE, "tasks", "main.yml") if task.get("name") == "Record the connection's health"]
+    text = record["ansible.builtin.set_fact"]["connection_health_results"]
+    assert "connection_health__advice.get(record.reason_code)" in text
+    assert "search" not in text and "match" not in text and "regex" not in text

@@ -7,9 +7,11 @@
 plugins/module_utils/arguments.py is the table. The role restates it in meta/argument_specs.yml (a variable per
 option: its type, choices, default, secrecy, and in its description the option's environment variable),
 defaults/main.yml and the arguments of the module's task in tasks/main.yml (which variable sets which option).
-The secrets are the exception: the role requires them as its own variables and never lets the module read them
-from the environment. ``role_problems`` names every difference; the real files must have none, and each kind of
-drift (a type, a no_log flag, a choice, a default, an environment variable) must be caught.
+Where each comes from is role_inputs.FROM_ENVIRONMENT's rule: Reltio's credentials and URLs from a role variable or
+else their RELTIO_* variable; the tenant, the connection and the Databricks side from role variables only (required
+by the role's first task, never left out for the module to read DATABRICKS_* or RELTIO_TENANT_ID). ``role_problems``
+names every difference; the real files must have none, and each kind of drift (a type, a no_log flag, a choice, a
+default, an environment variable) must be caught.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +31,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
     EXECUTION_OPTIONS,
     TENANT_OPTIONS,
 )
+from ansible_collections.reltio.platform.plugins.module_utils.role_inputs import CREDENTIALS, FROM_ENVIRONMENT
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "databricks_connection"
@@ -82,7 +85,7 @@ def role_variables(task):
     """``{option: role variable}``: the variable each argument of the module's task is templated from."""
     variables = {}
     for option, value in task[MODULE].items():
-        names = sorted(name for name in template_names(str(value)) if name.startswith(PREFIX))
+        names = sorted(name for name in template_names(str(value)) if name.startswith(PREFIX) and not name.startswith(PREFIX + "_"))
         variables[option] = names[0] if len(names) == 1 else "%r" % value
     return variables
 
@@ -115,26 +118,30 @@ def role_problems(table, files):
             problems.append("%s: choices %s, the module's are %s" % (where, have.get("choices"), want.get("choices")))
         if bool(have.get("no_log")) != bool(want.get("no_log")):
             problems.append("%s: no_log %s, the module's is %s" % (where, bool(have.get("no_log")), bool(want.get("no_log"))))
-        # A secret is required by the role itself (client_secret) or by its check task (the Reltio credentials).
-        required = bool(want.get("required")) or (option == "client_secret")
-        if bool(have.get("required")) != required:
-            problems.append("%s: required %s, the role's is %s" % (where, bool(have.get("required")), required))
+        # The role's first task requires what the module needs and the role takes from its variables only: the
+        # argument spec requires nothing, else a misspelt variable would fail there, unnamed (issue 26).
+        if have.get("required"):
+            problems.append("%s: required by the argument spec, which would not name a misspelt variable" % where)
+        if (want.get("required") or want.get("needed")) and option not in FROM_ENVIRONMENT and not text.startswith("Required"):
+            problems.append("%s: its description does not start with Required" % where)
         if "default" in have:
             if "default" not in want or have["default"] != want["default"]:
                 problems.append("%s: default %r, the module's is %r" % (where, have["default"], want.get("default")))
         elif "default" in want and shown(want["default"]) not in text:
             problems.append("%s: its description does not give the module's default %s" % (where, shown(want["default"])))
         named = sorted(set(ENV.findall(text)))
-        if named != ([want["env"]] if "env" in want and not want.get("no_log") else []):
-            problems.append("%s: its description names the environment variables %s, the module reads %s%s"
-                            % (where, named, want.get("env"), " (a secret: the role never lets it)" if want.get("no_log") else ""))
-        if want.get("needed") and not want.get("no_log") and "Required" not in text:
+        if named != ([want["env"]] if "env" in want else []):
+            problems.append("%s: its description names the environment variables %s, the module's is %s"
+                            % (where, named, want.get("env")))
+        if "env" in want and option not in FROM_ENVIRONMENT and "Never read from E(%s)" % want["env"] not in text:
+            problems.append("%s: its description does not say that it is never read from %s" % (where, want["env"]))
+        if want.get("needed") and option in FROM_ENVIRONMENT and "Required" not in text and "role fails" not in text:
             problems.append("%s: its description does not say that the value is required (here or in %s)" % (where, want["env"]))
 
-    read = sorted(set(option["env"] for option in table.values() if "env" in option and not option.get("no_log")))
+    read = sorted(set(option["env"] for option in table.values() if "env" in option))
     described = sorted(set(ENV.findall(" ".join(main["description"]))))
     if described != read:
-        problems.append("the role's description names the environment variables %s, the module reads %s" % (described, read))
+        problems.append("the role's description names the environment variables %s, the module's are %s" % (described, read))
 
     defaults = dict((name, option["default"]) for name, option in options.items() if "default" in option)
     if files["defaults"] != defaults:
@@ -142,14 +149,13 @@ def role_problems(table, files):
 
     for option, value in sorted(task[MODULE].items()):
         variable = variables.get(option)
-        if table.get(option, {}).get("no_log"):
-            # A secret: passed blank when undefined, never left out for the module to read its environment variable.
-            optional = not options.get(variable, {}).get("required")
-            expected = "{{ %s%s }}" % (variable, " | default('')" if optional else "")
-        else:
-            # Left out when undefined, unless the role always has a value (a default, or required).
-            optional = variable in options and not ("default" in options[variable] or options[variable].get("required"))
-            expected = "{{ %s%s }}" % (variable, " | default(omit)" if optional else "")
+        # Left out when undefined, unless the role always has a value (a default, or one its first task requires);
+        # Reltio's credentials
+        # are one set, left out only when none is given (role_inputs.CREDENTIALS).
+        role_only = (table.get(option, {}).get("required") or table.get(option, {}).get("needed")) and option not in FROM_ENVIRONMENT
+        optional = variable in options and not ("default" in options[variable] or role_only)
+        left_out = " | default(databricks_connection__credentials)" if option in CREDENTIALS else " | default(omit)"
+        expected = "{{ %s%s }}" % (variable, left_out if optional else "")
         if value != expected:
             problems.append("the module's task passes %s: %r, not %r" % (option, value, expected))
     if "no_log" in task:
@@ -214,17 +220,23 @@ DRIFTS = {
     "a default": (_table(lambda t: t["test_connection"].update(default=True)), "default False, the module's is True"),
     "an undocumented default": (_table(lambda t: t["timeout"].update(default=60)), "does not give the module's default V(60)"),
     "an environment variable": (_table(lambda t: t["workspace_url"].update(env="DATABRICKS_WORKSPACE")),
-                                "the module reads DATABRICKS_WORKSPACE"),
+                                "the module's is DATABRICKS_WORKSPACE"),
     "a new environment variable": (_table(lambda t: t["preflight"].update(env="DATABRICKS_PREFLIGHT")),
-                                   "the module reads DATABRICKS_PREFLIGHT"),
+                                   "the module's is DATABRICKS_PREFLIGHT"),
     "a new option": (_table(lambda t: t.update(warehouse_name={"type": "str", "description": ["x"]})), "the module has"),
-    "a required option": (_table(lambda t: t["warehouse_id"].update(required=True)), "required False, the role's is True"),
-    "a secret no more required": (_files(lambda f: _options(f)["databricks_connection_client_secret"].pop("required")),
-                                  "databricks_connection_client_secret (option client_secret): required False"),
-    "a secret read from the environment": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
-        access_token="{{ databricks_connection_access_token | default(omit) }}")), "passes access_token"),
-    "a secret's variable named": (_files(lambda f: _options(f)["databricks_connection_reltio_client_id"]["description"].append(
-        "Or E(RELTIO_CLIENT_ID).")), "(a secret: the role never lets it)"),
+    "a required option": (_table(lambda t: t["timeout"].update(required=True)), "timeout): its description does not start"),
+    "a secret no more said required": (_files(lambda f: _options(f)["databricks_connection_client_secret"].update(
+        description=["The secret."])), "client_secret): its description does not start with Required"),
+    "required by the argument spec": (_files(lambda f: _options(f)["databricks_connection_name"].update(required=True)),
+                                      "required by the argument spec"),
+    "the Databricks secret read from the environment": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
+        client_secret="{{ databricks_connection_client_secret | default(omit) }}")), "passes client_secret"),
+    "the tenant's variable not disowned": (_files(lambda f: _options(f)["databricks_connection_tenant_id"].update(
+        description=["ID of the tenant, or E(RELTIO_TENANT_ID)."])), "never read from RELTIO_TENANT_ID"),
+    "a Reltio secret no more from the environment": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
+        access_token="{{ databricks_connection_access_token | default('') }}")), "passes access_token"),
+    "a Reltio secret from the environment beside the role's": (_files(lambda f: module_task(f["tasks"])[MODULE].update(
+        reltio_client_id="{{ databricks_connection_reltio_client_id | default(omit) }}")), "passes reltio_client_id"),
     # The role's files change on their own.
     "a role type": (_files(lambda f: _options(f)["databricks_connection_timeout"].update(type="int")), "type int, the module's is float"),
     "a role secret shown": (_files(lambda f: _options(f)["databricks_connection_client_secret"].pop("no_log")), "no_log False"),

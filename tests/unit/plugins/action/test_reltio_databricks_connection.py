@@ -173,7 +173,8 @@ def test_without_requests_execution_controller_fails(execute, monkeypatch):
     action = make_action(dict(ARGS, execution="controller"))
     result = run(action)
     assert result == {"failed": True,
-                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)"}
+                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)",
+                      "reason_code": "missing_library"}
     execute.assert_not_called()
     action._execute_module.assert_not_called()
 

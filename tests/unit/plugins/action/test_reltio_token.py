@@ -189,7 +189,8 @@ def test_without_requests_execution_controller_fails(execute, monkeypatch):
     monkeypatch.setattr(transport, "HAS_REQUESTS", False)
     result = run(make_action(dict(ARGS, execution="controller")))
     assert result == {"failed": True,
-                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)"}
+                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)",
+                      "reason_code": "missing_library"}
     execute.assert_not_called()
 
 

@@ -81,6 +81,20 @@ def test_apply_env_fallbacks_names_what_it_filled():
     assert arguments.from_environment(spec) == ["workspace_url"]
 
 
+def test_a_blank_variable_is_no_value_taken_from_the_environment(monkeypatch, clean_environment):  # pylint: disable=unused-argument
+    """Issue 26: an AWX credential injects its empty fields as empty variables; from_environment does not name them."""
+    spec = arguments.databricks_connection_argument_spec()
+    filled = arguments.apply_env_fallbacks(spec, {}, {"RELTIO_CLIENT_ID": "", "RELTIO_CLIENT_SECRET": " ",
+                                                      "RELTIO_ACCESS_TOKEN": "rlt-token-1234567"})
+    assert filled == {"reltio_client_id": "", "reltio_client_secret": " ", "access_token": "rlt-token-1234567"}
+    assert arguments.from_environment(spec) == ["access_token"]
+    monkeypatch.setenv("RELTIO_CLIENT_ID", "")
+    spec = arguments.databricks_connection_argument_spec()
+    parameters = {}
+    set_fallbacks(spec, parameters)
+    assert parameters["reltio_client_id"] == "" and arguments.from_environment(spec) == []
+
+
 def test_no_log_exactly_on_secrets(spec):
     assert set(name for name, entry in spec.items() if entry.get("no_log")) == NO_LOG
 

@@ -260,8 +260,10 @@ def test_authentication_error(status):
 def test_not_found():
     error = create_fails(make_client(FakeResponse(404, {"errorMessage": "Tenant not found"}))[0], NotFoundError)
     assert error.msg == ("Reltio answered HTTP 404 Not Found while creating connection 'conn-01': Tenant not found."
-                         " The tenant 'tenant01' or the platform_url https://test.reltio.com looks wrong.")
+                         " Check tenant_id ('tenant01') and platform_url (https://test.reltio.com): Reltio knows no such"
+                         " tenant there.")
     assert error.may_exist is False
+    assert error.reason_code == "tenant_not_found"
 
 
 @pytest.mark.parametrize("status", [500, 503])
@@ -589,7 +591,7 @@ def test_test_connection_outcome(key):
     body = {key: {"connected": True, "message": "Connection successful", "databaseType": "DATABRICKS"}}
     client, session = make_client(FakeResponse(200, body))
     assert client.test_connection("conn 1") == {"connected": True, "message": "Connection successful",
-                                                "database_type": "DATABRICKS"}
+                                                "database_type": "DATABRICKS", "reason_code": "ok"}
     call = session.calls[0]
     assert call.url == BASE + "/database-configs/conn%201/test"
     assert call.kwargs.get("json") is None
@@ -600,7 +602,7 @@ def test_test_connection_outcome(key):
 def test_test_connection_not_connected(connected):
     client, dummy = make_client(FakeResponse(200, {"data": {"connected": connected, "message": "Bad secret"}}))
     outcome = client.test_connection("c")
-    assert outcome == {"connected": False, "message": "Bad secret", "database_type": None}
+    assert outcome == {"connected": False, "message": "Bad secret", "database_type": None, "reason_code": "databricks_other"}
 
 
 def test_test_connection_message_that_is_not_text():
@@ -805,7 +807,8 @@ def test_fields_of_the_answer_keep_scalars_only():
 def test_fields_of_a_connection_test_keep_plain_text_only():
     body = {"data": {"connected": False, "message": "no\x1b[31m access", "databaseType": {"x": DBX_SECRET}}}
     outcome = make_client(FakeResponse(200, body))[0].test_connection("conn-01")
-    assert outcome == {"connected": False, "message": "no\\x1b[31m access", "database_type": None}
+    assert outcome == {"connected": False, "message": "no\\x1b[31m access", "database_type": None,
+                       "reason_code": "databricks_other"}
 
 
 def test_a_deeply_nested_connection_id_is_no_confirmation_and_may_have_created_it():
@@ -821,4 +824,16 @@ def test_a_404_of_a_connection_test_says_the_connection_is_unknown_not_the_tenan
         make_client(FakeResponse(404, body))[0].test_connection("conn-01")
     assert info.value.msg == ("Reltio answered HTTP 404 Not Found while testing connection 'conn-01': Database configuration"
                               " conn-01 not found. Reltio knows no connection 'conn-01' in tenant 'tenant01': check"
-                              " connection_name (and tenant_id), or create the connection.")
+                              " connection_name, or create the connection.")
+    assert info.value.reason_code == "connection_not_found"
+
+
+def test_a_404_of_a_connection_test_for_an_unknown_tenant_says_the_tenant():
+    """Issue 26: Reltio's 404 names an unknown tenant; that is no missing connection."""
+    body = {"errorMessage": "Tenant tenant01 not found", "errorCode": 404}
+    with pytest.raises(NotFoundError) as info:
+        make_client(FakeResponse(404, body))[0].test_connection("conn-01")
+    assert info.value.reason_code == "tenant_not_found"
+    assert info.value.msg == ("Reltio answered HTTP 404 Not Found while testing connection 'conn-01': Tenant tenant01 not"
+                              " found. Check tenant_id ('tenant01') and platform_url (https://test.reltio.com): Reltio knows"
+                              " no such tenant there.")

@@ -65,7 +65,7 @@ def with_preflight(**overrides):
 def client_fixture():
     client = Mock(spec=ReltioClient)
     client.tenant_id = TENANT
-    client.test_connection.return_value = {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+    client.test_connection.return_value = {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS", "reason_code": "ok"}
     return client
 
 
@@ -121,7 +121,8 @@ def test_a_passing_test_is_healthy(client):
     result = run(client)
     assert result == {
         "changed": False, "connection_name": NAME, "tenant_id": TENANT, "exists": True, "connected": True,
-        "status": "healthy", "message": "Connection successful", "checked_at": "2026-12-04T05:06:07Z", "preflight": None,
+        "status": "healthy", "reason_code": "ok", "message": "Connection successful", "checked_at": "2026-12-04T05:06:07Z",
+        "preflight": None,
         "msg": "Connection '%s' of tenant '%s' is healthy: Reltio's test passed (Connection successful)." % (NAME, TENANT),
     }
     client.ensure_token.assert_called_once_with()
@@ -129,7 +130,8 @@ def test_a_passing_test_is_healthy(client):
 
 
 def test_a_failing_test_is_failing_with_reltios_reason(client):
-    client.test_connection.return_value = {"connected": False, "message": "Warehouse wh-1 is deleted.", "database_type": None}
+    client.test_connection.return_value = {"connected": False, "message": "Warehouse wh-1 is deleted.", "database_type": None,
+                                           "reason_code": "warehouse_missing"}
     result = run(client)
     assert (result["status"], result["exists"], result["connected"], result["changed"]) == ("failing", True, False, False)
     assert result["message"] == "Warehouse wh-1 is deleted."
@@ -140,14 +142,16 @@ def test_a_failing_test_is_failing_with_reltios_reason(client):
 @pytest.mark.parametrize("connected, said, status", [(True, "Reltio gave no message", "healthy"),
                                                      (False, "Reltio gave no reason", "failing")])
 def test_a_test_without_a_message_says_so(client, connected, said, status):
-    client.test_connection.return_value = {"connected": connected, "message": None, "database_type": None}
+    client.test_connection.return_value = {"connected": connected, "message": None, "database_type": None,
+                                           "reason_code": "ok" if connected else "databricks_other"}
     result = run(client)
     assert (result["status"], result["message"]) == (status, said)
 
 
 def test_a_404_is_missing_and_nothing_is_created(client):
     client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found while testing connection 'x':"
-                                                       " Database configuration x not found.", status=404)
+                                                       " Database configuration x not found.", status=404,
+                                                       reason_code="connection_not_found")
     result = run(client)
     assert (result["status"], result["exists"], result["connected"], result["changed"]) == ("missing", False, None, False)
     assert result["message"] == "Reltio answered HTTP 404 Not Found while testing connection 'x': Database configuration x not found."
@@ -187,7 +191,8 @@ def test_a_token_that_cannot_be_fetched_fails_the_task_before_the_test(client):
 
 
 def test_check_mode_runs_the_test_too(client):
-    client.test_connection.return_value = {"connected": False, "message": "nope", "database_type": None}
+    client.test_connection.return_value = {"connected": False, "message": "nope", "database_type": None,
+                                           "reason_code": "databricks_other"}
     assert run(client, check_mode=True, diff=True)["status"] == "failing"
     client.test_connection.assert_called_once_with(NAME)
 
@@ -201,7 +206,7 @@ def test_nothing_but_the_token_and_the_test_is_asked_of_reltio(client):
 
 def test_the_message_is_plain_and_short(client):
     client.test_connection.return_value = {"connected": False, "message": "line one\r\n\tline\x1b[31m two\x00 " + "x" * 900,
-                                           "database_type": None}
+                                           "database_type": None, "reason_code": "databricks_other"}
     message = run(client)["message"]
     assert message.startswith("line one line [31m two x")
     assert len(message) == ch.MESSAGE_LENGTH and message.endswith("...")
@@ -228,7 +233,7 @@ def test_preflight_that_passes(client):
     result = run(client, with_preflight(), workspace=workspace)
     workspace.check.assert_called_once_with("wh-1")
     assert result["preflight"] == {
-        "passed": True, "warehouse_id": "wh-1", "warehouse_name": "Reltio", "warehouse_state": "RUNNING",
+        "passed": True, "reason_code": "ok", "warehouse_id": "wh-1", "warehouse_name": "Reltio", "warehouse_state": "RUNNING",
         "message": "Preflight passed: the service principal got a Databricks token and may use warehouse 'wh-1' (RUNNING).",
     }
     assert result["msg"].endswith(" " + result["preflight"]["message"])
@@ -237,15 +242,18 @@ def test_preflight_that_passes(client):
 
 def test_preflight_that_fails_is_reported_not_raised(client):
     workspace = Mock(spec=DatabricksWorkspace)
-    workspace.check.side_effect = PreflightError("Preflight: SQL warehouse 'wh-1' does not exist\nin the workspace.", status=404)
+    workspace.check.side_effect = PreflightError("Preflight: SQL warehouse 'wh-1' does not exist\nin the workspace.", status=404,
+                                                 reason_code="warehouse_missing")
     result = run(client, with_preflight(), workspace=workspace)
     assert result["preflight"] == {"passed": False, "message": "Preflight: SQL warehouse 'wh-1' does not exist in the workspace.",
+                                   "reason_code": "warehouse_missing",
                                    "warehouse_id": "wh-1", "warehouse_name": None, "warehouse_state": None}
     assert result["status"] == "healthy"
 
 
 def test_a_failing_test_with_a_passing_preflight_says_what_to_do(client):
-    client.test_connection.return_value = {"connected": False, "message": "invalid_client", "database_type": None}
+    client.test_connection.return_value = {"connected": False, "message": "invalid_client", "database_type": None,
+                                           "reason_code": "databricks_auth"}
     workspace = Mock(spec=DatabricksWorkspace)
     workspace.check.return_value = {"warehouse_id": "wh-1", "warehouse_name": "Reltio", "warehouse_state": "RUNNING"}
     result = run(client, with_preflight(), workspace=workspace)
@@ -293,7 +301,7 @@ def test_execute_moves_the_http_status_of_a_failure_out_of_status(monkeypatch, c
     with pytest.raises(AuthenticationError) as info:
         ch.execute(params())
     assert info.value.fail_kwargs() == {"msg": "Reltio refused the access token (HTTP 401)", "http_status": 401,
-                                        "error_code": 1}
+                                        "error_code": 1, "reason_code": "reltio_auth"}
 
 
 def test_execute_over_http_never_sends_a_create_or_store(http):

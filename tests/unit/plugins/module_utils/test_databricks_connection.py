@@ -271,7 +271,7 @@ def client_fixture():
     client.tenant_id = "tenant01"
     client.create_connection.return_value = CreateOutcome(True, connection=dict(CONNECTION))
     client.store_credentials.return_value = dict(CONNECTION)
-    client.test_connection.return_value = {"connected": True, "message": "Connection successful",
+    client.test_connection.return_value = {"connected": True, "message": "Connection successful", "reason_code": "ok",
                                            "database_type": "DATABRICKS"}
     return client
 
@@ -383,7 +383,8 @@ def test_check_mode_probe_predicts_ok_for_an_existing_connection_whose_test_pass
 
 
 def test_check_mode_probe_predicts_a_create_on_404(client):
-    client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found", status=404)
+    client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found", status=404,
+                                                       reason_code="connection_not_found")
     result = check_with_probe(client)
     assert result["changed"] is True
     assert "would be created: Reltio's test answered that it does not exist (HTTP 404)" in result["msg"]
@@ -392,7 +393,8 @@ def test_check_mode_probe_predicts_a_create_on_404(client):
 
 
 def test_check_mode_probe_predicts_storing_the_credentials_when_the_test_fails(client):
-    client.test_connection.return_value = {"connected": False, "message": "invalid_client.", "database_type": None}
+    client.test_connection.return_value = {"connected": False, "message": "invalid_client.", "database_type": None,
+                                           "reason_code": "databricks_auth"}
     result = check_with_probe(client)
     assert result["changed"] is True
     assert "exists and its test failed (invalid_client): the given OAuth credentials would be stored" in result["msg"]
@@ -480,7 +482,8 @@ def test_run_test_connection_passes_is_not_a_change(client):
     client.create_connection.return_value = exists()
     result = dc.run(params(test_connection=True), client)
     client.test_connection.assert_called_once_with("conn-01")
-    assert result["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+    assert result["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS",
+                              "reason_code": "ok"}
     assert result["changed"] is False
     assert "Connection test passed" in result["msg"]
 
@@ -491,8 +494,9 @@ def test_run_test_connection_after_create(client):
     assert result["test"]["connected"] is True
 
 
-FAILED_TEST = {"connected": False, "message": "Invalid client secret", "database_type": "DATABRICKS"}
-PASSED_TEST = {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS"}
+FAILED_TEST = {"connected": False, "message": "Invalid client secret", "database_type": "DATABRICKS",
+               "reason_code": "databricks_other"}
+PASSED_TEST = {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS", "reason_code": "ok"}
 
 
 def test_run_test_of_a_new_connection_fails_without_storing_again(client):
@@ -584,7 +588,8 @@ def test_check_mode_with_update_secret_always_says_the_credentials_would_be_stor
 
 
 def test_run_test_connection_fails_without_reason(client):
-    client.test_connection.return_value = {"connected": False, "message": None, "database_type": None}
+    client.test_connection.return_value = {"connected": False, "message": None, "database_type": None,
+                                           "reason_code": "databricks_other"}
     with pytest.raises(ConnectionTestFailed) as info:
         dc.run(params(test_connection=True), client)
     assert "Reltio gave no reason" in info.value.msg

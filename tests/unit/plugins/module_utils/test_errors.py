@@ -14,17 +14,18 @@ from ansible_collections.reltio.platform.plugins.module_utils import errors
 def test_fail_kwargs_minimal():
     exc = errors.ReltioError("boom")
     assert str(exc) == "boom"
-    assert exc.fail_kwargs() == {"msg": "boom"}
+    assert exc.fail_kwargs() == {"msg": "boom", "reason_code": "unexpected_answer"}
 
 
 def test_fail_kwargs_full():
     exc = errors.ApiError("bad", status=500, error_code=1234, may_exist=True)
-    assert exc.fail_kwargs() == {"msg": "bad", "status": 500, "error_code": 1234, "may_exist": True}
+    assert exc.fail_kwargs() == {"msg": "bad", "status": 500, "error_code": 1234, "may_exist": True,
+                                 "reason_code": "unexpected_answer"}
 
 
 def test_fail_kwargs_keeps_falsy_but_set_values():
     exc = errors.ApiError("bad", status=0, error_code=0)
-    assert exc.fail_kwargs() == {"msg": "bad", "status": 0, "error_code": 0}
+    assert exc.fail_kwargs() == {"msg": "bad", "status": 0, "error_code": 0, "reason_code": "unexpected_answer"}
 
 
 def test_fail_kwargs_merges_result_and_msg_wins():
@@ -32,7 +33,7 @@ def test_fail_kwargs_merges_result_and_msg_wins():
     exc.result = {"changed": True, "created": True, "msg": "stale", "test": {"connected": False}}
     kwargs = exc.fail_kwargs()
     assert kwargs == {"changed": True, "created": True, "msg": "the error", "status": 400,
-                      "test": {"connected": False}}
+                      "test": {"connected": False}, "reason_code": "unexpected_answer"}
     # fail_kwargs does not change the result it was built from.
     assert exc.result["msg"] == "stale"
 
@@ -58,13 +59,13 @@ def test_transport_error_defaults():
     assert exc.may_exist is False
     assert exc.status is None
     assert exc.error_code is None
-    assert exc.fail_kwargs() == {"msg": "Timed out"}
+    assert exc.fail_kwargs() == {"msg": "Timed out", "reason_code": "unreachable"}
 
 
 def test_transport_error_fields():
-    exc = errors.TransportError("too large", status=200, may_exist=True, request_sent=False)
+    exc = errors.TransportError("too large", status=200, may_exist=True, request_sent=False, reason_code="unexpected_answer")
     assert (exc.status, exc.may_exist, exc.request_sent) == (200, True, False)
-    assert exc.fail_kwargs() == {"msg": "too large", "status": 200, "may_exist": True}
+    assert exc.fail_kwargs() == {"msg": "too large", "status": 200, "may_exist": True, "reason_code": "unexpected_answer"}
     assert "request_sent" not in exc.fail_kwargs()
 
 

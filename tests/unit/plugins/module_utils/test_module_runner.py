@@ -129,7 +129,8 @@ def test_missing_requests(monkeypatch):
     monkeypatch.setattr(transport, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
     execute = Mock(return_value=dict(RESULT))
     result = run(ARGS, execute, expect=FailJson)
-    assert result == {"msg": basic.missing_required_lib("requests"), "exception": "Traceback: No module named 'requests'"}
+    assert result == {"msg": basic.missing_required_lib("requests"), "exception": "Traceback: No module named 'requests'",
+                      "reason_code": "missing_library"}
     assert "requests" in result["msg"]
     execute.assert_not_called()
 

@@ -402,7 +402,7 @@ def test_done_raises_one_error_with_every_problem():
         "tenant_id is required and must not be blank: set it or the RELTIO_TENANT_ID environment variable; "
         "auth_url is required and must not be blank: set it or the RELTIO_AUTH_URL environment variable; "
         "%s; timeout must be a number of seconds greater than 0, got 0." % (LOOPBACK_RULE, AUTH_MISSING))
-    assert error.fail_kwargs() == {"msg": error.msg}
+    assert error.fail_kwargs() == {"msg": error.msg, "reason_code": "bad_arguments"}
 
 
 def test_params_not_changed():

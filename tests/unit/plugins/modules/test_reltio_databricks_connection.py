@@ -111,12 +111,14 @@ def test_reltio_error_fails_with_its_kwargs(execute):
     execute.side_effect = error
     result = run_main(ARGS, expect=FailJson)
     assert result == {"msg": "Reltio answered HTTP 503", "status": 503, "error_code": 12, "may_exist": True,
-                      "changed": False, "created": False, "from_environment": []}
+                      "changed": False, "created": False, "from_environment": [],
+                      "reason_code": "unexpected_answer"}
 
 
 def test_validation_error_fails(execute):
     execute.side_effect = ValidationError(["workspace_url is required"])
-    assert run_main(ARGS, expect=FailJson) == {"msg": "Invalid arguments: workspace_url is required.", "from_environment": []}
+    assert run_main(ARGS, expect=FailJson) == {"msg": "Invalid arguments: workspace_url is required.", "from_environment": [],
+                                               "reason_code": "bad_arguments"}
 
 
 def test_missing_requests(execute, monkeypatch):

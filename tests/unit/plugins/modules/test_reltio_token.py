@@ -86,7 +86,8 @@ def test_a_token_that_cannot_be_one_fails_unquoted(monkeypatch):
 
 def test_errors_of_execute_fail_with_their_kwargs(monkeypatch):
     monkeypatch.setattr(module_under_test, "execute", Mock(side_effect=AuthenticationError("refused", status=403)))
-    assert run_main(ARGS, expect=FailJson) == {"msg": "refused", "status": 403, "from_environment": []}
+    assert run_main(ARGS, expect=FailJson) == {"msg": "refused", "status": 403, "from_environment": [],
+                                               "reason_code": "reltio_auth"}
 
 
 def test_a_given_access_token_is_ignored_as_documented(monkeypatch):

@@ -355,7 +355,8 @@ def test_reltio_error_gives_a_failed_result(execute):
     result = run(make_action(execute, dict(ARGS)))
     invocation = result.pop("invocation")
     assert result == {"failed": True, "msg": "Reltio answered HTTP 503", "status": 503, "error_code": 9, "may_exist": True,
-                      "changed": True, "created": False, "from_environment": []}
+                      "changed": True, "created": False, "from_environment": [],
+                      "reason_code": "unexpected_answer"}
     assert invocation["module_args"]["tenant_id"] == "tenant01"
 
 
@@ -471,7 +472,8 @@ def test_controller_without_requests_fails_naming_it(execute, monkeypatch):
     execute.assert_not_called()
     action._execute_module.assert_not_called()
     assert result == {"failed": True,
-                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)"}
+                      "msg": basic.missing_required_lib("requests") + " (on the controller, for execution: controller)",
+                      "reason_code": "missing_library"}
     assert "requests" in result["msg"]
 
 
@@ -502,7 +504,8 @@ def test_controller_with_become_fails_clearly(execute, transport_name):
     execute.assert_not_called()
     action._execute_module.assert_not_called()
     assert result == {"failed": True, "msg": "execution is controller, but the task has become, which only a module"
-                                             " honours: remove become, or set execution to auto or target."}
+                                             " honours: remove become, or set execution to auto or target.",
+                      "reason_code": "bad_arguments"}
 
 
 @pytest.mark.usefixtures("base_run")

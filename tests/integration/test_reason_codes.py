@@ -1,0 +1,177 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 26: every failure, and every status of the info module, carries ``reason_code``, on both paths.
+
+Each case makes one problem happen for real (the emulator's answers, a closed port, a TLS server whose CA is not
+trusted, https to a plain http server) and reads the code from the task's result, not from its message: the codes
+are tested against what the transport and the clients really say.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, WAREHOUSE_ID
+
+CONNECTION = "reltio.platform.reltio_databricks_connection"
+INFO = "reltio.platform.reltio_databricks_connection_info"
+TOKEN = "reltio.platform.reltio_token"
+NAME = "reason-connection"
+
+
+def closed_port():
+    """A port of 127.0.0.1 where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def env_for(ansible, tenant, **extra):
+    env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
+    env.update(extra)
+    return env
+
+
+def result_of(run, module):
+    return run.task(action=module.rsplit(".", 1)[1])
+
+
+def failure(ansible, args, env, module=CONNECTION):
+    run = ansible.adhoc(args, env=env, module=module)
+    assert run.rc != 0, run.output
+    result = result_of(run, module)
+    assert result["msg"], result
+    return result
+
+
+def status(ansible, args, env):
+    run = ansible.adhoc(args, env=env, module=INFO)
+    assert run.rc == 0, run.output
+    return result_of(run, INFO)
+
+
+@pytest.fixture
+def workspace(emulator, workspace_ca):
+    emulator.databricks(service_principals=[{"client_id": DATABRICKS_CLIENT_ID, "client_secret": DATABRICKS_CLIENT_SECRET}],
+                        warehouses=[{"id": WAREHOUSE_ID, "name": "Reltio Zero-Copy", "state": "RUNNING",
+                                     "grants": [DATABRICKS_CLIENT_ID]}])
+    return emulator.workspace_url
+
+
+def test_bad_arguments(ansible, tenant):
+    env = env_for(ansible, tenant)
+    del env["DATABRICKS_WAREHOUSE_ID"]
+    result = failure(ansible, "connection_name=%s" % NAME, env)
+    assert result["reason_code"] == "bad_arguments"
+    # Refused by the argument spec itself (an unknown option) too.
+    assert failure(ansible, "connection_name=%s tenantid=x" % NAME, env)["reason_code"] == "bad_arguments"
+
+
+def test_unreachable_and_timeout(ansible, emulator, tenant):
+    env = env_for(ansible, tenant, RELTIO_PLATFORM_URL="http://127.0.0.1:%d" % closed_port())
+    assert failure(ansible, "connection_name=%s retries=0" % NAME, env)["reason_code"] == "unreachable"
+    emulator.faults({"endpoint": "create", "delay": 3, "count": 1})
+    result = failure(ansible, "connection_name=%s timeout=1 retries=0" % NAME, env_for(ansible, tenant))
+    assert result["reason_code"] == "timeout"
+
+
+def test_https_to_a_plain_http_server_is_not_tls_with_advice_on_the_scheme(ansible, emulator, tenant):
+    """Issue 26 point 6: WRONG_VERSION_NUMBER is a scheme problem, not a CA one."""
+    env = env_for(ansible, tenant, RELTIO_PLATFORM_URL=emulator.url.replace("http://", "https://"))
+    result = failure(ansible, "connection_name=%s retries=0" % NAME, env)
+    assert result["reason_code"] == "not_tls"
+    assert "does not speak TLS" in result["msg"] and "scheme" in result["msg"]
+    assert "ca_path" not in result["msg"]
+
+
+def test_tls_and_proxy(ansible, tenant, tls):
+    env = env_for(ansible, tenant, RELTIO_PLATFORM_URL=tls["good"].url)
+    result = failure(ansible, "connection_name=%s retries=0" % NAME, env)
+    assert result["reason_code"] == "tls" and "ca_path" in result["msg"]
+    env.update(HTTPS_PROXY="http://127.0.0.1:%d" % closed_port(), NO_PROXY="")
+    result = failure(ansible, "connection_name=%s retries=0 ca_path=%s" % (NAME, tls["ca_path"]), env)
+    assert result["reason_code"] == "proxy"
+
+
+def test_reltio_auth_and_a_token_endpoint_that_answers_404(ansible, emulator, tenant):
+    env = env_for(ansible, tenant, RELTIO_ACCESS_TOKEN="not-a-token-of-this-emulator")
+    assert failure(ansible, "connection_name=%s" % NAME, env)["reason_code"] == "reltio_auth"
+    env = dict(ansible.reltio_env(tenant, auth="client"), RELTIO_AUTH_URL=emulator.url + "/oauth")
+    result = failure(ansible, "retries=0", env, module=TOKEN)
+    # Issue 26 point 6: a token endpoint's 404 points at the path it should have.
+    assert result["reason_code"] == "auth_url_not_found"
+    assert "/oauth/token" in result["msg"] and "Check auth_url" in result["msg"]
+
+
+def test_server_error_unexpected_answer_and_request_refused(ansible, emulator, tenant):
+    env = env_for(ansible, tenant)
+    emulator.faults({"endpoint": "create", "status": 500, "count": 1})
+    assert failure(ansible, "connection_name=%s" % NAME, env)["reason_code"] == "server_error"
+    emulator.faults({"endpoint": "create", "status": 200, "body": "html", "count": 1})
+    assert failure(ansible, "connection_name=other-%s" % NAME, env)["reason_code"] == "unexpected_answer"
+    emulator.create_connection(tenant, "active-one")
+    assert status(ansible, "connection_name=active-one", env)["reason_code"] == "ok"
+    # One active connection per tenant: Reltio refuses a second (HTTP 400).
+    assert failure(ansible, "connection_name=second-%s" % NAME, env)["reason_code"] == "request_refused"
+
+
+def test_a_missing_tenant_is_told_from_a_missing_connection(ansible, emulator, tenant):
+    """Issue 26 point 5, in the info module and in check mode."""
+    env = env_for(ansible, tenant)
+    missing = status(ansible, "connection_name=%s" % NAME, env)
+    assert (missing["status"], missing["reason_code"]) == ("missing", "connection_not_found")
+    assert "check connection_name" in missing["message"] and "tenant_id" not in missing["message"]
+    emulator.configure(tenants=["someOtherTenant"])
+    unknown = status(ansible, "connection_name=%s" % NAME, env)
+    assert (unknown["status"], unknown["reason_code"]) == ("missing", "tenant_not_found")
+    assert "Check tenant_id ('%s')" % tenant in unknown["message"]
+    assert unknown["msg"].startswith("Reltio does not know tenant '%s'" % tenant)
+    # Check mode with the probe no longer predicts a create in a tenant that does not exist.
+    run = ansible.adhoc("connection_name=%s test_connection=true" % NAME, "--check", env=env)
+    assert run.rc != 0, run.output
+    result = result_of(run, CONNECTION)
+    assert result["reason_code"] == "tenant_not_found" and "would be created" not in result["msg"]
+    assert emulator.connections(tenant) == {}
+
+
+@pytest.mark.parametrize("how, code", [("rotate_secret", "databricks_auth"), ("revoke_grant", "databricks_permission"),
+                                       ("delete_warehouse", "warehouse_missing")])
+def test_a_failing_test_says_what_databricks_refused(ansible, emulator, tenant, how, code):
+    emulator.create_connection(tenant, NAME)
+    emulator.break_connection(tenant, NAME, how)
+    env = env_for(ansible, tenant)
+    failing = status(ansible, "connection_name=%s" % NAME, env)
+    assert (failing["status"], failing["reason_code"]) == ("failing", code)
+    # The module's failed test carries the same code (it stores the task's secret and tests again, which still fails:
+    # the emulator's Databricks refuses a secret that starts with "invalid").
+    if how == "rotate_secret":
+        env["DATABRICKS_CLIENT_SECRET"] = "invalid-" + DATABRICKS_CLIENT_SECRET
+    result = failure(ansible, "connection_name=%s test_connection=true" % NAME, env)
+    assert result["reason_code"] == code
+
+
+def test_a_workspace_reltio_cannot_reach(ansible, emulator, tenant):
+    emulator.create_connection(tenant, NAME, workspace_url="https://adb-1.7.workspace.invalid")
+    failing = status(ansible, "connection_name=%s" % NAME, env_for(ansible, tenant))
+    assert (failing["status"], failing["reason_code"]) == ("failing", "databricks_unreachable")
+
+
+def test_preflight_reasons(ansible, emulator, tenant, workspace, workspace_ca):
+    env = env_for(ansible, tenant, DATABRICKS_HOST=workspace)
+    args = "connection_name=%s preflight=true" % NAME
+    # The workspace's CA is not trusted without ca_path.
+    assert failure(ansible, args + " retries=0", env)["reason_code"] == "tls"
+    args += " ca_path=%s" % workspace_ca.ca_path
+    assert failure(ansible, args, dict(env, DATABRICKS_CLIENT_SECRET="wrong-" + DATABRICKS_CLIENT_SECRET))["reason_code"] \
+        == "databricks_auth"
+    assert failure(ansible, args, dict(env, DATABRICKS_WAREHOUSE_ID="0000000000000000"))["reason_code"] == "warehouse_missing"
+    emulator.databricks(warehouses=[{"id": WAREHOUSE_ID, "name": "Reltio Zero-Copy", "state": "RUNNING", "grants": []}])
+    assert failure(ansible, args, env)["reason_code"] == "databricks_permission"
+    env["DATABRICKS_HOST"] = "https://127.0.0.1:%d" % closed_port()
+    assert failure(ansible, args + " retries=0", env)["reason_code"] == "databricks_unreachable"
+    # The info module reports a failed preflight with its code, and does not fail.
+    env["DATABRICKS_HOST"] = workspace
+    emulator.create_connection(tenant, NAME, workspace_url=workspace)
+    result = status(ansible, args, env)
+    assert result["preflight"]["passed"] is False and result["preflight"]["reason_code"] == "databricks_permission"
