@@ -7,8 +7,8 @@
 ``Transport.send`` follows no redirect, connects within ``timeout``, takes at most ``timeout`` for a whole answer
 of each try (status line, headers and body: _AnswerDeadline), reads at most MAX_ANSWER_BYTES of an answer
 (compressed or not), verifies TLS as configured, honours the proxy environment (never for plain http to a loopback
-host), retries through urllib3 ``Retry`` and never keeps a cookie. Every byte that comes back is decoded and
-redacted before anything else reads it: an ``Answer`` holds only masked text.
+host), retries through urllib3 ``Retry`` and never keeps a cookie. An ``Answer`` holds the body as received, for the
+adapters to parse once; nothing of it is shown but through ``Redactor.shown``. Its own errors are short and masked.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, is_loopback, load_json
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, is_loopback
 
 try:
     import requests
@@ -64,10 +64,15 @@ NO_PROXIES = {"http": None, "https": None, "all": None}
 # What _AnswerDeadline.connect says when a proxy's answer to CONNECT ran out of time: no request was sent.
 NOT_CONNECTED = "the connection was not made"
 _SPACES = re.compile(r"\s+")
-_CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
 # How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
 # "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
-_CONNECTION_NAME = re.compile(r"<urllib3\.[^>]*>:?\s*|\b\w*(?:Connection|Pool)\w*\((?:host|url)=[^)]*\):?\s*")
+# Every repetition is bounded, and it reads at most MAX_CAUSE_READ characters of an error (which may quote a status
+# line of 64 KiB): a match that could start again inside another would make it quadratic.
+_CONNECTION_NAME = re.compile(r"<urllib3\.[^<>]{0,200}>:?\s{0,4}"
+                              r"|\b[A-Za-z]{0,40}(?:Connection|Pool)[A-Za-z]{0,40}\((?:host|url)=[^()]{0,600}\):?\s{0,4}")
+MAX_CAUSE_READ = 2000
+# What a message shows of that reason.
+MAX_CAUSE_LENGTH = 300
 
 
 class BoundedRetry(Retry):
@@ -258,16 +263,8 @@ class Transport:
         except (requests.exceptions.RequestException, HTTPError) as exc:
             sent = _may_have_been_sent(exc)
             raise self._error(self._describe(exc, host, call), call, sent)
-        secret_json = None
-        if call.secret_answer:
-            try:
-                secret_json = load_json(body.decode("utf-8", "replace"))
-            except ValueError:
-                secret_json = None
-        content_type = response.headers.get("Content-Type") or ""
-        headers = {"Location": self.redact(response.headers.get("Location")), "Content-Type": self.redact(content_type)}
-        return Answer(response.status_code, self.redact(response.reason), headers,
-                      self.redact.body(body, _charset(content_type)), _retried_after_possible_commit(response), secret_json)
+        headers = {"Location": response.headers.get("Location"), "Content-Type": response.headers.get("Content-Type")}
+        return Answer(response.status_code, response.reason, headers, body, _retried_after_possible_commit(response))
 
     def _error(self, message, call, sent, status=None):
         may_exist = bool(sent and call.changes)
@@ -322,7 +319,7 @@ class Transport:
             return _Inflater()
         # Masked as the server wrote it, before anything else is done to it.
         raise self._error("%s answered HTTP %s while %s with a body in the %s encoding, which was not asked for"
-                          % (host, response.status_code, call.what, _SPACES.sub(" ", self.redact(said)).strip()[:40]),
+                          % (host, response.status_code, call.what, _SPACES.sub(" ", said[:200]).strip()[:40]),
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
     def _describe(self, exc, host, call):
@@ -342,12 +339,6 @@ class Transport:
         if isinstance(exc, requests.exceptions.ProxyError):
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason)
         return "Could not reach %s while %s%s: %s" % (host, what, tries, reason)
-
-
-def _charset(content_type):
-    """The charset a Content-Type names, or None."""
-    match = _CHARSET.search(content_type or "")
-    return match.group(1) if match else None
 
 
 class _Inflater:
@@ -417,7 +408,7 @@ def _causes(exc):
 def _root_cause(exc):
     """The innermost reason of a requests/urllib3 error, in one line."""
     exc = _causes(exc)[-1]
-    text = str(exc) or type(exc).__name__
+    text = (str(exc) or type(exc).__name__)[:MAX_CAUSE_READ]
     # urllib3 repeats the connection object's repr: keep what a person needs.
-    text = _CONNECTION_NAME.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", _CONNECTION_NAME.sub("", text)).strip()
+    return text if len(text) <= MAX_CAUSE_LENGTH else text[:MAX_CAUSE_LENGTH - 3] + "..."
