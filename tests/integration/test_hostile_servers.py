@@ -199,7 +199,9 @@ class TestEchoes:
         run = ansible.adhoc("connection_name=x retries=0", env=env)
         assert run.rc != 0
         msg = run.task()["msg"]
-        assert "HTTP 500" in msg and "********" in msg, msg
+        # Reltio's message is shown cut to 300 characters: the escaped echo of the whole request is longer, and its
+        # secret comes last, so it is left out rather than masked.
+        assert "HTTP 500" in msg and ("********" in msg or style == "escaped"), msg
         # The leak scan fails the test if the base64 or hex of the secret, at any offset, was printed; the escaped
         # echo, whatever character of the secret its turn of escapes starts at, is looked for here.
         sent = json.dumps(secret)[1:-1]
