@@ -76,7 +76,11 @@ MAX_CAUSE_LENGTH = 300
 
 
 class BoundedRetry(Retry):
-    """urllib3 Retry that never sleeps longer than MAX_RETRY_AFTER for a Retry-After header."""
+    """urllib3 Retry that retries only the statuses of RETRY_STATUSES (urllib3 would also retry a 413 that says
+    Retry-After) and never sleeps longer than MAX_RETRY_AFTER for a Retry-After header."""
+
+    def is_retry(self, method, status_code, has_retry_after=False):
+        return status_code in RETRY_STATUSES and super(BoundedRetry, self).is_retry(method, status_code, has_retry_after)
 
     def get_retry_after(self, response):
         try:
@@ -99,6 +103,17 @@ class _NoCookies(DefaultCookiePolicy):
         return False
 
 
+class _Exchange(threading.local):
+    """What the tries of the exchange in progress on this thread did (Transport.send sets it up): ``written_tries``
+    counts the tries whose request was written whole and whose answer was awaited. Such a try may have been carried
+    out, whatever the tries after it met (a refused connection, a TLS error), so an exchange is judged by every try."""
+
+    written_tries = 0
+
+
+_EXCHANGE = _Exchange()
+
+
 class _AnswerDeadline:
     """The one shim of the collection on a library: a whole answer (status line, headers, body) within the timeout.
 
@@ -108,7 +123,8 @@ class _AnswerDeadline:
     the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole answer by then
     (``answer_read``); through a proxy, so is the proxy's answer to CONNECT. A read cut off that way fails as a
     timeout. It uses public names only: the connection's ``sock``, ``timeout``, ``proxy``, ``connect``,
-    ``getresponse`` and ``close`` and urllib3's pool classes. Tested with requests 2.25.1 and
+    ``request``, ``getresponse`` and ``close`` and urllib3's pool classes. It also counts the tries whose request was
+    written whole (_Exchange). Tested with requests 2.25.1 and
     urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability guide lists them).
     """
 
@@ -129,6 +145,11 @@ class _AnswerDeadline:
             raise
         finally:
             self.answer_read()
+
+    def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+        super(_AnswerDeadline, self).request(*args, **kwargs)
+        # The request is written whole: from here the server may act on it.
+        _EXCHANGE.written_tries += 1
 
     def getresponse(self, *args, **kwargs):  # pylint: disable=arguments-differ
         self._start_deadline()
@@ -250,6 +271,7 @@ class Transport:
         host = host_of(url)
         if _plain_http_to_loopback(url):
             kwargs["proxies"] = NO_PROXIES
+        _EXCHANGE.written_tries = 0
         try:
             with warnings.catch_warnings():
                 # The task warns once that validate_certs is off; urllib3 would write to stderr per request.
@@ -261,8 +283,8 @@ class Transport:
                 finally:
                     response.close()
         except (requests.exceptions.RequestException, HTTPError) as exc:
-            sent = _may_have_been_sent(exc)
-            raise self._error(self._describe(exc, host, call), call, sent)
+            sent = _EXCHANGE.written_tries > 0 or _may_have_been_sent(exc)
+            raise self._error(self._describe(exc, host, call, sent), call, sent)
         headers = {"Location": response.headers.get("Location"), "Content-Type": response.headers.get("Content-Type")}
         return Answer(response.status_code, response.reason, headers, body, _retried_after_possible_commit(response))
 
@@ -322,14 +344,19 @@ class Transport:
                           % (host, response.status_code, call.what, _SPACES.sub(" ", said[:200]).strip()[:40]),
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
-    def _describe(self, exc, host, call):
+    def _describe(self, exc, host, call, sent):
+        """The message of an exchange that got no answer; ``sent``: a try's request may have reached the server."""
         what = call.what
         if call.option:
             # Which option set the host, so that a wrong one is found where it is set.
             host = "%s (from %s)" % (host, call.option)
         tries = " (tried %d times)" % (self.retries + 1) if self.retries else ""
         reason = _root_cause(exc)
-        if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason:
+        tls = isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason
+        if tls and _EXCHANGE.written_tries:
+            # The handshake and the certificate were fine: the connection broke while the answer was awaited.
+            return "TLS error while %s at %s, after the request was sent%s: %s" % (what, host, tries, reason)
+        if tls:
             return ("TLS error while %s at %s: %s. If the server uses a private CA, set ca_path to its CA bundle;"
                     " validate_certs: false turns checking off (test systems only)." % (what, host, reason))
         timed_out = any(isinstance(cause, (socket.timeout, requests.exceptions.Timeout))
@@ -338,6 +365,10 @@ class Transport:
             return "Timed out after %s s while %s at %s%s: %s" % (_seconds(self.timeout), what, host, tries, reason)
         if isinstance(exc, requests.exceptions.ProxyError):
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason)
+        if sent and not _may_have_been_sent(exc):
+            # The last try could not connect, an earlier one was sent and then cut off.
+            return ("Could not reach %s while %s%s: %s; an earlier try was sent before its connection broke"
+                    % (host, what, tries, reason))
         return "Could not reach %s while %s%s: %s" % (host, what, tries, reason)
 
 
@@ -360,11 +391,14 @@ class _Inflater:
 def _retried_after_possible_commit(response):
     """True when urllib3 tried this request again after a try that the server may have carried out.
 
-    A 429 was refused before any work; a timeout, a dropped connection or a gateway's
-    502/503/504 may have come after the server did the work.
+    A 429 was refused before any work, and a try that could not connect sent nothing; a gateway's 502/503/504, or a
+    try whose request was written whole and then got no answer (a timeout, a dropped connection), may have come
+    after the server did the work. Every try but the last that was written and did not answer with a status is such.
     """
     retries = getattr(getattr(response, "raw", None), "retries", None)
-    return any(getattr(entry, "status", None) != 429 for entry in getattr(retries, "history", None) or ())
+    answered = [getattr(entry, "status", None) for entry in getattr(retries, "history", None) or ()]
+    cut_off = _EXCHANGE.written_tries - 1 - sum(1 for status in answered if status is not None)
+    return cut_off > 0 or any(status in RETRY_STATUSES and status != 429 for status in answered)
 
 
 def _may_have_been_sent(exc):

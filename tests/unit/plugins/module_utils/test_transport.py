@@ -184,6 +184,53 @@ def test_a_429_is_retried_and_was_refused_before_any_work():
     assert answer.retried_after_possible_commit is False
 
 
+def test_a_413_that_says_retry_after_is_not_retried():
+    """Only 429, 502, 503 and 504 are retried (the reliability guide): urllib3 alone would retry a 413 with
+    Retry-After, and a later "already exists" would then read as a creation confirmed on a retry."""
+    reply = Reply(413, json.dumps({"errorMessage": "too large"}), headers={"Retry-After": "0", "Content-Type": "application/json"})
+    with HttpServer(reply, json_reply(400, {"errorMessage": "exists"})) as server:
+        answer = make_transport(retries=3).send("POST", server.url + "/", CREATE)
+    assert answer.status == 413
+    assert len(server.requests) == 1
+    assert answer.retried_after_possible_commit is False
+
+
+def test_a_try_sent_then_cut_off_is_a_possible_commit_though_later_tries_are_refused():
+    """Issue 25: only the last try's exception was read, and a refused connection says nothing was sent."""
+    def drop_and_go_away(connection, stop):  # pylint: disable=unused-argument
+        server.stop_listening()
+
+    with RawServer(drop_and_go_away) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport(retries=2).send("POST", server.url + "/", CREATE, json={"name": "c"})
+    assert len(server.requests) == 1
+    assert info.value.request_sent is True
+    assert info.value.may_exist is True
+    assert info.value.msg.startswith("Could not reach %s while creating connection 'c' (tried 3 times): " % server.host)
+    assert "an earlier try was sent before its connection broke" in info.value.msg
+    assert info.value.msg.endswith(CHANGES)
+
+
+def test_a_tls_error_while_the_answer_is_awaited_came_after_the_request_was_sent(tmp_path):
+    """The handshake and the certificate were fine; the request was written; then the TLS stream broke."""
+    def break_tls(connection, stop):  # pylint: disable=unused-argument
+        # Bytes that are no TLS record, on the TCP connection under the TLS one.
+        with socket.socket(fileno=os.dup(connection.fileno())) as plain:
+            plain.sendall(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+
+    context, ca_path = tls_files(tmp_path)
+    with RawServer(break_tls, tls=context) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport(verify=ca_path).send("POST", server.url + "/", CREATE, json={"name": "c"})
+    assert len(server.requests) == 1
+    assert info.value.request_sent is True
+    assert info.value.may_exist is True
+    assert info.value.msg.startswith("TLS error while creating connection 'c' at %s, after the request was sent: "
+                                     % server.host), info.value.msg
+    assert "ca_path" not in info.value.msg
+    assert info.value.msg.endswith(CHANGES)
+
+
 def test_a_dropped_connection_is_retried_and_may_have_been_carried_out():
     def drop_then_answer(connection, stop):  # pylint: disable=unused-argument
         if len(server.requests) > 1:
