@@ -18,6 +18,7 @@ __metaclass__ = type
 import re
 import socket
 import threading
+import time
 import traceback
 import warnings
 import zlib
@@ -119,10 +120,10 @@ class _AnswerDeadline:
 
     requests' timeout bounds each read of the socket alone, so a server that sends a byte of its headers or of its
     body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
-    whole answer. So, when urllib3 asks a connection for its answer, a timer is set that shuts the socket down once
-    the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole answer by then
-    (``answer_read``); through a proxy, so is the proxy's answer to CONNECT. A read cut off that way fails as a
-    timeout. It uses public names only: the connection's ``sock``, ``timeout``, ``proxy``, ``connect``,
+    whole try. So, when urllib3 opens a connection (or sends a request on a kept one), a timer is set that shuts the
+    socket down once the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole
+    answer by then (``answer_read``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
+    answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only: the connection's ``sock``, ``timeout``, ``proxy``, ``connect``,
     ``request``, ``getresponse`` and ``close`` and urllib3's pool classes. It also counts the tries whose request was
     written whole (_Exchange). Tested with requests 2.25.1 and
     urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability guide lists them).
@@ -132,10 +133,8 @@ class _AnswerDeadline:
     answer_cut_off = False
 
     def connect(self):
-        # Through a proxy, connecting reads the proxy's answer to CONNECT: bounded the same way (a direct connection
-        # is bounded by the connect timeout and, for TLS, by Python's handshake timeout).
-        if getattr(self, "proxy", None) is None:
-            return super(_AnswerDeadline, self).connect()
+        # A try on a new connection starts here: connecting, a proxy's answer to CONNECT, the TLS handshake, sending
+        # and the whole answer come within one timeout (the deadline runs on until the answer is read).
         self._start_deadline()
         try:
             return super(_AnswerDeadline, self).connect()
@@ -143,16 +142,18 @@ class _AnswerDeadline:
             if self.answer_cut_off:
                 raise socket.timeout("%s within %s s" % (NOT_CONNECTED, _seconds(self.timeout)))
             raise
-        finally:
-            self.answer_read()
 
     def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+        if self._answer_timer is None:
+            # A try on a kept connection starts here.
+            self._start_deadline()
         super(_AnswerDeadline, self).request(*args, **kwargs)
         # The request is written whole: from here the server may act on it.
         _EXCHANGE.written_tries += 1
 
     def getresponse(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        self._start_deadline()
+        if self._answer_timer is None:
+            self._start_deadline()
         try:
             return super(_AnswerDeadline, self).getresponse(*args, **kwargs)
         except Exception:
@@ -272,6 +273,7 @@ class Transport:
         if _plain_http_to_loopback(url):
             kwargs["proxies"] = NO_PROXIES
         _EXCHANGE.written_tries = 0
+        started = time.monotonic()
         try:
             with warnings.catch_warnings():
                 # The task warns once that validate_certs is off; urllib3 would write to stderr per request.
@@ -284,7 +286,7 @@ class Transport:
                     response.close()
         except (requests.exceptions.RequestException, HTTPError) as exc:
             sent = _EXCHANGE.written_tries > 0 or _may_have_been_sent(exc)
-            raise self._error(self._describe(exc, host, call, sent), call, sent)
+            raise self._error(self._describe(exc, host, call, sent, time.monotonic() - started), call, sent)
         headers = {"Location": response.headers.get("Location"), "Content-Type": response.headers.get("Content-Type")}
         return Answer(response.status_code, response.reason, headers, body, _retried_after_possible_commit(response))
 
@@ -344,13 +346,14 @@ class Transport:
                           % (host, response.status_code, call.what, _SPACES.sub(" ", said[:200]).strip()[:40]),
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
-    def _describe(self, exc, host, call, sent):
-        """The message of an exchange that got no answer; ``sent``: a try's request may have reached the server."""
+    def _describe(self, exc, host, call, sent, elapsed):
+        """The message of an exchange that got no answer; ``sent``: a try's request may have reached the server;
+        ``elapsed``: the seconds all its tries and the waits between them took."""
         what = call.what
         if call.option:
             # Which option set the host, so that a wrong one is found where it is set.
             host = "%s (from %s)" % (host, call.option)
-        tries = " (tried %d times)" % (self.retries + 1) if self.retries else ""
+        tries = " (tried %d times, %.1f s in all)" % (self.retries + 1, elapsed) if self.retries else ""
         reason = _root_cause(exc)
         tls = isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason
         if tls and _EXCHANGE.written_tries:

@@ -100,3 +100,21 @@ def test_a_name_under_localhost_is_refused_for_plain_http(ansible, emulator, ten
     assert "platform_url must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or" \
            " localhost), got '%s'" % url in run.task()["msg"]
     assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("module, value, expected", [
+    (MODULE, "timeout=1e10", "timeout must be from 1 to 3600, got 10000000000.0"),
+    (MODULE, "timeout=0.5", "timeout must be from 1 to 3600, got 0.5"),
+    ("reltio.platform.reltio_databricks_connection_info", "timeout=86400", "timeout must be from 1 to 3600, got 86400.0"),
+    ("reltio.platform.reltio_token", "retries=11", "retries must be from 0 to 10, got 11"),
+])
+def test_timeout_and_retries_out_of_their_bounds_are_refused(ansible, emulator, tenant, module, value, expected):
+    """Issue 25: timeout 1e10 crashed with "timestamp out of range for platform time_t" on both paths."""
+    env = ansible.reltio_env(tenant, auth="client" if module.endswith("reltio_token") else "token")
+    env.update(ansible.databricks_env())
+    run = ansible.adhoc("connection_name=x %s" % value, env=env, module=module)
+    assert run.rc != 0
+    msg = run.task(action=module.rsplit(".", 1)[1])["msg"]
+    assert expected in msg, msg
+    assert "time_t" not in run.output and "Traceback" not in run.output
+    assert emulator.requests() == []

@@ -206,7 +206,7 @@ def test_a_try_sent_then_cut_off_is_a_possible_commit_though_later_tries_are_ref
     assert len(server.requests) == 1
     assert info.value.request_sent is True
     assert info.value.may_exist is True
-    assert info.value.msg.startswith("Could not reach %s while creating connection 'c' (tried 3 times): " % server.host)
+    assert info.value.msg.startswith("Could not reach %s while creating connection 'c' (tried 3 times, " % server.host)
     assert "an earlier try was sent before its connection broke" in info.value.msg
     assert info.value.msg.endswith(CHANGES)
 
@@ -367,6 +367,40 @@ def test_headers_that_drip_are_cut_off_at_the_timeout(tmp_path, tls):
     assert len(server.requests) == 1
 
 
+def test_one_try_takes_one_timeout_the_tls_handshake_included(tmp_path):
+    """Issue 25: the handshake had a timeout of its own (each read), and the answer's deadline started after it, so a
+    server slow in both held a try for up to twice the timeout. Here each half takes 0.8 of a 1 s timeout."""
+    context, ca_path = tls_files(tmp_path)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    served = threading.Event()
+
+    def slow_handshake_then_slow_answer():
+        connection, dummy = listener.accept()
+        try:
+            time.sleep(0.8)
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.recv(65536)
+                time.sleep(0.8)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        except OSError:
+            pass
+        finally:
+            served.set()
+
+    threading.Thread(target=slow_handshake_then_slow_answer, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransportError) as info:
+            make_transport(timeout=1, verify=ca_path).send("GET", "https://127.0.0.1:%d/" % port, READ)
+        elapsed = time.monotonic() - started
+    finally:
+        served.wait(5)
+        listener.close()
+    assert info.value.msg.startswith("Timed out after 1 s while testing connection 'c' at 127.0.0.1:%d" % port)
+    assert elapsed < 1.5
+
+
 def test_a_body_that_trickles_is_cut_off_at_the_timeout():
     def trickle(connection, stop):
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n")
@@ -517,7 +551,8 @@ def test_an_unreachable_host_is_named_with_the_option_that_set_it():
 
 def test_error_details():
     msg = fake_send(requests.exceptions.ReadTimeout("Read timed out."), retries=2).msg
-    assert msg == "Timed out after 12.5 s while testing connection 'c' at test.reltio.com (tried 3 times): Read timed out."
+    assert msg == ("Timed out after 12.5 s while testing connection 'c' at test.reltio.com (tried 3 times, 0.0 s in all):"
+                   " Read timed out.")
     msg = fake_send(_refused(), retries=0).msg
     assert "tried" not in msg
     assert msg == ("Could not reach test.reltio.com while testing connection 'c': Failed to establish a new connection:"
@@ -551,7 +586,7 @@ def test_a_refused_connection_to_a_real_port():
     port = free_port()
     with pytest.raises(TransportError) as info:
         make_transport(retries=1).send("POST", "http://127.0.0.1:%d/x" % port, CREATE)
-    assert info.value.msg.startswith("Could not reach 127.0.0.1:%d while creating connection 'c' (tried 2 times): " % port)
+    assert info.value.msg.startswith("Could not reach 127.0.0.1:%d while creating connection 'c' (tried 2 times, " % port)
     assert "refused" in info.value.msg.lower()
     assert info.value.request_sent is False
     assert info.value.may_exist is False
