@@ -177,10 +177,11 @@ class ArgumentCheck:
                 self.secret(name)
         self.url("auth_url")
 
-    def databricks_credentials(self):
-        """The service principal's client id and secret; Latin-1 when the preflight sends them with HTTP Basic."""
+    def databricks_credentials(self, why=""):
+        """The service principal's client id and secret; Latin-1 when the preflight sends them with HTTP Basic.
+        ``why`` says when they are required (reltio_databricks_connection_info needs them for its preflight only)."""
         for name in ("client_id", "client_secret"):
-            if self.require(name) and self.params.get("preflight"):
+            if self.require(name, why) and self.params.get("preflight"):
                 self.header_value(name, basic_auth=True)
         self.secret("client_secret")
 
