@@ -56,7 +56,9 @@ Databricks workspace (off unless asked for)
     ``Warehouse <id> is deleted.`` Faults of the workspace endpoints do not touch Reltio's test. Any other
     workspace host: hosts ending in ``.invalid`` are unreachable, secrets starting with "invalid" rejected.
 
-Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
+Control API (JSON, no authentication, on the Reltio listener): it answers HTTP 403 to a request whose ``Host`` is not a
+loopback name (localhost, a loopback address, any port: DNS rebinding) or that carries an ``Origin`` header (a
+browser's cross-site request); a ``--host`` that is not loopback makes the command line warn that it is open.
 
 ``GET health``, ``POST reset``
     Liveness; forget connections, requests, faults, chaos, counters and the Databricks side (principals,
@@ -65,7 +67,9 @@ Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
     Connections by tenant, each secret only as its SHA-256 digest.
 ``GET requests``
     The request log (the last 10000 API requests of both listeners; token form values and headers never
-    logged, except ``headers.cookie``: the request's ``Cookie`` header or None, as cookies are not secret).
+    logged, except ``headers.cookie``: the request's ``Cookie`` header or None, as cookies are not secret; a JSON
+    body's ``clientSecret`` only as ``clientSecretSha256``, its digest, as ``/state`` keeps it; a body that is not
+    JSON only as its size).
     Entries of the workspace listener have ``endpoint`` dbx_token, warehouse or other, ``tenant`` None, and
     two more keys: ``warehouse_id`` (of the path, or None) and ``client_id`` (the service principal the Basic
     credentials name or the bearer token was issued to, only when it is a known principal's: else None, so a
