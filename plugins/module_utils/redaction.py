@@ -96,7 +96,17 @@ _SIMPLE_ESCAPES = {"\\": "\\", "/": "/", '"': '"', "'": "'", "b": "\b", "f": "\f
 
 def _percent(run):
     """A run of %XX: each UTF-8 sequence as its character, any other byte as its Latin-1 one (a Latin-1 form)."""
-    data = bytes(int(run[index + 1:index + 3], 16) for index in range(0, len(run), 3))
+    return _byte_run(bytes(int(run[index + 1:index + 3], 16) for index in range(0, len(run), 3)), 3)
+
+
+def _octal(run):
+    """A run of C octal escapes (\\101), one per byte, read as _percent reads its bytes."""
+    return _byte_run(bytes(int(run[index + 1:index + 4], 8) for index in range(0, len(run), 4)), 4)
+
+
+def _byte_run(data, width):
+    """Escaped bytes, each ``width`` characters of the text: each UTF-8 sequence as its character, any other byte as
+    its Latin-1 one."""
     chars, index = [], 0
     while index < len(data):
         lead = data[index]
@@ -107,7 +117,7 @@ def _percent(run):
             char = None
         if char is None or len(char) != 1:
             char, size = chr(lead), 1
-        chars.append((char, 3 * index, 3 * (index + size)))
+        chars.append((char, width * index, width * (index + size)))
         index += size
     return chars
 
@@ -131,10 +141,12 @@ _ESCAPES = (
     (r"\\[\\/\"'bfnrt]", lambda escape: _one(_SIMPLE_ESCAPES[escape[1]])),  # JSON and Python
     (r"%u[0-9a-fA-F]{4}", _code_point),  # JavaScript's escape(), IIS
     (r"(?:%[0-9a-fA-F]{2})+", _percent),  # URLs and forms
+    (r"(?:\\[0-3][0-7]{2})+", _octal),  # C and shell octal escapes of bytes
     (r"&#(?:[0-9]{1,8}|[xX][0-9a-fA-F]{1,8});?", _numeric_entity),  # HTML and XML
     (r"&[A-Za-z][A-Za-z0-9]{1,31};", _named_entity),
 )
 _ESCAPE = re.compile("|".join("(%s)" % pattern for pattern, _reader in _ESCAPES))
+_NOT_SPACE = re.compile(r"\S+")
 
 
 class _Reading:
@@ -157,6 +169,18 @@ class _Reading:
         begin = first[1] if first[3] else first[1] + start - first[0]
         finish = last[2] if last[3] else last[1] + end - last[0]
         return begin, finish
+
+
+def _without_spaces(text):
+    """The text's _Reading without its white space; None for a text without any."""
+    segments, pieces, decoded = [], [], 0
+    for match in _NOT_SPACE.finditer(text):
+        segments.append((decoded, match.start(), match.end(), False))
+        pieces.append(match.group())
+        decoded += match.end() - match.start()
+    if len(segments) < 2:
+        return None
+    return _Reading("".join(pieces), segments)
 
 
 def _unescaped(text):
@@ -240,15 +264,28 @@ def _spellings(secret):
         except UnicodeError:
             pass
     runs = set()
-    # As a request body holds it (JSON, a form), for base64 and hex of a whole body.
-    for sent in (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
-                 quote_plus(secret, safe="")):
-        data = sent.encode("utf-8", "surrogatepass")
+    for data in _as_sent(secret):
         if 2 * len(data) >= _MIN_ENCODED:
             plain.update((data.hex(), data.hex().upper()))
         runs.update(_base64_runs(data))
     plain.discard("")
     return tuple((spelling, False) for spelling in sorted(plain)) + tuple((run, True) for run in sorted(runs))
+
+
+def _as_sent(secret):
+    """The bytes of a secret as a request body holds it (JSON, a form; UTF-8, or UTF-16 as a .NET gateway echoes it),
+    for base64 and hex of a whole body."""
+    sent = [text.encode("utf-8", "surrogatepass") for text in (
+        secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
+        quote_plus(secret, safe=""))]
+    return sent + [secret.encode(charset, "surrogatepass") for charset in ("utf-16-le", "utf-16-be")]
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_forms(secret):
+    """The hex (either case) and base64 runs of a secret as sent in UTF-8: a cut-off echo of one is a piece of it."""
+    data = secret.encode("utf-8", "surrogatepass")
+    return (data.hex(), data.hex().upper()) + tuple(sorted(_base64_runs(data)))
 
 
 class _Pieces:
@@ -357,32 +394,47 @@ class _Matcher:
 
     def __init__(self, secrets):
         self.spellings = [spelling for secret in secrets for spelling in _spellings(secret)]
-        self.pieces = [piece for piece in (_pieces(secret) for secret in secrets) if piece]
+        forms = list(secrets) + [form for secret in secrets for form in _encoded_forms(secret)]
+        self.pieces = [piece for piece in (_pieces(form) for form in forms) if piece]
         # A reading shorter than this holds nothing to mask; decoding never makes a text longer.
         self.shortest = min([len(spelling) for spelling, _is_base64 in self.spellings] + [piece.size for piece in self.pieces])
 
     def spans(self, text):
         """Where in ``text`` any spelling or piece is.
 
-        Cost, for a text of n characters: at most _LAYERS + 1 readings, each made in one pass of a regular expression
+        Cost, for a text of n characters: at most 2 * (_LAYERS + 1) readings (of the text, and of it without its
+        white space), each made in one pass of a regular expression
         whose every alternative is a fixed prefix and a bounded count of characters (O(n)); in each, every spelling
         (a fixed number per secret) found in O(n) (see _starts), and the pieces in O(n) (see _Pieces). So
         O(n * number of secrets), with no term in the secrets' length but that of building their spellings once.
         """
-        spans, readings, reading = [], [], text
+        spans = self._spans(text, [])
+        # The text without its white space: a base64 wrapped in lines (MIME), a hex dump with spaces, a token broken
+        # over lines.
+        joined = _without_spaces(text)
+        if joined is not None:
+            spans.extend(self._spans(joined.text, [joined], widen=False))
+        return spans
+
+    def _spans(self, reading, readings, widen=True):
+        """The spans of every spelling and piece in ``reading`` and its decoded readings, as spans of the text that
+        ``readings`` (each a _Reading of the one before) were made of. ``widen``: a base64 run takes its neighbours
+        too (not across white space taken out, where they are another word's)."""
+        spans, decodings = [], 0
         while len(reading) >= self.shortest:
             for spelling, is_base64 in self.spellings:
                 for start in _starts(reading, spelling):
                     end = start + len(spelling)
-                    if is_base64:
+                    if is_base64 and widen:
                         start, end = _with_base64_neighbours(reading, start, end)
                     spans.append(_original(readings, start, end))
             for piece in self.pieces:
                 spans.extend(_original(readings, start, end) for start, end in piece.spans(reading))
-            decoded = _unescaped(reading) if len(readings) < _LAYERS else None
+            decoded = _unescaped(reading) if decodings < _LAYERS else None
             if decoded is None:
                 break
-            readings.append(decoded)
+            decodings += 1
+            readings = readings + [decoded]
             reading = decoded.text
         return spans
 

@@ -116,7 +116,7 @@ browser's cross-site request); a ``--host`` that is not loopback makes the comma
         Sent as the ``Location`` header of the fault's answer, whatever its status (any 3xx included):
         ``{"endpoint": "create", "status": 307, "location": "http://127.0.0.2:9/x", "body": "empty"}``.
         Needs a status; no control characters, Latin-1 only.
-    ``echo_style`` (plain, gson, latin1, base64, hex, escaped; default plain)
+    ``echo_style`` (plain, gson, latin1, base64, hex, escaped, mime, hexdump, utf16, octal; default plain)
         How the echo is spelt. ``plain`` is the original: the raw request body, decoded as UTF-8, in the
         message of whatever ``body`` says. ``gson`` and ``latin1`` echo the request as a server would re-read
         it: a JSON body re-dumped with its non-ASCII characters literal; for a token endpoint (token,
@@ -128,7 +128,9 @@ browser's cross-site request); a ``--host`` that is not loopback makes the comma
         ``echo`` they spell the bare message. ``{"endpoint": "token", "status": 401, "echo": true,
         "echo_style": "gson"}``. ``base64`` and ``hex`` echo the raw request body so encoded (as an API gateway
         hands a Lambda its ``event.body``), in the message of whatever ``body`` says; ``escaped`` spells each of its
-        characters in turn as ``\\uXXXX``, ``%XX``, ``&#XXX;`` (hex digits in upper case) and as is.
+        characters in turn as ``\\uXXXX``, ``%XX``, ``&#XXX;`` (hex digits in upper case) and as is; ``mime`` is
+        base64 in lines of 76 characters, ``hexdump`` each byte in upper-case hex with a space between, ``utf16``
+        base64 of the body as UTF-16-LE, ``octal`` each byte as a C escape (``\\173``).
     ``body`` token, with ``token`` (any JSON value, default ``"ABC123\\n"``)
         A token endpoint answer ``{"access_token": <token>, "token_type": "bearer", "expires_in": 3600}``
         with the rule's status: ``{"endpoint": "token", "status": 200, "body": "token", "token": 42}``.

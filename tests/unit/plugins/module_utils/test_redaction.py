@@ -463,3 +463,49 @@ def test_a_secret_longer_than_the_bound_is_still_masked_whole():
 def test_a_cut_off_escaped_echo_is_masked():
     echo = gson(json.dumps(GSON_SECRET)[1:-1])[:30]
     assert Redactor([GSON_SECRET])("bad secret %s" % echo).startswith("bad secret %s" % MASK)
+
+
+# ---- issue 25: echoes a short message may still hold ----------------------------------------------------------
+
+ECHO_TOKEN = "tok-Reltio-4f2a9c1e7b3d5a8f"
+ECHO_BODY = json.dumps({"connectionName": "c", "clientSecret": B64_SECRET}).encode()
+
+
+def _octal(data):
+    return "".join("\\%03o" % byte for byte in data)
+
+
+@pytest.mark.parametrize("echo", [
+    # the request body as line-wrapped base64 (MIME), as a hex dump with spaces
+    base64.encodebytes(b'{"clientSecret": "%s"}' % B64_SECRET.encode()).decode(),
+    " ".join("%02x" % byte for byte in b'{"clientSecret": "%s"}' % B64_SECRET.encode()),
+    # base64 and hex of UTF-16, C octal escapes
+    base64.b64encode(("secret=" + B64_SECRET).encode("utf-16-le")).decode(),
+    ("secret=" + B64_SECRET).encode("utf-16-be").hex(),
+    _octal(B64_SECRET.encode()),
+    # cut-off base64 and hex echoes
+    base64.b64encode(b"clientSecret=" + B64_SECRET.encode())[:36].decode(),
+    (b"clientSecret=" + B64_SECRET.encode()).hex()[:50],
+])
+def test_an_echo_of_the_request_in_a_message_field_is_masked(echo):
+    """Issue 25: each of these was printed in clear, on both paths and into the health report files."""
+    text = shown(json.dumps({"errorMessage": "bad request: " + echo}).encode(), [B64_SECRET])
+    assert MASK in text, text
+    assert_no_fragment(text, B64_SECRET)
+    compact = "".join(text.split())
+    for data in (B64_SECRET.encode(), B64_SECRET.encode("utf-16-le"), B64_SECRET.encode("utf-16-be")):
+        for fragment in fragments(data.hex(), 2 * MIN_PIECE + 4) | fragments(data.hex().upper(), 2 * MIN_PIECE + 4):
+            assert fragment not in compact, (fragment, text)
+
+
+@pytest.mark.parametrize("echo", [
+    "Authorization: Bearer %s\n" % "\n".join(ECHO_TOKEN[start:start + 10] for start in range(0, len(ECHO_TOKEN), 10)),
+    " ".join("%02X" % byte for byte in b"Authorization: Bearer " + ECHO_TOKEN.encode()),
+    "\n".join(base64.b64encode(b"POST / HTTP/1.1\r\nAuthorization: Bearer " + ECHO_TOKEN.encode()).decode()[index:index + 16]
+              for index in range(0, 100, 16)),
+])
+def test_a_401_that_echoes_the_bearer_token_in_any_layout_is_masked(echo):
+    text = shown(json.dumps({"errorMessage": "unauthorized " + echo}).encode(), [ECHO_TOKEN])
+    assert MASK in text, text
+    compact = "".join(text.split())
+    assert ECHO_TOKEN[:MIN_PIECE] not in compact and ECHO_TOKEN.encode().hex().upper()[:2 * MIN_PIECE] not in compact
