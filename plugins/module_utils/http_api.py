@@ -19,9 +19,7 @@ import math
 import re
 from urllib.parse import quote
 
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import MAX_SECRET_CHARS, Redactor, plain_text
-
-__all__ = ("plain_text",)
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MAX_SECRET_CHARS, Redactor
 
 # What a person sees of a body that is not an error of a documented shape: this many characters of its text.
 EXCERPT_LENGTH = 200

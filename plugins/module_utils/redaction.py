@@ -488,7 +488,7 @@ class Redactor:
         return _masked(value, matcher.spans(value)) if matcher else value
 
     def shown(self, text, limit):
-        """The exit of a server's text toward a person: masked, plain (http_api.plain_text) and at most ``limit``
+        """The exit of a server's text toward a person: masked, plain (plain_text) and at most ``limit``
         characters. It is masked before it is cut, ``reach`` characters past the cut, so no cut leaves a piece of a
         secret that masking would not know as one."""
         if not isinstance(text, str):

@@ -27,11 +27,10 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     load_json,
     parse_error_body,
     path_segment,
-    plain_text,
     text_excerpt,
     usable_token,
 )
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor, plain_text
 
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
