@@ -218,7 +218,6 @@ def bounds_sentence(option):
     return BOUNDS % tuple(int(value) if float(value).is_integer() else value for value in option["bounds"])
 
 
-
 def ignored_options(*tables):
     """The options of other modules of the group, for a module that accepts and ignores them (no value is checked)."""
     ignored = {}

@@ -123,10 +123,11 @@ class _AnswerDeadline:
     whole try. So, when urllib3 opens a connection (or sends a request on a kept one), a timer is set that shuts the
     socket down once the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole
     answer by then (``answer_read``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
-    answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only: the connection's ``sock``, ``timeout``, ``proxy``, ``connect``,
-    ``request``, ``getresponse`` and ``close`` and urllib3's pool classes. It also counts the tries whose request was
-    written whole (_Exchange). Tested with requests 2.25.1 and
-    urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability guide lists them).
+    answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only:
+    the connection's ``sock``, ``timeout``, ``proxy``, ``connect``, ``request``, ``getresponse`` and ``close`` and
+    urllib3's pool classes. It also counts the tries whose request was written whole (_Exchange). Tested with
+    requests 2.25.1 and urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability
+    guide lists them).
     """
 
     _answer_timer = None

@@ -115,10 +115,12 @@ def test_validate_needs_the_databricks_options_only_with_preflight():
 
 
 @pytest.mark.parametrize("overrides, problem", [
-    ({"client_secret": "s\u00e9cret-\u20ac-value-01"}, "client_secret holds characters that HTTP Basic authentication cannot"
-                                                      " carry (only Latin-1 can), and the preflight sends it so"),
-    ({"client_id": "sp-\u0141\u00f3d\u017a"}, "client_id holds characters that HTTP Basic authentication cannot carry"
-                                             " (only Latin-1 can), and the preflight sends it so"),
+    ({"client_secret": "s\u00e9cret-\u20ac-value-01"},
+     "client_secret holds characters that HTTP Basic authentication cannot carry (only Latin-1 can), and the preflight"
+     " sends it so"),
+    ({"client_id": "sp-\u0141\u00f3d\u017a"},
+     "client_id holds characters that HTTP Basic authentication cannot carry (only Latin-1 can), and the preflight sends"
+     " it so"),
     ({"client_secret": "Qz7"}, "client_secret is shorter than 8 characters"),
     ({"client_secret": "x" * 16385}, "client_secret is longer than 16384 characters"),
 ])

@@ -110,7 +110,6 @@ def test_the_api_itself_takes_any_host(client):
     assert answer.status == 404
 
 
-
 def test_the_log_of_a_request_line_shows_control_characters_escaped(capfd):
     """Issue 25: a path with an escape sequence reached the terminal of whoever runs the emulator."""
     with ReltioEmulator(quiet=False) as emulator:
