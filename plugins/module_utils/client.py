@@ -21,7 +21,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
-    MAX_TOKEN_LENGTH,
     TOKEN_RULE,
     BearerAuth,
     Call,

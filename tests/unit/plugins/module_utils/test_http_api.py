@@ -247,3 +247,21 @@ def test_an_error_code_is_plain_and_short():
     assert message == "no"
     assert code.startswith("\\x1b]0;PWNED\\x07XXX") and len(code) == 100 and "\x1b" not in code
     assert parse_error_body(json.dumps({"errorMessage": "no", "errorCode": 1007})) == ("no", 1007)
+
+
+@pytest.mark.parametrize("body, read", [
+    ('{"access_token": "tok-From-Json-0123", "expires_in": 3600}', "tok-From-Json-0123"),
+    ('{"access_token": 42}', 42),
+    ('{"token": "x"}', None),
+])
+def test_a_token_is_read_from_the_parsed_answer_and_masked(body, read):
+    """One way for Reltio's and Databricks' token endpoints: the JSON parsed once, the token masked from then on."""
+    redact = Redactor()
+    answer = Answer(200, "OK", {}, body)
+    assert read_token(answer, redact) == (json.loads(body), read)
+    assert redact("got tok-From-Json-0123") == ("got ********" if read == "tok-From-Json-0123" else "got tok-From-Json-0123")
+
+
+@pytest.mark.parametrize("body", ["access_token=tok-From-Form-0123", '["tok-From-List-0123"]', ""])
+def test_a_token_answer_that_is_not_a_json_object_gives_nothing(body):
+    assert read_token(Answer(200, "OK", {}, body), Redactor()) == (None, None)

@@ -80,7 +80,10 @@ def test_cli_reports_a_certificate_it_cannot_load(tmp_path, capsys):
                                           ('localhost', False), ('::1', False)])
 def test_cli_warns_that_a_host_that_is_not_loopback_opens_the_control_api(capsys, monkeypatch, host, warned):
     """Issue 25. The emulator is not started: the warning comes before it binds."""
-    monkeypatch.setattr(cli_module, 'ReltioEmulator', lambda *args, **kwargs: (_ for _ in ()).throw(OSError('not started')))
+    def not_started(*args, **kwargs):
+        raise OSError('not started')
+
+    monkeypatch.setattr(cli_module, 'ReltioEmulator', not_started)
     assert main(['--host', host]) == 1
     err = capsys.readouterr().err
     assert ('warning: --host %s is not a loopback address' % host in err) is warned, err
