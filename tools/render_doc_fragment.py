@@ -83,6 +83,8 @@ def options_table(arguments):
         if others:
             default += " (or %s)" % ", ".join("`%s`" % choice for choice in others)
         words = [option["description"][0]]
+        if "bounds" in option:
+            words.append(arguments.bounds_sentence(option))
         if option.get("required"):
             words.append("Required.")
         if option.get("needed"):

@@ -49,11 +49,13 @@ options:
     - How many times a request is tried again after a connection error, a timeout or an HTTP 429, 502, 503 or 504.
     - Waits grow exponentially between tries; a C(Retry-After) header is honoured, up to 60 seconds.
     - V(0) turns retries off.
+    - From V(0) to V(10).
     type: int
   timeout:
     default: 30
     description:
-    - Seconds to wait for each HTTP request, connecting and reading.
+    - 'Seconds each try of an HTTP request may take: connecting, the TLS handshake, sending and the whole answer.'
+    - From V(1) to V(3600).
     type: float
   validate_certs:
     default: true

@@ -86,11 +86,15 @@ AUTH_OPTIONS = {
     "timeout": {
         "type": "float",
         "default": 30,
-        "description": ["Seconds to wait for each HTTP request, connecting and reading."],
+        "bounds": (1, 3600),
+        "description": [
+            "Seconds each try of an HTTP request may take: connecting, the TLS handshake, sending and the whole answer.",
+        ],
     },
     "retries": {
         "type": "int",
         "default": 3,
+        "bounds": (0, 10),
         "description": [
             "How many times a request is tried again after a connection error, a timeout or an HTTP 429, 502, 503 or 504.",
             "Waits grow exponentially between tries; a C(Retry-After) header is honoured, up to 60 seconds.",
@@ -204,6 +208,15 @@ IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.
 
 # What ansible-doc and the README say of an option a task needs, set in the task or in its environment variable.
 NEEDED = "Required: set it here or in the E(%s) environment variable."
+# What ansible-doc, the README and the roles say of an option with bounds (its lowest and highest value).
+BOUNDS = "From V(%s) to V(%s)."
+
+
+def bounds_sentence(option):
+    """The sentence giving an option's ``bounds``, or None."""
+    if "bounds" not in option:
+        return None
+    return BOUNDS % tuple(int(value) if float(value).is_integer() else value for value in option["bounds"])
 
 
 def ignored_options(*tables):
@@ -383,6 +396,8 @@ def options_documentation(table):
         for key in ("required", "default", "choices", "aliases"):
             if key in option:
                 doc[key] = option[key]
+        if "bounds" in option:
+            doc["description"].append(bounds_sentence(option))
         if option.get("needed"):
             doc["description"].append(NEEDED % option["env"])
         elif "env" in option and not option.get("ignored"):

@@ -5,8 +5,9 @@
 """The Reltio API: paths, bodies, answers and errors of the token and connection endpoints.
 
 This is the only place that knows Reltio's wire format (paths, camelCase keys, error bodies).
-It sends through a Transport (transport.py), so every answer it reads is already redacted, and it
-makes each error once, from the Call of the request. That a connection exists is an outcome
+It sends through a Transport (transport.py), parses each answer once, shows only Reltio's own message fields
+(or a summary of a body that has none) through the Redactor's one exit, and makes each error once, from the Call
+of the request. That a connection exists is an outcome
 (``CreateOutcome``), not an error.
 """
 
@@ -21,14 +22,13 @@ from urllib.parse import urlsplit, urlunsplit
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
-    MAX_TOKEN_LENGTH,
     TOKEN_RULE,
     BearerAuth,
     Call,
     answer_value,
     parse_error_body,
     path_segment,
-    text_excerpt,
+    read_token,
     usable_token,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
@@ -97,11 +97,6 @@ def token_lifetime(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 10 ** 9:
         return None
     return value
-
-
-def text_value(value):
-    """A text field of an answer for the result: plain bounded text, or None for anything but a string."""
-    return answer_value(value) if isinstance(value, str) else None
 
 
 def failed_test_reason(message):
@@ -187,23 +182,17 @@ class ReltioClient:
 
     def fetch_token(self):
         """Get an access token by the client credentials grant and keep it for later requests."""
-        call = Call("requesting a token", secret_answer=True, option="auth_url")
+        call = Call("requesting a token", option="auth_url")
         answer = self.transport.send("POST", self.auth_url, call, data={"grant_type": "client_credentials"},
                                      auth=(self._client_id, self._client_secret))
+        data, token = read_token(answer, self.redact)
         if answer.status >= 300:
             raise self._token_error(answer, call)
-        data = answer.secret_json
-        if not isinstance(data, dict):
+        if data is None:
             # Never quoted: a body that is not JSON may hold a token that nothing knows to mask.
             raise self._fail(ApiError, "The token endpoint %s answered HTTP %s with a body that is not a JSON object"
-                             " (%d characters, not shown)." % (self.auth_url, answer.status, len(answer.text)),
+                             " (%d bytes, not shown)." % (self.auth_url, answer.status, len(answer.body)),
                              status=answer.status)
-        token = data.get("access_token")
-        if isinstance(token, str) and 4 <= len(token.strip()) <= MAX_TOKEN_LENGTH:
-            # Masked even when refused below; shorter than 4 it would star out letters of every message, and one
-            # longer than the bound is refused, never sent nor masked.
-            self.redact.add(token)
-            self.redact.add(token.strip())
         if not isinstance(token, str) or not token:
             raise self._fail(ApiError, "The token endpoint %s answered HTTP %s without an access_token."
                              % (self.auth_url, answer.status), status=answer.status)
@@ -226,7 +215,7 @@ class ReltioClient:
             self.fetch_token()
 
     def _token_error(self, answer, call):
-        message, code = parse_error_body(answer.text)
+        message, code = parse_error_body(answer, self.redact)
         if 300 <= answer.status < 400:
             return self._fail(ApiError, "The token endpoint %s answered HTTP %s, a redirect to %s; redirects are not"
                               " followed, so the client credentials were not sent there. Set auth_url to the token endpoint"
@@ -263,9 +252,9 @@ class ReltioClient:
         }
         answer = self._post(self._interactions_url("database-configs", "databricks", "oauth", "credentials"), body, call)
         if answer.status == 400:
-            message = parse_error_body(answer.text)[0]
+            message = parse_error_body(answer, self.redact)[0]
             if message and _SAME_NAME.match(message):
-                return CreateOutcome(False, message=text_value(message), confirmed_on_retry=answer.retried_after_possible_commit)
+                return CreateOutcome(False, message=message, confirmed_on_retry=answer.retried_after_possible_commit)
         data = self._success_json(answer, call)
         connection = self._connection_from(data)
         if not (isinstance(connection["connection_id"], str) and connection["connection_id"].strip()):
@@ -296,13 +285,13 @@ class ReltioClient:
                     break
         if "connected" not in outcome:
             raise self._fail(ApiError, "Reltio answered the connection test of '%s' without a 'connected' field: %s"
-                             % (name, text_excerpt(answer.text)), status=answer.status)
+                             % (name, answer.summary(self.redact)), status=answer.status)
         connected = outcome.get("connected") is True
-        message = text_value(outcome.get("message"))
+        message = self._text_value(outcome.get("message"))
         return {
             "connected": connected,
             "message": message,
-            "database_type": text_value(outcome.get("databaseType")),
+            "database_type": self._text_value(outcome.get("databaseType")),
             "reason_code": "ok" if connected else failed_test_reason(message),
         }
 
@@ -342,10 +331,10 @@ class ReltioClient:
             # The reason of a body nested too deep (load_json's words); a parser's position says nothing.
             said = " (%s)" % exc if str(exc).startswith("JSON nested") else ""
             raise self._fail(ApiError, "Reltio answered HTTP %s while %s with a body that is not JSON%s: %s%s"
-                             % (answer.status, call.what, said, text_excerpt(answer.text) or "(empty)", changes),
+                             % (answer.status, call.what, said, answer.summary(self.redact), changes),
                              status=answer.status, may_exist=may_exist)
         if isinstance(data, dict) and data.get("successful") is False:
-            message, code = parse_error_body(answer.text)
+            message, code = parse_error_body(answer, self.redact)
             raise self._fail(ApiError, "Reltio answered HTTP %s while %s, but said it was not successful: %s%s"
                              % (answer.status, call.what, message, changes), status=answer.status, error_code=code,
                              may_exist=may_exist, reason_code="request_refused")
@@ -354,7 +343,7 @@ class ReltioClient:
     def _error(self, answer, call):
         """The error of an answer that is not a success, made once, with all it must say."""
         status = answer.status
-        message, code = parse_error_body(answer.text)
+        message, code = parse_error_body(answer, self.redact)
         said = _said(message)
         if 300 <= status < 400:
             may_exist = call.changes is not None and status in _REDIRECT_MAY_HAVE_ACTED
@@ -384,10 +373,13 @@ class ReltioClient:
                           % (answer.status_text, what, said, (". " + call.changes) if may_exist else ""),
                           status=status, error_code=code, may_exist=may_exist, reason_code=_status_reason(status))
 
-    @staticmethod
-    def _connection_from(data):
-        """Reltio's ``result`` as the task's ``connection``: scalars only (see http_api.answer_value)."""
+    def _connection_from(self, data):
+        """Reltio's ``result`` as the task's ``connection``: short masked scalars only (see http_api.answer_value)."""
         result = data["result"] if isinstance(data, dict) and isinstance(data.get("result"), dict) else {}
         keys = (("connection_id", "connectionId"), ("connection_name", "connectionName"), ("status", "status"),
                 ("message", "message"), ("timestamp", "timestamp"))
-        return dict((name, answer_value(result.get(key))) for name, key in keys)
+        return dict((name, answer_value(result.get(key), self.redact)) for name, key in keys)
+
+    def _text_value(self, value):
+        """A text field of an answer for the result: short masked plain text, or None for anything but a string."""
+        return answer_value(value, self.redact) if isinstance(value, str) else None

@@ -52,9 +52,10 @@ def validate(params, names=None, environment=None):
     check.auth()
     check.name("connection_name")
     if params.get("preflight"):
+        # The checks of reltio_databricks_connection, which sends the same credentials the same way.
         check.url("workspace_url", allow_loopback_http=False)
-        for name in ("warehouse_id", "client_id", "client_secret"):
-            check.require(name, " with preflight: true")
+        check.require("warehouse_id", " with preflight: true")
+        check.databricks_credentials(" with preflight: true")
     check.http()
     check.done()
 

@@ -6,7 +6,8 @@
 
 Only this file knows Databricks' wire format (the workspace token endpoint, the warehouse API and
 its ``{"error_code", "message"}`` errors). It sends through the same Transport as the Reltio API:
-same timeout, retries, TLS settings and proxies, no redirects, bounded and redacted answers.
+same timeout, retries, TLS settings and proxies, no redirects, bounded answers; it shows only Databricks' own
+message fields (or a summary of a body), through the Redactor's one exit.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,7 +18,6 @@ import re
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import PreflightError, TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
-    MAX_TOKEN_LENGTH,
     TOKEN_RULE,
     BearerAuth,
     Call,
@@ -25,6 +25,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     host_of,
     parse_error_body,
     path_segment,
+    read_token,
     usable_token,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.transport import Transport, new_session
@@ -64,8 +65,8 @@ class DatabricksWorkspace:
         """The preflight: the service principal gets a token, and may use the warehouse. Raises PreflightError."""
         token = self.fetch_token()
         warehouse = self.warehouse(warehouse_id, token)
-        return {"warehouse_id": warehouse_id, "warehouse_name": answer_value(warehouse.get("name")),
-                "warehouse_state": answer_value(warehouse.get("state"))}
+        return {"warehouse_id": warehouse_id, "warehouse_name": answer_value(warehouse.get("name"), self.redact),
+                "warehouse_state": answer_value(warehouse.get("state"), self.redact)}
 
     def fetch_token(self):
         call = Call("getting an OAuth token for the service principal '%s' from the Databricks workspace" % self.client_id,
@@ -73,45 +74,38 @@ class DatabricksWorkspace:
         answer = self._send("POST", self.workspace_url + "/oidc/v1/token", call,
                             data={"grant_type": "client_credentials", "scope": "all-apis"},
                             auth=(self.client_id, self._client_secret))
-        message, code = parse_error_body(answer.text)
+        token = read_token(answer, self.redact)[1]
+        message, code = parse_error_body(answer, self.redact)
         if answer.status in (400, 401) and (code == "invalid_client" or answer.status == 401):
             advice = " Check client_id and client_secret."
             if _AZURE.search(self.host.split(":")[0]):
                 advice += (" On Azure Databricks, a secret made in Microsoft Entra ID is refused here: Reltio needs an"
                            " OAuth secret created for the service principal in Databricks.")
-            raise PreflightError("Preflight: Databricks refused the service principal's client ID or secret: the workspace"
-                                 " %s answered HTTP %s%s.%s" % (self.host, answer.status, _said(code, message), advice),
-                                 status=answer.status, error_code=code, reason_code="databricks_auth")
+            raise self._fail("Preflight: Databricks refused the service principal's client ID or secret: the workspace"
+                             " %s answered HTTP %s%s.%s" % (self.host, answer.status, _said(code, message), advice),
+                             status=answer.status, error_code=code, reason_code="databricks_auth")
         if answer.status >= 300:
             raise self._error(answer, call, message, code)
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        token = data.get("access_token") if isinstance(data, dict) else None
-        if isinstance(token, str) and 4 <= len(token.strip()) <= MAX_TOKEN_LENGTH:
-            self.redact.add(token)
-            self.redact.add(token.strip())
         if not usable_token(token):
-            raise PreflightError("Preflight: the Databricks workspace %s answered HTTP %s without a usable access_token"
-                                 " (not shown; a token is %s)." % (self.host, answer.status, TOKEN_RULE), status=answer.status)
+            raise self._fail("Preflight: the Databricks workspace %s answered HTTP %s without a usable access_token"
+                             " (not shown; a token is %s)." % (self.host, answer.status, TOKEN_RULE), status=answer.status)
         return token
 
     def warehouse(self, warehouse_id, token):
         call = Call("reading SQL warehouse '%s' in the Databricks workspace" % warehouse_id, option="workspace_url")
         answer = self._send("GET", "%s/api/2.0/sql/warehouses/%s" % (self.workspace_url, path_segment(warehouse_id)), call,
                             auth=BearerAuth(token))
-        message, code = parse_error_body(answer.text)
+        message, code = parse_error_body(answer, self.redact)
         if answer.status == 404 or code in ("RESOURCE_DOES_NOT_EXIST", 404):
-            raise PreflightError("Preflight: SQL warehouse '%s' does not exist in the Databricks workspace %s (HTTP %s%s)."
-                                 " Check warehouse_id: it must be a warehouse of this workspace."
-                                 % (warehouse_id, self.host, answer.status, _said(code, message)),
-                                 status=answer.status, error_code=code, reason_code="warehouse_missing")
+            raise self._fail("Preflight: SQL warehouse '%s' does not exist in the Databricks workspace %s (HTTP %s%s)."
+                             " Check warehouse_id: it must be a warehouse of this workspace."
+                             % (warehouse_id, self.host, answer.status, _said(code, message)),
+                             status=answer.status, error_code=code, reason_code="warehouse_missing")
         if answer.status == 403 or code in ("PERMISSION_DENIED", 403):
-            raise PreflightError("Preflight: the service principal '%s' may not use SQL warehouse '%s' in the Databricks"
-                                 " workspace %s (HTTP %s%s). Grant it CAN USE on the warehouse."
-                                 % (self.client_id, warehouse_id, self.host, answer.status, _said(code, message)),
-                                 status=answer.status, error_code=code, reason_code="databricks_permission")
+            raise self._fail("Preflight: the service principal '%s' may not use SQL warehouse '%s' in the Databricks"
+                             " workspace %s (HTTP %s%s). Grant it CAN USE on the warehouse."
+                             % (self.client_id, warehouse_id, self.host, answer.status, _said(code, message)),
+                             status=answer.status, error_code=code, reason_code="databricks_permission")
         if answer.status >= 300:
             raise self._error(answer, call, message, code)
         try:
@@ -119,13 +113,13 @@ class DatabricksWorkspace:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise PreflightError("Preflight: the Databricks workspace %s answered HTTP %s while %s with a body that is not"
-                                 " a warehouse." % (self.host, answer.status, call.what), status=answer.status)
+            raise self._fail("Preflight: the Databricks workspace %s answered HTTP %s while %s with a body that is not"
+                             " a warehouse." % (self.host, answer.status, call.what), status=answer.status)
         state = data.get("state")
         if state in GONE_STATES:
-            raise PreflightError("Preflight: SQL warehouse '%s' (%s) in the Databricks workspace %s is %s. Use another"
-                                 " warehouse." % (warehouse_id, answer_value(data.get("name")) or "no name", self.host, state),
-                                 reason_code="warehouse_missing")
+            raise self._fail("Preflight: SQL warehouse '%s' (%s) in the Databricks workspace %s is %s. Use another"
+                             " warehouse." % (warehouse_id, answer_value(data.get("name"), self.redact) or "no name", self.host,
+                                              state), reason_code="warehouse_missing")
         return data
 
     def _send(self, method, url, call, **kwargs):
@@ -137,15 +131,19 @@ class DatabricksWorkspace:
             raise PreflightError("Preflight: %s. %s" % (exc.msg.rstrip("."), REACH_HINT), status=exc.status,
                                  reason_code=reason_code)
 
+    def _fail(self, message, **kwargs):
+        """A failed preflight, its message masked: it may quote what Databricks said."""
+        return PreflightError(self.redact(message), **kwargs)
+
     def _error(self, answer, call, message, code):
         if 300 <= answer.status < 400:
-            return PreflightError("Preflight: the Databricks workspace %s answered HTTP %s while %s, a redirect to %s;"
-                                  " redirects are not followed. Check workspace_url."
-                                  % (self.host, answer.status_text, call.what, answer.location_host or "nowhere"),
-                                  status=answer.status)
-        return PreflightError("Preflight: the Databricks workspace %s answered HTTP %s while %s%s."
-                              % (self.host, answer.status_text, call.what, _said(code, message)),
-                              status=answer.status, error_code=code)
+            return self._fail("Preflight: the Databricks workspace %s answered HTTP %s while %s, a redirect to %s;"
+                              " redirects are not followed. Check workspace_url."
+                              % (self.host, answer.status_text, call.what, answer.location_host or "nowhere"),
+                              status=answer.status)
+        return self._fail("Preflight: the Databricks workspace %s answered HTTP %s while %s%s."
+                          % (self.host, answer.status_text, call.what, _said(code, message)),
+                          status=answer.status, error_code=code)
 
 
 def _said(code, message):

@@ -6,14 +6,14 @@
 
 Messages are redacted by whoever raises them (the client knows the secrets),
 so nothing here ever formats a secret. Every message is made plain text here
-(http_api.plain_text): no control character of a server's reaches a terminal.
+(redaction.plain_text): no control character of a server's reaches a terminal.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import plain_text
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import plain_text
 from ansible_collections.reltio.platform.plugins.module_utils.reasons import checked
 
 

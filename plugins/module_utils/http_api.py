@@ -12,15 +12,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import codecs
 import ipaddress
 import json
 import math
 import re
 from urllib.parse import quote
 
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import MAX_SECRET_CHARS
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MAX_SECRET_CHARS, Redactor
 
+# What a person sees of a body that is not an error of a documented shape: this many characters of its text.
 EXCERPT_LENGTH = 200
+# How far into a body its excerpt is looked for (a gateway's page says what it has to say near its start).
+EXCERPT_SCAN = 65536
 # What an access token may hold: visible ASCII, no spaces (RFC 6750 b64token and the usual JWT/opaque forms).
 _TOKEN = re.compile(r"[\x21-\x7e]+")
 # A shorter "token" would be masked wherever its letters appear, and is no token of an OAuth server.
@@ -30,14 +34,14 @@ MIN_TOKEN_LENGTH = 8
 MAX_TOKEN_LENGTH = MAX_SECRET_CHARS
 # The deepest JSON an answer may hold; Reltio's and Databricks' answers are three or four levels deep.
 MAX_JSON_DEPTH = 32
-# The longest text copied from an answer into a result field (a message, a name).
-MAX_FIELD_LENGTH = 1000
-# C0 and C1 control characters and DEL: a terminal acts on them (ESC starts a sequence that may clear the screen or
-# set the window title). Tabs and line breaks read as a space in a one-line message.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_URL_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#]+)")
-_HTML_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
+# The longest text copied from an answer into a message or a result field (Reltio's or Databricks' message, a name).
+MAX_FIELD_LENGTH = 300
+# The longest reason phrase shown after a status (real ones are a few words), a host name, a header read for a host.
+MAX_REASON_LENGTH = 100
+MAX_HOST_LENGTH = 255
+MAX_HEADER_SHOWN = 2048
+_URL_HOST = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]{0,31}://([^/?#]+)")
+_CHARSET = re.compile(r"charset\s{0,8}=\s{0,8}\"?([A-Za-z0-9._:-]{1,40})")
 
 
 class Call:
@@ -49,44 +53,71 @@ class Call:
     the advice for an HTTP 404 of a request about one thing (a connection), instead of a wrong tenant or platform.
     """
 
-    def __init__(self, what, changes=None, secret_answer=False, option=None, not_found=None):
+    def __init__(self, what, changes=None, option=None, not_found=None):
         self.what = what
         # What an HTTP 404 means for this request, when it is not that the tenant or the platform is wrong.
         self.not_found = not_found
         self.changes = changes
-        # The answer carries a new secret (a token endpoint's): its JSON is kept for the caller to take the
-        # secret from, before the masked text hides it. Nothing of it is ever shown.
-        self.secret_answer = secret_answer
         self.option = option
 
 
 class Answer:
-    """An HTTP answer as the rest of the collection sees it: status, reason, Location and text, all masked.
+    """An HTTP answer as the adapters read it: status, reason, Location, Content-Type and the body as received.
 
-    ``secret_json``: for a Call with ``secret_answer``, the body's JSON before masking (never to be shown).
+    Nothing of it is masked and nothing of it is ever shown whole: the adapters parse it once (``json``, kept) and
+    show only short fields of it, through ``shown``.
     """
 
-    def __init__(self, status, reason, headers, text, retried_after_possible_commit=False, secret_json=None):
+    def __init__(self, status, reason, headers, body, retried_after_possible_commit=False):
         self.status = status
         self.reason = reason or ""
-        self.headers = headers
-        self.text = text
+        self.headers = headers or {}
+        self.body = body if isinstance(body, bytes) else (body or "").encode("utf-8", "surrogatepass")
         self.retried_after_possible_commit = retried_after_possible_commit
-        self.secret_json = secret_json
+        self._text = body if isinstance(body, str) else None
+        self._json = None
+
+    @property
+    def text(self):
+        """The body as text (its byte order mark, else the charset of its Content-Type, else UTF-8), decoded once."""
+        if self._text is None:
+            self._text = decode_body(self.body, content_charset(self.headers.get("Content-Type")))
+        return self._text
+
+    @property
+    def content_type(self):
+        """The media type the answer says, lower case, or ""."""
+        return (self.headers.get("Content-Type") or "")[:MAX_HEADER_SHOWN].split(";")[0].strip().lower()
 
     @property
     def status_text(self):
-        return ("%s %s" % (self.status, self.reason)).strip()
+        return ("%s %s" % (self.status, self.reason[:MAX_REASON_LENGTH])).strip()
 
     def json(self):
-        """The body as JSON; raises ValueError when it is not, or is nested deeper than MAX_JSON_DEPTH."""
-        return load_json(self.text)
+        """The body as JSON, parsed once; raises ValueError when it is not, or is nested deeper than MAX_JSON_DEPTH."""
+        if self._json is None:
+            try:
+                self._json = (load_json(self.text), None)
+            except ValueError as exc:
+                self._json = (None, exc)
+        if self._json[1] is not None:
+            raise self._json[1]
+        return self._json[0]
+
+    def summary(self, redact):
+        """What a person is told of a body that is not an error of a documented shape: its content type, its size and
+        a short excerpt of its text, masked by ``redact``."""
+        if not self.body:
+            return "an empty body"
+        excerpt = redact.shown(text_excerpt(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH)
+        kind = self.headers.get("Content-Type") and redact.shown(self.content_type, 100)
+        return "a %sbody of %d bytes%s" % (kind + " " if kind else "", len(self.body), (": " + excerpt) if excerpt else "")
 
     @property
     def location_host(self):
         """The host a redirect points at, or None."""
         location = self.headers.get("Location") if self.headers else None
-        return host_of(location) if location else None
+        return host_of(location[:MAX_HEADER_SHOWN])[:MAX_HOST_LENGTH] if location else None
 
 
 class BearerAuth:
@@ -118,20 +149,12 @@ def load_json(text):
         containers = [child for value in containers for child in (value.values() if isinstance(value, dict) else value)]
 
 
-def plain_text(text, limit=None):
-    """Text from a server as it may reach a message or a result: every control character shown as its escape
-    (tabs and line breaks as a space), and at most ``limit`` characters. Mask secrets before calling this."""
-    text = _CONTROL.sub(lambda match: " " if match.group(0) in "\t\n\r" else "\\x%02x" % ord(match.group(0)), text)
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text
-
-
-def answer_value(value):
-    """A value copied from an answer into the result: plain bounded text, a number, a boolean or None. A list, an
-    object or anything else a server sends there is None: a key or a list of a server never reaches the result."""
+def answer_value(value, redact):
+    """A value copied from an answer into the result: short masked plain text (``redact.shown``), a number, a boolean
+    or None. A list, an object or anything else a server sends there is None: a key or a list of a server never
+    reaches the result."""
     if isinstance(value, str):
-        return plain_text(value, MAX_FIELD_LENGTH)
+        return redact.shown(value, MAX_FIELD_LENGTH)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
@@ -175,12 +198,55 @@ def path_segment(value):
     return quote(value, safe="")
 
 
+def decode_body(raw, charset=None):
+    """A body's text: by its byte order mark, else its charset, else UTF-8; never raises."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            return raw.decode(encoding, "replace")
+    if charset:
+        try:
+            text = raw.decode(codecs.lookup(charset).name, "replace")
+            if isinstance(text, str):
+                return text
+        except Exception:  # pylint: disable=broad-except
+            # A codec that cannot decode with replacement (undefined, idna, punycode) or is no text codec at all.
+            pass
+    return raw.decode("utf-8", "replace")
+
+
+def content_charset(content_type):
+    """The charset a Content-Type names, or None."""
+    match = _CHARSET.search((content_type or "")[:MAX_HEADER_SHOWN])
+    return match.group(1) if match else None
+
+
 def text_excerpt(text, length=EXCERPT_LENGTH):
-    """A short one-line excerpt of a body that is not JSON (an HTML gateway page, say)."""
-    text = _SPACES.sub(" ", _HTML_TAG.sub(" ", text)).strip()
-    if len(text) > length:
-        text = text[: length - 3].rstrip() + "..."
-    return text
+    """At most ``length`` characters of the visible text of a body (an HTML gateway page, say): tags and runs of
+    white space read as one space.
+
+    One pass with str.find over at most the first EXCERPT_SCAN characters, which stops once ``length`` characters are
+    there: no regular expression whose match could start again inside another (``<[^>]*>`` over a run of ``<`` is
+    quadratic)."""
+    pieces, size, position, end = [], 0, 0, min(len(text), EXCERPT_SCAN + 4 * length)
+    while position < end and size <= length:
+        tag = text.find("<", position, position + 4 * length + 1)
+        stop = tag if tag >= 0 else min(end, position + 4 * length + 1)
+        words = " ".join(text[position:stop].split())
+        if words:
+            pieces.append(words)
+            size += len(words) + 1
+        if tag < 0:
+            position = stop
+            continue
+        close = text.find(">", tag, end)
+        if close < 0:
+            # No tag closes: the rest is text, "<" and all.
+            words = " ".join(text[tag:tag + 4 * length + 1].split())
+            if words:
+                pieces.append(words)
+            break
+        position = close + 1
+    return " ".join(pieces)[:length].strip()
 
 
 def _first_text(*values):
@@ -194,42 +260,59 @@ def _first_text(*values):
 MAX_ERROR_CODE_LENGTH = 100
 
 
-def _error_code(code):
-    """An error code, when it is one: a number, or a short plain text (see plain_text)."""
+def _error_code(code, redact):
+    """An error code, when it is one: a number, or a short masked plain text."""
     if isinstance(code, bool) or not isinstance(code, (int, str)):
         return None
-    return plain_text(code, MAX_ERROR_CODE_LENGTH) if isinstance(code, str) else code
+    return redact.shown(code, MAX_ERROR_CODE_LENGTH) if isinstance(code, str) else code
 
 
-def parse_error_body(body):
-    """Find the message and code in an error body of any shape (Reltio's, Databricks', an OAuth server's). Never raises.
+def parse_error_body(answer, redact=None):
+    """The service's own message and code in an error answer of any shape (Reltio's, Databricks', an OAuth server's),
+    each short and masked by ``redact``; for a body of no such shape, its summary (Answer.summary). Never raises.
 
-    Returns ``(message, code)``; ``message`` is None for an empty body.
+    ``answer`` is an Answer (its JSON parsed once), or a body's text or bytes. Returns ``(message, code)``;
+    ``message`` is None for an empty body.
     """
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if not isinstance(body, str) or not body.strip():
+    redact = redact if redact is not None else Redactor()
+    if not isinstance(answer, Answer):
+        answer = Answer(None, None, None, answer if isinstance(answer, (bytes, str)) else b"")
+    if not answer.text.strip():
         return None, None
     try:
-        data = load_json(body)
+        data = answer.json()
     except ValueError:
-        return text_excerpt(body), None
+        return answer.summary(redact), None
     if isinstance(data, list) and data:
         data = data[0]
     if not isinstance(data, dict):
-        return text_excerpt(body), None
+        return answer.summary(redact), None
     if isinstance(data.get("error"), dict):
         inner = data["error"]
         message = _first_text(inner.get("errorMessage"), inner.get("message"), inner.get("errorDetailMessage"))
-        return message or text_excerpt(body), _error_code(inner.get("errorCode"))
-    message = _first_text(
-        data.get("errorMessage"),
-        data.get("error_description"),
-        data.get("message"),
-        data.get("error"),
-        data.get("errorDetailMessage"),
-    )
-    # Reltio's errorCode; Databricks' error_code (a name, or an HTTP status); an OAuth server's error with its description.
-    keys = ("errorCode", "error_code", "error") if "error_description" in data else ("errorCode", "error_code")
-    code = next((_error_code(data[key]) for key in keys if _error_code(data.get(key)) is not None), None)
-    return message or text_excerpt(body), code
+        code = _error_code(inner.get("errorCode"), redact)
+    else:
+        message = _first_text(data.get("errorMessage"), data.get("error_description"), data.get("message"),
+                              data.get("error"), data.get("errorDetailMessage"))
+        # Reltio's errorCode; Databricks' error_code (a name, or an HTTP status); an OAuth server's error with its
+        # description.
+        keys = ("errorCode", "error_code", "error") if "error_description" in data else ("errorCode", "error_code")
+        code = next((code for code in (_error_code(data.get(key), redact) for key in keys) if code is not None), None)
+    return (redact.shown(message, MAX_FIELD_LENGTH) if message else answer.summary(redact)), code
+
+
+def read_token(answer, redact):
+    """A token endpoint's answer, Reltio's or Databricks', read the same way: ``(its JSON object or None, its
+    access_token or None)``. A token that looks like one is masked from here on, even one refused later."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    token = data.get("access_token")
+    if isinstance(token, str) and 4 <= len(token.strip()) <= MAX_TOKEN_LENGTH:
+        # Shorter than 4 it would star out letters of every message; a longer one is refused, never sent nor masked.
+        redact.add(token)
+        redact.add(token.strip())
+    return data, token

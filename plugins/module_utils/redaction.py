@@ -16,8 +16,9 @@ another charset read as UTF-8 (and the reverse), its hex (either case), its lowe
 space (a form), and its base64, standard or URL-safe. Base64 of a text that holds the secret (a gateway's
 echo of a whole request body) holds, for each of the three byte alignments the secret may have in that text,
 a fixed run of base64 characters: those three runs are the spellings, masked with their neighbours.
-In a short text (a message), any run of ``MIN_PIECE`` or more characters, and half or more, of a secret
-is masked too: a cut-off echo.
+In every text, any run of ``MIN_PIECE`` or more characters, and half or more, of a secret is masked too: a
+cut-off echo. Every text is short: whole bodies are never masked nor shown (http_api: the service's message fields,
+or a summary of a body), and ``Redactor.shown`` is the exit each server text takes toward a person.
 
 Cost: linear in the text's length, whatever the secrets (see ``_Matcher.spans``). Not one regular expression
 per secret, each character an alternation of its escaped forms: it would be tried at every position of the text,
@@ -52,8 +53,14 @@ _OTHER_CHARSETS = ("latin-1", "cp1252", "utf-16-le", "utf-16-be")
 _MISREAD_AS = ("latin-1", "cp1252")
 # A piece of a secret this long (and at least half of it) is masked in a message; a shorter one says too little.
 MIN_PIECE = 8
-# Texts longer than this (whole bodies) are masked by spelling only; their excerpts are masked again, with pieces.
-_PIECES_UP_TO = 65536
+# C0 and C1 control characters and DEL: a terminal acts on them (ESC starts a sequence that may clear the screen or
+# set the window title). Tabs and line breaks read as a space in a one-line message.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# How many characters past a cut a text is masked before it is cut, per character of the longest secret: an escape
+# spells a character in at most 12 (a surrogate pair as two JSON escapes, four percent-escaped UTF-8 bytes).
+_REACH_PER_CHAR = 12
+# ... and at most this many (a token of MAX_SECRET_CHARS is then masked whole, its escaped echo by its pieces).
+_MAX_REACH = 65536
 # How many times a text is read again with its escapes decoded (an escape of an escape of an escape).
 _LAYERS = 3
 # Base64 and hex spellings shorter than this would be found in unrelated text.
@@ -89,7 +96,17 @@ _SIMPLE_ESCAPES = {"\\": "\\", "/": "/", '"': '"', "'": "'", "b": "\b", "f": "\f
 
 def _percent(run):
     """A run of %XX: each UTF-8 sequence as its character, any other byte as its Latin-1 one (a Latin-1 form)."""
-    data = bytes(int(run[index + 1:index + 3], 16) for index in range(0, len(run), 3))
+    return _byte_run(bytes(int(run[index + 1:index + 3], 16) for index in range(0, len(run), 3)), 3)
+
+
+def _octal(run):
+    """A run of C octal escapes (\\101), one per byte, read as _percent reads its bytes."""
+    return _byte_run(bytes(int(run[index + 1:index + 4], 8) for index in range(0, len(run), 4)), 4)
+
+
+def _byte_run(data, width):
+    """Escaped bytes, each ``width`` characters of the text: each UTF-8 sequence as its character, any other byte as
+    its Latin-1 one."""
     chars, index = [], 0
     while index < len(data):
         lead = data[index]
@@ -100,7 +117,7 @@ def _percent(run):
             char = None
         if char is None or len(char) != 1:
             char, size = chr(lead), 1
-        chars.append((char, 3 * index, 3 * (index + size)))
+        chars.append((char, width * index, width * (index + size)))
         index += size
     return chars
 
@@ -124,10 +141,12 @@ _ESCAPES = (
     (r"\\[\\/\"'bfnrt]", lambda escape: _one(_SIMPLE_ESCAPES[escape[1]])),  # JSON and Python
     (r"%u[0-9a-fA-F]{4}", _code_point),  # JavaScript's escape(), IIS
     (r"(?:%[0-9a-fA-F]{2})+", _percent),  # URLs and forms
+    (r"(?:\\[0-3][0-7]{2})+", _octal),  # C and shell octal escapes of bytes
     (r"&#(?:[0-9]{1,8}|[xX][0-9a-fA-F]{1,8});?", _numeric_entity),  # HTML and XML
     (r"&[A-Za-z][A-Za-z0-9]{1,31};", _named_entity),
 )
 _ESCAPE = re.compile("|".join("(%s)" % pattern for pattern, _reader in _ESCAPES))
+_NOT_SPACE = re.compile(r"\S+")
 
 
 class _Reading:
@@ -150,6 +169,18 @@ class _Reading:
         begin = first[1] if first[3] else first[1] + start - first[0]
         finish = last[2] if last[3] else last[1] + end - last[0]
         return begin, finish
+
+
+def _without_spaces(text):
+    """The text's _Reading without its white space; None for a text without any."""
+    segments, pieces, decoded = [], [], 0
+    for match in _NOT_SPACE.finditer(text):
+        segments.append((decoded, match.start(), match.end(), False))
+        pieces.append(match.group())
+        decoded += match.end() - match.start()
+    if len(segments) < 2:
+        return None
+    return _Reading("".join(pieces), segments)
 
 
 def _unescaped(text):
@@ -233,15 +264,28 @@ def _spellings(secret):
         except UnicodeError:
             pass
     runs = set()
-    # As a request body holds it (JSON, a form), for base64 and hex of a whole body.
-    for sent in (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
-                 quote_plus(secret, safe="")):
-        data = sent.encode("utf-8", "surrogatepass")
+    for data in _as_sent(secret):
         if 2 * len(data) >= _MIN_ENCODED:
             plain.update((data.hex(), data.hex().upper()))
         runs.update(_base64_runs(data))
     plain.discard("")
     return tuple((spelling, False) for spelling in sorted(plain)) + tuple((run, True) for run in sorted(runs))
+
+
+def _as_sent(secret):
+    """The bytes of a secret as a request body holds it (JSON, a form; UTF-8, or UTF-16 as a .NET gateway echoes it),
+    for base64 and hex of a whole body."""
+    sent = [text.encode("utf-8", "surrogatepass") for text in (
+        secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
+        quote_plus(secret, safe=""))]
+    return sent + [secret.encode(charset, "surrogatepass") for charset in ("utf-16-le", "utf-16-be")]
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_forms(secret):
+    """The hex (either case) and base64 runs of a secret as sent in UTF-8: a cut-off echo of one is a piece of it."""
+    data = secret.encode("utf-8", "surrogatepass")
+    return (data.hex(), data.hex().upper()) + tuple(sorted(_base64_runs(data)))
 
 
 class _Pieces:
@@ -320,20 +364,13 @@ def _pieces(secret):
     return _Pieces(secret) if MIN_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
 
 
-def decode_body(raw, charset=None):
-    """A body's text: by its byte order mark, else its charset, else UTF-8; never raises."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if raw.startswith(bom):
-            return raw.decode(encoding, "replace")
-    if charset:
-        try:
-            text = raw.decode(codecs.lookup(charset).name, "replace")
-            if isinstance(text, str):
-                return text
-        except Exception:  # pylint: disable=broad-except
-            # A codec that cannot decode with replacement (undefined, idna, punycode) or is no text codec at all.
-            pass
-    return raw.decode("utf-8", "replace")
+def plain_text(text, limit=None):
+    """Text from a server as it may reach a message or a result: every control character shown as its escape
+    (tabs and line breaks as a space), and at most ``limit`` characters. Mask secrets before calling this."""
+    text = _CONTROL.sub(lambda match: " " if match.group(0) in "\t\n\r" else "\\x%02x" % ord(match.group(0)), text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
 
 
 def _masked(text, spans):
@@ -355,34 +392,49 @@ def _masked(text, spans):
 class _Matcher:
     """The spellings and the pieces of some secrets, gathered once for every text a Redactor masks."""
 
-    def __init__(self, secrets, with_pieces):
+    def __init__(self, secrets):
         self.spellings = [spelling for secret in secrets for spelling in _spellings(secret)]
-        self.pieces = [piece for piece in (_pieces(secret) for secret in secrets) if piece] if with_pieces else []
+        forms = list(secrets) + [form for secret in secrets for form in _encoded_forms(secret)]
+        self.pieces = [piece for piece in (_pieces(form) for form in forms) if piece]
         # A reading shorter than this holds nothing to mask; decoding never makes a text longer.
         self.shortest = min([len(spelling) for spelling, _is_base64 in self.spellings] + [piece.size for piece in self.pieces])
 
     def spans(self, text):
         """Where in ``text`` any spelling or piece is.
 
-        Cost, for a text of n characters: at most _LAYERS + 1 readings, each made in one pass of a regular expression
+        Cost, for a text of n characters: at most 2 * (_LAYERS + 1) readings (of the text, and of it without its
+        white space), each made in one pass of a regular expression
         whose every alternative is a fixed prefix and a bounded count of characters (O(n)); in each, every spelling
         (a fixed number per secret) found in O(n) (see _starts), and the pieces in O(n) (see _Pieces). So
         O(n * number of secrets), with no term in the secrets' length but that of building their spellings once.
         """
-        spans, readings, reading = [], [], text
+        spans = self._spans(text, [])
+        # The text without its white space: a base64 wrapped in lines (MIME), a hex dump with spaces, a token broken
+        # over lines.
+        joined = _without_spaces(text)
+        if joined is not None:
+            spans.extend(self._spans(joined.text, [joined], widen=False))
+        return spans
+
+    def _spans(self, reading, readings, widen=True):
+        """The spans of every spelling and piece in ``reading`` and its decoded readings, as spans of the text that
+        ``readings`` (each a _Reading of the one before) were made of. ``widen``: a base64 run takes its neighbours
+        too (not across white space taken out, where they are another word's)."""
+        spans, decodings = [], 0
         while len(reading) >= self.shortest:
             for spelling, is_base64 in self.spellings:
                 for start in _starts(reading, spelling):
                     end = start + len(spelling)
-                    if is_base64:
+                    if is_base64 and widen:
                         start, end = _with_base64_neighbours(reading, start, end)
                     spans.append(_original(readings, start, end))
             for piece in self.pieces:
                 spans.extend(_original(readings, start, end) for start, end in piece.spans(reading))
-            decoded = _unescaped(reading) if len(readings) < _LAYERS else None
+            decoded = _unescaped(reading) if decodings < _LAYERS else None
             if decoded is None:
                 break
-            readings.append(decoded)
+            decodings += 1
+            readings = readings + [decoded]
             reading = decoded.text
         return spans
 
@@ -393,7 +445,7 @@ class Redactor:
     def __init__(self, secrets=()):
         self._plain = []
         self._extra = []
-        self._matchers = {}
+        self._matcher_of_all = None
         for secret in secrets:
             self.add(secret)
 
@@ -403,7 +455,7 @@ class Redactor:
         secret = secret if isinstance(secret, str) else str(secret)
         if secret and secret not in self._plain:
             self._plain.append(secret)
-            self._matchers.clear()
+            self._matcher_of_all = None
 
     def add_basic_auth(self, user, password):
         """Also mask the Basic header value made from a client id and secret."""
@@ -411,54 +463,37 @@ class Redactor:
             token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
             if token not in self._extra:
                 self._extra.append(token)
-                self._matchers.clear()
+                self._matcher_of_all = None
 
-    def _matcher(self, kind):
-        """The matcher of every secret with pieces ("text"), without ("long text"), or of the longer ones ("key")."""
-        if kind not in self._matchers:
-            secrets = self._plain + self._extra
-            if kind == "key":
-                secrets = [secret for secret in secrets if len(secret) >= 4]
-            self._matchers[kind] = _Matcher(secrets, kind == "text") if secrets else None
-        return self._matchers[kind]
+    def _matcher(self):
+        if self._matcher_of_all is None and (self._plain or self._extra):
+            self._matcher_of_all = _Matcher(self._plain + self._extra)
+        return self._matcher_of_all
+
+    @property
+    def reach(self):
+        """How far past a cut a text must be read so that a secret across the cut is masked whole (see ``shown``)."""
+        longest = max([len(secret) for secret in self._plain + self._extra] or [0])
+        return min(_REACH_PER_CHAR * longest, _MAX_REACH)
 
     def __call__(self, value):
-        """Return ``value`` with every secret masked; dicts and lists are walked."""
+        """Return ``value`` with every secret masked; dicts and lists are walked. Meant for short texts (messages)."""
         if isinstance(value, dict):
             return dict((key, self(item)) for key, item in value.items())
         if isinstance(value, (list, tuple)):
             return [self(item) for item in value]
         if not isinstance(value, str):
             return value
-        matcher = self._matcher("text" if len(value) <= _PIECES_UP_TO else "long text")
+        matcher = self._matcher()
         return _masked(value, matcher.spans(value)) if matcher else value
 
-    def body(self, raw, charset=None):
-        """The text of an answer's body (bytes), safe to read and to show.
-
-        A JSON body is parsed, each of its strings masked, and written again, so that the keys (the answer's
-        schema) stay readable; any other body is masked as a text.
-        """
-        text = decode_body(raw, charset) if isinstance(raw, bytes) else raw
-        if not (self._plain or self._extra) or not text:
-            return text
-        try:
-            return json.dumps(self._walk(json.loads(text)))
-        except (ValueError, RecursionError):
-            return self(text)
-
-    def _walk(self, value):
-        if isinstance(value, dict):
-            return dict((self._mask_key(key), self._walk(item)) for key, item in value.items())
-        if isinstance(value, list):
-            return [self._walk(item) for item in value]
-        return self(value)
-
-    def _mask_key(self, key):
-        """A key is the answer's schema: a secret of a letter or three masked in it would make the answer unreadable,
-        so keys are masked for longer secrets only (an echo of the request as a key)."""
-        matcher = self._matcher("key")
-        return _masked(key, matcher.spans(key)) if matcher else key
+    def shown(self, text, limit):
+        """The exit of a server's text toward a person: masked, plain (plain_text) and at most ``limit``
+        characters. It is masked before it is cut, ``reach`` characters past the cut, so no cut leaves a piece of a
+        secret that masking would not know as one."""
+        if not isinstance(text, str):
+            return None
+        return plain_text(self(text[:limit + self.reach + 1]), limit)
 
 
 def _with_base64_neighbours(text, start, end):

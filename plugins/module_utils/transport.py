@@ -7,8 +7,8 @@
 ``Transport.send`` follows no redirect, connects within ``timeout``, takes at most ``timeout`` for a whole answer
 of each try (status line, headers and body: _AnswerDeadline), reads at most MAX_ANSWER_BYTES of an answer
 (compressed or not), verifies TLS as configured, honours the proxy environment (never for plain http to a loopback
-host), retries through urllib3 ``Retry`` and never keeps a cookie. Every byte that comes back is decoded and
-redacted before anything else reads it: an ``Answer`` holds only masked text.
+host), retries through urllib3 ``Retry`` and never keeps a cookie. An ``Answer`` holds the body as received, for the
+adapters to parse once; nothing of it is shown but through ``Redactor.shown``. Its own errors are short and masked.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +18,7 @@ __metaclass__ = type
 import re
 import socket
 import threading
+import time
 import traceback
 import warnings
 import zlib
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, is_loopback, load_json
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, is_loopback
 
 try:
     import requests
@@ -66,14 +67,23 @@ NOT_CONNECTED = "the connection was not made"
 _SPACES = re.compile(r"\s+")
 # OpenSSL's words for a TLS handshake answered by a server that does not speak TLS (a plain http server).
 _NOT_TLS = re.compile(r"WRONG_VERSION_NUMBER|wrong version number|record layer failure", re.IGNORECASE)
-_CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)")
 # How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
 # "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
-_CONNECTION_NAME = re.compile(r"<urllib3\.[^>]*>:?\s*|\b\w*(?:Connection|Pool)\w*\((?:host|url)=[^)]*\):?\s*")
+# Every repetition is bounded, and it reads at most MAX_CAUSE_READ characters of an error (which may quote a status
+# line of 64 KiB): a match that could start again inside another would make it quadratic.
+_CONNECTION_NAME = re.compile(r"<urllib3\.[^<>]{0,200}>:?\s{0,4}"
+                              r"|\b[A-Za-z]{0,40}(?:Connection|Pool)[A-Za-z]{0,40}\((?:host|url)=[^()]{0,600}\):?\s{0,4}")
+MAX_CAUSE_READ = 2000
+# What a message shows of that reason.
+MAX_CAUSE_LENGTH = 300
 
 
 class BoundedRetry(Retry):
-    """urllib3 Retry that never sleeps longer than MAX_RETRY_AFTER for a Retry-After header."""
+    """urllib3 Retry that retries only the statuses of RETRY_STATUSES (urllib3 would also retry a 413 that says
+    Retry-After) and never sleeps longer than MAX_RETRY_AFTER for a Retry-After header."""
+
+    def is_retry(self, method, status_code, has_retry_after=False):
+        return status_code in RETRY_STATUSES and super(BoundedRetry, self).is_retry(method, status_code, has_retry_after)
 
     def get_retry_after(self, response):
         try:
@@ -96,27 +106,38 @@ class _NoCookies(DefaultCookiePolicy):
         return False
 
 
+class _Exchange(threading.local):
+    """What the tries of the exchange in progress on this thread did (Transport.send sets it up): ``written_tries``
+    counts the tries whose request was written whole and whose answer was awaited. Such a try may have been carried
+    out, whatever the tries after it met (a refused connection, a TLS error), so an exchange is judged by every try."""
+
+    written_tries = 0
+
+
+_EXCHANGE = _Exchange()
+
+
 class _AnswerDeadline:
     """The one shim of the collection on a library: a whole answer (status line, headers, body) within the timeout.
 
     requests' timeout bounds each read of the socket alone, so a server that sends a byte of its headers or of its
     body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
-    whole answer. So, when urllib3 asks a connection for its answer, a timer is set that shuts the socket down once
-    the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole answer by then
-    (``answer_read``); through a proxy, so is the proxy's answer to CONNECT. A read cut off that way fails as a
-    timeout. It uses public names only: the connection's ``sock``, ``timeout``, ``proxy``, ``connect``,
-    ``getresponse`` and ``close`` and urllib3's pool classes. Tested with requests 2.25.1 and
-    urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability guide lists them).
+    whole try. So, when urllib3 opens a connection (or sends a request on a kept one), a timer is set that shuts the
+    socket down once the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole
+    answer by then (``answer_read``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
+    answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only:
+    the connection's ``sock``, ``timeout``, ``proxy``, ``connect``, ``request``, ``getresponse`` and ``close`` and
+    urllib3's pool classes. It also counts the tries whose request was written whole (_Exchange). Tested with
+    requests 2.25.1 and urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability
+    guide lists them).
     """
 
     _answer_timer = None
     answer_cut_off = False
 
     def connect(self):
-        # Through a proxy, connecting reads the proxy's answer to CONNECT: bounded the same way (a direct connection
-        # is bounded by the connect timeout and, for TLS, by Python's handshake timeout).
-        if getattr(self, "proxy", None) is None:
-            return super(_AnswerDeadline, self).connect()
+        # A try on a new connection starts here: connecting, a proxy's answer to CONNECT, the TLS handshake, sending
+        # and the whole answer come within one timeout (the deadline runs on until the answer is read).
         self._start_deadline()
         try:
             return super(_AnswerDeadline, self).connect()
@@ -124,11 +145,18 @@ class _AnswerDeadline:
             if self.answer_cut_off:
                 raise socket.timeout("%s within %s s" % (NOT_CONNECTED, _seconds(self.timeout)))
             raise
-        finally:
-            self.answer_read()
+
+    def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+        if self._answer_timer is None:
+            # A try on a kept connection starts here.
+            self._start_deadline()
+        super(_AnswerDeadline, self).request(*args, **kwargs)
+        # The request is written whole: from here the server may act on it.
+        _EXCHANGE.written_tries += 1
 
     def getresponse(self, *args, **kwargs):  # pylint: disable=arguments-differ
-        self._start_deadline()
+        if self._answer_timer is None:
+            self._start_deadline()
         try:
             return super(_AnswerDeadline, self).getresponse(*args, **kwargs)
         except Exception:
@@ -247,6 +275,8 @@ class Transport:
         host = host_of(url)
         if _plain_http_to_loopback(url):
             kwargs["proxies"] = NO_PROXIES
+        _EXCHANGE.written_tries = 0
+        started = time.monotonic()
         try:
             with warnings.catch_warnings():
                 # The task warns once that validate_certs is off; urllib3 would write to stderr per request.
@@ -258,19 +288,11 @@ class Transport:
                 finally:
                     response.close()
         except (requests.exceptions.RequestException, HTTPError) as exc:
-            sent = _may_have_been_sent(exc)
-            message, reason_code = self._describe(exc, host, call)
+            sent = _EXCHANGE.written_tries > 0 or _may_have_been_sent(exc)
+            message, reason_code = self._describe(exc, host, call, sent, time.monotonic() - started)
             raise self._error(message, call, sent, reason_code=reason_code)
-        secret_json = None
-        if call.secret_answer:
-            try:
-                secret_json = load_json(body.decode("utf-8", "replace"))
-            except ValueError:
-                secret_json = None
-        content_type = response.headers.get("Content-Type") or ""
-        headers = {"Location": self.redact(response.headers.get("Location")), "Content-Type": self.redact(content_type)}
-        return Answer(response.status_code, self.redact(response.reason), headers,
-                      self.redact.body(body, _charset(content_type)), _retried_after_possible_commit(response), secret_json)
+        headers = {"Location": response.headers.get("Location"), "Content-Type": response.headers.get("Content-Type")}
+        return Answer(response.status_code, response.reason, headers, body, _retried_after_possible_commit(response))
 
     def _error(self, message, call, sent, status=None, reason_code="unexpected_answer"):
         may_exist = bool(sent and call.changes)
@@ -326,18 +348,23 @@ class Transport:
             return _Inflater()
         # Masked as the server wrote it, before anything else is done to it.
         raise self._error("%s answered HTTP %s while %s with a body in the %s encoding, which was not asked for"
-                          % (host, response.status_code, call.what, _SPACES.sub(" ", self.redact(said)).strip()[:40]),
+                          % (host, response.status_code, call.what, _SPACES.sub(" ", said[:200]).strip()[:40]),
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
-    def _describe(self, exc, host, call):
-        """``(message, reason_code)`` of a request that got no answer."""
+    def _describe(self, exc, host, call, sent, elapsed):
+        """``(message, reason_code)`` of an exchange that got no answer; ``sent``: a try's request may have reached the
+        server; ``elapsed``: the seconds all its tries and the waits between them took."""
         what = call.what
         if call.option:
             # Which option set the host, so that a wrong one is found where it is set.
             host = "%s (from %s)" % (host, call.option)
-        tries = " (tried %d times)" % (self.retries + 1) if self.retries else ""
+        tries = " (tried %d times, %.1f s in all)" % (self.retries + 1, elapsed) if self.retries else ""
         reason = _root_cause(exc)
-        if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason:
+        tls = isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason
+        if tls and _EXCHANGE.written_tries:
+            # The handshake and the certificate were fine: the connection broke while the answer was awaited.
+            return "TLS error while %s at %s, after the request was sent%s: %s" % (what, host, tries, reason), "unreachable"
+        if tls:
             if _NOT_TLS.search(reason):
                 # An https URL at a plain http server (or at a port that does not speak TLS): no CA setting helps.
                 return ("TLS error while %s at %s: %s. The server there does not speak TLS: check the URL's scheme"
@@ -350,13 +377,11 @@ class Transport:
             return "Timed out after %s s while %s at %s%s: %s" % (_seconds(self.timeout), what, host, tries, reason), "timeout"
         if isinstance(exc, requests.exceptions.ProxyError):
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason), "proxy"
+        if sent and not _may_have_been_sent(exc):
+            # The last try could not connect, an earlier one was sent and then cut off.
+            return ("Could not reach %s while %s%s: %s; an earlier try was sent before its connection broke"
+                    % (host, what, tries, reason), "unreachable")
         return "Could not reach %s while %s%s: %s" % (host, what, tries, reason), "unreachable"
-
-
-def _charset(content_type):
-    """The charset a Content-Type names, or None."""
-    match = _CHARSET.search(content_type or "")
-    return match.group(1) if match else None
 
 
 class _Inflater:
@@ -378,11 +403,14 @@ class _Inflater:
 def _retried_after_possible_commit(response):
     """True when urllib3 tried this request again after a try that the server may have carried out.
 
-    A 429 was refused before any work; a timeout, a dropped connection or a gateway's
-    502/503/504 may have come after the server did the work.
+    A 429 was refused before any work, and a try that could not connect sent nothing; a gateway's 502/503/504, or a
+    try whose request was written whole and then got no answer (a timeout, a dropped connection), may have come
+    after the server did the work. Every try but the last that was written and did not answer with a status is such.
     """
     retries = getattr(getattr(response, "raw", None), "retries", None)
-    return any(getattr(entry, "status", None) != 429 for entry in getattr(retries, "history", None) or ())
+    answered = [getattr(entry, "status", None) for entry in getattr(retries, "history", None) or ()]
+    cut_off = _EXCHANGE.written_tries - 1 - sum(1 for status in answered if status is not None)
+    return cut_off > 0 or any(status in RETRY_STATUSES and status != 429 for status in answered)
 
 
 def _may_have_been_sent(exc):
@@ -426,7 +454,7 @@ def _causes(exc):
 def _root_cause(exc):
     """The innermost reason of a requests/urllib3 error, in one line."""
     exc = _causes(exc)[-1]
-    text = str(exc) or type(exc).__name__
+    text = (str(exc) or type(exc).__name__)[:MAX_CAUSE_READ]
     # urllib3 repeats the connection object's repr: keep what a person needs.
-    text = _CONNECTION_NAME.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", _CONNECTION_NAME.sub("", text)).strip()
+    return text if len(text) <= MAX_CAUSE_LENGTH else text[:MAX_CAUSE_LENGTH - 3] + "..."

@@ -22,11 +22,14 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.errors import ArgumentTypeError, RequiredError, UnsupportedError
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
+    AUTH_OPTIONS,
+    CONNECTION_OPTIONS,
+    DATABRICKS_CONNECTION_OPTIONS,
+)
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ValidationError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_TOKEN_LENGTH, is_loopback
 
-MAX_RETRIES = 10
 # ansible-core hides every occurrence of a no_log value in every message and result: a shorter secret would star out
 # ordinary words ("Invalid argumen****"), and says nothing a guess would not.
 MIN_SECRET_LENGTH = 8
@@ -197,19 +200,20 @@ class ArgumentCheck:
                 self.secret(name)
         self.url("auth_url")
 
-    def databricks_credentials(self):
-        """The service principal's client id and secret; Latin-1 when the preflight sends them with HTTP Basic."""
+    def databricks_credentials(self, why=""):
+        """The service principal's client id and secret; Latin-1 when the preflight sends them with HTTP Basic.
+        ``why`` says when they are required (reltio_databricks_connection_info needs them for its preflight only)."""
         for name in ("client_id", "client_secret"):
-            if self.require(name) and self.params.get("preflight"):
+            if self.require(name, why) and self.params.get("preflight"):
                 self.header_value(name, basic_auth=True)
         self.secret("client_secret")
 
     def http(self):
-        timeout, retries, ca_path = (self.params.get(key) for key in ("timeout", "retries", "ca_path"))
-        if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
-            self.problems.append("%s must be a number of seconds greater than 0, got %s" % (self.shown("timeout"), timeout))
-        if retries is not None and not 0 <= retries <= MAX_RETRIES:
-            self.problems.append("%s must be between 0 and %d, got %s" % (self.shown("retries"), MAX_RETRIES, retries))
+        for name in ("timeout", "retries"):
+            value, (lowest, highest) = self.params.get(name), AUTH_OPTIONS[name]["bounds"]
+            if value is not None and not (math.isfinite(value) and lowest <= value <= highest):
+                self.problems.append("%s must be from %s to %s, got %s" % (self.shown(name), lowest, highest, value))
+        ca_path = self.params.get("ca_path")
         if ca_path:
             why = "is a directory" if os.path.isdir(ca_path) else None if os.path.isfile(ca_path) else "does not exist"
             if why:

@@ -76,6 +76,7 @@ def secret_spellings(secret):
     forms.update([json.dumps(form)[1:-1] for form in forms])
     forms.update([html.escape(form) for form in forms] + [html.escape(form, quote=False) for form in forms])
     forms.update(encoded_spellings(secret))
+    forms.add("".join("\\%03o" % byte for byte in secret.encode("utf-8")))
     return sorted(form for form in forms if form)
 
 
@@ -84,8 +85,8 @@ def encoded_spellings(secret):
     JSON-escaped (a request body a gateway echoes encoded): for each of the three byte offsets the secret may have
     in that text, the base64 characters made of its bytes only (the first and last group of four left out)."""
     forms = set()
-    for text in (secret, json.dumps(secret)[1:-1]):
-        data = text.encode("utf-8")
+    for data in [text.encode("utf-8") for text in (secret, json.dumps(secret)[1:-1])] + [
+            secret.encode("utf-16-le"), secret.encode("utf-16-be")]:
         forms.update((data.hex(), data.hex().upper()))
         for offset in range(3):
             encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
@@ -383,8 +384,10 @@ class AnsibleRunner:
         found = []
         for run, raw_results in self.runs:
             text = run.output + raw_results
+            # Also without white space: base64 in lines, a hex dump with spaces, a token broken over lines.
+            joined = "".join(text.split())
             for label, secret in sorted(self.secrets.items()):
-                if any(spelling in text for spelling in secret_spellings(secret)):
+                if any(spelling in text or spelling in joined for spelling in secret_spellings(secret)):
                     found.append((label, " ".join(run.args)))
         for file, text in self._scanned_files():
             for label, secret in sorted(self.secrets.items()):

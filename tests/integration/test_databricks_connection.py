@@ -101,7 +101,8 @@ class TestCreate:
             "workspaceUrl": WORKSPACE_URL,
             "warehouseId": WAREHOUSE_ID,
             "clientId": DATABRICKS_CLIENT_ID,
-            "clientSecret": DATABRICKS_CLIENT_SECRET,
+            # The emulator's request log keeps a digest of the secret, as its /state does.
+            "clientSecretSha256": hashlib.sha256(DATABRICKS_CLIENT_SECRET.encode()).hexdigest(),
         }
         assert create["headers"]["authorization_scheme"] == "Bearer"
         assert create["headers"]["content_type"].startswith("application/json")
@@ -159,7 +160,8 @@ class TestIdempotencyAndUpdates:
         assert stored["credentialUpdates"] == 1
         assert stored["clientSecretSha256"] == hashlib.sha256((DATABRICKS_CLIENT_SECRET + "-rotated").encode()).hexdigest()
         credentials = emulator.requests("credentials")
-        assert credentials[0]["body"] == {"clientId": DATABRICKS_CLIENT_ID, "clientSecret": DATABRICKS_CLIENT_SECRET + "-rotated"}
+        assert credentials[0]["body"] == {"clientId": DATABRICKS_CLIENT_ID, "clientSecretSha256": hashlib.sha256(
+            (DATABRICKS_CLIENT_SECRET + "-rotated").encode()).hexdigest()}
 
     def test_update_secret_always_does_not_store_twice_on_create(self, ansible, emulator, tenant):
         run = ansible.playbook(play(connection_task(update_secret="always")), env=env_for(ansible, tenant))

@@ -119,6 +119,20 @@ class TestResetsAndTimeouts:
         assert sorted(statuses(emulator)) == [200, 400]
         assert list(emulator.connections(tenant)) == ["x"]
 
+    def test_a_413_that_says_retry_after_is_not_retried_nor_read_as_a_creation(self, ansible, emulator, tenant):
+        """Issue 25: urllib3 retried a 413 with Retry-After, counted it as a possible commit, and the retry's "already
+        exists" was reported created. Only 429, 502, 503 and 504 are retried."""
+        env = env_for(ansible, tenant)
+        assert ansible.adhoc("connection_name=x", env=env).rc == 0
+        emulator.faults({"endpoint": "create", "status": 413, "retry_after": 0, "body": "json",
+                         "message": "Request entity too large"})
+        run = ansible.adhoc("connection_name=x", env=env)
+        result = run.task()
+        assert_clear_failure(run, result)
+        assert result["status"] == 413 and "Request entity too large" in result["msg"]
+        assert result["created"] is False and result["changed"] is False and not result.get("may_exist")
+        assert [entry["status"] for entry in emulator.requests("create") if entry["tenant"] == tenant] == [200, 413]
+
     def test_slow_on_every_try_fails_saying_it_may_exist_and_a_rerun_converges(self, ansible, emulator, tenant):
         # Each try is answered after the client gave up, and committed while nobody listens.
         emulator.faults({"endpoint": "create", "delay": 1.5, "count": 2})

@@ -186,7 +186,8 @@ class TestEchoes:
         assert "HTTP 500" in msg and '"clientSecret": "********' in msg, msg
 
     @pytest.mark.parametrize("style, secret", [("base64", GSON_SECRET), ("base64", ODD_SECRET), ("hex", ODD_SECRET),
-                                               ("escaped", GSON_SECRET), ("escaped", ODD_SECRET)])
+                                               ("escaped", GSON_SECRET), ("escaped", ODD_SECRET), ("mime", ODD_SECRET),
+                                               ("hexdump", GSON_SECRET), ("utf16", ODD_SECRET), ("octal", GSON_SECRET)])
     def test_an_encoded_echo_of_the_request_body_is_masked(self, ansible, emulator, tenant, style, secret):
         """An API gateway's error echoes the Lambda's event.body, base64 (or hex) of the whole JSON request: the
         secret's bits are at any offset in it. Or a server escapes each character its own way, hex digits in upper
@@ -198,7 +199,10 @@ class TestEchoes:
         run = ansible.adhoc("connection_name=x retries=0", env=env)
         assert run.rc != 0
         msg = run.task()["msg"]
-        assert "HTTP 500" in msg and "********" in msg, msg
+        # Reltio's message is shown cut to 300 characters: an echo of the whole request may be longer, its secret
+        # coming last, so that it is left out rather than masked. Issue 25: mime, hexdump, utf16 and octal were
+        # printed in clear before.
+        assert "HTTP 500" in msg and ("********" in msg or "..." in msg), msg
         # The leak scan fails the test if the base64 or hex of the secret, at any offset, was printed; the escaped
         # echo, whatever character of the secret its turn of escapes starts at, is looked for here.
         sent = json.dumps(secret)[1:-1]

@@ -15,6 +15,7 @@ import pytest
 from reltio_world import DATABRICKS_CLIENT_ID, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
 
 MODULE = "reltio.platform.reltio_databricks_connection"
+INFO_MODULE = "reltio.platform.reltio_databricks_connection_info"
 LIST_SECRETS = ["dbx-list-secret-one-Qz81", "dbx-list-secret-two-Wm52"]
 
 
@@ -63,19 +64,21 @@ def test_a_one_letter_token_is_refused_in_a_message_that_says_why(ansible, emula
     assert emulator.requests() == []
 
 
+@pytest.mark.parametrize("module", [MODULE, INFO_MODULE])
 @pytest.mark.parametrize("variable, option", [("DATABRICKS_CLIENT_SECRET", "client_secret"),
                                               ("DATABRICKS_CLIENT_ID", "client_id")])
 def test_databricks_credentials_http_basic_cannot_carry_are_refused_naming_the_option(ansible, emulator, tenant,
-                                                                                      variable, option):
-    """Before issue 18 the preflight failed with the character and its position in the secret."""
+                                                                                      variable, option, module):
+    """Before issue 18 the preflight failed with the character and its position in the secret; the info module's
+    preflight did until issue 25."""
     secret = "dbx-secret-\u20ac-\u540d-Tq6Wn3Hs"
     if option == "client_secret":  # the client id is no secret: the result shows it
         ansible.add_secret("non-Latin-1 client secret", secret)
     env = ansible.reltio_env(tenant)
     env.update(ansible.databricks_env(), **{variable: secret})
-    run = ansible.adhoc("connection_name=x preflight=true", env=env)
+    run = ansible.adhoc("connection_name=x preflight=true", env=env, module=module)
     assert run.rc != 0
-    msg = run.task()["msg"]
+    msg = run.task(action=module.rsplit(".", 1)[1])["msg"]
     assert "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option in msg, msg
     assert "position" not in msg and "\u20ac" not in msg
     assert emulator.requests() == []
@@ -99,4 +102,37 @@ def test_a_name_under_localhost_is_refused_for_plain_http(ansible, emulator, ten
     assert run.rc != 0
     assert "platform_url must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or" \
            " localhost), got '%s'" % url in run.task()["msg"]
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("module, value, expected", [
+    (MODULE, "timeout=1e10", "timeout must be from 1 to 3600, got 10000000000.0"),
+    (MODULE, "timeout=0.5", "timeout must be from 1 to 3600, got 0.5"),
+    (INFO_MODULE, "timeout=86400", "timeout must be from 1 to 3600, got 86400.0"),
+    ("reltio.platform.reltio_token", "retries=11", "retries must be from 0 to 10, got 11"),
+])
+def test_timeout_and_retries_out_of_their_bounds_are_refused(ansible, emulator, tenant, module, value, expected):
+    """Issue 25: timeout 1e10 crashed with "timestamp out of range for platform time_t" on both paths."""
+    env = ansible.reltio_env(tenant, auth="client" if module.endswith("reltio_token") else "token")
+    env.update(ansible.databricks_env())
+    run = ansible.adhoc("connection_name=x %s" % value, env=env, module=module)
+    assert run.rc != 0
+    msg = run.task(action=module.rsplit(".", 1)[1])["msg"]
+    assert expected in msg, msg
+    assert "time_t" not in run.output and "Traceback" not in run.output
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize("secret, expected", [
+    ("Qz7-dbx", "client_secret is shorter than 8 characters"),
+    ("L" * 16385, "client_secret is longer than 16384 characters"),
+])
+def test_the_info_modules_preflight_takes_the_secrets_the_main_module_takes(ansible, emulator, tenant, secret, expected):
+    """Issue 25: reltio_databricks_connection_info accepted a client_secret under 8 characters or over 16 KiB."""
+    env = ansible.reltio_env(tenant)
+    env.update(ansible.databricks_env(), DATABRICKS_CLIENT_SECRET=secret)
+    run = ansible.adhoc("connection_name=x preflight=true", env=env, module=INFO_MODULE)
+    assert run.rc != 0
+    msg = run.task(action="reltio_databricks_connection_info")["msg"]
+    assert expected in msg, msg
     assert emulator.requests() == []

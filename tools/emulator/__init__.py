@@ -56,7 +56,9 @@ Databricks workspace (off unless asked for)
     ``Warehouse <id> is deleted.`` Faults of the workspace endpoints do not touch Reltio's test. Any other
     workspace host: hosts ending in ``.invalid`` are unreachable, secrets starting with "invalid" rejected.
 
-Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
+Control API (JSON, no authentication, on the Reltio listener): it answers HTTP 403 to a request whose ``Host`` is not a
+loopback name (localhost, a loopback address, any port: DNS rebinding) or that carries an ``Origin`` header (a
+browser's cross-site request); a ``--host`` that is not loopback makes the command line warn that it is open.
 
 ``GET health``, ``POST reset``
     Liveness; forget connections, requests, faults, chaos, counters and the Databricks side (principals,
@@ -65,7 +67,9 @@ Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
     Connections by tenant, each secret only as its SHA-256 digest.
 ``GET requests``
     The request log (the last 10000 API requests of both listeners; token form values and headers never
-    logged, except ``headers.cookie``: the request's ``Cookie`` header or None, as cookies are not secret).
+    logged, except ``headers.cookie``: the request's ``Cookie`` header or None, as cookies are not secret; a JSON
+    body's ``clientSecret`` only as ``clientSecretSha256``, its digest, as ``/state`` keeps it; a body that is not
+    JSON only as its size).
     Entries of the workspace listener have ``endpoint`` dbx_token, warehouse or other, ``tenant`` None, and
     two more keys: ``warehouse_id`` (of the path, or None) and ``client_id`` (the service principal the Basic
     credentials name or the bearer token was issued to, only when it is a known principal's: else None, so a
@@ -112,7 +116,7 @@ Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
         Sent as the ``Location`` header of the fault's answer, whatever its status (any 3xx included):
         ``{"endpoint": "create", "status": 307, "location": "http://127.0.0.2:9/x", "body": "empty"}``.
         Needs a status; no control characters, Latin-1 only.
-    ``echo_style`` (plain, gson, latin1, base64, hex, escaped; default plain)
+    ``echo_style`` (plain, gson, latin1, base64, hex, escaped, mime, hexdump, utf16, octal; default plain)
         How the echo is spelt. ``plain`` is the original: the raw request body, decoded as UTF-8, in the
         message of whatever ``body`` says. ``gson`` and ``latin1`` echo the request as a server would re-read
         it: a JSON body re-dumped with its non-ASCII characters literal; for a token endpoint (token,
@@ -124,7 +128,9 @@ Control API (JSON, no authentication, 127.0.0.1 only, on the Reltio listener):
         ``echo`` they spell the bare message. ``{"endpoint": "token", "status": 401, "echo": true,
         "echo_style": "gson"}``. ``base64`` and ``hex`` echo the raw request body so encoded (as an API gateway
         hands a Lambda its ``event.body``), in the message of whatever ``body`` says; ``escaped`` spells each of its
-        characters in turn as ``\\uXXXX``, ``%XX``, ``&#XXX;`` (hex digits in upper case) and as is.
+        characters in turn as ``\\uXXXX``, ``%XX``, ``&#XXX;`` (hex digits in upper case) and as is; ``mime`` is
+        base64 in lines of 76 characters, ``hexdump`` each byte in upper-case hex with a space between, ``utf16``
+        base64 of the body as UTF-16-LE, ``octal`` each byte as a C escape (``\\173``).
     ``body`` token, with ``token`` (any JSON value, default ``"ABC123\\n"``)
         A token endpoint answer ``{"access_token": <token>, "token_type": "bearer", "expires_in": 3600}``
         with the rule's status: ``{"endpoint": "token", "status": 200, "body": "token", "token": 42}``.

@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from .server import ReltioEmulator
+from .server import ReltioEmulator, is_loopback_name
 from .state import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_TTL, EmulatorConfig, write_atomic
 
 
@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error('--token-ttl must not be negative')
     if not 0 <= args.chaos_rate <= 1 or args.chaos_delay < 0:
         parser.error('--chaos-rate must be between 0 and 1, --chaos-delay not negative')
+    if not is_loopback_name(args.host):
+        print(f'reltio_emulator: warning: --host {args.host} is not a loopback address: whoever reaches it reaches the'
+              ' emulator, and its control API (/_emulator/, no authentication) answers any client that says a loopback'
+              ' Host', file=sys.stderr)
     config = EmulatorConfig(client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
                             tenants=args.tenant, tokens=args.token)
     try:

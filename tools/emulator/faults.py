@@ -37,7 +37,7 @@ FAULT_ENDPOINTS = RELTIO_ENDPOINTS + WORKSPACE_ENDPOINTS + ('any',)
 TOKEN_ENDPOINTS = ('token', 'dbx_token')
 FAULT_BODIES = ('json', 'html', 'text', 'truncated', 'garbage', 'deep', 'empty', 'token', 'huge', 'gzip',
                 'dbx', 'dbx_int_code')
-ECHO_STYLES = ('plain', 'gson', 'latin1', 'base64', 'hex', 'escaped')
+ECHO_STYLES = ('plain', 'gson', 'latin1', 'base64', 'hex', 'escaped', 'mime', 'hexdump', 'utf16', 'octal')
 # The bodies an echo style other than plain may be given: it decides the serialisation itself.
 STYLED_BODIES = ('json', 'text')
 DEEP_NESTING = 100000
@@ -296,8 +296,14 @@ FAULT_BODY_BUILDERS = {
     'dbx': _dbx_body, 'dbx_int_code': _dbx_int_code_body,
 }
 # Echo styles that spell the raw request body as a gateway does (an AWS Lambda's ``event.body``), in the body ``body`` says.
+# mime: base64 in lines of 76; hexdump: hex bytes apart; utf16: base64 of the body read as UTF-8 and sent as UTF-16
+# (a .NET gateway); octal: C escapes of every byte.
 ENCODED_ECHOES = {'base64': lambda raw: base64.b64encode(raw).decode('ascii'), 'hex': lambda raw: raw.hex(),
-                  'escaped': lambda raw: escaped_echo(raw.decode('utf-8', 'replace'))}
+                  'escaped': lambda raw: escaped_echo(raw.decode('utf-8', 'replace')),
+                  'mime': lambda raw: base64.encodebytes(raw).decode('ascii'),
+                  'hexdump': lambda raw: ' '.join('%02X' % byte for byte in raw),
+                  'utf16': lambda raw: base64.b64encode(raw.decode('utf-8', 'replace').encode('utf-16-le')).decode('ascii'),
+                  'octal': lambda raw: ''.join('\\%03o' % byte for byte in raw)}
 # The escapes of the escaped echo, taken in turn, hex digits in upper case: a serialiser no list of spellings holds.
 CHARACTER_ESCAPES = (
     lambda char: '\\u%04X' % ord(char) if ord(char) < 0x10000 else char,

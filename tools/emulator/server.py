@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
+import re
 import socket
 import ssl
 import struct
@@ -31,16 +33,21 @@ from .wire import (
     Route,
     api_error,
     authorization_scheme,
+    error_reply,
     internal_error_reply,
+    secret_digest,
 )
 
 PUBLIC_FORM_KEYS = ('grant_type', 'scope')
+_CONTROL_CHARACTERS = re.compile('[\x00-\x1f\x7f-\x9f]')
 
 
 # --------------------------------------------------------------------------- the request log
 
 def loggable_body(endpoint: str, raw_body: bytes):
-    """The body as the request log shows it: JSON as sent, form keys without secret values."""
+    """The body as the request log shows it: JSON as sent but a client secret, kept as its digest as ``/state`` keeps
+    it (``clientSecretSha256``); form keys without secret values; of any other body, its size only (it may hold a
+    secret nothing knows to hide)."""
     if not raw_body:
         return None
     text = raw_body.decode('utf-8', 'replace')
@@ -48,9 +55,36 @@ def loggable_body(endpoint: str, raw_body: bytes):
         form = parse_qs(text, keep_blank_values=True)
         return {key: (values[0] if key in PUBLIC_FORM_KEYS else REDACTED) for key, values in form.items()}
     try:
-        return json.loads(text)
+        body = json.loads(text)
     except ValueError:
-        return text[:4096]
+        return f'({len(raw_body)} bytes, not JSON)'
+    if isinstance(body, dict) and 'clientSecret' in body:
+        secret = body.pop('clientSecret')
+        body['clientSecretSha256'] = secret_digest(secret) if isinstance(secret, str) else None
+    return body
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character shown as its escape, for a terminal."""
+    return _CONTROL_CHARACTERS.sub(lambda match: '\\x%02x' % ord(match.group()), text)
+
+
+def is_loopback_name(host_header: str | None) -> bool:
+    """Whether a Host header names this machine by a loopback name: localhost or a loopback address, any port.
+
+    A page that a browser loaded from another site may reach 127.0.0.1 under a name of its own (DNS rebinding); its
+    requests carry that name."""
+    host = (host_header or '').strip().lower()
+    if host.startswith('['):
+        host = host[1:].partition(']')[0]
+    elif host.count(':') == 1:
+        host = host.partition(':')[0]
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def log_entry(request: ApiRequest, reply: Reply | None, rule: FaultRule | None, started: float, extra: dict | None = None) -> dict:
@@ -105,9 +139,10 @@ class ReltioRequestHandler(BaseHTTPRequestHandler):
         return self.server.state
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        """One short line per request on stderr, unless quiet (never headers or bodies)."""
+        """One short line per request on stderr, unless quiet (never headers or bodies); a control character of a
+        request line (an escape sequence in a path) is shown escaped, never sent to the terminal."""
         if not self.server.quiet:
-            sys.stderr.write(f'{self.address_string()} - {format % args}\n')
+            sys.stderr.write(f'{self.address_string()} - {printable(format % args)}\n')
 
     # What differs between the listeners.
     def route(self, raw_path: str) -> Route:
@@ -137,7 +172,13 @@ class ReltioRequestHandler(BaseHTTPRequestHandler):
         control = self.serves_control and raw_path.startswith(CONTROL_PREFIX)
         try:
             body = self._read_body()
-            if control:
+            if control and 'Origin' in self.headers:
+                # A browser sends Origin with a cross-site request (a text/plain POST needs no preflight).
+                self._send(error_reply(403, 'The control API refuses requests that carry an Origin header'))
+            elif control and not is_loopback_name(self.headers.get('Host')):
+                self._send(error_reply(403, 'The control API answers only a Host that is a loopback name'
+                                            ' (localhost, 127.0.0.1, [::1])'))
+            elif control:
                 self._send(control_reply(self.state, self.command, raw_path, body))
             else:
                 self._serve_api(raw_path, body)

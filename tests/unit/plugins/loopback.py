@@ -126,6 +126,10 @@ class RawServer:
         self._thread.join(SERVER_BOUND)
         self._listener.close()
 
+    def stop_listening(self):
+        """From now on a connection to the port is refused (a script may call it)."""
+        self._listener.close()
+
     def _serve(self):
         while not self.stop.is_set():
             try:

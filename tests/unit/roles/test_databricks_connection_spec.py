@@ -30,6 +30,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
     DATABRICKS_CONNECTION_OPTIONS,
     EXECUTION_OPTIONS,
     TENANT_OPTIONS,
+    bounds_sentence,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.role_inputs import CREDENTIALS, FROM_ENVIRONMENT
 
@@ -129,6 +130,8 @@ def role_problems(table, files):
                 problems.append("%s: default %r, the module's is %r" % (where, have["default"], want.get("default")))
         elif "default" in want and shown(want["default"]) not in text:
             problems.append("%s: its description does not give the module's default %s" % (where, shown(want["default"])))
+        if "bounds" in want and bounds_sentence(want) not in text:
+            problems.append("%s: its description does not give the module's bounds %s" % (where, bounds_sentence(want)))
         named = sorted(set(ENV.findall(text)))
         if named != ([want["env"]] if "env" in want else []):
             problems.append("%s: its description names the environment variables %s, the module's is %s"
@@ -219,6 +222,7 @@ DRIFTS = {
     "a choice": (_table(lambda t: t["update_secret"]["choices"].append("never")), "choices ['on_create', 'always']"),
     "a default": (_table(lambda t: t["test_connection"].update(default=True)), "default False, the module's is True"),
     "an undocumented default": (_table(lambda t: t["timeout"].update(default=60)), "does not give the module's default V(60)"),
+    "undocumented bounds": (_table(lambda t: t["timeout"].update(bounds=(1, 600))), "does not give the module's bounds From V(1) to V(600)."),
     "an environment variable": (_table(lambda t: t["workspace_url"].update(env="DATABRICKS_WORKSPACE")),
                                 "the module's is DATABRICKS_WORKSPACE"),
     "a new environment variable": (_table(lambda t: t["preflight"].update(env="DATABRICKS_PREFLIGHT")),

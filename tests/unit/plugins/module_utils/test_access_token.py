@@ -87,8 +87,8 @@ def test_validate_auth_url_loopback_http():
 
 def test_validate_http_options():
     msg = problem(timeout=0, retries=11)
-    assert "timeout must be a number of seconds greater than 0, got 0" in msg
-    assert "retries must be between 0 and 10, got 11" in msg
+    assert "timeout must be from 1 to 3600, got 0" in msg
+    assert "retries must be from 0 to 10, got 11" in msg
 
 
 def test_validate_reports_every_problem_and_no_secret():

@@ -32,6 +32,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ReltioError,
     TransportError,
 )
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_FIELD_LENGTH
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK
 
 from ..fakes import FakeResponse, FakeSession, authorization, token_response
@@ -292,27 +293,27 @@ def test_server_error_on_store_credentials_is_not_may_exist():
 def test_html_502():
     error = create_fails(make_client(FakeResponse(502, content=HTML_502, reason="Bad Gateway"), retries=0)[0])
     assert error.msg.startswith("Reltio answered HTTP 502 Bad Gateway while creating connection 'conn-01':"
-                                " 502 Bad Gateway 502 Bad Gateway nginx.")
+                                " a body of %d bytes: 502 Bad Gateway 502 Bad Gateway nginx." % len(HTML_502))
     assert "<" not in error.msg
     assert error.status == 502
 
 
 def test_200_not_json_may_exist():
     error = create_fails(make_client(FakeResponse(200, content="<html>OK</html>"))[0])
-    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01' with a body that is not JSON: OK. "
+    assert error.msg == ("Reltio answered HTTP 200 while creating connection 'conn-01' with a body that is not JSON: a body of 15 bytes: OK. "
                          + client_module.MAY_EXIST)
     assert error.may_exist is True
 
 
 def test_200_empty_body():
-    assert "not JSON: (empty)" in create_fails(make_client(FakeResponse(200, content=b""))[0]).msg
+    assert "not JSON: an empty body" in create_fails(make_client(FakeResponse(200, content=b""))[0]).msg
 
 
 def test_200_not_json_on_a_test_is_not_may_exist():
     client, dummy = make_client(FakeResponse(200, content="nope"))
     with pytest.raises(ApiError) as info:
         client.test_connection("c")
-    assert info.value.msg == "Reltio answered HTTP 200 while testing connection 'c' with a body that is not JSON: nope"
+    assert info.value.msg == "Reltio answered HTTP 200 while testing connection 'c' with a body that is not JSON: a body of 4 bytes: nope"
     assert info.value.may_exist is False
 
 
@@ -465,7 +466,7 @@ def test_token_endpoint_server_error():
     with pytest.raises(ApiError) as info:
         client.fetch_token()
     assert not isinstance(info.value, AuthenticationError)
-    assert info.value.msg == "The token endpoint %s answered HTTP 500 Server Error while requesting a token: oops" % AUTH_URL
+    assert info.value.msg == "The token endpoint %s answered HTTP 500 Server Error while requesting a token: a body of 4 bytes: oops" % AUTH_URL
 
 
 @pytest.mark.parametrize("body", [{"token_type": "bearer"}, {"access_token": ""}, {"access_token": 5},
@@ -484,7 +485,7 @@ def test_a_token_answer_that_is_not_a_json_object_is_never_quoted(content):
     with pytest.raises(ApiError) as info:
         client.fetch_token()
     assert info.value.msg == ("The token endpoint %s answered HTTP 200 with a body that is not a JSON object (%d"
-                              " characters, not shown)." % (AUTH_URL, len(content)))
+                              " bytes, not shown)." % (AUTH_URL, len(content.encode("utf-8") if isinstance(content, str) else content)))
 
 
 @pytest.mark.parametrize("token", [
@@ -801,7 +802,7 @@ def test_fields_of_the_answer_keep_scalars_only():
     connection = create(make_client(FakeResponse(200, body))[0]).connection
     assert connection["connection_id"] == "c-1"
     assert connection["connection_name"] is None and connection["status"] is None and connection["message"] is None
-    assert connection["timestamp"].startswith("\\x1b[2Jttt") and len(connection["timestamp"]) == 1000
+    assert connection["timestamp"].startswith("\\x1b[2Jttt") and len(connection["timestamp"]) == MAX_FIELD_LENGTH
 
 
 def test_fields_of_a_connection_test_keep_plain_text_only():

@@ -27,7 +27,7 @@ import pytest
 import requests
 import trustme
 import urllib3
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.reltio.platform.plugins.module_utils.client import CreateOutcome, ReltioClient
@@ -178,6 +178,9 @@ def test_an_excerpt_is_one_short_line(text):
 @example(operation="create", status=400,
          body=b'{"errorMessage": "A Databricks connection with the same name already exists for the tenant"}')
 def test_any_error_answer_is_a_reltio_error_with_its_status_or_same_name(operation, status, body):
+    # A 304 has no body (RFC 9110): bytes after its head are the next answer's, which HTTP clients read as a broken
+    # connection, not as this answer's body.
+    assume(status != 304 or not body)
     try:
         outcome = OPERATIONS[operation](client_for(answer(status, body)), DBX_SECRET)
     except ReltioError as exc:

@@ -114,6 +114,26 @@ def test_validate_needs_the_databricks_options_only_with_preflight():
     assert info.value.problems == ["workspace_url must use https, got 'http://adb-1.1.azuredatabricks.net'"]
 
 
+@pytest.mark.parametrize("overrides, problem", [
+    ({"client_secret": "s\u00e9cret-\u20ac-value-01"},
+     "client_secret holds characters that HTTP Basic authentication cannot carry (only Latin-1 can), and the preflight"
+     " sends it so"),
+    ({"client_id": "sp-\u0141\u00f3d\u017a"},
+     "client_id holds characters that HTTP Basic authentication cannot carry (only Latin-1 can), and the preflight sends"
+     " it so"),
+    ({"client_secret": "Qz7"}, "client_secret is shorter than 8 characters"),
+    ({"client_secret": "x" * 16385}, "client_secret is longer than 16384 characters"),
+])
+def test_validate_checks_the_preflight_credentials_as_reltio_databricks_connection_does(overrides, problem):
+    """Issue 25: a non-Latin-1 client_secret crashed the preflight showing a character of the secret and its position;
+    a secret under 8 characters or over 16 KiB was accepted."""
+    with pytest.raises(ValidationError) as info:
+        ch.validate(with_preflight(**overrides))
+    assert len(info.value.problems) == 1 and info.value.problems[0].startswith(problem), info.value.problems
+    secret = overrides.get("client_secret") or overrides["client_id"]
+    assert secret not in info.value.msg and "\u20ac" not in info.value.msg and "position" not in info.value.msg
+
+
 # ---- run: the four statuses ------------------------------------------------------------------
 
 

@@ -21,15 +21,16 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     MAX_JSON_DEPTH,
     Answer,
     BearerAuth,
+    read_token,
     answer_value,
     host_of,
     load_json,
     parse_error_body,
     path_segment,
-    plain_text,
     text_excerpt,
     usable_token,
 )
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor, plain_text
 
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -73,7 +74,7 @@ def test_host_of(url, host):
     (json.dumps({"message": "  spaced  "}), ("spaced", None)),
     (json.dumps({"errorMessage": "x", "errorCode": True}), ("x", None)),
     (json.dumps({"errorMessage": "x", "errorCode": {"nested": 1}}), ("x", None)),
-    ("Service temporarily unavailable", ("Service temporarily unavailable", None)),
+    ("Service temporarily unavailable", ("a body of 31 bytes: Service temporarily unavailable", None)),
     ("", (None, None)),
     ("   \n ", (None, None)),
     (b"", (None, None)),
@@ -87,10 +88,10 @@ def test_parse_error_body_bytes():
     assert parse_error_body(json.dumps({"errorMessage": "é"}).encode("utf-8")) == ("é", None)
 
 
-def test_parse_error_body_html_gives_excerpt_without_tags():
-    message, code = parse_error_body(HTML_502.encode("ascii"))
+def test_parse_error_body_html_gives_a_summary_with_an_excerpt_without_tags():
+    message, code = parse_error_body(Answer(502, "Bad Gateway", {"Content-Type": "text/html; charset=utf-8"}, HTML_502))
     assert code is None
-    assert message == "502 Bad Gateway 502 Bad Gateway nginx"
+    assert message == "a text/html body of %d bytes: 502 Bad Gateway 502 Bad Gateway nginx" % len(HTML_502)
 
 
 @pytest.mark.parametrize("body", [
@@ -115,20 +116,25 @@ def test_parse_error_body_never_raises_and_gives_text(body):
 
 
 def test_parse_error_body_scalar_and_fallbacks():
-    assert parse_error_body("123") == ("123", None)
-    assert parse_error_body('{"errorMessage": "trunc') == ('{"errorMessage": "trunc', None)
-    assert parse_error_body(json.dumps({"error": {"errorCode": 7}})) == ('{"error": {"errorCode": 7}}', 7)
-    assert parse_error_body(b"\xff") == ("\ufffd", None)
+    assert parse_error_body("123") == ("a body of 3 bytes: 123", None)
+    assert parse_error_body('{"errorMessage": "trunc') == ('a body of 23 bytes: {"errorMessage": "trunc', None)
+    assert parse_error_body(json.dumps({"error": {"errorCode": 7}})) == ('a body of 27 bytes: {"error": {"errorCode": 7}}', 7)
+    assert parse_error_body(b"\xff") == ("a body of 1 bytes: \ufffd", None)
 
 
 def test_parse_error_body_deeply_nested_json():
     message, dummy = parse_error_body("[" * 100000)
-    assert message.startswith("[[[")
+    assert message.startswith("a body of 100000 bytes: [[[")
 
 
 def test_parse_error_body_long_text_is_excerpted():
     message, dummy = parse_error_body("x" * 5000)
-    assert len(message) == EXCERPT_LENGTH
+    assert message == "a body of 5000 bytes: " + "x" * (EXCERPT_LENGTH - 3) + "..."
+
+
+def test_a_message_field_is_cut():
+    message, dummy = parse_error_body(json.dumps({"errorMessage": "m" * 100000}))
+    assert message == "m" * (MAX_FIELD_LENGTH - 3) + "..."
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -155,12 +161,12 @@ def test_path_segment_stays_one_segment(value):
 
 def test_text_excerpt():
     assert text_excerpt("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
-    excerpt = text_excerpt("word " * 100)
-    assert len(excerpt) <= EXCERPT_LENGTH
-    assert excerpt.endswith("...")
-    assert text_excerpt("a" * 50, length=20) == "a" * 17 + "..."
+    assert EXCERPT_LENGTH - 1 <= len(text_excerpt("word " * 100)) <= EXCERPT_LENGTH
+    assert text_excerpt("a" * 50, length=20) == "a" * 20
     assert text_excerpt("a" * 20, length=20) == "a" * 20
     assert text_excerpt("") == ""
+    assert text_excerpt("1 < 2 and <b>3</b> > 2 <unclosed") == "1 3 > 2 <unclosed"
+    assert text_excerpt("<a<b>x") == "x"
 
 
 @pytest.mark.parametrize("token", [
@@ -217,11 +223,12 @@ def test_plain_text_is_bounded():
     (["a"], None), ({"k": "v"}, None), (float("nan"), None), (float("inf"), None),
 ])
 def test_answer_value_keeps_scalars(value, kept):
-    assert answer_value(value) == kept
+    assert answer_value(value, Redactor()) == kept
 
 
-def test_answer_value_bounds_text():
-    assert len(answer_value("y" * 5000)) == MAX_FIELD_LENGTH
+def test_answer_value_bounds_and_masks_text():
+    assert len(answer_value("y" * 5000, Redactor())) == MAX_FIELD_LENGTH
+    assert answer_value("the secret-value-42 echoed", Redactor(["secret-value-42"])) == "the ******** echoed"
 
 
 def test_load_json_bounds_the_nesting():
@@ -240,3 +247,21 @@ def test_an_error_code_is_plain_and_short():
     assert message == "no"
     assert code.startswith("\\x1b]0;PWNED\\x07XXX") and len(code) == 100 and "\x1b" not in code
     assert parse_error_body(json.dumps({"errorMessage": "no", "errorCode": 1007})) == ("no", 1007)
+
+
+@pytest.mark.parametrize("body, read", [
+    ('{"access_token": "tok-From-Json-0123", "expires_in": 3600}', "tok-From-Json-0123"),
+    ('{"access_token": 42}', 42),
+    ('{"token": "x"}', None),
+])
+def test_a_token_is_read_from_the_parsed_answer_and_masked(body, read):
+    """One way for Reltio's and Databricks' token endpoints: the JSON parsed once, the token masked from then on."""
+    redact = Redactor()
+    answer = Answer(200, "OK", {}, body)
+    assert read_token(answer, redact) == (json.loads(body), read)
+    assert redact("got tok-From-Json-0123") == ("got ********" if read == "tok-From-Json-0123" else "got tok-From-Json-0123")
+
+
+@pytest.mark.parametrize("body", ["access_token=tok-From-Form-0123", '["tok-From-List-0123"]', ""])
+def test_a_token_answer_that_is_not_a_json_object_gives_nothing(body):
+    assert read_token(Answer(200, "OK", {}, body), Redactor()) == (None, None)

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_FIELD_LENGTH, Answer, parse_error_body
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, MAX_SECRET_CHARS, MIN_PIECE, Redactor
 
 SECRET = 'p@ss/w"rd\\ é+&=%?'
@@ -173,83 +174,84 @@ def test_an_html_page_echoing_any_spelling_is_masked(spelling, escape):
     assert Redactor([HTML_SECRET])(page) == "<p>Bad request: %s</p>" % MASK
 
 
-# ---- Redactor.body -----------------------------------------------------------------------------------
+# ---- what a person sees of an answer: its message fields or its summary, through Redactor.shown ---------------
 
 
-def test_body_masks_a_gson_echo():
+def shown(raw, secrets, content_type=None):
+    """What a person sees of an error answer with body ``raw`` (http_api.parse_error_body, the adapters' reading)."""
+    answer = Answer(400, "Bad Request", {"Content-Type": content_type} if content_type else {}, raw)
+    return parse_error_body(answer, Redactor(secrets))[0]
+
+
+def test_a_gson_echo_in_a_message_field_is_masked():
     raw = ('{"severity":"Error","errorMessage":"Invalid clientSecret %s","errorCode":400}' % gson(GSON_SECRET)).encode()
-    text = Redactor([GSON_SECRET]).body(raw)
-    assert json.loads(text) == {"severity": "Error", "errorMessage": "Invalid clientSecret %s" % MASK, "errorCode": 400}
-    assert_no_fragment(text, GSON_SECRET, gson(GSON_SECRET))
+    assert shown(raw, [GSON_SECRET]) == "Invalid clientSecret %s" % MASK
 
 
-def test_body_masks_any_json_escaping_of_a_secret():
-    """Escapes no spelling list holds (\\/ and \\u0058 for plain characters) are decoded before masking."""
+def test_any_json_escaping_of_a_secret_in_a_message_field_is_masked():
+    """Escapes no spelling list holds (\\/ and \\u0058 for plain characters) are decoded by the JSON parser."""
     escaped = "\\u0058YZ\\/abc\\u002bdef\\u003C\\u006fk>&'\\u003d="
     assert json.loads('"%s"' % escaped) == GSON_SECRET
-    text = Redactor([GSON_SECRET]).body(('{"a": ["%s", {"b": "x%sy"}]}' % (escaped, escaped)).encode())
-    assert json.loads(text) == {"a": [MASK, {"b": "x%sy" % MASK}]}
+    assert shown(('{"errorMessage": "x%sy"}' % escaped).encode(), [GSON_SECRET]) == "x%sy" % MASK
 
 
-def test_body_masks_a_secret_in_a_json_key():
-    text = Redactor([GSON_SECRET]).body(('{"%s": 1}' % gson(GSON_SECRET)).encode())
-    assert json.loads(text) == {MASK: 1}
-
-
-def test_body_masks_json_strings_inside_a_page_that_is_not_json():
-    escaped = "\\u0058YZ\\/abc\\u002bdef\\u003C\\u006fk>&'\\u003d="
-    page = ('<html><body><h1>502 Bad Gateway</h1><pre>upstream said {"clientSecret": "%s", "n": "keep \\"me\\""}'
-            '</pre></body></html>' % escaped)
-    text = Redactor([GSON_SECRET]).body(page.encode())
-    assert text == ('<html><body><h1>502 Bad Gateway</h1><pre>upstream said {"clientSecret": "%s", "n": "keep \\"me\\""}'
-                    '</pre></body></html>' % MASK)
-
-
-def test_body_masks_a_cut_off_json_answer():
-    raw = ('{"errorMessage": "bad %s", "detail": "and then the gatew' % gson(GSON_SECRET)).encode()
-    text = Redactor([GSON_SECRET]).body(raw)
-    assert text == '{"errorMessage": "bad %s", "detail": "and then the gatew' % MASK
+@pytest.mark.parametrize("raw", [
+    ('{"%s": 1}' % gson(GSON_SECRET)).encode(),
+    ('<html><body><h1>502 Bad Gateway</h1><pre>upstream said {"clientSecret": "%s"}</pre></body></html>'
+     % "\\u0058YZ\\/abc\\u002bdef\\u003C\\u006fk>&'\\u003d=").encode(),
+    ('{"errorMessage_": "bad %s", "detail": "and then the gatew' % gson(GSON_SECRET)).encode(),
+    ('["%s", ' % gson(GSON_SECRET)).encode() + b'["s", ' * 3000 + b"1" + b"]" * 3001,
+])
+def test_the_summary_of_a_body_without_a_message_field_is_masked(raw):
+    text = shown(raw, [GSON_SECRET])
+    assert text.startswith("a body of %d bytes: " % len(raw))
+    assert MASK in text
+    assert_no_fragment(text, GSON_SECRET, gson(GSON_SECRET))
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "cp1252"])
 @pytest.mark.parametrize("as_json", [True, False])
-def test_body_masks_a_non_ascii_secret_echoed_in_another_charset(charset, as_json):
+def test_a_non_ascii_secret_echoed_in_another_charset_is_masked(charset, as_json):
     secret = "P\u00e4ssw\u00f6rd-geheim-\u00c4\u00d6\u00dc\u00df-1234"
     template = '{"errorMessage": "Bad secret %s", "errorCode": 1}' if as_json else "Bad secret %s (rejected)"
-    text = Redactor([secret]).body((template % secret).encode(charset))
+    text = shown((template % secret).encode(charset), [secret])
     misread = secret.encode(charset).decode("utf-8", "replace")
     assert_no_fragment(text, secret, misread, json.dumps(misread)[1:-1])
     assert MASK in text
     if as_json:
-        assert json.loads(text)["errorMessage"] == "Bad secret %s" % MASK
+        assert text == "Bad secret %s" % MASK
 
 
-def test_body_masks_a_secret_echoed_in_utf16():
+def test_a_secret_echoed_in_utf16_is_masked():
     secret = "geheim-\u03a9mega-0042"
-    text = Redactor([secret]).body(("Bad secret %s (rejected)" % secret).encode("utf-16-le"))
+    text = shown(("Bad secret %s (rejected)" % secret).encode("utf-16-le"), [secret])
     assert MASK in text
-    assert_no_fragment(text.replace("\x00", ""), secret, "geheim-", "mega-0042")
+    assert_no_fragment(text.replace("\\x00", ""), secret, "geheim-", "mega-0042")
 
 
-def test_body_without_secrets_or_text_is_the_text():
-    assert Redactor().body(b'{"a":  1}') == '{"a":  1}'
-    assert Redactor(["s3cr3t"]).body(b"") == ""
-    assert Redactor(["s3cr3t"]).body(b"\xff ok") == "\ufffd ok"
-    assert json.loads(Redactor(["s3cr3t"]).body(b'{"a": [1, 2.5, null, true, "\\u00e9"]}')) == {"a": [1, 2.5, None, True, "\u00e9"]}
+@pytest.mark.parametrize("before", [0, 250, 290, 297, 299, 310])
+def test_a_secret_across_the_cut_of_a_long_message_is_masked_whole(before):
+    """A field is masked before it is cut: no cut leaves a piece of a secret shorter than the pieces rule knows."""
+    secret = "S3CR3T-0123456789abcdefghijklmnopqrstuv"
+    escaped = "".join("\\u%04x" % ord(char) for char in secret)
+    for echo in (secret, escaped):
+        text = shown(('{"errorMessage": "%s%s%s"}' % ("a" * before, echo, "b" * 100000)).encode(), [secret])
+        assert len(text) <= MAX_FIELD_LENGTH
+        assert_no_fragment(text, secret)
+        assert not any(text.endswith(secret[:size] + "...") for size in range(1, len(secret)))
 
 
-def test_body_survives_deep_nesting():
-    raw = b'["s3cr3t", ' * 3000 + b"1" + b"]" * 3000
-    text = Redactor(["s3cr3t"]).body(raw)
-    assert "s3cr3t" not in text
-    assert text.count(MASK) == 3000
+@pytest.mark.parametrize("charset", ["ISO-8859-1", "latin1", "windows-1252", "utf-16"])
+def test_a_body_is_read_in_the_charset_of_its_content_type(charset):
+    secret = "Gr\u00fc\u00dfe-geheim-\u00c4\u00d6-1234"
+    raw = ('{"errorMessage": "bad %s \u00e9t\u00e9"}' % secret).encode(charset)
+    assert shown(raw, [secret], "application/json; charset=%s" % charset) == "bad %s \u00e9t\u00e9" % MASK
 
 
-def test_body_masks_a_secret_in_a_very_long_json_string():
-    escaped = "\\u0058YZ\\/abc\\u002bdef\\u003C\\u006fk>&'\\u003d="
-    raw = ('{"detail": "%s %s %s"}' % ("a" * 100000, escaped, "b" * 100000)).encode()
-    text = Redactor([GSON_SECRET]).body(raw)
-    assert json.loads(text) == {"detail": "%s %s %s" % ("a" * 100000, MASK, "b" * 100000)}
+def test_json_inside_a_message_field_is_masked():
+    inner = json.dumps({"clientSecret": GSON_SECRET})
+    text = shown(json.dumps({"errorMessage": "request was %s" % inner}).encode(), [GSON_SECRET])
+    assert GSON_SECRET not in text and MASK in text
 
 
 # ---- pieces of a secret, charsets of a body ----------------------------------------------------------
@@ -269,7 +271,7 @@ def finishes(function, *args):
 def test_a_secret_holding_mask_characters_is_masked_and_the_masking_ends(secret):
     text = finishes(Redactor([secret]), "refused %s, cut: %s" % (secret, secret[:-1]))
     assert text.startswith("refused %s, cut: " % MASK)
-    assert finishes(Redactor([secret]).body, ('{"m": "%s"}' % secret).encode()) == '{"m": "%s"}' % MASK
+    assert finishes(shown, ('{"message": "%s"}' % secret).encode(), [secret]) == MASK
 
 
 def test_a_cut_off_piece_of_a_secret_is_masked_in_a_message():
@@ -278,34 +280,6 @@ def test_a_cut_off_piece_of_a_secret_is_masked_in_a_message():
     assert Redactor([secret])("echo: %s" % secret[5:17]) == "echo: %s" % MASK
     # A piece shorter than half the secret (or than 8 characters) says too little to mask.
     assert Redactor([secret])("echo: %s" % secret[:7]) == "echo: %s" % secret[:7]
-
-
-@pytest.mark.parametrize("charset", ["ISO-8859-1", "latin1", "windows-1252", "utf-16"])
-def test_body_is_read_in_its_charset(charset):
-    secret = "Gr\u00fc\u00dfe-geheim-\u00c4\u00d6-1234"
-    raw = ('{"errorMessage": "bad %s", "n": "\u00e9t\u00e9"}' % secret).encode(charset)
-    assert json.loads(Redactor([secret]).body(raw, charset)) == {"errorMessage": "bad %s" % MASK, "n": "\u00e9t\u00e9"}
-
-
-def test_body_with_a_byte_order_mark_or_an_unknown_charset():
-    assert Redactor(["s3cr3t-value"]).body(b"\xef\xbb\xbf" + '{"a": "\u00e9"}'.encode("utf-8")) == '{"a": "\\u00e9"}'
-    assert Redactor(["s3cr3t-value"]).body('{"a": "s3cr3t-value"}'.encode("utf-16"), "utf-8") == '{"a": "%s"}' % MASK
-    assert Redactor().body(b"plain", "no-such-charset") == "plain"
-
-
-def test_body_masks_json_inside_a_json_string():
-    inner = json.dumps({"clientSecret": GSON_SECRET})
-    text = Redactor([GSON_SECRET]).body(json.dumps({"errorMessage": "request was %s" % inner}).encode())
-    assert GSON_SECRET not in json.loads(text)["errorMessage"]
-    assert MASK in json.loads(text)["errorMessage"]
-
-
-def test_body_keeps_the_keys_of_an_answer_readable_with_a_one_letter_secret():
-    """A secret "s" masks each s of the values, never the keys: the answer is still read (result.connectionId)."""
-    text = Redactor(["s"]).body(b'{"successful": true, "result": {"connectionId": "c1", "status": "success"}}')
-    data = json.loads(text)
-    assert data["successful"] is True and data["result"]["connectionId"] == "c1"
-    assert "s" not in data["result"]["status"]
 
 
 # ---- masking by pattern: any escaped form of each character --------------------------------------------
@@ -410,11 +384,11 @@ def test_base64_of_a_text_holding_the_secret_is_masked(encode, prefix):
             assert encode(prefix).decode("ascii")[:16] in masked
 
 
-def test_a_lambda_echo_of_a_base64_body_is_masked_in_a_body():
+def test_a_lambda_echo_of_a_base64_body_is_masked_in_a_message():
     event = base64.b64encode(json.dumps({"clientId": "id-1", "clientSecret": B64_SECRET}).encode()).decode()
-    text = Redactor([B64_SECRET]).body(json.dumps({"event": {"body": event, "isBase64Encoded": True}}).encode())
-    assert MASK in json.loads(text)["event"]["body"]
-    assert event not in text
+    text = shown(json.dumps({"message": "bad event body %s" % event}).encode(), [B64_SECRET])
+    assert MASK in text
+    assert event[:MAX_FIELD_LENGTH - 40] not in text
 
 
 @pytest.mark.parametrize("case", [str.lower, str.upper])
@@ -489,3 +463,49 @@ def test_a_secret_longer_than_the_bound_is_still_masked_whole():
 def test_a_cut_off_escaped_echo_is_masked():
     echo = gson(json.dumps(GSON_SECRET)[1:-1])[:30]
     assert Redactor([GSON_SECRET])("bad secret %s" % echo).startswith("bad secret %s" % MASK)
+
+
+# ---- issue 25: echoes a short message may still hold ----------------------------------------------------------
+
+ECHO_TOKEN = "tok-Reltio-4f2a9c1e7b3d5a8f"
+ECHO_BODY = json.dumps({"connectionName": "c", "clientSecret": B64_SECRET}).encode()
+
+
+def _octal(data):
+    return "".join("\\%03o" % byte for byte in data)
+
+
+@pytest.mark.parametrize("echo", [
+    # the request body as line-wrapped base64 (MIME), as a hex dump with spaces
+    base64.encodebytes(b'{"clientSecret": "%s"}' % B64_SECRET.encode()).decode(),
+    " ".join("%02x" % byte for byte in b'{"clientSecret": "%s"}' % B64_SECRET.encode()),
+    # base64 and hex of UTF-16, C octal escapes
+    base64.b64encode(("secret=" + B64_SECRET).encode("utf-16-le")).decode(),
+    ("secret=" + B64_SECRET).encode("utf-16-be").hex(),
+    _octal(B64_SECRET.encode()),
+    # cut-off base64 and hex echoes
+    base64.b64encode(b"clientSecret=" + B64_SECRET.encode())[:36].decode(),
+    (b"clientSecret=" + B64_SECRET.encode()).hex()[:50],
+])
+def test_an_echo_of_the_request_in_a_message_field_is_masked(echo):
+    """Issue 25: each of these was printed in clear, on both paths and into the health report files."""
+    text = shown(json.dumps({"errorMessage": "bad request: " + echo}).encode(), [B64_SECRET])
+    assert MASK in text, text
+    assert_no_fragment(text, B64_SECRET)
+    compact = "".join(text.split())
+    for data in (B64_SECRET.encode(), B64_SECRET.encode("utf-16-le"), B64_SECRET.encode("utf-16-be")):
+        for fragment in fragments(data.hex(), 2 * MIN_PIECE + 4) | fragments(data.hex().upper(), 2 * MIN_PIECE + 4):
+            assert fragment not in compact, (fragment, text)
+
+
+@pytest.mark.parametrize("echo", [
+    "Authorization: Bearer %s\n" % "\n".join(ECHO_TOKEN[start:start + 10] for start in range(0, len(ECHO_TOKEN), 10)),
+    " ".join("%02X" % byte for byte in b"Authorization: Bearer " + ECHO_TOKEN.encode()),
+    "\n".join(base64.b64encode(b"POST / HTTP/1.1\r\nAuthorization: Bearer " + ECHO_TOKEN.encode()).decode()[index:index + 16]
+              for index in range(0, 100, 16)),
+])
+def test_a_401_that_echoes_the_bearer_token_in_any_layout_is_masked(echo):
+    text = shown(json.dumps({"errorMessage": "unauthorized " + echo}).encode(), [ECHO_TOKEN])
+    assert MASK in text, text
+    compact = "".join(text.split())
+    assert ECHO_TOKEN[:MIN_PIECE] not in compact and ECHO_TOKEN.encode().hex().upper()[:2 * MIN_PIECE] not in compact

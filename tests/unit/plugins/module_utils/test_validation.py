@@ -8,11 +8,14 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import databricks_connection_argument_spec, token_argument_spec
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
+    AUTH_OPTIONS,
+    databricks_connection_argument_spec,
+    token_argument_spec,
+)
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError, ValidationError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_TOKEN_LENGTH
 from ansible_collections.reltio.platform.plugins.module_utils.validation import (
-    MAX_RETRIES,
     MIN_SECRET_LENGTH,
     ArgumentCheck,
     blank,
@@ -334,23 +337,30 @@ def test_client_credentials_accepted():
 @pytest.mark.parametrize("params", [
     {},
     {"timeout": None, "retries": None, "ca_path": None},
-    {"timeout": 0.001, "retries": 0},
-    {"timeout": 600, "retries": MAX_RETRIES},
+    {"timeout": 1, "retries": 0},
+    {"timeout": 3600, "retries": 10},
+    {"timeout": 2.5, "retries": 3},
     {"ca_path": ""},
 ])
 def test_http_accepts(params):
     assert problems_of(params, ("http",)) == []
 
 
-def test_max_retries():
-    assert MAX_RETRIES == 10
+def test_the_bounds_are_those_of_the_option_table():
+    assert AUTH_OPTIONS["timeout"]["bounds"] == (1, 3600)
+    assert AUTH_OPTIONS["retries"]["bounds"] == (0, 10)
 
 
 @pytest.mark.parametrize("params, expected", [
-    ({"timeout": 0}, "timeout must be a number of seconds greater than 0, got 0"),
-    ({"timeout": -1.5}, "timeout must be a number of seconds greater than 0, got -1.5"),
-    ({"retries": -1}, "retries must be between 0 and 10, got -1"),
-    ({"retries": MAX_RETRIES + 1}, "retries must be between 0 and 10, got 11"),
+    ({"timeout": 0}, "timeout must be from 1 to 3600, got 0"),
+    ({"timeout": 0.5}, "timeout must be from 1 to 3600, got 0.5"),
+    ({"timeout": -1.5}, "timeout must be from 1 to 3600, got -1.5"),
+    ({"timeout": 1e10}, "timeout must be from 1 to 3600, got 10000000000.0"),
+    ({"timeout": 3600.5}, "timeout must be from 1 to 3600, got 3600.5"),
+    ({"timeout": float("inf")}, "timeout must be from 1 to 3600, got inf"),
+    ({"timeout": float("nan")}, "timeout must be from 1 to 3600, got nan"),
+    ({"retries": -1}, "retries must be from 0 to 10, got -1"),
+    ({"retries": 11}, "retries must be from 0 to 10, got 11"),
     ({"ca_path": "/nonexistent/ca.pem"}, "ca_path must be a readable PEM file, got '/nonexistent/ca.pem' which does not exist"),
 ])
 def test_http_problem(params, expected):
@@ -376,7 +386,7 @@ def test_http_all_problems_at_once():
 def test_http_refuses_timeout_that_is_not_finite(timeout):
     problems = problems_of({"timeout": timeout}, ("http",))
     assert len(problems) == 1
-    assert problems[0].startswith("timeout must be a number of seconds")
+    assert problems[0].startswith("timeout must be from 1 to 3600, got ")
 
 
 # ---- ArgumentCheck.done ----------------------------------------------------------------------
@@ -401,7 +411,7 @@ def test_done_raises_one_error_with_every_problem():
         "Invalid arguments: platform_url %s, got 'http://test.reltio.com'; "
         "tenant_id is required and must not be blank: set it or the RELTIO_TENANT_ID environment variable; "
         "auth_url is required and must not be blank: set it or the RELTIO_AUTH_URL environment variable; "
-        "%s; timeout must be a number of seconds greater than 0, got 0." % (LOOPBACK_RULE, AUTH_MISSING))
+        "%s; timeout must be from 1 to 3600, got 0." % (LOOPBACK_RULE, AUTH_MISSING))
     assert error.fail_kwargs() == {"msg": error.msg, "reason_code": "bad_arguments"}
 
 

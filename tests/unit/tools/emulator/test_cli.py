@@ -10,6 +10,7 @@ import sys
 
 import emulator
 import pytest
+from emulator import cli as cli_module
 from emulator import main
 
 from .helpers import EMULATOR_SCRIPT, WAREHOUSE_ID, Client, WorkspaceClient, assert_reltio_error
@@ -73,6 +74,20 @@ def test_cli_reports_a_certificate_it_cannot_load(tmp_path, capsys):
     missing = str(tmp_path / 'missing.pem')
     assert main(['--workspace-tls-cert', missing, '--workspace-tls-key', missing]) == 1
     assert capsys.readouterr().err.startswith('reltio_emulator: cannot start: ')
+
+
+@pytest.mark.parametrize('host, warned', [('203.0.113.7', True), ('0.0.0.0', True), ('127.0.0.1', False),
+                                          ('localhost', False), ('::1', False)])
+def test_cli_warns_that_a_host_that_is_not_loopback_opens_the_control_api(capsys, monkeypatch, host, warned):
+    """Issue 25. The emulator is not started: the warning comes before it binds."""
+    def not_started(*args, **kwargs):
+        raise OSError('not started')
+
+    monkeypatch.setattr(cli_module, 'ReltioEmulator', not_started)
+    assert main(['--host', host]) == 1
+    err = capsys.readouterr().err
+    assert ('warning: --host %s is not a loopback address' % host in err) is warned, err
+    assert err.endswith('reltio_emulator: cannot start: not started\n')
 
 
 def test_help_documents_the_workspace_options():

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 
-from .helpers import TENANT, USER_AGENT, connection_body
+import pytest
+from emulator import ReltioEmulator
+
+from .helpers import STATIC_TOKEN, TENANT, USER_AGENT, connection_body
 
 
 def test_issued_tokens_are_listed_until_reset_and_stay_valid(client):
@@ -31,7 +35,10 @@ def test_request_log_records_requests_without_token_secrets(client):
                                       'authorization_scheme': 'Basic', 'cookie': None}
     assert 'emulator-client-secret' not in json.dumps(token_entry)
     assert 'form-secret' not in json.dumps(token_entry)
-    assert create_entry['body'] == connection_body(clientSecret='json-secret')
+    logged = connection_body(clientSecret='json-secret')
+    del logged['clientSecret']
+    assert create_entry['body'] == dict(logged, clientSecretSha256=hashlib.sha256(b'json-secret').hexdigest())
+    assert 'json-secret' not in json.dumps(client.requests())
     assert (create_entry['method'], create_entry['endpoint'], create_entry['tenant'], create_entry['status']) == ('POST', 'create', TENANT, 200)
     assert create_entry['path'] == f'/reltio/api/tenants/{TENANT}/interactions/database-configs/databricks/oauth/credentials'
     assert create_entry['headers']['authorization_scheme'] == 'Bearer'
@@ -66,3 +73,50 @@ def test_invalid_config_is_rejected(client):
     assert client.call('POST', '/_emulator/config', {'test_result_key': 'other'}).status == 400
     assert client.call('POST', '/_emulator/config', {'token_ttl': '5'}).status == 400
     assert client.control('GET', 'config')['test_result_key'] == 'data'
+
+
+def test_the_request_log_keeps_no_secret_of_a_body_it_cannot_read(client):
+    """Issue 25: the log kept a create's clientSecret in clear, and the text of a body that is not JSON."""
+    client.api('database-configs/databricks/oauth/credentials', raw=b'{"clientSecret": "cut-off-secret')
+    (entry,) = client.requests()
+    assert entry['body'] == '(32 bytes, not JSON)'
+
+
+@pytest.mark.parametrize('headers', [
+    {'Origin': 'https://evil.example'},
+    {'Origin': 'null'},
+    {'Host': 'rebound.example.com:8080'},
+    {'Host': 'evil.localhost'},
+    {'Host': '10.0.0.1'},
+])
+def test_the_control_api_refuses_a_foreign_host_or_any_origin(client, headers):
+    """Issue 25: a page of another site (a cross-site text/plain POST, or DNS rebinding) reconfigured the emulator."""
+    for method, name, body in (('POST', 'config', {'token_ttl': 1}), ('POST', 'reset', None), ('GET', 'state', None)):
+        answer = client.call(method, '/_emulator/%s' % name, body, dict(headers, **{'Content-Type': 'text/plain'}))
+        assert answer.status == 403, (name, answer.body)
+    assert client.control('GET', 'config')['token_ttl'] != 1
+
+
+@pytest.mark.parametrize('host', ['localhost', 'LOCALHOST:1234', '127.0.0.1', '127.0.0.1:80', '127.9.9.9:1', '[::1]:8080',
+                                  '[::1]'])
+def test_the_control_api_answers_a_loopback_host(client, host):
+    assert client.call('GET', '/_emulator/health', headers={'Host': host}).status == 200
+
+
+def test_the_api_itself_takes_any_host(client):
+    """Only the control API is guarded: the API answers whatever name the emulator is reached by."""
+    headers = {'Host': 'emulator.example', 'Authorization': 'Bearer %s' % STATIC_TOKEN}
+    answer = client.call('POST', '/reltio/api/tenants/%s/interactions/database-configs/conn-1/test' % TENANT, None, headers)
+    assert answer.status == 404
+
+
+def test_the_log_of_a_request_line_shows_control_characters_escaped(capfd):
+    """Issue 25: a path with an escape sequence reached the terminal of whoever runs the emulator."""
+    with ReltioEmulator(quiet=False) as emulator:
+        with socket.create_connection(('127.0.0.1', emulator.port), timeout=5) as raw:
+            raw.sendall(b'GET /\x1b]0;pwned\x07\x1b[2J HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+            while raw.recv(65536):
+                pass
+    err = capfd.readouterr().err
+    assert '/\\x1b]0;pwned\\x07\\x1b[2J' in err, err
+    assert '\x1b' not in err and '\x07' not in err
