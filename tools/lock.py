@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``make lock``: the exact versions every venv of the Makefile installs, from the top-level requirements.
@@ -79,7 +78,7 @@ def read_lock(path):
 
 def run(args, env):
     """Runs a command quietly; what it printed is shown only when it fails (pip warns of every local index)."""
-    done = subprocess.run(args, env=env, cwd=str(ROOT), capture_output=True, text=True)
+    done = subprocess.run(args, env=env, cwd=str(ROOT), capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit("tools/lock.py: %s failed:\n%s%s" % (" ".join(args), done.stdout, done.stderr))
     return done.stdout
@@ -141,7 +140,7 @@ def newest(name, venv):
     print("Newest releases against locks/%s.txt: %s" % (name, "%d differ" % len(changed) if changed else "as locked"))
     for line in changed:
         print(line)
-    stderr = subprocess.run([str(venv / "bin" / "ansible"), "--version"], capture_output=True, text=True).stderr
+    stderr = subprocess.run([str(venv / "bin" / "ansible"), "--version"], capture_output=True, text=True, check=False).stderr
     print("ansible --version prints to stderr: %s" % ("\n  " + stderr.strip().replace("\n", "\n  ") if stderr.strip()
                                                       else "nothing"))
 

@@ -26,7 +26,7 @@ import pytest
 from emulator import faults
 
 from python_libraries import library_folder
-from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET, ROOT
+from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET
 
 MODULE = "reltio.platform.reltio_databricks_connection"
 # Non-ASCII, and with the characters Gson escapes: each spelling of it must stay hidden.

@@ -18,7 +18,6 @@ import re
 
 import yaml
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_INFO_OPTIONS, CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.reasons import REASON_CODES, REASONS
 from ansible_collections.reltio.platform.plugins.module_utils.role_inputs import CREDENTIALS, FROM_ENVIRONMENT
 
@@ -105,6 +104,7 @@ def test_the_module_task_passes_each_variable_to_its_option():
     # Every variable of the spec reaches the module.
     assert set(name for name in spec(ROLE) if name.startswith("databricks_connection_")) == set(passed.values())
     assert task["no_log"] is True
+
 
 def guide_rows():
     """``{reason_code: (what it means, what to do)}`` of the troubleshooting guide's table, its words on one line (the

@@ -89,6 +89,6 @@ def test_inputs_digest_changes_with_a_file_that_a_requirements_file_reads(tmp_pa
     held = LOCK.inputs_digest("venv")
     assert held != before
     # Comments are not what a lock is made from.
-    (tmp_path / "locks" / "holds.txt").write_text("# a reason, reworded\ncryptography<52  # and a comment\n",
-                                                   encoding="utf-8")
+    reworded = "# a reason, reworded\ncryptography<52  # and a comment\n"
+    (tmp_path / "locks" / "holds.txt").write_text(reworded, encoding="utf-8")
     assert LOCK.inputs_digest("venv") == held
