@@ -170,10 +170,12 @@ def test_the_health_guides_walk_through_runs_against_the_readmes_emulator(ansibl
         ansible.add_secret("a token the README's emulator issued", token)
     ansible.scan_path(ansible.workdir / "connection-health")
     assert run.rc == 0, run.output
-    records = json.loads((ansible.workdir / "connection-health" / "connection-health.json").read_text())
-    by_host = dict((record["inventory_hostname"], record) for record in records)
+    report = json.loads((ansible.workdir / "connection-health" / "connection-health.json").read_text())
+    by_host = dict((record["inventory_hostname"], record) for record in report["connections"])
     assert (by_host["customer360"]["status"], by_host["customer360"]["reason_code"]) == ("healthy", "ok")
     assert (by_host["analytics"]["status"], by_host["analytics"]["reason_code"]) == ("failing", "databricks_permission")
+    # As the guide says: the tenant it broke is newly failing since the run before.
+    assert by_host["analytics"]["change"] == "new_failure" and by_host["customer360"]["change"] == "unchanged"
     assert "PERMISSION_DENIED" in by_host["analytics"]["message"]
     assert sorted(by_host["customer360"]["from_environment"]) == [
         "auth_url", "execution", "platform_url", "reltio_client_id", "reltio_client_secret"]
