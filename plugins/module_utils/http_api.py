@@ -85,6 +85,19 @@ class Answer:
         return self._text
 
     @property
+    def ascii_compatible(self):
+        """Whether the body was read with a charset in which ASCII text is itself (UTF-8, Latin-1...): not UTF-16 or
+        UTF-32 by a byte order mark or a label, nor EBCDIC."""
+        if self.body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return False
+        charset = content_charset(self.headers.get("Content-Type"))
+        try:
+            return not charset or codecs.lookup(charset).encode("Az:")[0] == b"Az:"
+        except Exception:  # pylint: disable=broad-except
+            # No codec of that name, or not a text codec: the body was read as UTF-8 (decode_body).
+            return True
+
+    @property
     def content_type(self):
         """The media type the answer says, lower case, or ""."""
         return (self.headers.get("Content-Type") or "")[:MAX_HEADER_SHOWN].split(";")[0].strip().lower()
@@ -109,7 +122,10 @@ class Answer:
         a short excerpt of its text, masked by ``redact``."""
         if not self.body:
             return "an empty body"
-        excerpt = redact.shown(text_excerpt(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH)
+        # Only text read by an ASCII-compatible charset is shown: bytes read under a false UTF-16 label, say, would
+        # show an echoed secret as other characters that masking cannot know.
+        excerpt = redact.shown(text_excerpt(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH) \
+            if self.ascii_compatible else None
         kind = self.headers.get("Content-Type") and redact.shown(self.content_type, 100)
         return "a %sbody of %d bytes%s" % (kind + " " if kind else "", len(self.body), (": " + excerpt) if excerpt else "")
 

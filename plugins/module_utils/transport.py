@@ -28,7 +28,13 @@ from urllib.parse import urlsplit
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import Answer, host_of, is_loopback
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
+    MAX_HEADER_SHOWN,
+    MAX_REASON_LENGTH,
+    Answer,
+    host_of,
+    is_loopback,
+)
 
 try:
     import requests
@@ -291,8 +297,11 @@ class Transport:
             sent = _EXCHANGE.written_tries > 0 or _may_have_been_sent(exc)
             message, reason_code = self._describe(exc, host, call, sent, time.monotonic() - started)
             raise self._error(message, call, sent, reason_code=reason_code)
-        headers = {"Location": response.headers.get("Location"), "Content-Type": response.headers.get("Content-Type")}
-        return Answer(response.status_code, response.reason, headers, body, _retried_after_possible_commit(response))
+        # The reason phrase and the Location are shown as they are: masked before they are cut, as every shown text.
+        headers = {"Location": self.redact.shown(response.headers.get("Location"), MAX_HEADER_SHOWN),
+                   "Content-Type": response.headers.get("Content-Type")}
+        return Answer(response.status_code, self.redact.shown(response.reason, MAX_REASON_LENGTH), headers, body,
+                      _retried_after_possible_commit(response))
 
     def _error(self, message, call, sent, status=None, reason_code="unexpected_answer"):
         may_exist = bool(sent and call.changes)
@@ -359,7 +368,7 @@ class Transport:
             # Which option set the host, so that a wrong one is found where it is set.
             host = "%s (from %s)" % (host, call.option)
         tries = " (tried %d times, %.1f s in all)" % (self.retries + 1, elapsed) if self.retries else ""
-        reason = _root_cause(exc)
+        reason = _root_cause(exc, self.redact)
         tls = isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason
         if tls and _EXCHANGE.written_tries:
             # The handshake and the certificate were fine: the connection broke while the answer was awaited.
@@ -451,10 +460,10 @@ def _causes(exc):
     return chain
 
 
-def _root_cause(exc):
-    """The innermost reason of a requests/urllib3 error, in one line."""
+def _root_cause(exc, redact):
+    """The innermost reason of a requests/urllib3 error, in one line, masked before it is cut (it may quote what the
+    server sent: a status line, a header)."""
     exc = _causes(exc)[-1]
     text = (str(exc) or type(exc).__name__)[:MAX_CAUSE_READ]
     # urllib3 repeats the connection object's repr: keep what a person needs.
-    text = _SPACES.sub(" ", _CONNECTION_NAME.sub("", text)).strip()
-    return text if len(text) <= MAX_CAUSE_LENGTH else text[:MAX_CAUSE_LENGTH - 3] + "..."
+    return redact.shown(_SPACES.sub(" ", _CONNECTION_NAME.sub("", text)).strip(), MAX_CAUSE_LENGTH)

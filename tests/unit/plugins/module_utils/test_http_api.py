@@ -30,7 +30,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     text_excerpt,
     usable_token,
 )
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor, plain_text
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, plain_text
 
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -265,3 +265,28 @@ def test_a_token_is_read_from_the_parsed_answer_and_masked(body, read):
 @pytest.mark.parametrize("body", ["access_token=tok-From-Form-0123", '["tok-From-List-0123"]', ""])
 def test_a_token_answer_that_is_not_a_json_object_gives_nothing(body):
     assert read_token(Answer(200, "OK", {}, body), Redactor()) == (None, None)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"Unauthorized: tok-STATIC-abcdefghijklmnop ", "text/plain; charset=utf-16-le"),
+    (b"Unauthorized: tok-STATIC-abcdefghijklmnop ", "text/plain; charset=utf-16-be"),
+    (b"\xff\xfeUnauthorized: tok-STATIC-abcdefghijklmnop ", "text/plain"),
+    (b"Unauthorized: tok-STATIC-abcdefghijklmnop ", "text/plain; charset=cp037"),
+])
+def test_a_body_read_in_a_charset_where_ascii_is_not_itself_shows_no_excerpt(body, content_type):
+    """A hostile review: bytes read under a false UTF-16 label showed an echoed token as CJK characters, which masking
+    cannot know and anyone can read back."""
+    redact = Redactor()
+    redact.add("tok-STATIC-abcdefghijklmnop")
+    answer = Answer(500, "Oops", {"Content-Type": content_type}, body)
+    assert not answer.ascii_compatible
+    assert answer.summary(redact) == "a text/plain body of %d bytes" % len(body)
+
+
+def test_a_body_in_an_ascii_compatible_charset_shows_its_excerpt_masked():
+    redact = Redactor()
+    redact.add("tok-STATIC-abcdefghijklmnop")
+    for content_type in ("text/plain", "text/plain; charset=latin-1", "text/plain; charset=no-such-codec"):
+        answer = Answer(500, "Oops", {"Content-Type": content_type}, b"Unauthorized: tok-STATIC-abcdefghijklmnop")
+        assert answer.ascii_compatible
+        assert answer.summary(redact) == "a text/plain body of 41 bytes: Unauthorized: %s" % MASK

@@ -35,9 +35,10 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.errors import TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_REASON_LENGTH, Call, read_token
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_HEADER_SHOWN, MAX_REASON_LENGTH, Call, read_token
 from ansible_collections.reltio.platform.plugins.module_utils.transport import (
     MAX_ANSWER_BYTES,
+    MAX_CAUSE_LENGTH,
     MAX_RETRY_AFTER,
     BoundedRetry,
     Transport,
@@ -149,9 +150,36 @@ def test_reason_and_location_are_cut_and_no_other_header_is_kept():
                   headers={"Location": "https://elsewhere.example.com/x?secret=%s" % SECRET, "X-Echo": SECRET})
     with HttpServer(reply) as server:
         answer = make_transport().send("POST", server.url + "/", READ)
-    assert answer.status_text == "302 Found " + "r" * (MAX_REASON_LENGTH - 6)
+    assert answer.status_text == "302 Found " + "r" * (MAX_REASON_LENGTH - 9) + "..."
     assert answer.location_host == "elsewhere.example.com"
+    assert SECRET not in answer.headers["Location"] and MASK in answer.headers["Location"]
     assert sorted(answer.headers) == ["Content-Type", "Location"]
+
+
+def test_a_secret_across_the_cut_of_a_reason_phrase_or_a_location_is_masked_whole():
+    """A hostile review: the reason phrase and the Location were cut before they were masked, showing a secret's
+    first characters."""
+    reply = Reply(302, b"", reason="A" * (MAX_REASON_LENGTH - 10) + SECRET,
+                  headers={"Location": "https://" + "h" * (MAX_HEADER_SHOWN - 20) + SECRET + ".example.com/"})
+    with HttpServer(reply) as server:
+        answer = make_transport().send("POST", server.url + "/", READ)
+    for shown in (answer.status_text, answer.headers["Location"], answer.location_host):
+        assert SECRET[:6] not in shown, shown
+
+
+@pytest.mark.parametrize("shift", range(0, 12))
+def test_a_secret_across_the_cut_of_an_error_s_cause_is_masked_whole(shift):
+    """Wherever the cut falls in the secret, no piece of it is left: the cause is masked before it is cut."""
+    def status_line_echo(connection, stop):  # pylint: disable=unused-argument
+        # The cause reads "('Connection aborted.', BadStatusLine('HTTP/1.1 2x0 " (52 characters), then the padding:
+        # the cut at MAX_CAUSE_LENGTH falls 4 to 15 characters into the secret.
+        padding = "A" * (MAX_CAUSE_LENGTH - 70 + shift)
+        connection.sendall(("HTTP/1.1 2x0 " + padding + SECRET + "\r\n\r\n").encode())
+
+    with RawServer(status_line_echo) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport().send("POST", server.url + "/", READ)
+    assert "2x0 AAAA" in info.value.msg and SECRET[:4] not in info.value.msg, info.value.msg
 
 
 @pytest.mark.parametrize("content_type, encoding", [
