@@ -432,6 +432,16 @@ def test_the_report_is_safe_to_open_and_to_keep(ansible, emulator, tenant):
     assert fresh.stat().st_mode & 0o7777 == 0o750
     assert (fresh / "connection-health.md").stat().st_mode & 0o7777 == 0o640
 
+    # An unquoted 0640 in YAML is the number 416 (0o640): the same modes, not a directory of mode 0517.
+    unquoted = ansible.workdir / "unquoted" / "report"
+    ansible.scan_path(unquoted)
+    run = run_play(ansible, inventory(ansible, hosts), json.dumps([{"hosts": "reltio_tenants", "gather_facts": False, "roles": [
+        {"role": ROLE, "vars": {"connection_health_report_dir": str(unquoted), "connection_health_fail_on_unhealthy": False,
+                                "connection_health_report_mode": 0o640}}]}]))
+    assert run.rc == 0, run.output
+    assert unquoted.stat().st_mode & 0o7777 == 0o750
+    assert (unquoted / "connection-health.md").stat().st_mode & 0o7777 == 0o640
+
 
 def test_a_report_directory_that_is_a_symbolic_link_is_refused(ansible, emulator, tenant):
     emulator.create_connection("%s-one" % tenant, NAME)
