@@ -51,6 +51,7 @@ $(VENV)/.installed: locks/venv.txt
 
 $(VENV)/.demo-installed: requirements.txt requirements-demo.txt locks/venv.txt
 	test -x $(BIN)/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV)
+	$(BIN)/python $(PIP_INSTALL) -c locks/venv.txt pip
 	$(BIN)/python $(PIP_INSTALL) -r requirements-demo.txt -c locks/venv.txt
 	touch $@
 
@@ -61,6 +62,7 @@ venv-quick: $(VENV_QUICK)/.installed
 
 $(VENV_QUICK)/.installed: requirements.txt requirements-demo.txt requirements-quick.txt locks/venv.txt
 	test -x $(VENV_QUICK)/bin/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV_QUICK)
+	$(VENV_QUICK)/bin/python $(PIP_INSTALL) -c locks/venv.txt pip
 	$(VENV_QUICK)/bin/python $(PIP_INSTALL) -r requirements-quick.txt -c locks/venv.txt
 	touch $@
 
@@ -128,9 +130,9 @@ test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-
 lock:
 	$(PYTHON) tools/lock.py
 
-# By hand, not in `make test`: the smoke tests and the AWX job tests on today's newest releases of everything the
-# requirements files allow (no lock, no holds), on the main line (Python 3.11, requirements-dev.txt) and on the newest
-# ansible-core (Python 3.13, requirements-matrix.txt too), each in a new venv under .build/. Each first prints, on
+# By hand, not in `make test`: the smoke tests and the AWX job tests on today's newest releases of everything
+# requirements-dev.txt allows (no lock, no holds), on the main line (Python 3.11) and on the newest ansible-core (Python
+# 3.13, requirements-matrix.txt too), each in a new venv under .build/; awx.awx stays that of .venv-awx's lock. Each first prints, on
 # purpose, what differs from its lock and what ansible prints to stderr (a deprecation warning of a new release).
 NEWEST := $(BUILD)/newest
 NEWEST_TESTS := tests/integration -m "smoke or ansible_runner"

@@ -16,6 +16,7 @@ runs the smoke tests on today's newest releases. Prints what moved since the pre
 import hashlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,11 @@ def inputs_digest(name):
     return digest.hexdigest()[:16]
 
 
+def normal_name(package):
+    """A package's name as PyPI compares them (PEP 503): typing_extensions and typing-extensions are one."""
+    return re.sub(r"[-_.]+", "-", package).lower()
+
+
 def read_lock(path):
     """``{name: version}`` of a lock file (empty when it does not exist)."""
     pins = {}
@@ -72,7 +78,7 @@ def read_lock(path):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line and not line.startswith("#"):
                 package, _sep, version = line.partition("==")
-                pins[package.lower()] = version
+                pins[normal_name(package)] = version
     return pins
 
 
@@ -96,6 +102,8 @@ def build(name, venv, holds=True):
     run(pip + ["--upgrade", "pip"], env)
     for number, requirements in enumerate(files):
         run(pip + (["--upgrade"] if number else []) + ["-r", requirements], env)
+    # pip only warns of a conflict that a later step's upgrade made: a lock is made of a consistent set or not at all.
+    run([python, "-m", "pip", "check"], env)
     freeze = run([python, "-m", "pip", "freeze", "--all"], env)
     return sorted(line for line in freeze.splitlines() if "==" in line), run([python, "--version"], env).strip()
 
@@ -135,7 +143,7 @@ def newest(name, venv):
     of DSA): the findings ``make test-newest`` reports on purpose."""
     venv = pathlib.Path(venv)
     pins, _version = build(name, venv, holds=False)
-    installed = dict((package.lower(), version) for package, _sep, version in (pin.partition("==") for pin in pins))
+    installed = dict((normal_name(package), version) for package, _sep, version in (pin.partition("==") for pin in pins))
     changed = moves(read_lock(LOCKS / ("%s.txt" % name)), installed)
     print("Newest releases against locks/%s.txt: %s" % (name, "%d differ" % len(changed) if changed else "as locked"))
     for line in changed:

@@ -92,3 +92,12 @@ def test_inputs_digest_changes_with_a_file_that_a_requirements_file_reads(tmp_pa
     reworded = "# a reason, reworded\ncryptography<52  # and a comment\n"
     (tmp_path / "locks" / "holds.txt").write_text(reworded, encoding="utf-8")
     assert LOCK.inputs_digest("venv") == held
+
+
+def test_the_quick_venv_installs_only_packages_of_the_lock_of_venv():
+    """.venv-quick installs requirements-quick.txt at the versions of locks/venv.txt: each of its packages is there."""
+    pins = LOCK.read_lock(ROOT / "locks" / "venv.txt")
+    names = [re.split(r"[<>=!~\[; ]", line)[0] for line in (ROOT / "requirements-quick.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith(("#", "-r "))]
+    assert names and [name for name in names if LOCK.normal_name(name) not in pins] == []
+    assert LOCK.normal_name("typing_extensions") == LOCK.normal_name("Typing.Extensions") == "typing-extensions"
