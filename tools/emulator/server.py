@@ -39,6 +39,8 @@ from .wire import (
 )
 
 PUBLIC_FORM_KEYS = ('grant_type', 'scope')
+# What the key of a form field looks like; anything else is no form.
+_FORM_KEY = re.compile(r'[A-Za-z_][A-Za-z0-9_.-]{0,63}')
 _CONTROL_CHARACTERS = re.compile('[\x00-\x1f\x7f-\x9f]')
 
 
@@ -53,6 +55,9 @@ def loggable_body(endpoint: str, raw_body: bytes):
     text = raw_body.decode('utf-8', 'replace')
     if endpoint in TOKEN_ENDPOINTS:
         form = parse_qs(text, keep_blank_values=True)
+        if not all(_FORM_KEY.fullmatch(key) for key in form):
+            # Not a form (JSON, say): its "keys" would be the body itself, secrets and all.
+            return f'({len(raw_body)} bytes, not a form)'
         return {key: (values[0] if key in PUBLIC_FORM_KEYS else REDACTED) for key, values in form.items()}
     try:
         body = json.loads(text)

@@ -82,6 +82,17 @@ def test_the_request_log_keeps_no_secret_of_a_body_it_cannot_read(client):
     assert entry['body'] == '(32 bytes, not JSON)'
 
 
+def test_the_request_log_keeps_no_secret_of_a_token_request_that_is_not_a_form(client):
+    """A hostile review: a JSON body at the token endpoint was logged whole, as the one "key" of a form."""
+    body = b'{"grant_type": "client_credentials", "client_secret": "RsecretSecretValue42"}'
+    client.token(form=body)
+    client.token(form=b'grant_type=client_credentials&client_secret=RsecretSecretValue42')
+    entries = client.requests()
+    assert [entry['body'] for entry in entries] == [
+        '(%d bytes, not a form)' % len(body), {'grant_type': 'client_credentials', 'client_secret': '***'}]
+    assert 'RsecretSecretValue42' not in str(client.control('GET', 'requests'))
+
+
 @pytest.mark.parametrize('headers', [
     {'Origin': 'https://evil.example'},
     {'Origin': 'null'},
