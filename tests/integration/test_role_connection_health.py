@@ -308,6 +308,29 @@ def test_the_history_over_three_runs_healthy_broken_fixed(ansible, emulator, ten
     assert third.recap("a-failing")["failed"] == 1
 
 
+def test_a_host_that_did_not_run_is_keyed_by_the_platform_of_the_environment(ansible, emulator, tenant):
+    """A hostile review: with the platform URL from RELTIO_PLATFORM_URL (an AWX credential), the row of a host stopped
+    before its check had no platform_url, so the next run took it for another connection (first_check, not
+    recovered)."""
+    hosts = dict((host, {"databricks_connection_tenant_id": "%s-%s" % (tenant, host)}) for host in ("h1", "h2"))
+    for host in hosts:
+        emulator.create_connection("%s-%s" % (tenant, host), NAME)
+    path = inventory(ansible, hosts)
+    data = yaml.safe_load(path.read_text())
+    del data["reltio_tenants"]["vars"]["databricks_connection_platform_url"]
+    data["reltio_tenants"]["hosts"]["h2"]["databricks_connection_timout"] = 5
+    path.write_text(yaml.safe_dump(data))
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    (ansible.workdir / "health.yml").write_text(play(report_dir, fail_on_unhealthy=False))
+    run = ansible.run(["ansible-playbook", "-i", str(path), str(ansible.workdir / "health.yml")],
+                      env={"RELTIO_PLATFORM_URL": emulator.url})
+    records = by_host(read_report(report_dir)[0])
+    assert "databricks_connection_timout is not a variable" in run.output, run.output
+    assert records["h1"]["status"] == "healthy" and records["h2"]["status"] == "error", records
+    assert records["h1"]["platform_url"] == records["h2"]["platform_url"] == emulator.url, records
+
+
 def test_a_partial_run_keeps_the_history_of_the_connections_it_did_not_check(ansible, emulator, tenant):
     path = inventory(ansible, three_hosts(emulator, tenant))
     report_dir = ansible.workdir / "report"
