@@ -26,14 +26,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LOCKS = ROOT / "locks"
 HOLDS = LOCKS / "holds.txt"
 
-# name -> (Python, pyenv version when that Python is a pyenv shim, the requirements files, installed in turn).
-# Each file after the first is installed on top with --upgrade, as the Makefile's matrix venvs were built.
+# name -> (Python, the requirements files, installed in turn). Each file after the first is installed on top with
+# --upgrade, as the Makefile's matrix venvs were built.
 VENVS = {
-    "venv": ("python3.11", "3.11", ["requirements-dev.txt"]),
-    "venv-awx": ("python3.11", "3.11", ["requirements-awx.txt"]),
-    "venv-importer": ("python3.11", "3.11", ["requirements-importer.txt"]),
-    "venv-216": ("python3.11", "3.11", ["requirements-dev.txt", "requirements-matrix-216.txt"]),
-    "venv-313": ("python3.13", "3.13", ["requirements-dev.txt", "requirements-matrix.txt"]),
+    "venv": ("python3.11", ["requirements-dev.txt"]),
+    "venv-awx": ("python3.11", ["requirements-awx.txt"]),
+    "venv-importer": ("python3.11", ["requirements-importer.txt"]),
+    "venv-216": ("python3.11", ["requirements-dev.txt", "requirements-matrix-216.txt"]),
+    "venv-313": ("python3.13", ["requirements-dev.txt", "requirements-matrix.txt"]),
 }
 INPUTS_LINE = "# inputs: "
 
@@ -56,7 +56,7 @@ def inputs_digest(name):
     """A digest of everything a lock is made from: its requirements files (and those they read) and the holds,
     less their comments."""
     files = []
-    for first in VENVS[name][2]:
+    for first in VENVS[name][1]:
         files.extend(path for path in requirement_files(first) if path not in files)
     digest = hashlib.sha256()
     for path in files + ["locks/holds.txt"]:
@@ -93,8 +93,9 @@ def run(args, env):
 def build(name, venv, holds=True):
     """A new venv at ``venv`` with the requirements of lock ``name``, resolved today (with the holds, or without);
     returns ``pip freeze --all`` of it, as lines, and its Python's version."""
-    python, pyenv_version, files = VENVS[name]
-    env = dict(os.environ, PYENV_VERSION=pyenv_version, PIP_NO_CACHE_DIR="1")
+    python, files = VENVS[name]
+    # A pyenv shim runs pythonX.Y only when pyenv selects X.Y.
+    env = dict(os.environ, PYENV_VERSION=python[len("python"):], PIP_NO_CACHE_DIR="1")
     shutil.rmtree(str(venv), ignore_errors=True)
     run([python, "-m", "venv", str(venv)], env)
     python = str(venv / "bin" / "python")
@@ -128,7 +129,7 @@ def lock(name):
         pins, version = build(name, pathlib.Path(tmp) / "venv")
     path.write_text("".join([
         "# The exact packages of .%s, made by `make lock` (tools/lock.py): do not edit.\n" % name,
-        "# From %s, with %s and the holds of locks/holds.txt.\n" % (" then ".join(VENVS[name][2]), version),
+        "# From %s, with %s and the holds of locks/holds.txt.\n" % (" then ".join(VENVS[name][1]), version),
         "%s%s\n" % (INPUTS_LINE, inputs_digest(name)),
     ] + ["%s\n" % pin for pin in pins]), encoding="utf-8")
     changed = moves(old, read_lock(path))
