@@ -42,9 +42,10 @@ DATABRICKS = {
 CREATE_PATH = "/reltio/api/tenants/{{ tenant }}/interactions/database-configs/databricks/oauth/credentials"
 SUBJECTS = ("controller", "target", "uri", "ping")
 # The tree the controller path is compared with, interleaved in the same run, so that "no figure worse than before" is
-# measured, not read off two runs on two days: the last commit before the HTTP layer was made simple (issue 17), which
-# may cost at most 10% (`--release b8025350251db7efd39814f574894441d2386d28` compares with 0.1.0).
-PREVIOUS_RELEASE = ("c7cfdbd", "c7cfdbddd704cc14c912960dc67a06e25d0c18e1")
+# measured, not read off two runs on two days: 0.2.0 as reviewed (issue 25), which this tree may cost at most 10% more
+# than (`--release c7cfdbddd704cc14c912960dc67a06e25d0c18e1` compares with the tree before issue 17, `--release
+# b8025350251db7efd39814f574894441d2386d28` with 0.1.0).
+PREVIOUS_RELEASE = ("9ee63b5", "9ee63b5dc6fdb0f2c9bbdf6d2cdc380a3bc78890")
 TARGETS = [
     ("controller path, %d-item loop: module/uri", ("loop", "controller", "uri"), 0.25),
     ("controller path, %d-item loop: module/ping", ("loop", "controller", "ping"), 0.40),
