@@ -368,6 +368,12 @@ class Transport:
         finally:
             if connection is not None:
                 connection.answer_read()
+        length = response.headers.get("Content-Length") or ""
+        if length.isdigit() and received < int(length):
+            # urllib3 2 raises this itself; 1.26 (RHEL 9) returns what came.
+            raise self._error("%s answered HTTP %s while %s, but its body broke off: %d of its %s bytes came"
+                              % (host, response.status_code, call.what, received, length[:20]), call,
+                              sent=not 400 <= response.status_code < 500, status=response.status_code)
         if decoder is not None:
             try:
                 chunks.append(decoder.flush())
@@ -483,8 +489,9 @@ def _seconds(value):
 
 
 def _causes(exc):
-    """The chain of a requests/urllib3 error, outermost first, through ``reason``, an exception among its arguments
-    and the exception an error was raised from (urllib3 2 raises a timeout of connecting as a ReadTimeoutError from it)."""
+    """The chain of a requests/urllib3 error, outermost first, through ``reason``, an exception among its arguments,
+    the exception an error was raised from (urllib3 2 raises a timeout of connecting as a ReadTimeoutError from it),
+    or else the socket timeout it was raised while handling."""
     chain = [exc]
     while len(chain) < 20:
         inner = getattr(chain[-1], "reason", None)
@@ -492,6 +499,9 @@ def _causes(exc):
             # urllib3's ProtocolError("Connection aborted.", BadStatusLine(...)) holds its cause second.
             inner = next((arg for arg in getattr(chain[-1], "args", ()) if isinstance(arg, BaseException)),
                          chain[-1].__cause__)
+        if inner is None and isinstance(chain[-1].__context__, socket.timeout):
+            # urllib3 1.26 raises its ReadTimeoutError while handling a socket's timeout (NotConnected), not from it.
+            inner = chain[-1].__context__
         if inner is None or any(inner is seen for seen in chain):
             break
         chain.append(inner)
