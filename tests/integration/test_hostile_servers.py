@@ -600,6 +600,35 @@ class TestPlainAnswers:
                 assert not results[case].get("failed") and results[case]["connection"]["connection_id"] == "c-1", case
 
 
+# Each answers a create with what is not HTTP, in words that name a timeout or a TLS failure (issue 25).
+NOT_HTTP = {
+    "status-line": lambda headers, body: [b"HTTP/1.1 5x4 timed out SSLError CERTIFICATE_VERIFY_FAILED\r\n\r\n"],
+    "no-status-line": lambda headers, body: [b"Timeout: WRONG_VERSION_NUMBER\r\n\r\n"],
+    "body-broke-off": lambda headers, body: [b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                             b"Transfer-Encoding: chunked\r\n\r\nzz timed out SSLError\r\n"],
+}
+
+
+class TestNotHttp:
+    def test_a_server_that_answers_what_is_not_http_was_reached_and_its_words_decide_nothing(self, ansible, hostile, tenant):
+        """Issue 25: such answers were "could not reach" (unreachable), or a timeout or a TLS error by their words."""
+        cases = sorted(NOT_HTTP)
+        hostile.answer = lambda headers, body: NOT_HTTP[json.loads(body)["connectionName"]](headers, body)
+        run = ansible.playbook(play({"name": "not http", MODULE: {"connection_name": "{{ item }}", "retries": 0},
+                                     "loop": cases, "ignore_errors": True}), env=hostile_env(ansible, hostile, tenant))
+        assert run.rc == 0, run.output
+        results = dict(zip(cases, run.task("not http")["results"]))
+        assert len(results) == len(cases), run.output
+        for case, result in results.items():
+            assert result["failed"] and result["reason_code"] == "unexpected_answer", (case, result)
+            # The create was sent and the server answered: it may have been carried out.
+            assert result["may_exist"] is True, (case, result)
+            assert result["msg"].startswith("127.0.0.1:"), (case, result)
+            assert "Could not reach" not in result["msg"] and "Timed out" not in result["msg"], (case, result)
+        assert "but its body broke off" in results["body-broke-off"]["msg"]
+        assert "but not in HTTP" in results["status-line"]["msg"]
+
+
 def dribbled_body(headers, body):
     """A 200 that sends its headers at once and its body a byte a second."""
     payload = b'{"successful": true, "result": {"connectionId": "c1"}}'
