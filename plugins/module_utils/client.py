@@ -25,6 +25,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
+    JsonBeyondBounds,
     answer_value,
     parse_error_body,
     path_segment,
@@ -342,8 +343,8 @@ class ReltioClient:
         try:
             data = answer.json()
         except ValueError as exc:
-            # The reason of a body nested too deep (load_json's words); a parser's position says nothing.
-            said = " (%s)" % exc if str(exc).startswith("JSON nested") else ""
+            # The reason of a body too large or nested too deep (load_json's words); a parser's position says nothing.
+            said = " (%s)" % exc if isinstance(exc, JsonBeyondBounds) else ""
             raise self._fail(ApiError, "Reltio answered HTTP %s while %s with a body that is not JSON%s: %s%s"
                              % (answer.status, call.what, said, answer.summary(self.redact), changes),
                              status=answer.status, may_exist=may_exist)
