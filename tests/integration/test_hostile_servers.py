@@ -629,6 +629,17 @@ class TestNotHttp:
         assert "but not in HTTP" in results["status-line"]["msg"]
 
 
+def test_json_of_too_many_values_is_not_parsed_and_the_connection_may_exist(ansible, hostile, tenant):
+    """Issue 25: 4 MiB of "[{},{},...]" took 128 MB to parse (50 forks in the AWX example). 60,000 empty objects,
+    under 200 KB, are refused before parsing."""
+    many = b"[" + b",".join([b"{}"] * 60000) + b"]"
+    results = create_each(ansible, hostile, tenant, {"many": lambda headers, body: respond("200 OK", many)})[1]
+    result = results["many"]
+    assert result["failed"] and result["reason_code"] == "unexpected_answer", result
+    assert "with a body that is not JSON (JSON of more than 50000 values)" in result["msg"], result["msg"]
+    assert result["may_exist"] is True and result.get("created") is not True
+
+
 def dribbled_body(headers, body):
     """A 200 that sends its headers at once and its body a byte a second."""
     payload = b'{"successful": true, "result": {"connectionId": "c1"}}'
