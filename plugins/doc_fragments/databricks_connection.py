@@ -55,10 +55,12 @@ options:
       was created with: if those are wrong, remove the connection in Reltio or use a new name.'
     - A test alone is not a change.
     - 'In check mode the test is a probe, the one read Reltio offers: a connection whose test passes is predicted V(ok), one
-      whose test fails to get the given credentials stored, and one Reltio answers HTTP 404 for (no such connection) to be
-      created. A tenant Reltio does not know (its 404 says so) fails the task, as a real run would, with RV(reason_code=tenant_not_found).
-      When the probe cannot tell (another error), check mode predicts V(changed) as without it, and says why. Like a real
-      run''s test, a passing probe may move a V(PENDING) connection to V(ACTIVE).'
+      whose test fails to get the given credentials stored, and one Reltio answers HTTP 404 for (no such connection, in Reltio''s
+      own error) to be created. A tenant Reltio does not know (its 404 says so) fails the task, as a real run would, with
+      RV(reason_code=tenant_not_found), and so does a 404 that is not one of Reltio''s errors (a gateway''s page at a wrong
+      O(platform_url)), with RV(reason_code=unexpected_answer). When the probe cannot tell (another error), check mode predicts
+      V(changed) as without it, and says why. Like a real run''s test, a passing probe may move a V(PENDING) connection to
+      V(ACTIVE).'
     type: bool
   update_secret:
     choices:

@@ -25,6 +25,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
+    JsonBeyondBounds,
     answer_value,
     parse_error_body,
     path_segment,
@@ -45,8 +46,8 @@ __all__ = ("HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "ReltioClient", "CreateOutco
 # Reltio tells its 400 answers apart only by their text: this is its sentence for a name in use,
 # at the start of its message (not two words anywhere in an echo of the request).
 _SAME_NAME = re.compile(r"^\s*A Databricks connection with the same name already exists for the tenant\b", re.IGNORECASE)
-# Reltio's 404 for a tenant it does not know ("Tenant ce5627DYnQ6abcD not found"); any other 404 of a request about
-# one connection is about the connection.
+# Reltio's 404 for a tenant it does not know ("Tenant ce5627DYnQ6abcD not found"); any other 404 of Reltio's own
+# (reltio_error_message) to a request about one connection is about the connection.
 _TENANT_NOT_FOUND = re.compile(r"^\s*Tenant\b.*\bnot found", re.IGNORECASE)
 # The reason of a failed connection test, from the words Databricks gives Reltio (Reltio passes them on): the first
 # pattern found in the test's message decides. Only this adapter reads that message.
@@ -110,6 +111,20 @@ def failed_test_reason(message):
 def _status_reason(status):
     """The reason_code of an error status that says nothing more specific."""
     return "server_error" if status >= 500 or status == 429 else "request_refused"
+
+
+def reltio_error_message(answer):
+    """The ``errorMessage`` of an answer in one of Reltio's error shapes (``{"errorMessage": ...}`` or
+    ``{"successful": false, "error": {"errorMessage": ...}}``), or None for any other body: an HTML page, another
+    service's JSON, an empty body. Not shown as it is: only to tell what a 404 says."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        data = data["error"]
+    message = data.get("errorMessage") if isinstance(data, dict) else None
+    return message if isinstance(message, str) and message.strip() else None
 
 
 def _said(message):
@@ -328,8 +343,8 @@ class ReltioClient:
         try:
             data = answer.json()
         except ValueError as exc:
-            # The reason of a body nested too deep (load_json's words); a parser's position says nothing.
-            said = " (%s)" % exc if str(exc).startswith("JSON nested") else ""
+            # The reason of a body too large or nested too deep (load_json's words); a parser's position says nothing.
+            said = " (%s)" % exc if isinstance(exc, JsonBeyondBounds) else ""
             raise self._fail(ApiError, "Reltio answered HTTP %s while %s with a body that is not JSON%s: %s%s"
                              % (answer.status, call.what, said, answer.summary(self.redact), changes),
                              status=answer.status, may_exist=may_exist)
@@ -358,7 +373,12 @@ class ReltioClient:
                               " tenant '%s'." % (answer.status_text, call.what, said, self.tenant_id),
                               status=status, error_code=code)
         if status == 404:
-            if call.not_found and not (message and _TENANT_NOT_FOUND.match(message)):
+            reltio_says = reltio_error_message(answer)
+            if reltio_says is None:
+                # A gateway's page, another service's JSON, nothing: not Reltio saying that something does not exist.
+                advice, reason_code = ("That is not Reltio's answer: check platform_url (%s), which must be the address"
+                                       " that serves the Reltio API." % self.platform_url), "unexpected_answer"
+            elif call.not_found and not _TENANT_NOT_FOUND.match(reltio_says):
                 advice, reason_code = call.not_found, "connection_not_found"
             else:
                 advice, reason_code = ("Check tenant_id ('%s') and platform_url (%s): Reltio knows no such tenant there."

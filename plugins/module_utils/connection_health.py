@@ -11,7 +11,8 @@ It never sends a create or a store request. What Reltio answers becomes a status
 - ``missing``: Reltio answered HTTP 404: it does not know the connection (``reason_code`` connection_not_found) or
   the tenant (tenant_not_found);
 - ``error``: Reltio answered, but not with a test result: an error status other than 401, 403 and 404
-  (a 400, a 500, a redirect), or a success whose body holds no ``connected`` field that can be read.
+  (a 400, a 500, a redirect), a 404 that is not one of Reltio's errors (a gateway's page at a wrong platform_url:
+  unexpected_answer), or a success whose body holds no ``connected`` field that can be read.
   Something is wrong that this task cannot name; the reason is in ``message``.
 
 What says nothing about the connection fails the task, with the usual messages: bad arguments (before any
@@ -82,7 +83,10 @@ def _reltio_says(client, name):
     except (AuthenticationError, TransportError):
         raise
     except NotFoundError as exc:
-        # Reltio's 404 says whether the tenant or the connection is unknown: reason_code tells which.
+        # Reltio's 404 says whether the tenant or the connection is unknown: reason_code tells which. A 404 that is not
+        # Reltio's (unexpected_answer: a gateway's page at a wrong platform_url) says neither.
+        if exc.reason_code == "unexpected_answer":
+            return None, None, "error", exc.msg, exc.reason_code
         return False, None, "missing", exc.msg, exc.reason_code
     except ReltioError as exc:
         return None, None, "error", exc.msg, exc.reason_code

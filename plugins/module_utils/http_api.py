@@ -34,6 +34,11 @@ MIN_TOKEN_LENGTH = 8
 MAX_TOKEN_LENGTH = MAX_SECRET_CHARS
 # The deepest JSON an answer may hold; Reltio's and Databricks' answers are three or four levels deep.
 MAX_JSON_DEPTH = 32
+# The most characters that open a JSON value or a key (",", ":", "[", "{") that an answer may hold, counted over the
+# whole text, strings included: one more than that bounds the values and keys that parsing makes, and so its memory
+# (about 200 bytes a value at most: some 10 MB, where 4 MiB of "[{},{},...]" made 128 MB). Reltio's and Databricks'
+# answers hold a few dozen.
+MAX_JSON_STRUCTURE = 50000
 # The longest text copied from an answer into a message or a result field (Reltio's or Databricks' message, a name).
 MAX_FIELD_LENGTH = 300
 # The longest reason phrase shown after a status (real ones are a few words), a host name, a header read for a host.
@@ -147,13 +152,22 @@ class BearerAuth:
         return request
 
 
+class JsonBeyondBounds(ValueError):
+    """JSON that load_json refuses for its size or its depth, not for its syntax: its words are ours, fit to show."""
+
+
 def load_json(text):
-    """JSON of an answer: ValueError when it is not JSON or is nested deeper than MAX_JSON_DEPTH (a 500-deep array
-    would fail later, where a recursion error says nothing)."""
+    """JSON of an answer: ValueError when it is not JSON; JsonBeyondBounds when it holds more than MAX_JSON_STRUCTURE
+    openings of values (counted before parsing, in linear time: parsing 4 MiB of empty objects takes 30 times that in
+    memory) or is nested deeper than MAX_JSON_DEPTH (a 500-deep array would fail later, where a recursion error says
+    nothing)."""
+    structure = sum(text.count(char) for char in ",:[{")
+    if structure > MAX_JSON_STRUCTURE:
+        raise JsonBeyondBounds("JSON of more than %d values" % MAX_JSON_STRUCTURE)
     try:
         data = json.loads(text)
     except RecursionError:
-        raise ValueError("JSON nested too deep")
+        raise JsonBeyondBounds("JSON nested too deep")
     containers, depth = [data], 0
     while True:
         containers = [value for value in containers if isinstance(value, (dict, list))]
@@ -161,7 +175,7 @@ def load_json(text):
             return data
         depth += 1
         if depth > MAX_JSON_DEPTH:
-            raise ValueError("JSON nested deeper than %d levels" % MAX_JSON_DEPTH)
+            raise JsonBeyondBounds("JSON nested deeper than %d levels" % MAX_JSON_DEPTH)
         containers = [child for value in containers for child in (value.values() if isinstance(value, dict) else value)]
 
 

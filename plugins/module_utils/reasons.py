@@ -27,12 +27,15 @@ REASONS = {
     "proxy": "The proxy refused or failed the request.",
     "reltio_auth": "Reltio refused the access token or the client credentials (HTTP 400, 401 or 403).",
     "auth_url_not_found": "The token endpoint auth_url answered HTTP 404: it is not a token endpoint.",
-    "tenant_not_found": "Reltio answered HTTP 404: it knows no such tenant (or the platform URL is wrong).",
-    "connection_not_found": "Reltio answered HTTP 404: the tenant has no connection of that name.",
+    "tenant_not_found": "Reltio answered HTTP 404 with its own error: it knows no such tenant (or the platform URL is"
+                        " wrong).",
+    "connection_not_found": "Reltio answered HTTP 404 with its own error: the tenant has no connection of that"
+                            " name.",
     "request_refused": "Reltio refused the request (an HTTP 4xx, or an answer that says it was not successful).",
     "server_error": "The server answered HTTP 5xx or 429, after the retries.",
     "unexpected_answer": "The server answered something that cannot be read as the answer asked for (a redirect, a body"
-                         " that is not JSON, a missing field, a body too large).",
+                         " that is not JSON, a missing field, a body too large, what is not HTTP, a body that broke off,"
+                         " a 404 that is not one of Reltio's errors).",
     "databricks_auth": "Databricks refused the service principal's client ID or secret.",
     "databricks_permission": "The service principal may not use the SQL warehouse.",
     "warehouse_missing": "The SQL warehouse does not exist, or is deleted.",

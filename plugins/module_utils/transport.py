@@ -15,8 +15,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import http.client
 import re
 import socket
+import ssl
 import threading
 import time
 import traceback
@@ -42,7 +44,16 @@ try:
     from requests.auth import AuthBase
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-    from urllib3.exceptions import HTTPError, InsecureRequestWarning, InvalidHeader
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        HTTPError,
+        InsecureRequestWarning,
+        InvalidHeader,
+        NewConnectionError,
+        ReadTimeoutError,
+    )
+    from urllib3.exceptions import ProxyError as Urllib3ProxyError
+    from urllib3.exceptions import SSLError as Urllib3SSLError
     from urllib3.poolmanager import PoolManager
     from urllib3.util.retry import Retry
 
@@ -53,7 +64,8 @@ except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     AuthBase = HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
     PoolManager = Retry = object
-    HTTPError = InvalidHeader = ValueError
+    HTTPError = InvalidHeader = ConnectTimeoutError = NewConnectionError = ReadTimeoutError = ValueError
+    Urllib3ProxyError = Urllib3SSLError = ValueError
     InsecureRequestWarning = Warning
 
 COLLECTION_VERSION = "0.2.0"
@@ -71,8 +83,9 @@ NO_PROXIES = {"http": None, "https": None, "all": None}
 # What _AnswerDeadline.connect says when a proxy's answer to CONNECT ran out of time: no request was sent.
 NOT_CONNECTED = "the connection was not made"
 _SPACES = re.compile(r"\s+")
-# OpenSSL's words for a TLS handshake answered by a server that does not speak TLS (a plain http server).
-_NOT_TLS = re.compile(r"WRONG_VERSION_NUMBER|wrong version number|record layer failure", re.IGNORECASE)
+# OpenSSL's reasons (ssl.SSLError.reason) for a TLS handshake answered by a server that does not speak TLS (a plain
+# http server): OpenSSL 3.0 and 1.1 say the first, 3.2 and later may say the second.
+_NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE")
 # How urllib3 names a connection in its errors: "<urllib3.connection.HTTPSConnection object at 0x...>: " (1.26) or
 # "HTTPSConnection(host='...', port=443): " (2.x). A message names the host itself.
 # Every repetition is bounded, and it reads at most MAX_CAUSE_READ characters of an error (which may quote a status
@@ -82,6 +95,12 @@ _CONNECTION_NAME = re.compile(r"<urllib3\.[^<>]{0,200}>:?\s{0,4}"
 MAX_CAUSE_READ = 2000
 # What a message shows of that reason.
 MAX_CAUSE_LENGTH = 300
+
+
+class NotConnected(socket.timeout):
+    """What _AnswerDeadline.connect raises when a try ran out of time before its connection was made (our own
+    deadline, or the TLS handshake's own timeout): no request was sent. A socket.timeout, so that urllib3 and requests
+    treat it as the timeout it is; its type, not its words, tells Transport that nothing was sent."""
 
 
 class BoundedRetry(Retry):
@@ -147,9 +166,13 @@ class _AnswerDeadline:
         self._start_deadline()
         try:
             return super(_AnswerDeadline, self).connect()
+        except socket.timeout:
+            # The TLS handshake or a proxy's answer to CONNECT took too long (connecting itself is urllib3's
+            # ConnectTimeoutError).
+            raise NotConnected("%s within %s s" % (NOT_CONNECTED, _seconds(self.timeout)))
         except Exception:
             if self.answer_cut_off:
-                raise socket.timeout("%s within %s s" % (NOT_CONNECTED, _seconds(self.timeout)))
+                raise NotConnected("%s within %s s" % (NOT_CONNECTED, _seconds(self.timeout)))
             raise
 
     def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
@@ -315,16 +338,20 @@ class Transport:
         raw = response.raw
         decoder = self._decoder(response, host, call)
         connection = getattr(raw, "connection", None)
-        chunks, size, received = [], 0, 0
+        chunks, size, received, timed_out = [], 0, 0, False
         try:
             while True:
                 try:
                     chunk = raw.read(BODY_CHUNK, decode_content=False)
-                except Exception:  # pylint: disable=broad-except
-                    if not getattr(connection, "answer_cut_off", False):
-                        raise
-                    chunk = b""
-                if getattr(connection, "answer_cut_off", False):
+                except Exception as exc:  # pylint: disable=broad-except
+                    if not (getattr(connection, "answer_cut_off", False) or _timed_out(_causes(exc))):
+                        # The server answered (a status and headers), then its body broke off or was not HTTP
+                        # (a chunk size that is no number, fewer bytes than its Content-Length, a TLS error).
+                        raise self._error("%s answered HTTP %s while %s, but its body broke off: %s"
+                                          % (host, response.status_code, call.what, _root_cause(exc, self.redact)),
+                                          call, sent=not 400 <= response.status_code < 500, status=response.status_code)
+                    timed_out = True
+                if timed_out or getattr(connection, "answer_cut_off", False):
                     raise self._error("Timed out after %s s while %s at %s: the answer was still arriving"
                                       % (_seconds(self.timeout), call.what, host), call, sent=True, reason_code="timeout")
                 if not chunk:
@@ -341,6 +368,12 @@ class Transport:
         finally:
             if connection is not None:
                 connection.answer_read()
+        length = response.headers.get("Content-Length") or ""
+        if length.isdigit() and received < int(length):
+            # urllib3 2 raises this itself; 1.26 (RHEL 9) returns what came.
+            raise self._error("%s answered HTTP %s while %s, but its body broke off: %d of its %s bytes came"
+                              % (host, response.status_code, call.what, received, length[:20]), call,
+                              sent=not 400 <= response.status_code < 500, status=response.status_code)
         if decoder is not None:
             try:
                 chunks.append(decoder.flush())
@@ -361,31 +394,38 @@ class Transport:
                           call, sent=not 400 <= response.status_code < 500, status=response.status_code)
 
     def _describe(self, exc, host, call, sent, elapsed):
-        """``(message, reason_code)`` of an exchange that got no answer; ``sent``: a try's request may have reached the
-        server; ``elapsed``: the seconds all its tries and the waits between them took."""
+        """``(message, reason_code)`` of an exchange that got no usable answer; ``sent``: a try's request may have
+        reached the server; ``elapsed``: the seconds all its tries and the waits between them took.
+
+        The reason_code is decided from the types of the exception and of its causes (requests', urllib3's, ssl's,
+        http.client's and NotConnected), never from their words: those may quote what a server sent."""
         what = call.what
         if call.option:
             # Which option set the host, so that a wrong one is found where it is set.
             host = "%s (from %s)" % (host, call.option)
         tries = " (tried %d times, %.1f s in all)" % (self.retries + 1, elapsed) if self.retries else ""
+        causes = _causes(exc)
         reason = _root_cause(exc, self.redact)
-        tls = isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in reason or "SSLError" in reason
+        tls = any(isinstance(cause, (requests.exceptions.SSLError, Urllib3SSLError, ssl.SSLError)) for cause in causes)
         if tls and _EXCHANGE.written_tries:
             # The handshake and the certificate were fine: the connection broke while the answer was awaited.
             return "TLS error while %s at %s, after the request was sent%s: %s" % (what, host, tries, reason), "unreachable"
         if tls:
-            if _NOT_TLS.search(reason):
+            if any(isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS_REASONS for cause in causes):
                 # An https URL at a plain http server (or at a port that does not speak TLS): no CA setting helps.
                 return ("TLS error while %s at %s: %s. The server there does not speak TLS: check the URL's scheme"
                         " (plain http is accepted only for a loopback address) and its port." % (what, host, reason), "not_tls")
             return ("TLS error while %s at %s: %s. If the server uses a private CA, set ca_path to its CA bundle;"
                     " validate_certs: false turns checking off (test systems only)." % (what, host, reason), "tls")
-        timed_out = any(isinstance(cause, (socket.timeout, requests.exceptions.Timeout))
-                        or type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError") for cause in _causes(exc))
-        if timed_out or "timed out" in reason.lower() or "Timeout" in reason:
+        if _timed_out(causes):
             return "Timed out after %s s while %s at %s%s: %s" % (_seconds(self.timeout), what, host, tries, reason), "timeout"
-        if isinstance(exc, requests.exceptions.ProxyError):
+        if isinstance(exc, requests.exceptions.ProxyError) or any(isinstance(cause, Urllib3ProxyError) for cause in causes):
             return "Proxy error while %s at %s: %s. Check HTTPS_PROXY and NO_PROXY." % (what, host, reason), "proxy"
+        if any(isinstance(cause, http.client.HTTPException) and not isinstance(cause, http.client.RemoteDisconnected)
+               for cause in causes):
+            # It answered, but not in HTTP (a status line, a header line or too many headers that http.client
+            # refused): a host that answers is reachable. A connection closed without a word is not an answer.
+            return ("%s answered while %s%s, but not in HTTP: %s" % (host, what, tries, reason)), "unexpected_answer"
         if sent and not _may_have_been_sent(exc):
             # The last try could not connect, an earlier one was sent and then cut off.
             return ("Could not reach %s while %s%s: %s; an earlier try was sent before its connection broke"
@@ -423,17 +463,20 @@ def _retried_after_possible_commit(response):
 
 
 def _may_have_been_sent(exc):
-    """False for failures that stop a request before it leaves: no connection, TLS, proxy."""
+    """False for failures that stop a request before it leaves: no connection, TLS, proxy, a connection not made in
+    time (NotConnected)."""
     if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)):
         return False
-    for cause in _causes(exc):
-        if type(cause).__name__ in ("NewConnectionError", "NameResolutionError", "ConnectionRefusedError", "SSLError",
-                                    "ConnectTimeoutError", "ProxyError", "SSLCertVerificationError"):
-            return False
-        # A TLS handshake or a proxy's CONNECT that ran out of time (_AnswerDeadline.connect): nothing left.
-        if isinstance(cause, socket.timeout) and ("handshake" in str(cause) or str(cause).startswith(NOT_CONNECTED)):
-            return False
-    return True
+    return not any(isinstance(cause, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError, Urllib3ProxyError,
+                                      Urllib3SSLError, ssl.SSLError, NotConnected)) for cause in _causes(exc))
+
+
+def _timed_out(causes):
+    """Whether a chain of causes (_causes) says that time ran out: a socket timeout (NotConnected and the deadline's
+    own among them), or requests' or urllib3's timeout. urllib3's NewConnectionError is a ConnectTimeoutError by
+    inheritance only: a refused connection did not time out."""
+    return any(isinstance(cause, (socket.timeout, requests.exceptions.Timeout, ReadTimeoutError, ConnectTimeoutError))
+               and not isinstance(cause, NewConnectionError) for cause in causes)
 
 
 def _plain_http_to_loopback(url):
@@ -446,14 +489,19 @@ def _seconds(value):
 
 
 def _causes(exc):
-    """The chain of a requests/urllib3 error, outermost first, through ``reason``, exception arguments and the
-    exception an error was raised from (urllib3 2 raises a timeout of connecting as a ReadTimeoutError from it)."""
+    """The chain of a requests/urllib3 error, outermost first, through ``reason``, an exception among its arguments,
+    the exception an error was raised from (urllib3 2 raises a timeout of connecting as a ReadTimeoutError from it),
+    or else the socket timeout it was raised while handling."""
     chain = [exc]
     while len(chain) < 20:
         inner = getattr(chain[-1], "reason", None)
         if not isinstance(inner, BaseException):
-            args = getattr(chain[-1], "args", ())
-            inner = args[0] if args and isinstance(args[0], BaseException) else chain[-1].__cause__
+            # urllib3's ProtocolError("Connection aborted.", BadStatusLine(...)) holds its cause second.
+            inner = next((arg for arg in getattr(chain[-1], "args", ()) if isinstance(arg, BaseException)),
+                         chain[-1].__cause__)
+        if inner is None and isinstance(chain[-1].__context__, socket.timeout):
+            # urllib3 1.26 raises its ReadTimeoutError while handling a socket's timeout (NotConnected), not from it.
+            inner = chain[-1].__context__
         if inner is None or any(inner is seen for seen in chain):
             break
         chain.append(inner)

@@ -19,9 +19,10 @@ description:
     is reported as V(missing), never created.
   - "RV(status) is one of: V(healthy) (Reltio's test connected), V(failing) (Reltio ran the test and Databricks refused:
     a rotated or expired secret, a service principal without CAN USE, a deleted warehouse; Reltio's reason in
-    RV(message)), V(missing) (Reltio answered HTTP 404: it knows no such connection, or no such tenant;
-    RV(reason_code) says which), V(error)
-    (Reltio answered, but not with a test result: an error status other than 401, 403 and 404, or a body without a
+    RV(message)), V(missing) (Reltio answered HTTP 404 with its own error: it knows no such connection, or no such
+    tenant; RV(reason_code) says which), V(error)
+    (Reltio answered, but not with a test result: an error status other than 401, 403 and 404, a 404 that is not
+    one of Reltio's errors, such as a gateway's page at a wrong O(platform_url), or a body without a
     C(connected) field it can be read from; the reason in RV(message))."
   - None of these fails the task, since an C(_info) module reports. The task fails, with the usual messages, when
     it cannot say anything about the connection, since the same failure would hit every connection of the tenant -
@@ -114,8 +115,8 @@ reason_code:
   sample: databricks_permission
 exists:
   description:
-    - V(true) when Reltio ran the test, V(false) when it answered HTTP 404, V(null) when RV(status=error) (its
-      answer did not say).
+    - V(true) when Reltio ran the test, V(false) when it answered HTTP 404 with its own error, V(null) when
+      RV(status=error) (its answer did not say).
   returned: success
   type: bool
   sample: true

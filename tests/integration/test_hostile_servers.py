@@ -567,16 +567,22 @@ PLAIN_ANSWERS.update(("charset-" + charset, created_with('{"connectionId": "c-1"
                      for charset in ("undefined", "idna", "punycode", "no-such-codec"))
 
 
+def create_each(ansible, hostile, tenant, answers):
+    """Every case of ``answers`` in one play, a loop item each (the connection name tells the server which to answer):
+    the run and each case's result."""
+    cases = sorted(answers)
+    hostile.answer = lambda headers, body: answers[json.loads(body)["connectionName"]](headers, body)
+    run = ansible.playbook(play({"name": "each", MODULE: {"connection_name": "{{ item }}", "retries": 0},
+                                 "loop": cases, "ignore_errors": True}), env=hostile_env(ansible, hostile, tenant))
+    assert run.rc == 0, run.output
+    results = dict(zip(cases, run.task("each")["results"]))
+    assert len(results) == len(cases), run.output
+    return run, results
+
+
 class TestPlainAnswers:
     def test_only_plain_bounded_values_of_a_server_reach_the_result_and_the_terminal(self, ansible, hostile, tenant):
-        # Every case in one play, a loop item each: the connection name tells the server which to answer.
-        cases = sorted(PLAIN_ANSWERS)
-        hostile.answer = lambda headers, body: PLAIN_ANSWERS[json.loads(body)["connectionName"]](headers, body)
-        run = ansible.playbook(play({"name": "plain", MODULE: {"connection_name": "{{ item }}", "retries": 0},
-                                     "loop": cases, "ignore_errors": True}), env=hostile_env(ansible, hostile, tenant))
-        assert run.rc == 0, run.output
-        results = dict(zip(cases, run.task("plain")["results"]))
-        assert len(results) == len(cases), run.output
+        run, results = create_each(ansible, hostile, tenant, PLAIN_ANSWERS)
         # Terminal escapes are shown escaped, in the message and everywhere else printed.
         assert not any(char in run.output for char in "\x1b\x9b\x07"), run.output
         assert "no\\x1b]0;pwned\\x07\\x1b[2J\\x9b31mway" in results["escapes"]["msg"]
@@ -595,9 +601,43 @@ class TestPlainAnswers:
         assert "not successful: Tenant is read-only" in results["not-successful"]["msg"]
         assert results["not-successful"]["error_code"] == 1007
         # A charset that cannot be decoded is read as UTF-8.
-        for case in cases:
+        for case in results:
             if case.startswith("charset-"):
                 assert not results[case].get("failed") and results[case]["connection"]["connection_id"] == "c-1", case
+
+
+# Each answers a create with what is not HTTP, in words that name a timeout or a TLS failure (issue 25).
+NOT_HTTP = {
+    "status-line": lambda headers, body: [b"HTTP/1.1 5x4 timed out SSLError CERTIFICATE_VERIFY_FAILED\r\n\r\n"],
+    "no-status-line": lambda headers, body: [b"Timeout: WRONG_VERSION_NUMBER\r\n\r\n"],
+    "body-broke-off": lambda headers, body: [b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                             b"Transfer-Encoding: chunked\r\n\r\nzz timed out SSLError\r\n"],
+}
+
+
+class TestNotHttp:
+    def test_a_server_that_answers_what_is_not_http_was_reached_and_its_words_decide_nothing(self, ansible, hostile, tenant):
+        """Issue 25: such answers were "could not reach" (unreachable), or a timeout or a TLS error by their words."""
+        results = create_each(ansible, hostile, tenant, NOT_HTTP)[1]
+        for case, result in results.items():
+            assert result["failed"] and result["reason_code"] == "unexpected_answer", (case, result)
+            # The create was sent and the server answered: it may have been carried out.
+            assert result["may_exist"] is True, (case, result)
+            assert result["msg"].startswith("127.0.0.1:"), (case, result)
+            assert "Could not reach" not in result["msg"] and "Timed out" not in result["msg"], (case, result)
+        assert "but its body broke off" in results["body-broke-off"]["msg"]
+        assert "but not in HTTP" in results["status-line"]["msg"]
+
+
+def test_json_of_too_many_values_is_not_parsed_and_the_connection_may_exist(ansible, hostile, tenant):
+    """Issue 25: 4 MiB of "[{},{},...]" took 128 MB to parse (50 forks in the AWX example). 60,000 empty objects,
+    under 200 KB, are refused before parsing."""
+    many = b"[" + b",".join([b"{}"] * 60000) + b"]"
+    results = create_each(ansible, hostile, tenant, {"many": lambda headers, body: respond("200 OK", many)})[1]
+    result = results["many"]
+    assert result["failed"] and result["reason_code"] == "unexpected_answer", result
+    assert "with a body that is not JSON (JSON of more than 50000 values)" in result["msg"], result["msg"]
+    assert result["may_exist"] is True and result.get("created") is not True
 
 
 def dribbled_body(headers, body):

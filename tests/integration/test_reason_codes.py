@@ -135,6 +135,22 @@ def test_a_missing_tenant_is_told_from_a_missing_connection(ansible, emulator, t
     assert emulator.connections(tenant) == {}
 
 
+@pytest.mark.parametrize("body", ["html", "empty"])
+def test_a_404_that_is_not_reltio_s_is_no_missing_connection(ansible, emulator, tenant, body):
+    """Issue 26: a gateway's 404 at a wrong platform_url was taken for "no such connection": check mode with the test
+    predicted a create. Only Reltio's own error says a connection is unknown."""
+    env = env_for(ansible, tenant)
+    emulator.faults({"endpoint": "test", "status": 404, "body": body, "count": -1})
+    run = ansible.adhoc("connection_name=%s test_connection=true" % NAME, "--check", env=env)
+    assert run.rc != 0, run.output
+    result = result_of(run, CONNECTION)
+    assert result["reason_code"] == "unexpected_answer" and "would be created" not in result["msg"], result
+    assert "check platform_url" in result["msg"]
+    info = status(ansible, "connection_name=%s" % NAME, env)
+    assert (info["status"], info["reason_code"], info["exists"]) == ("error", "unexpected_answer", None), info
+    assert emulator.connections(tenant) == {}
+
+
 @pytest.mark.parametrize("how, code", [("rotate_secret", "databricks_auth"), ("revoke_grant", "databricks_permission"),
                                        ("delete_warehouse", "warehouse_missing")])
 def test_a_failing_test_says_what_databricks_refused(ansible, emulator, tenant, how, code):

@@ -829,6 +829,43 @@ def test_a_404_of_a_connection_test_says_the_connection_is_unknown_not_the_tenan
     assert info.value.reason_code == "connection_not_found"
 
 
+GATEWAY_404 = FakeResponse(404, content="<html><body><h1>404 Not Found</h1><p>nginx</p></body></html>",
+                           headers={"Content-Type": "text/html"})
+
+
+@pytest.mark.parametrize("answer", [
+    GATEWAY_404,
+    FakeResponse(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "Database configuration conn-01 not found"}),
+    FakeResponse(404, {"message": "Not Found", "status": 404}),
+    FakeResponse(404, content=""),
+    FakeResponse(404, content="Not Found", headers={"Content-Type": "text/plain"}),
+], ids=["html", "other json", "spring json", "empty", "text"])
+def test_a_404_that_is_not_reltio_s_own_error_is_no_missing_connection(answer):
+    """Issue 26: any 404 of a connection test was taken for "no such connection"; a gateway's page at a wrong
+    platform_url then made check mode predict a create. Only Reltio's own error can say the connection is unknown."""
+    with pytest.raises(NotFoundError) as info:
+        make_client(answer)[0].test_connection("conn-01")
+    assert info.value.reason_code == "unexpected_answer", info.value.msg
+    assert info.value.status == 404
+    assert info.value.msg.startswith("Reltio answered HTTP 404 Not Found while testing connection 'conn-01'")
+    assert info.value.msg.endswith("That is not Reltio's answer: check platform_url (https://test.reltio.com), which must be"
+                                   " the address that serves the Reltio API.")
+    assert "connection_name" not in info.value.msg
+
+
+def test_a_404_of_a_create_that_is_not_reltio_s_own_error_names_platform_url_not_the_tenant():
+    error = create_fails(make_client(GATEWAY_404)[0], NotFoundError)
+    assert error.reason_code == "unexpected_answer"
+    assert "check platform_url" in error.msg and "tenant_id" not in error.msg
+
+
+def test_a_404_in_reltio_s_other_error_shape_is_about_the_connection():
+    body = {"successful": False, "error": {"errorMessage": "Database configuration conn-01 not found", "errorCode": 404}}
+    with pytest.raises(NotFoundError) as info:
+        make_client(FakeResponse(404, body))[0].test_connection("conn-01")
+    assert info.value.reason_code == "connection_not_found"
+
+
 def test_a_404_of_a_connection_test_for_an_unknown_tenant_says_the_tenant():
     """Issue 26: Reltio's 404 names an unknown tenant; that is no missing connection."""
     body = {"errorMessage": "Tenant tenant01 not found", "errorCode": 404}

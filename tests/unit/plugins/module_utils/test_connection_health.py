@@ -340,6 +340,10 @@ def test_execute_over_http_never_sends_a_create_or_store(http):
     (FakeResponse(200, {"status": "success"}), "error"),
     (FakeResponse(200, content="<html>gateway</html>"), "error"),
     (FakeResponse(500, {"errorMessage": "boom"}), "error"),
+    # Issue 26: a 404 that is not Reltio's own error (a gateway at a wrong platform_url) says nothing is missing.
+    (FakeResponse(404, content="<html><h1>404 Not Found</h1></html>", headers={"Content-Type": "text/html"}), "error"),
+    (FakeResponse(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "No API found"}), "error"),
+    (FakeResponse(404, content=""), "error"),
 ])
 def test_execute_over_http_reads_each_answer(http, answer, status):
     http.answers.append(answer)

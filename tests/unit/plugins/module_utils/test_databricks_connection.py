@@ -392,6 +392,16 @@ def test_check_mode_probe_predicts_a_create_on_404(client):
     assert result["diff"] == {"before": {}, "after": WANTED, "before_header": "conn-01 (not in Reltio)"}
 
 
+def test_check_mode_probe_predicts_no_create_from_a_404_that_is_not_reltio_s(client):
+    """Issue 26: a gateway's 404 at a wrong platform_url fails check mode, as the create of a real run would fail."""
+    client.test_connection.side_effect = NotFoundError("Reltio answered HTTP 404 Not Found ... check platform_url",
+                                                       status=404, reason_code="unexpected_answer")
+    with pytest.raises(NotFoundError) as info:
+        check_with_probe(client)
+    assert info.value.reason_code == "unexpected_answer"
+    client.create_connection.assert_not_called()
+
+
 def test_check_mode_probe_predicts_storing_the_credentials_when_the_test_fails(client):
     client.test_connection.return_value = {"connected": False, "message": "invalid_client.", "database_type": None,
                                            "reason_code": "databricks_auth"}

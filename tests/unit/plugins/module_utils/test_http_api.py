@@ -19,7 +19,9 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     MIN_TOKEN_LENGTH,
     MAX_FIELD_LENGTH,
     MAX_JSON_DEPTH,
+    MAX_JSON_STRUCTURE,
     Answer,
+    JsonBeyondBounds,
     BearerAuth,
     read_token,
     answer_value,
@@ -30,7 +32,10 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     text_excerpt,
     usable_token,
 )
+from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, plain_text
+
+from ..fakes import FakeResponse, FakeSession
 
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -240,6 +245,27 @@ def test_load_json_bounds_the_nesting():
             load_json(too_deep)
     with pytest.raises(ValueError):
         Answer(200, "OK", {}, '{"a": %s}' % ("{\"b\": " * 40 + "1" + "}" * 40)).json()
+
+
+def test_load_json_bounds_the_values_before_parsing():
+    """Issue 25: 4 MiB of "[{},{},...]" took about 128 MB to parse. What opens a value is counted first, in linear time."""
+    at_bound = "[" + ",".join(["0"] * MAX_JSON_STRUCTURE) + "]"
+    assert len(load_json(at_bound)) == MAX_JSON_STRUCTURE
+    for beyond in ("[" + ",".join(["{}"] * MAX_JSON_STRUCTURE) + "]", "[" + ",".join(["0"] * (MAX_JSON_STRUCTURE + 1)) + "]",
+                   '{"a": "%s"}' % ("," * (MAX_JSON_STRUCTURE + 1))):
+        with pytest.raises(JsonBeyondBounds) as info:
+            load_json(beyond)
+        assert str(info.value) == "JSON of more than %d values" % MAX_JSON_STRUCTURE
+
+
+def test_a_2xx_beyond_the_bounds_of_json_says_so_and_may_have_created_the_connection():
+    session_answer = FakeResponse(200, content="[" + ",".join(["{}"] * MAX_JSON_STRUCTURE) + "]")
+    reltio = client.ReltioClient("https://test.reltio.com", "t1", access_token="tok-0123456789", retries=0,
+                                 session=FakeSession(session_answer))
+    with pytest.raises(ApiError) as info:
+        reltio.create_connection("c", "https://w.cloud.databricks.com", "wh", "id", "dbx-secret-0123456789")
+    assert "with a body that is not JSON (JSON of more than %d values)" % MAX_JSON_STRUCTURE in info.value.msg
+    assert info.value.may_exist is True
 
 
 def test_an_error_code_is_plain_and_short():

@@ -28,6 +28,7 @@ import requests
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspace import DatabricksWorkspace
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_JSON_STRUCTURE
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
 from ansible_collections.reltio.platform.plugins.module_utils.transport import MAX_ANSWER_BYTES
 
@@ -37,9 +38,10 @@ TOKEN = "tok-Reltio-4f2a9c1e7b3d5a8f"
 RELTIO_SECRET = "reltio-Secret-8c2e4a6b"
 DBX_SECRET = "dose-Qm9Zk3Xy7Wv2Rt5Lp=="
 SECRETS = (TOKEN, RELTIO_SECRET, DBX_SECRET)
-# CPU seconds and bytes of memory one entry point may take for one body at the cap, with room for a slow machine.
+# CPU seconds and bytes of memory one entry point may take for one body at the cap, with room for a slow machine:
+# memory a small multiple of the cap (the body, its text, and what parsing JSON of MAX_JSON_STRUCTURE values makes).
 CPU_BOUND = 1.5
-MEMORY_BOUND = 64 * 1024 * 1024
+MEMORY_BOUND = 6 * MAX_ANSWER_BYTES
 
 
 def at_cap(unit):
@@ -70,7 +72,31 @@ def json_of(run):
     return json.dumps(body).encode("utf-8")
 
 
+def json_array_of(item):
+    """A JSON array of ``item`` (bytes) again and again, at the cap."""
+    return b"[" + b",".join([item] * ((MAX_ANSWER_BYTES - 2) // (len(item) + 1))) + b"]"
+
+
+def json_at_the_structure_bound():
+    """The JSON that load_json still parses that holds the most: MAX_JSON_STRUCTURE openings, its strings as long
+    as the cap allows, each a key or a value of its own object."""
+    items = MAX_JSON_STRUCTURE // 3
+    text = "x" * ((MAX_ANSWER_BYTES - 20 * items) // (2 * items))
+    return ("[" + ",".join(['{"%s%d":"%s"}' % (text, number, text) for number in range(items)]) + "]").encode()
+
+
+# Issue 25: JSON whose parsing costs 30 times its size in memory (a dict or a list per 3 bytes).
+STRUCTURES = {
+    "json-empty-objects": json_array_of(b"{}"),
+    "json-empty-arrays": json_array_of(b"[]"),
+    "json-nested": json_array_of(b"[{}]"),
+    "json-short-strings": json_array_of(b'"ab"'),
+    "json-numbers": json_array_of(b"0.5"),
+    "json-wide-object": b"{" + b",".join(b'"%x":{}' % number for number in range(MAX_ANSWER_BYTES // 12)) + b"}",
+    "json-at-the-structure-bound": json_at_the_structure_bound(),
+}
 BODIES = dict(RUNS, **dict(("json-" + name, json_of(run)) for name, run in RUNS.items()))
+BODIES.update(STRUCTURES)
 
 
 def reltio(*answers):

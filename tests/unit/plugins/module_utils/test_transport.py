@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gzip
+import http.client
 import json
 import os
 import pathlib
@@ -171,9 +172,9 @@ def test_a_secret_across_the_cut_of_a_reason_phrase_or_a_location_is_masked_whol
 def test_a_secret_across_the_cut_of_an_error_s_cause_is_masked_whole(shift):
     """Wherever the cut falls in the secret, no piece of it is left: the cause is masked before it is cut."""
     def status_line_echo(connection, stop):  # pylint: disable=unused-argument
-        # The cause reads "('Connection aborted.', BadStatusLine('HTTP/1.1 2x0 " (52 characters), then the padding:
-        # the cut at MAX_CAUSE_LENGTH falls 4 to 15 characters into the secret.
-        padding = "A" * (MAX_CAUSE_LENGTH - 70 + shift)
+        # The cause reads "HTTP/1.1 2x0 " (13 characters), then the padding: the cut at MAX_CAUSE_LENGTH falls 5 to 16
+        # characters into the secret.
+        padding = "A" * (MAX_CAUSE_LENGTH - 29 + shift)
         connection.sendall(("HTTP/1.1 2x0 " + padding + SECRET + "\r\n\r\n").encode())
 
     with RawServer(status_line_echo) as server:
@@ -571,6 +572,103 @@ def test_errors_of_requests_and_urllib3(exc, start, sent):
     assert error.may_exist is False
 
 
+# Words a server controls (a status line, a header, a certificate's name) that name a timeout or a TLS failure.
+SERVER_WORDS = "HTTP/1.1 504 timed out Timeout SSLError CERTIFICATE_VERIFY_FAILED WRONG_VERSION_NUMBER"
+
+
+@pytest.mark.parametrize("exc", [
+    requests.exceptions.ConnectionError(http.client.BadStatusLine(SERVER_WORDS)),
+    requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.",
+                                                                         http.client.BadStatusLine(SERVER_WORDS))),
+    requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.ProtocolError(
+        "Connection aborted.", http.client.LineTooLong(SERVER_WORDS)))),
+])
+def test_the_words_of_a_server_never_decide_the_reason(exc):
+    """Issue 25: "timed out" or "SSLError" in what a server sent made a timeout or a TLS error of it. Only the types
+    of the error and its causes decide; http.client refusing what came back means the server answered."""
+    error = fake_send(exc, call=CREATE, retries=0)
+    assert error.reason_code == "unexpected_answer", error.msg
+    assert error.msg.startswith("test.reltio.com answered while creating connection 'c', but not in HTTP: "), error.msg
+    assert error.request_sent is True and error.may_exist is True and error.msg.endswith(CHANGES)
+
+
+@pytest.mark.parametrize("exc, reason_code", [
+    (requests.exceptions.ConnectionError("Connection reset: " + SERVER_WORDS), "unreachable"),
+    (urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, SERVER_WORDS)), "unreachable"),
+    (urllib3.exceptions.ProtocolError("Connection aborted.", http.client.RemoteDisconnected(SERVER_WORDS)), "unreachable"),
+    (requests.exceptions.ReadTimeout("Read timed out."), "timeout"),
+    (requests.exceptions.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, "/", "no words")), "timeout"),
+    (requests.exceptions.ConnectionError(transport.NotConnected("no words")), "timeout"),
+    (requests.exceptions.SSLError("no words"), "tls"),
+    (requests.exceptions.ConnectionError(urllib3.exceptions.SSLError("no words")), "tls"),
+    (requests.exceptions.ProxyError("no words"), "proxy"),
+    (_refused(), "unreachable"),
+])
+def test_the_reason_code_comes_from_the_types_of_the_error_and_its_causes(exc, reason_code):
+    assert fake_send(exc).reason_code == reason_code
+
+
+@pytest.mark.parametrize("answer", [
+    b"timed out SSLError CERTIFICATE_VERIFY_FAILED\r\n\r\n",
+    b"HTTP/1.1 2x0 timed out\r\n\r\n",
+    b"HTTP/9.9 200 OK\r\n\r\n",
+    b"HTTP/1.1 200 " + b"x" * 70000 + b"\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Timeout-%d: timed out\r\n" % number for number in range(120)) + b"\r\n",
+], ids=["no status line", "bad status", "unknown version", "status line too long", "too many headers"])
+def test_a_server_that_answers_what_is_not_http_was_reached(answer):
+    """Issue 25: a server that answered is reachable: unexpected_answer, and a create sent to it may have been done."""
+    def script(connection, stop):  # pylint: disable=unused-argument
+        connection.sendall(answer)
+
+    with RawServer(script) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport(retries=1).send("POST", server.url + "/", CREATE, json={"name": "c"})
+    error = info.value
+    assert error.reason_code == "unexpected_answer", error.msg
+    assert error.msg.startswith("%s answered while creating connection 'c' (tried 2 times, " % server.host), error.msg
+    assert "but not in HTTP: " in error.msg and len(error.msg) < 600
+    assert error.request_sent is True and error.may_exist is True and error.msg.endswith(CHANGES)
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status, head, body, may_exist", [
+    (200, b"Content-Length: 100\r\n", b'{"successful": true', True),
+    (200, b"Transfer-Encoding: chunked\r\n", b"zz timed out\r\n", True),
+    (201, b"Transfer-Encoding: chunked\r\n", b"10\r\nSSLError", True),
+    (400, b"Content-Length: 100\r\n", b'{"errorMessage": "timed', False),
+])
+def test_a_body_that_breaks_off_after_the_status_is_an_unexpected_answer(status, head, body, may_exist):
+    """Issue 25: reported "could not reach" before, though the server had answered with a status."""
+    def script(connection, stop):  # pylint: disable=unused-argument
+        connection.sendall(b"HTTP/1.1 %d Whatever\r\nContent-Type: application/json\r\n%s\r\n%s" % (status, head, body))
+
+    with RawServer(script) as server:
+        with pytest.raises(TransportError) as info:
+            make_transport(retries=2).send("POST", server.url + "/", CREATE, json={"name": "c"})
+    error = info.value
+    assert error.reason_code == "unexpected_answer", error.msg
+    assert error.msg.startswith("%s answered HTTP %d while creating connection 'c', but its body broke off: "
+                                % (server.host, status)), error.msg
+    assert error.status == status
+    assert error.may_exist is may_exist and error.msg.endswith(CHANGES) is may_exist
+    assert len(server.requests) == 1
+
+
+def test_a_tls_handshake_that_never_comes_is_a_timeout_and_nothing_was_sent(tmp_path):
+    """The TLS handshake's own timeout, or the deadline's, before any request: NotConnected says nothing was sent."""
+    context, ca_path = tls_files(tmp_path)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    try:
+        with pytest.raises(TransportError) as info:
+            make_transport(timeout=1, verify=ca_path).send("POST", "https://127.0.0.1:%d/" % port, CREATE)
+    finally:
+        listener.close()
+    assert context is not None
+    assert info.value.reason_code == "timeout", info.value.msg
+    assert info.value.request_sent is False and info.value.may_exist is False
+
+
 def test_an_unreachable_host_is_named_with_the_option_that_set_it():
     msg = fake_send(_refused(), call=Call("requesting a token", option="auth_url"), retries=0).msg
     assert msg == ("Could not reach test.reltio.com (from auth_url) while requesting a token: Failed to establish a new"
@@ -721,7 +819,8 @@ def test_the_bounds_hold_with_the_requests_and_urllib3_of_rhel9(rhel9_libraries)
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-m", "not rhel9_libraries", "-k",
          "drip or trickle or whole_answer or larger_than or without_a_length or closes or proxy or timer or refused"
-         " or redirect or gzip or unreachable or error_details or errors_of or connect or libraries_are"],
+         " or redirect or gzip or unreachable or error_details or errors_of or connect or libraries_are"
+         " or words or not_http or breaks_off or handshake_that or types_of"],
         capture_output=True, text=True, timeout=600, check=False, cwd=str(ROOT),
         env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(rhel9_libraries)] + sys.path), RELTIO_EXPECT_URLLIB3="1.26.5"))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
