@@ -291,7 +291,7 @@ class TestValidation:
                  for number, (override, _) in enumerate(BAD_INPUT)]
         run = ansible.playbook(play(*tasks))
         assert run.recap()["ignored"] == len(BAD_INPUT), run.output
-        failed = dict((entry["task"], entry["result"]["msg"]) for entry in run.results if entry["status"] == "failed")
+        failed = run.failed_messages()
         for number, (override, expected) in enumerate(BAD_INPUT):
             assert expected in failed["bad input %d" % number], (override, failed)
         assert "Traceback" not in run.output

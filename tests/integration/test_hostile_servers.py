@@ -187,7 +187,7 @@ def echo_cases(ansible, emulator, tenant, cases, **fault):
                                       "DATABRICKS_CLIENT_ID": "c"}})
     run = ansible.playbook(play(*tasks), env=env_for(ansible, tenant))
     assert run.recap()["ignored"] == len(cases), run.output
-    failed = dict((entry["task"], entry["result"]["msg"]) for entry in run.results if entry["status"] == "failed")
+    failed = run.failed_messages()
     return [failed["echo %d" % number] for number in range(len(cases))]
 
 

@@ -51,7 +51,7 @@ def preflight_failures(ansible, tenant, workspace, workspace_ca, cases):
     play = [{"name": "preflight", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
     run = ansible.playbook(json.dumps(play), env=env_for(ansible, tenant, workspace, workspace_ca))
     assert run.recap()["ignored"] == len(cases), run.output
-    failed = dict((entry["task"], entry["result"]["msg"]) for entry in run.results if entry["status"] == "failed")
+    failed = run.failed_messages()
     return [failed["case %d" % number] for number in range(len(cases))]
 
 

@@ -29,7 +29,7 @@ def refusals(ansible, cases, *flags, env=None, variables=None):
                                         "vars_files": [str(vars_file)], "tasks": tasks}]), *flags, env=env)
     assert run.recap()["ignored"] == len(cases), run.output
     assert "time_t" not in run.output and "Traceback" not in run.output
-    failed = dict((entry["task"], entry["result"]["msg"]) for entry in run.results if entry["status"] == "failed")
+    failed = run.failed_messages()
     return [failed["refused %d" % number] for number in range(len(cases))]
 
 
