@@ -272,6 +272,11 @@ class AnsibleRun:
         assert found, "no result recorded for task %r / %r in:\n%s" % (name, action, self.output)
         return found[-1]["result"]
 
+    def failed_messages(self):
+        """``{task name: msg}`` of every task that failed (ignored or not): the cases of a test that proves several in
+        one playbook, a task each, rather than one ansible-playbook run a case (about a CPU-second each)."""
+        return dict((entry["task"], entry["result"].get("msg")) for entry in self.results if entry["status"] == "failed")
+
     def recap(self, host="localhost"):
         """``{'ok': n, 'changed': n, 'failed': n, ...}`` from the PLAY RECAP line of a host."""
         match = re.search(r"^%s\s*:\s*(.*)$" % re.escape(host), self.stdout, re.MULTILINE)

@@ -43,6 +43,18 @@ def adhoc(ansible, tenant, workspace, workspace_ca, args="", *flags, **extra):
                          env=env_for(ansible, tenant, workspace, workspace_ca, **extra))
 
 
+def preflight_failures(ansible, tenant, workspace, workspace_ca, cases):
+    """One preflight task a case of ``(environment, expected)``, the case's variables in its task environment, all in one
+    playbook (an ansible-playbook run a case cost a second of CPU, twice that as a module); each case's failed message."""
+    tasks = [{"name": "case %d" % number, MODULE: {"connection_name": "pf", "ca_path": workspace_ca.ca_path, "preflight": True},
+              "environment": change, "ignore_errors": True} for number, (change, _) in enumerate(cases)]
+    play = [{"name": "preflight", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    run = ansible.playbook(json.dumps(play), env=env_for(ansible, tenant, workspace, workspace_ca))
+    assert run.recap()["ignored"] == len(cases), run.output
+    failed = run.failed_messages()
+    return [failed["case %d" % number] for number in range(len(cases))]
+
+
 def reltio_writes(emulator):
     return [entry for entry in emulator.requests() if entry["endpoint"] in ("create", "credentials")]
 
@@ -64,29 +76,25 @@ class TestPreflight:
         assert result["created"] is True and result["test"]["connected"] is True
         assert "Preflight passed" in result["msg"]
 
-    @pytest.mark.parametrize("case, change, expected", [
-        ("invalid_client", {"DATABRICKS_CLIENT_SECRET": OTHER_SECRET}, "refused the service principal's client ID or secret"),
-        ("unknown warehouse", {"DATABRICKS_WAREHOUSE_ID": "0000000000000000"}, "does not exist in the Databricks workspace"),
-    ])
     def test_a_refused_service_principal_or_unknown_warehouse_stops_before_reltio(
-            self, ansible, emulator, tenant, workspace, workspace_ca, case, change, expected):
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "preflight=true", **change)
-        assert run.rc != 0
-        msg = run.task()["msg"]
-        assert expected in msg and "127.0.0.1" in msg, msg
+            self, ansible, emulator, tenant, workspace, workspace_ca):
+        ansible.add_secret("another Databricks client secret", OTHER_SECRET)
+        cases = [({"DATABRICKS_CLIENT_SECRET": OTHER_SECRET}, "refused the service principal's client ID or secret"),
+                 ({"DATABRICKS_WAREHOUSE_ID": "0000000000000000"}, "does not exist in the Databricks workspace")]
+        for (change, expected), msg in zip(cases, preflight_failures(ansible, tenant, workspace, workspace_ca, cases)):
+            assert expected in msg and "127.0.0.1" in msg, (change, msg)
         assert reltio_writes(emulator) == []
 
-    @pytest.mark.parametrize("warehouse, expected", [
-        ({"state": "RUNNING", "grants": []}, "Grant it CAN USE on the warehouse"),
-        ({"state": "DELETED", "grants": [DATABRICKS_CLIENT_ID]}, "is DELETED"),
-        ({"state": "DELETING", "grants": [DATABRICKS_CLIENT_ID]}, "is DELETING"),
-    ])
-    def test_a_warehouse_that_cannot_be_used_stops_before_reltio(self, ansible, emulator, tenant, workspace,
-                                                                 workspace_ca, warehouse, expected):
-        emulator.databricks(warehouses=[dict(warehouse, id=WAREHOUSE, name="Reltio Zero-Copy")])
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "preflight=true")
-        assert run.rc != 0
-        assert expected in run.task()["msg"], run.task()["msg"]
+    def test_a_warehouse_that_cannot_be_used_stops_before_reltio(self, ansible, emulator, tenant, workspace, workspace_ca):
+        cases = [({"state": "RUNNING", "grants": []}, "Grant it CAN USE on the warehouse"),
+                 ({"state": "DELETED", "grants": [DATABRICKS_CLIENT_ID]}, "is DELETED"),
+                 ({"state": "DELETING", "grants": [DATABRICKS_CLIENT_ID]}, "is DELETING")]
+        warehouses = [dict(warehouse, id="%s%d" % (WAREHOUSE[:-1], number), name="Reltio Zero-Copy %d" % number)
+                      for number, (warehouse, _) in enumerate(cases)]
+        emulator.databricks(warehouses=warehouses)
+        changes = [({"DATABRICKS_WAREHOUSE_ID": warehouse["id"]}, expected) for warehouse, (_, expected) in zip(warehouses, cases)]
+        for (change, expected), msg in zip(changes, preflight_failures(ansible, tenant, workspace, workspace_ca, changes)):
+            assert expected in msg, (change, msg)
         assert reltio_writes(emulator) == []
 
     @pytest.mark.parametrize("secret, passes", [(DATABRICKS_CLIENT_SECRET, True), (OTHER_SECRET, False)])

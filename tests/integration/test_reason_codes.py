@@ -8,6 +8,7 @@ are tested against what the transport and the clients really say.
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -173,21 +174,40 @@ def test_a_workspace_reltio_cannot_reach(ansible, emulator, tenant):
     assert (failing["status"], failing["reason_code"]) == ("failing", "databricks_unreachable")
 
 
+def preflight_results(ansible, env, cases):
+    """``(failed, result)`` of each case ``(module, args, task environment)``: one task a case, all in one playbook (an
+    ansible-playbook run a case cost a second of CPU, twice that as a module)."""
+    tasks = [{"name": "case %d" % number, module: args, "environment": environment, "ignore_errors": True}
+             for number, (module, args, environment) in enumerate(cases)]
+    run = ansible.playbook(json.dumps([{"name": "preflight", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]),
+                           env=env)
+    outcomes = dict((entry["task"], (entry["status"] == "failed", entry["result"])) for entry in run.results)
+    assert len(outcomes) == len(cases), run.output
+    return [outcomes["case %d" % number] for number in range(len(cases))]
+
+
 def test_preflight_reasons(ansible, emulator, tenant, workspace, workspace_ca):
     env = env_for(ansible, tenant, DATABRICKS_HOST=workspace)
-    args = "connection_name=%s preflight=true" % NAME
-    # The workspace's CA is not trusted without ca_path.
-    assert failure(ansible, args + " retries=0", env)["reason_code"] == "tls"
-    args += " ca_path=%s" % workspace_ca.ca_path
-    assert failure(ansible, args, dict(env, DATABRICKS_CLIENT_SECRET="wrong-" + DATABRICKS_CLIENT_SECRET))["reason_code"] \
-        == "databricks_auth"
-    assert failure(ansible, args, dict(env, DATABRICKS_WAREHOUSE_ID="0000000000000000"))["reason_code"] == "warehouse_missing"
+    args = {"connection_name": NAME, "preflight": True, "ca_path": workspace_ca.ca_path}
+    wrong = "wrong-" + DATABRICKS_CLIENT_SECRET
+    ansible.add_secret("a wrong Databricks client secret", wrong)
+    tls, auth, missing = preflight_results(ansible, env, [
+        # The workspace's CA is not trusted without ca_path.
+        (CONNECTION, {"connection_name": NAME, "preflight": True, "retries": 0}, {}),
+        (CONNECTION, args, {"DATABRICKS_CLIENT_SECRET": wrong}),
+        (CONNECTION, args, {"DATABRICKS_WAREHOUSE_ID": "0000000000000000"})])
+    assert [(failed, result["reason_code"]) for failed, result in (tls, auth, missing)] == [
+        (True, "tls"), (True, "databricks_auth"), (True, "warehouse_missing")], (tls, auth, missing)
     emulator.databricks(warehouses=[{"id": WAREHOUSE_ID, "name": "Reltio Zero-Copy", "state": "RUNNING", "grants": []}])
-    assert failure(ansible, args, env)["reason_code"] == "databricks_permission"
-    env["DATABRICKS_HOST"] = "https://127.0.0.1:%d" % closed_port()
-    assert failure(ansible, args + " retries=0", env)["reason_code"] == "databricks_unreachable"
-    # The info module reports a failed preflight with its code, and does not fail.
-    env["DATABRICKS_HOST"] = workspace
+    # The connection the info module tests below: the module's preflight fails before any request to Reltio.
     emulator.create_connection(tenant, NAME, workspace_url=workspace)
-    result = status(ansible, args, env)
-    assert result["preflight"]["passed"] is False and result["preflight"]["reason_code"] == "databricks_permission"
+    permission, unreachable, info = preflight_results(ansible, env, [
+        (CONNECTION, args, {}),
+        (CONNECTION, dict(args, retries=0), {"DATABRICKS_HOST": "https://127.0.0.1:%d" % closed_port()}),
+        (INFO, args, {})])
+    assert [(failed, result["reason_code"]) for failed, result in (permission, unreachable)] == [
+        (True, "databricks_permission"), (True, "databricks_unreachable")], (permission, unreachable)
+    # The info module reports a failed preflight with its code, and does not fail.
+    failed, result = info
+    assert not failed and result["preflight"]["passed"] is False, result
+    assert result["preflight"]["reason_code"] == "databricks_permission"

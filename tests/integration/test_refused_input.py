@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from reltio_world import DATABRICKS_CLIENT_ID, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
 
 MODULE = "reltio.platform.reltio_databricks_connection"
@@ -19,13 +17,20 @@ INFO_MODULE = "reltio.platform.reltio_databricks_connection_info"
 LIST_SECRETS = ["dbx-list-secret-one-Qz81", "dbx-list-secret-two-Wm52"]
 
 
-def play(ansible, args, variables):
-    """A one-task play whose variables come from a vars file (as a vault file or a lookup would give them)."""
+def refusals(ansible, cases, *flags, env=None, variables=None):
+    """The failed message of each case ``(module, args, task environment)``: one task a case, all in one playbook (an
+    ansible-playbook run a case cost a second of CPU, twice that as a module), its variables from a vars file (as a
+    vault file or a lookup would give them)."""
     vars_file = ansible.workdir / "vars.json"
-    vars_file.write_text(json.dumps(variables))
-    task = {"name": "refused", MODULE: args}
-    return json.dumps([{"name": "refused input", "hosts": "localhost", "gather_facts": False,
-                        "vars_files": [str(vars_file)], "tasks": [task]}])
+    vars_file.write_text(json.dumps(variables or {}))
+    tasks = [{"name": "refused %d" % number, module: args, "environment": environment, "ignore_errors": True}
+             for number, (module, args, environment) in enumerate(cases)]
+    run = ansible.playbook(json.dumps([{"name": "refused input", "hosts": "localhost", "gather_facts": False,
+                                        "vars_files": [str(vars_file)], "tasks": tasks}]), *flags, env=env)
+    assert run.recap()["ignored"] == len(cases), run.output
+    assert "time_t" not in run.output and "Traceback" not in run.output
+    failed = run.failed_messages()
+    return [failed["refused %d" % number] for number in range(len(cases))]
 
 
 def base_args(emulator, tenant):
@@ -33,22 +38,19 @@ def base_args(emulator, tenant):
             "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID}
 
 
-@pytest.mark.parametrize("option, value, kind", [
-    ("client_secret", LIST_SECRETS, "list"),
-    ("client_secret", {"client_secret": LIST_SECRETS[0], "client_id": LIST_SECRETS[1]}, "dictionary"),
-    ("access_token", {"token": LIST_SECRETS[0]}, "dictionary"),
-])
-def test_a_list_or_dict_credential_is_refused_naming_the_type_and_nothing_is_sent(ansible, emulator, tenant, option, value,
-                                                                                  kind):
+def test_a_list_or_dict_credential_is_refused_naming_the_type_and_nothing_is_sent(ansible, emulator, tenant):
     """Before issue 18 its Python repr was sent, and stored in Reltio as the secret."""
     for index, secret in enumerate(LIST_SECRETS):
         ansible.add_secret("list item %d" % index, secret)
-    args = dict(base_args(emulator, tenant), client_secret="dbx-secret-Tq6Wn3Hs9Kd2Pv5Ya8")
-    args[option] = "{{ structured }}"
-    run = ansible.playbook(play(ansible, args, {"structured": value}), "-vvvv")
-    assert run.rc != 0
-    result = run.task("refused")
-    assert "%s must be a string, got a %s whose value is not shown" % (option, kind) in result["msg"], result["msg"]
+    cases = [("client_secret", LIST_SECRETS, "list"),
+             ("client_secret", {"client_secret": LIST_SECRETS[0], "client_id": LIST_SECRETS[1]}, "dictionary"),
+             ("access_token", {"token": LIST_SECRETS[0]}, "dictionary")]
+    tasks = [(MODULE, dict(base_args(emulator, tenant), **dict({"client_secret": "dbx-secret-Tq6Wn3Hs9Kd2Pv5Ya8"},
+                                                               **{option: "{{ structured%d }}" % number})), {})
+             for number, (option, _, _) in enumerate(cases)]
+    variables = dict(("structured%d" % number, value) for number, (_, value, _) in enumerate(cases))
+    for (option, _, kind), msg in zip(cases, refusals(ansible, tasks, "-vvvv", variables=variables)):
+        assert "%s must be a string, got a %s whose value is not shown" % (option, kind) in msg, msg
     assert emulator.requests() == []
 
 
@@ -64,23 +66,19 @@ def test_a_one_letter_token_is_refused_in_a_message_that_says_why(ansible, emula
     assert emulator.requests() == []
 
 
-@pytest.mark.parametrize("module", [MODULE, INFO_MODULE])
-@pytest.mark.parametrize("variable, option", [("DATABRICKS_CLIENT_SECRET", "client_secret"),
-                                              ("DATABRICKS_CLIENT_ID", "client_id")])
-def test_databricks_credentials_http_basic_cannot_carry_are_refused_naming_the_option(ansible, emulator, tenant,
-                                                                                      variable, option, module):
+def test_databricks_credentials_http_basic_cannot_carry_are_refused_naming_the_option(ansible, emulator, tenant):
     """Before issue 18 the preflight failed with the character and its position in the secret; the info module's
     preflight did until issue 25."""
-    secret = "dbx-secret-\u20ac-\u540d-Tq6Wn3Hs"
-    if option == "client_secret":  # the client id is no secret: the result shows it
-        ansible.add_secret("non-Latin-1 client secret", secret)
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), **{variable: secret})
-    run = ansible.adhoc("connection_name=x preflight=true", env=env, module=module)
-    assert run.rc != 0
-    msg = run.task(action=module.rsplit(".", 1)[1])["msg"]
-    assert "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option in msg, msg
-    assert "position" not in msg and "\u20ac" not in msg
+    values = {"DATABRICKS_CLIENT_SECRET": "dbx-secret-\u20ac-\u540d-Tq6Wn3Hs", "DATABRICKS_CLIENT_ID": "dbx-client-\u20ac-\u540d-Wz3Kp8Rv"}
+    # The client id is no secret: the result shows it.
+    ansible.add_secret("non-Latin-1 client secret", values["DATABRICKS_CLIENT_SECRET"])
+    cases = [(module, variable, option) for module in (MODULE, INFO_MODULE)
+             for variable, option in (("DATABRICKS_CLIENT_SECRET", "client_secret"), ("DATABRICKS_CLIENT_ID", "client_id"))]
+    env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
+    tasks = [(module, "connection_name=x preflight=true", {variable: values[variable]}) for module, variable, _ in cases]
+    for (module, _, option), msg in zip(cases, refusals(ansible, tasks, env=env)):
+        assert "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option in msg, (module, msg)
+        assert "position" not in msg and "\u20ac" not in msg
     assert emulator.requests() == []
 
 
@@ -105,34 +103,28 @@ def test_a_name_under_localhost_is_refused_for_plain_http(ansible, emulator, ten
     assert emulator.requests() == []
 
 
-@pytest.mark.parametrize("module, value, expected", [
-    (MODULE, "timeout=1e10", "timeout must be from 1 to 3600, got 10000000000.0"),
-    (MODULE, "timeout=0.5", "timeout must be from 1 to 3600, got 0.5"),
-    (INFO_MODULE, "timeout=86400", "timeout must be from 1 to 3600, got 86400.0"),
-    ("reltio.platform.reltio_token", "retries=11", "retries must be from 0 to 10, got 11"),
-])
-def test_timeout_and_retries_out_of_their_bounds_are_refused(ansible, emulator, tenant, module, value, expected):
+def test_timeout_and_retries_out_of_their_bounds_are_refused(ansible, emulator, tenant):
     """Issue 25: timeout 1e10 crashed with "timestamp out of range for platform time_t" on both paths."""
-    env = ansible.reltio_env(tenant, auth="client" if module.endswith("reltio_token") else "token")
-    env.update(ansible.databricks_env())
-    run = ansible.adhoc("connection_name=x %s" % value, env=env, module=module)
-    assert run.rc != 0
-    msg = run.task(action=module.rsplit(".", 1)[1])["msg"]
-    assert expected in msg, msg
-    assert "time_t" not in run.output and "Traceback" not in run.output
+    cases = [(MODULE, "timeout=1e10", "timeout must be from 1 to 3600, got 10000000000.0"),
+             (MODULE, "timeout=0.5", "timeout must be from 1 to 3600, got 0.5"),
+             (INFO_MODULE, "timeout=86400", "timeout must be from 1 to 3600, got 86400.0"),
+             ("reltio.platform.reltio_token", "retries=11", "retries must be from 0 to 10, got 11")]
+    # Client credentials, which reltio_token needs; the bounds are checked before either kind of credentials is used.
+    env = dict(ansible.reltio_env(tenant, auth="client"), **ansible.databricks_env())
+    tasks = [(module, "connection_name=x %s" % value, {}) for module, value, _ in cases]
+    for (module, _, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
+        assert expected in msg, (module, msg)
     assert emulator.requests() == []
 
 
-@pytest.mark.parametrize("secret, expected", [
-    ("Qz7-dbx", "client_secret is shorter than 8 characters"),
-    ("L" * 16385, "client_secret is longer than 16384 characters"),
-])
-def test_the_info_modules_preflight_takes_the_secrets_the_main_module_takes(ansible, emulator, tenant, secret, expected):
+def test_the_info_modules_preflight_takes_the_secrets_the_main_module_takes(ansible, emulator, tenant):
     """Issue 25: reltio_databricks_connection_info accepted a client_secret under 8 characters or over 16 KiB."""
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), DATABRICKS_CLIENT_SECRET=secret)
-    run = ansible.adhoc("connection_name=x preflight=true", env=env, module=INFO_MODULE)
-    assert run.rc != 0
-    msg = run.task(action="reltio_databricks_connection_info")["msg"]
-    assert expected in msg, msg
+    cases = [("Qz7-dbx", "client_secret is shorter than 8 characters"),
+             ("L" * 16385, "client_secret is longer than 16384 characters")]
+    for number, (secret, _) in enumerate(cases):
+        ansible.add_secret("refused client secret #%d" % number, secret)
+    env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
+    tasks = [(INFO_MODULE, "connection_name=x preflight=true", {"DATABRICKS_CLIENT_SECRET": secret}) for secret, _ in cases]
+    for (_, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
+        assert expected in msg, msg
     assert emulator.requests() == []

@@ -192,29 +192,15 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
     assert [entry for entry in emulator.requests() if entry["seq"] > before and entry["endpoint"] in WRITES] == []
 
 
-def test_told_not_to_fail_the_play_passes_and_still_reports(ansible, emulator, tenant):
-    hosts, expected = mixed_fleet(ansible, emulator, tenant, with_broken_hosts=False)
-    report_dir = ansible.workdir / "report"
-    ansible.scan_path(report_dir)
-    run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
-    assert run.rc == 0, run.output
-    report = read_report(report_dir)[0]
-    assert dict((record["inventory_hostname"], record["status"]) for record in report["connections"]) == dict(
-        (host, value[0]) for host, value in expected.items())
-    for host in expected:
-        assert run.recap(host) == dict(run.recap(host), changed=0, failed=0)
-    assert "3 failing, 1 error, 1 missing, 2 healthy; 7 first checked." in summary_line(run, report_dir)
-
-
-@pytest.mark.parametrize("flags", [[], ["--check"]])
-def test_an_all_healthy_fleet_passes_and_says_so(ansible, emulator, tenant, flags):
+# Check mode: test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail runs it on a fleet of each status.
+def test_an_all_healthy_fleet_passes_and_says_so(ansible, emulator, tenant):
     hosts = {}
     for number in range(3):
         hosts["t%d" % number] = {"databricks_connection_tenant_id": "%s-%d" % (tenant, number)}
         emulator.create_connection("%s-%d" % (tenant, number), NAME)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
-    run = run_play(ansible, inventory(ansible, hosts), play(report_dir), *flags)
+    run = run_play(ansible, inventory(ansible, hosts), play(report_dir))
     assert run.rc == 0, run.output
     assert [record["status"] for record in read_report(report_dir)[0]["connections"]] == ["healthy"] * 3
     assert "3 connections checked: 0 failing, 0 error, 0 missing, 3 healthy; 3 first checked." in summary_line(run, report_dir)
@@ -263,16 +249,21 @@ def three_hosts(emulator, tenant):
 
 
 @pytest.mark.slow
-def test_the_history_over_three_runs_healthy_broken_fixed(ansible, emulator, tenant):
+def test_the_history_over_four_runs_healthy_broken_fixed_alone_then_all(ansible, emulator, tenant):
     path = inventory(ansible, three_hosts(emulator, tenant))
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
 
+    # Told not to fail the play: it passes, and no host fails or changes, a failing one included.
     first = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
     assert first.rc == 0, first.output
+    for host in ("a-failing", "b-flaky", "c-fine"):
+        assert first.recap(host) == dict(first.recap(host), changed=0, failed=0), host
     one = read_report(report_dir)[0]
-    assert [(record["inventory_hostname"], record["change"]) for record in one["connections"]] == [
-        ("a-failing", "first_check"), ("b-flaky", "first_check"), ("c-fine", "first_check")]
+    assert [(record["inventory_hostname"], record["status"], record["change"]) for record in one["connections"]] == [
+        ("a-failing", "failing", "first_check"), ("b-flaky", "healthy", "first_check"), ("c-fine", "healthy", "first_check")]
+    assert summary_line(first, report_dir).startswith(
+        "Connection health: 3 connections checked: 1 failing, 0 error, 0 missing, 2 healthy; 3 first checked.")
     started = dict((host, record["checked_at"]) for host, record in by_host(one).items())
 
     emulator.break_connection("%s-b-flaky" % tenant, NAME, "rotate_secret")
@@ -293,19 +284,33 @@ def test_the_history_over_three_runs_healthy_broken_fixed(ansible, emulator, ten
     assert page.index("host b-flaky") < page.index("host a-failing") < page.index("host c-fine")
     assert '<span class="change new_failure">newly failing</span>' in page
 
+    # Fixed, and checked alone (--limit): a partial run keeps the history of the connections it did not check.
     store_credentials(emulator, "%s-b-flaky" % tenant)
-    third = run_play(ansible, path, play(report_dir))
-    assert third.rc == 2, third.output
-    three = read_report(report_dir)[0]
-    records = by_host(three)
+    third = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False), "--limit", "b-flaky")
+    assert third.rc == 0, third.output
+    three, markdown, page = read_report(report_dir)
+    assert three["partial"] is True
+    assert [(record["inventory_hostname"], record["change"]) for record in three["connections"]] == [("b-flaky", "recovered")]
+    assert three["connections"][0]["since"] == three["connections"][0]["checked_at"] > records["b-flaky"]["since"]
+    assert sorted(three["not_checked"], key=lambda record: record["inventory_hostname"]) == [records["a-failing"], records["c-fine"]]
+    assert "1 recovered" in three["summary"], three["summary"]
+    assert three["summary"].endswith("Partial run: 2 connections of earlier runs not checked.")
+    assert "the 2 other connections of earlier runs are in" in markdown and "the 2 other connections of earlier runs are in" in page
+
+    fourth = run_play(ansible, path, play(report_dir))
+    assert fourth.rc == 2, fourth.output
+    four = read_report(report_dir)[0]
+    assert four["partial"] is False and four["not_checked"] == []
+    records = by_host(four)
+    # The connections the partial run left out kept their history; the one it checked kept its new one.
     assert [(host, records[host]["change"]) for host in sorted(records)] == [
-        ("a-failing", "unchanged"), ("b-flaky", "recovered"), ("c-fine", "unchanged")]
-    assert records["b-flaky"]["since"] == records["b-flaky"]["checked_at"] > by_host(two)["b-flaky"]["since"]
+        ("a-failing", "unchanged"), ("b-flaky", "unchanged"), ("c-fine", "unchanged")]
+    assert records["b-flaky"]["since"] == three["connections"][0]["since"]
     assert records["a-failing"]["since"] == started["a-failing"] and records["c-fine"]["since"] == started["c-fine"]
-    assert three["summary"] == "3 connections checked: 1 failing, 0 error, 0 missing, 2 healthy; 1 recovered, 2 unchanged."
+    assert four["summary"] == "3 connections checked: 1 failing, 0 error, 0 missing, 2 healthy; 3 unchanged."
     # The failing run ends with the summary, after a-failing's failure.
-    assert summary_line(third, report_dir).startswith("Connection health: " + three["summary"])
-    assert third.recap("a-failing")["failed"] == 1
+    assert summary_line(fourth, report_dir).startswith("Connection health: " + four["summary"])
+    assert fourth.recap("a-failing")["failed"] == 1
 
 
 def test_a_host_that_did_not_run_is_keyed_by_the_platform_of_the_environment(ansible, emulator, tenant):
@@ -329,35 +334,6 @@ def test_a_host_that_did_not_run_is_keyed_by_the_platform_of_the_environment(ans
     assert "databricks_connection_timout is not a variable" in run.output, run.output
     assert records["h1"]["status"] == "healthy" and records["h2"]["status"] == "error", records
     assert records["h1"]["platform_url"] == records["h2"]["platform_url"] == emulator.url, records
-
-
-def test_a_partial_run_keeps_the_history_of_the_connections_it_did_not_check(ansible, emulator, tenant):
-    path = inventory(ansible, three_hosts(emulator, tenant))
-    report_dir = ansible.workdir / "report"
-    ansible.scan_path(report_dir)
-    first = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
-    assert first.rc == 0, first.output
-    one = by_host(read_report(report_dir)[0])
-
-    emulator.break_connection("%s-b-flaky" % tenant, NAME, "rotate_secret")
-    second = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False), "--limit", "b-flaky")
-    assert second.rc == 0, second.output
-    two, markdown, page = read_report(report_dir)
-    assert two["partial"] is True
-    assert [(record["inventory_hostname"], record["change"]) for record in two["connections"]] == [("b-flaky", "new_failure")]
-    assert sorted(two["not_checked"], key=lambda record: record["inventory_hostname"]) == [one["a-failing"], one["c-fine"]]
-    assert two["summary"].endswith("Partial run: 2 connections of earlier runs not checked.")
-    assert "the 2 other connections of earlier runs are in" in markdown and "the 2 other connections of earlier runs are in" in page
-
-    third = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
-    assert third.rc == 0, third.output
-    three = read_report(report_dir)[0]
-    assert three["partial"] is False and three["not_checked"] == []
-    records = by_host(three)
-    # The connections the partial run left out kept their history; the one it checked kept its new one.
-    assert records["a-failing"]["since"] == one["a-failing"]["checked_at"] and records["a-failing"]["change"] == "unchanged"
-    assert records["c-fine"]["since"] == one["c-fine"]["checked_at"] and records["c-fine"]["change"] == "unchanged"
-    assert records["b-flaky"]["since"] == by_host(two)["b-flaky"]["since"] and records["b-flaky"]["change"] == "unchanged"
 
 
 @pytest.mark.slow

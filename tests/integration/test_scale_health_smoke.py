@@ -13,11 +13,11 @@ from reltio_world import ROOT
 def test_a_small_health_check_row(tmp_path):
     output = tmp_path / "scale.md"
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:30:0:health", "--output", str(output)],
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:9:0:health", "--output", str(output)],
         capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     text = output.read_text()
-    assert re.search(r"\| health check: 3 lanes \(hosts\) looping over the tenant list, forks 3 \| 30 \| loopback \| \d+\.\d \|"
+    assert re.search(r"\| health check: 3 lanes \(hosts\) looping over the tenant list, forks 3 \| 9 \| loopback \| \d+\.\d \|"
                      r".*\(\d+ s at this rate; goal 60 s\) \|", text), text
 
 
@@ -32,11 +32,11 @@ def test_a_small_role_row_in_lanes_and_in_hosts(tmp_path):
     """The role's rows: every tenant checked once, the report holding each of them healthy (scale.py checks both)."""
     output = tmp_path / "scale.md"
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:30:0:role",
-         "--case", "hosts:linear:5:12:0:role", "--output", str(output)],
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:9:0:role",
+         "--case", "hosts:linear:5:6:0:role", "--output", str(output)],
         capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     text = output.read_text()
-    assert re.search(r"\| connection_health role, report written: 3 lanes \(hosts\) looping over the tenant list, forks 3 \| 30 \|"
+    assert re.search(r"\| connection_health role, report written: 3 lanes \(hosts\) looping over the tenant list, forks 3 \| 9 \|"
                      r".*\(\d+ s at this rate; goal 60 s\) \|", text), text
-    assert "| connection_health role, report written: one host per tenant, linear, forks 5 | 12 |" in text
+    assert "| connection_health role, report written: one host per tenant, linear, forks 5 | 6 |" in text
