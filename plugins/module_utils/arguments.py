@@ -102,6 +102,9 @@ AUTH_OPTIONS = {
         ],
     },
 }
+# The code's defaults where no argument spec filled them in (a client built by hand): the table's.
+DEFAULT_TIMEOUT = AUTH_OPTIONS["timeout"]["default"]
+DEFAULT_RETRIES = AUTH_OPTIONS["retries"]["default"]
 
 EXECUTION_OPTIONS = {
     "execution": {

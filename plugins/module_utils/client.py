@@ -19,7 +19,7 @@ import math
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
@@ -125,7 +125,7 @@ class ReltioClient:
     """
 
     def __init__(self, platform_url, tenant_id, access_token=None, client_id=None, client_secret=None, auth_url=None,
-                 validate_certs=True, ca_path=None, timeout=30, retries=3, session=None, tokens=None):
+                 validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, session=None, tokens=None):
         self.platform_url = normalize_platform_url(platform_url) if platform_url else None
         self.tenant_id = tenant_id
         self.auth_url = auth_url
@@ -154,8 +154,8 @@ class ReltioClient:
             client_secret=params.get("reltio_client_secret"),
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
-            timeout=params.get("timeout", 30),
-            retries=params.get("retries", 3),
+            timeout=params.get("timeout", DEFAULT_TIMEOUT),
+            retries=params.get("retries", DEFAULT_RETRIES),
             session=session,
             tokens=tokens,
         )

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.reltio.platform.plugins.module_utils.errors import PreflightError, TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
@@ -48,8 +49,8 @@ class DatabricksWorkspace:
     to use (one kept for this workspace, TLS settings and credentials), else it makes its own.
     """
 
-    def __init__(self, workspace_url, client_id, client_secret, redact, validate_certs=True, ca_path=None, timeout=30,
-                 retries=3, session=None):
+    def __init__(self, workspace_url, client_id, client_secret, redact, validate_certs=True, ca_path=None,
+                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, session=None):
         self.workspace_url = workspace_url.rstrip("/")
         self.host = host_of(self.workspace_url)
         self.client_id = client_id

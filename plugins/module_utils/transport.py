@@ -269,7 +269,7 @@ def new_session(retries):
 class Transport:
     """Sends requests with one session; ``redact`` masks every secret of the task in what comes back."""
 
-    def __init__(self, session, redact, timeout=30, retries=3, verify=True):
+    def __init__(self, session, redact, timeout, retries, verify=True):
         self.session = session
         self.redact = redact
         self.timeout = timeout

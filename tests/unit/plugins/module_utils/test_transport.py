@@ -120,7 +120,7 @@ def test_send_passes_the_bounds_and_no_redirects_to_requests():
 
 def test_the_response_is_closed_after_reading():
     response = FakeResponse(200, {"a": 1})
-    Transport(FakeSession(response), Redactor()).send("GET", "https://x", READ)
+    Transport(FakeSession(response), Redactor(), timeout=5, retries=0).send("GET", "https://x", READ)
     assert response.closed
 
 
