@@ -16,7 +16,7 @@ another charset read as UTF-8 (and the reverse), its hex (either case), its lowe
 space (a form), and its base64, standard or URL-safe. Base64 of a text that holds the secret (a gateway's
 echo of a whole request body) holds, for each of the three byte alignments the secret may have in that text,
 a fixed run of base64 characters: those three runs are the spellings, masked with their neighbours.
-In every text, any run of ``MIN_PIECE`` or more characters, and half or more, of a secret is masked too: a
+In every text, any run of ``MIN_MASKED_PIECE`` or more characters, and half or more, of a secret is masked too: a
 cut-off echo. Every text is short: whole bodies are never masked nor shown (http_api: the service's message fields,
 or a summary of a body), and ``Redactor.shown`` is the exit each server text takes toward a person.
 
@@ -52,7 +52,7 @@ _OTHER_CHARSETS = ("latin-1", "cp1252", "utf-16-le", "utf-16-be")
 # ... and when it was sent as UTF-8 and is read as one of these (an HTTP status line or header).
 _MISREAD_AS = ("latin-1", "cp1252")
 # A piece of a secret this long (and at least half of it) is masked in a message; a shorter one says too little.
-MIN_PIECE = 8
+MIN_MASKED_PIECE = 8
 # C0 and C1 control characters and DEL: a terminal acts on them (ESC starts a sequence that may clear the screen or
 # set the window title). Tabs and line breaks read as a space in a one-line message.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -289,10 +289,10 @@ def _encoded_forms(secret):
 
 
 class _Pieces:
-    """Finds each run of ``size`` (MIN_PIECE, or half the secret if longer) or more characters of one secret in a text.
+    """Finds each run of ``size`` (MIN_MASKED_PIECE, or half the secret if longer) or more characters of one secret in a text.
 
-    Cost: a text holding none of the secret's anchors (at most ``len(secret) / (size - MIN_PIECE + 1) + 1`` substrings
-    of MIN_PIECE characters, such that every run of ``size`` characters of the secret holds one) is passed over with
+    Cost: a text holding none of the secret's anchors (at most ``len(secret) / (size - MIN_MASKED_PIECE + 1) + 1`` substrings
+    of MIN_MASKED_PIECE characters, such that every run of ``size`` characters of the secret holds one) is passed over with
     a few ``in`` tests, O(len(text)) each. Otherwise the text is read once through a suffix automaton of the secret
     (built once, O(len(secret)) states and time), in O(len(text)) amortised steps: each character moves the
     longest match ending there one longer, or down suffix links that shorten it, never more often in all than the
@@ -300,9 +300,9 @@ class _Pieces:
     """
 
     def __init__(self, secret):
-        self.size = max(MIN_PIECE, (len(secret) + 1) // 2)
-        step = self.size - MIN_PIECE + 1
-        self.anchors = frozenset(secret[start:start + MIN_PIECE] for start in range(0, len(secret) - MIN_PIECE + 1, step))
+        self.size = max(MIN_MASKED_PIECE, (len(secret) + 1) // 2)
+        step = self.size - MIN_MASKED_PIECE + 1
+        self.anchors = frozenset(secret[start:start + MIN_MASKED_PIECE] for start in range(0, len(secret) - MIN_MASKED_PIECE + 1, step))
         self._secret = secret
         self._automaton = None
 
@@ -361,7 +361,7 @@ class _Pieces:
 
 @functools.lru_cache(maxsize=64)
 def _pieces(secret):
-    return _Pieces(secret) if MIN_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
+    return _Pieces(secret) if MIN_MASKED_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
 
 
 def plain_text(text, limit=None):
