@@ -64,7 +64,7 @@ _MAX_REACH = 65536
 # How many times a text is read again with its escapes decoded (an escape of an escape of an escape).
 _LAYERS = 3
 # Base64 and hex spellings shorter than this would be found in unrelated text.
-_MIN_ENCODED = 8
+_MIN_ENCODED_SPELLING = 8
 # Characters next to a base64 run that may still hold bits of the secret.
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 
@@ -236,7 +236,7 @@ def _base64_runs(data):
         encoded = base64.b64encode(b"\0" * offset + data + b"\0\0").decode("ascii")
         first, end = -(-8 * offset // 6), 8 * (offset + len(data)) // 6
         run = encoded[first:end]
-        if len(run) >= _MIN_ENCODED:
+        if len(run) >= _MIN_ENCODED_SPELLING:
             runs.update((run, run.replace("+", "-").replace("/", "_")))
     return runs
 
@@ -265,7 +265,7 @@ def _spellings(secret):
             pass
     runs = set()
     for data in _as_sent(secret):
-        if 2 * len(data) >= _MIN_ENCODED:
+        if 2 * len(data) >= _MIN_ENCODED_SPELLING:
             plain.update((data.hex(), data.hex().upper()))
         runs.update(_base64_runs(data))
     plain.discard("")
