@@ -60,7 +60,7 @@ def validate(params, names=None, environment=None):
     check.done()
 
 
-def plain(text):
+def one_line(text):
     """``text`` on one line, without control characters, at most MESSAGE_LENGTH characters; None stays None."""
     if text is None:
         return None
@@ -96,7 +96,7 @@ def _preflight(params, workspace):
     try:
         checked = workspace.check(params["warehouse_id"])
     except PreflightError as exc:
-        return {"passed": False, "message": plain(exc.msg), "reason_code": exc.reason_code, "warehouse_id": params["warehouse_id"],
+        return {"passed": False, "message": one_line(exc.msg), "reason_code": exc.reason_code, "warehouse_id": params["warehouse_id"],
                 "warehouse_name": None, "warehouse_state": None}
     checked.update(passed=True, message=preflight_passed(checked), reason_code="ok")
     return checked
@@ -124,7 +124,7 @@ def run(params, client, check_mode=False, diff=False, warn=None, workspace=None,
     # A token problem is the tenant's, not the connection's: it fails the task before the test.
     client.ensure_token()
     exists, connected, status, message, reason_code = _reltio_says(client, name)
-    message = plain(message)
+    message = one_line(message)
     result = {
         "changed": False,
         "connection_name": name,
