@@ -364,7 +364,7 @@ def _pieces(secret):
     return _Pieces(secret) if MIN_MASKED_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
 
 
-def plain_text(text, limit=None):
+def printable(text, limit=None):
     """Text from a server as it may reach a message or a result: every control character shown as its escape
     (tabs and line breaks as a space), and at most ``limit`` characters. Mask secrets before calling this."""
     text = _CONTROL.sub(lambda match: " " if match.group(0) in "\t\n\r" else "\\x%02x" % ord(match.group(0)), text)
@@ -488,12 +488,12 @@ class Redactor:
         return _masked(value, matcher.spans(value)) if matcher else value
 
     def shown(self, text, limit):
-        """The exit of a server's text toward a person: masked, plain (plain_text) and at most ``limit``
+        """The exit of a server's text toward a person: masked, printable (control characters escaped) and at most ``limit``
         characters. It is masked before it is cut, ``reach`` characters past the cut, so no cut leaves a piece of a
         secret that masking would not know as one."""
         if not isinstance(text, str):
             return None
-        return plain_text(self(text[:limit + self.reach + 1]), limit)
+        return printable(self(text[:limit + self.reach + 1]), limit)
 
 
 def _with_base64_neighbours(text, start, end):

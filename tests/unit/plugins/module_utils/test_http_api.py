@@ -30,7 +30,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     text_excerpt,
     usable_token,
 )
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, plain_text
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, printable
 
 HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
@@ -201,7 +201,7 @@ def test_bearer_auth_sets_the_header():
     assert request.headers == {"Authorization": "Bearer tok-12345678"}
 
 
-@pytest.mark.parametrize("text, plain", [
+@pytest.mark.parametrize("text, shown", [
     ("plain text", "plain text"),
     ("title\x1b]0;pwned\x07", "title\\x1b]0;pwned\\x07"),
     ("clear\x1b[2J", "clear\\x1b[2J"),
@@ -209,13 +209,13 @@ def test_bearer_auth_sets_the_header():
     ("line\nbreak\ttab\r", "line break tab "),
     ("caf\u00e9 \u20ac", "caf\u00e9 \u20ac"),
 ])
-def test_plain_text_escapes_every_control_character(text, plain):
-    assert plain_text(text) == plain
+def test_printable_escapes_every_control_character(text, shown):
+    assert printable(text) == shown
 
 
-def test_plain_text_is_bounded():
-    assert plain_text("x" * 50, 20) == "x" * 17 + "..."
-    assert plain_text("x" * 20, 20) == "x" * 20
+def test_printable_is_bounded():
+    assert printable("x" * 50, 20) == "x" * 17 + "..."
+    assert printable("x" * 20, 20) == "x" * 20
 
 
 @pytest.mark.parametrize("value, kept", [
