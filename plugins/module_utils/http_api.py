@@ -124,7 +124,7 @@ class Answer:
             return "an empty body"
         # Only text read by an ASCII-compatible charset is shown: bytes read under a false UTF-16 label, say, would
         # show an echoed secret as other characters that masking cannot know.
-        excerpt = redact.shown(text_excerpt(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH) \
+        excerpt = redact.shown(visible_text(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH) \
             if self.ascii_compatible else None
         kind = self.headers.get("Content-Type") and redact.shown(self.content_type, 100)
         return "a %sbody of %d bytes%s" % (kind + " " if kind else "", len(self.body), (": " + excerpt) if excerpt else "")
@@ -236,7 +236,7 @@ def content_charset(content_type):
     return match.group(1) if match else None
 
 
-def text_excerpt(text, length=EXCERPT_LENGTH):
+def visible_text(text, length=EXCERPT_LENGTH):
     """At most ``length`` characters of the visible text of a body (an HTML gateway page, say): tags and runs of
     white space read as one space.
 

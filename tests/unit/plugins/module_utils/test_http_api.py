@@ -27,8 +27,8 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     load_json,
     parse_error_body,
     path_segment,
-    text_excerpt,
     usable_token,
+    visible_text,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, printable
 
@@ -160,13 +160,13 @@ def test_path_segment_stays_one_segment(value):
 
 
 def test_text_excerpt():
-    assert text_excerpt("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
-    assert EXCERPT_LENGTH - 1 <= len(text_excerpt("word " * 100)) <= EXCERPT_LENGTH
-    assert text_excerpt("a" * 50, length=20) == "a" * 20
-    assert text_excerpt("a" * 20, length=20) == "a" * 20
-    assert text_excerpt("") == ""
-    assert text_excerpt("1 < 2 and <b>3</b> > 2 <unclosed") == "1 3 > 2 <unclosed"
-    assert text_excerpt("<a<b>x") == "x"
+    assert visible_text("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
+    assert EXCERPT_LENGTH - 1 <= len(visible_text("word " * 100)) <= EXCERPT_LENGTH
+    assert visible_text("a" * 50, length=20) == "a" * 20
+    assert visible_text("a" * 20, length=20) == "a" * 20
+    assert visible_text("") == ""
+    assert visible_text("1 < 2 and <b>3</b> > 2 <unclosed") == "1 3 > 2 <unclosed"
+    assert visible_text("<a<b>x") == "x"
 
 
 @pytest.mark.parametrize("token", [
