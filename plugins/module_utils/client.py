@@ -25,10 +25,10 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
-    answer_value,
     parse_error_body,
     path_segment,
     read_token,
+    result_value,
     usable_token,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
@@ -287,11 +287,11 @@ class ReltioClient:
             raise self._fail(ApiError, "Reltio answered the connection test of '%s' without a 'connected' field: %s"
                              % (name, answer.summary(self.redact)), status=answer.status)
         connected = outcome.get("connected") is True
-        message = self._text_value(outcome.get("message"))
+        message = self._result_text(outcome.get("message"))
         return {
             "connected": connected,
             "message": message,
-            "database_type": self._text_value(outcome.get("databaseType")),
+            "database_type": self._result_text(outcome.get("databaseType")),
             "reason_code": "ok" if connected else failed_test_reason(message),
         }
 
@@ -374,12 +374,12 @@ class ReltioClient:
                           status=status, error_code=code, may_exist=may_exist, reason_code=_status_reason(status))
 
     def _connection_from(self, data):
-        """Reltio's ``result`` as the task's ``connection``: short masked scalars only (see http_api.answer_value)."""
+        """Reltio's ``result`` as the task's ``connection``: short masked scalars only (see http_api.result_value)."""
         result = data["result"] if isinstance(data, dict) and isinstance(data.get("result"), dict) else {}
         keys = (("connection_id", "connectionId"), ("connection_name", "connectionName"), ("status", "status"),
                 ("message", "message"), ("timestamp", "timestamp"))
-        return dict((name, answer_value(result.get(key), self.redact)) for name, key in keys)
+        return dict((name, result_value(result.get(key), self.redact)) for name, key in keys)
 
-    def _text_value(self, value):
+    def _result_text(self, value):
         """A text field of an answer for the result: short masked plain text, or None for anything but a string."""
-        return answer_value(value, self.redact) if isinstance(value, str) else None
+        return result_value(value, self.redact) if isinstance(value, str) else None

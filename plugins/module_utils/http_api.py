@@ -165,7 +165,7 @@ def load_json(text):
         containers = [child for value in containers for child in (value.values() if isinstance(value, dict) else value)]
 
 
-def answer_value(value, redact):
+def result_value(value, redact):
     """A value copied from an answer into the result: short masked plain text (``redact.shown``), a number, a boolean
     or None. A list, an object or anything else a server sends there is None: a key or a list of a server never
     reaches the result."""

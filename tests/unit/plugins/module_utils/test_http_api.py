@@ -22,11 +22,11 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     Answer,
     BearerAuth,
     read_token,
-    answer_value,
     host_of,
     load_json,
     parse_error_body,
     path_segment,
+    result_value,
     usable_token,
     visible_text,
 )
@@ -222,13 +222,13 @@ def test_printable_is_bounded():
     ("text", "text"), (7, 7), (1.5, 1.5), (True, True), (None, None),
     (["a"], None), ({"k": "v"}, None), (float("nan"), None), (float("inf"), None),
 ])
-def test_answer_value_keeps_scalars(value, kept):
-    assert answer_value(value, Redactor()) == kept
+def test_result_value_keeps_scalars(value, kept):
+    assert result_value(value, Redactor()) == kept
 
 
-def test_answer_value_bounds_and_masks_text():
-    assert len(answer_value("y" * 5000, Redactor())) == MAX_FIELD_LENGTH
-    assert answer_value("the secret-value-42 echoed", Redactor(["secret-value-42"])) == "the ******** echoed"
+def test_result_value_bounds_and_masks_text():
+    assert len(result_value("y" * 5000, Redactor())) == MAX_FIELD_LENGTH
+    assert result_value("the secret-value-42 echoed", Redactor(["secret-value-42"])) == "the ******** echoed"
 
 
 def test_load_json_bounds_the_nesting():
