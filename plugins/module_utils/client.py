@@ -242,7 +242,7 @@ class ReltioClient:
         Returns a CreateOutcome: created, or a connection of that name already exists.
         """
         self.redact.add(client_secret)
-        call = Call("creating connection '%s'" % name, changes=MAY_EXIST, option="platform_url")
+        call = Call("creating connection '%s'" % name, advice_if_done=MAY_EXIST, option="platform_url")
         body = {
             "connectionName": name,
             "workspaceUrl": workspace_url,
@@ -323,8 +323,8 @@ class ReltioClient:
         if answer.status >= 300:
             raise self._error(answer, call)
         # Reltio said 2xx: whatever the body, it may have done the work.
-        may_exist = call.changes is not None
-        changes = ". " + call.changes if may_exist else ""
+        may_exist = call.changes
+        changes = ". " + call.advice_if_done if may_exist else ""
         try:
             data = answer.json()
         except ValueError as exc:
@@ -346,11 +346,11 @@ class ReltioClient:
         message, code = parse_error_body(answer, self.redact)
         said = _said(message)
         if 300 <= status < 400:
-            may_exist = call.changes is not None and status in _REDIRECT_MAY_HAVE_ACTED
+            may_exist = call.changes and status in _REDIRECT_MAY_HAVE_ACTED
             return self._fail(ApiError, "Reltio answered HTTP %s while %s, a redirect to %s; redirects are not followed,"
                               " so nothing was sent there. Check platform_url: it must be the address that serves the"
                               " Reltio API.%s" % (answer.status_text, call.what, answer.location_host or "nowhere",
-                                                  " " + call.changes if may_exist else ""),
+                                                  " " + call.advice_if_done if may_exist else ""),
                               status=status, may_exist=may_exist)
         if status in (401, 403):
             return self._fail(AuthenticationError, "Reltio refused the access token or credentials (HTTP %s) while %s%s."
@@ -368,9 +368,9 @@ class ReltioClient:
         what = call.what
         if status in RETRY_STATUSES and self.retries:
             what = "%s (after %d retries)" % (what, self.retries)
-        may_exist = call.changes is not None and status >= 500
+        may_exist = call.changes and status >= 500
         return self._fail(ApiError, "Reltio answered HTTP %s while %s%s%s"
-                          % (answer.status_text, what, said, (". " + call.changes) if may_exist else ""),
+                          % (answer.status_text, what, said, (". " + call.advice_if_done) if may_exist else ""),
                           status=status, error_code=code, may_exist=may_exist, reason_code=_status_reason(status))
 
     def _connection_from(self, data):

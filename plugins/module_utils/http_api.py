@@ -47,18 +47,23 @@ _CHARSET = re.compile(r"charset\s{0,8}=\s{0,8}\"?([A-Za-z0-9._:-]{1,40})")
 class Call:
     """What one request is for, so that its errors are made once and say it.
 
-    ``what`` reads "while <what>"; ``changes`` is the sentence to add when the request may have been carried out
-    although no usable answer came back (None for a request that changes nothing); ``option`` names the option whose
+    ``what`` reads "while <what>"; ``advice_if_done`` is the sentence to add when the request may have been carried
+    out although no usable answer came back (None for a request that changes nothing); ``option`` names the option whose
     URL the request goes to (``auth_url``...), for the messages of a host that cannot be reached; ``not_found`` is
     the advice for an HTTP 404 of a request about one thing (a connection), instead of a wrong tenant or platform.
     """
 
-    def __init__(self, what, changes=None, option=None, not_found=None):
+    def __init__(self, what, advice_if_done=None, option=None, not_found=None):
         self.what = what
         # What an HTTP 404 means for this request, when it is not that the tenant or the platform is wrong.
         self.not_found = not_found
-        self.changes = changes
+        self.advice_if_done = advice_if_done
         self.option = option
+
+    @property
+    def changes(self):
+        """Whether the request changes something (and so may have been carried out without an answer)."""
+        return self.advice_if_done is not None
 
 
 class Answer:

@@ -306,7 +306,7 @@ class Transport:
     def _error(self, message, call, sent, status=None, reason_code="unexpected_answer"):
         may_exist = bool(sent and call.changes)
         if may_exist:
-            message = message.rstrip(".") + ". " + call.changes
+            message = message.rstrip(".") + ". " + call.advice_if_done
         return TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent,
                               reason_code=reason_code)
 

@@ -21,6 +21,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     MAX_JSON_DEPTH,
     Answer,
     BearerAuth,
+    Call,
     read_token,
     host_of,
     load_json,
@@ -290,3 +291,9 @@ def test_a_body_in_an_ascii_compatible_charset_shows_its_excerpt_masked():
         answer = Answer(500, "Oops", {"Content-Type": content_type}, b"Unauthorized: tok-STATIC-abcdefghijklmnop")
         assert answer.ascii_compatible
         assert answer.summary(redact) == "a text/plain body of 41 bytes: Unauthorized: %s" % MASK
+
+
+def test_a_call_says_whether_it_changes_something_and_its_advice_apart():
+    assert Call("reading connection 'c'").changes is False
+    creating = Call("creating connection 'c'", advice_if_done="It may exist.")
+    assert creating.changes is True and creating.advice_if_done == "It may exist."

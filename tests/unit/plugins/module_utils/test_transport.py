@@ -51,7 +51,7 @@ from ..loopback import HttpServer, RawServer, Reply, tls_files
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 CHANGES = "The connection may have been created all the same."
 READ = Call("testing connection 'c'")
-CREATE = Call("creating connection 'c'", changes=CHANGES)
+CREATE = Call("creating connection 'c'", advice_if_done=CHANGES)
 SECRET = "dbx-Secret-value-42"
 # How long a try may take in the tests of the time bounds (timeout=1): the servers would take 10 to 20 s.
 BOUND = 6
