@@ -130,7 +130,7 @@ class _AnswerDeadline:
     body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
     whole try. So, when urllib3 opens a connection (or sends a request on a kept one), a timer is set that shuts the
     socket down once the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole
-    answer by then (``answer_read``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
+    answer by then (``stop_deadline``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
     answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only:
     the connection's ``sock``, ``timeout``, ``proxy``, ``connect``, ``request``, ``getresponse`` and ``close`` and
     urllib3's pool classes. It also counts the tries whose request was written whole (_Exchange). Tested with
@@ -171,7 +171,7 @@ class _AnswerDeadline:
             raise
 
     def _start_deadline(self):
-        self.answer_read()
+        self.stop_deadline()
         self.answer_cut_off = False
         seconds = self.timeout
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
@@ -189,15 +189,14 @@ class _AnswerDeadline:
             except OSError:
                 pass
 
-    def answer_read(self):
-        """The answer has been read (or given up): no cut-off. Returns True when it was cut off."""
+    def stop_deadline(self):
+        """The answer has been read (or given up): the timer is cancelled; ``answer_cut_off`` says whether it fired."""
         timer, self._answer_timer = self._answer_timer, None
         if timer is not None:
             timer.cancel()
-        return self.answer_cut_off
 
     def close(self):
-        self.answer_read()
+        self.stop_deadline()
         super(_AnswerDeadline, self).close()
 
 
@@ -340,7 +339,7 @@ class Transport:
                 chunks.append(chunk)
         finally:
             if connection is not None:
-                connection.answer_read()
+                connection.stop_deadline()
         if decoder is not None:
             try:
                 chunks.append(decoder.flush())
