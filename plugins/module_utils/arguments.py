@@ -251,7 +251,7 @@ TOKEN_AUTH_OPTIONS.update({
     "reltio_client_id": dict(AUTH_OPTIONS["reltio_client_id"], needed=True),
     "reltio_client_secret": dict(AUTH_OPTIONS["reltio_client_secret"], needed=True),
 })
-TOKEN_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
+TOKEN_IGNORED_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
 
 
 def _preflight_only(option):
@@ -299,7 +299,7 @@ DOC_FRAGMENTS = {
     "token_auth": TOKEN_AUTH_OPTIONS,
     "execution": EXECUTION_OPTIONS,
     "databricks_connection": DATABRICKS_CONNECTION_OPTIONS,
-    "token_ignored": TOKEN_OPTIONS,
+    "token_ignored": TOKEN_IGNORED_OPTIONS,
     "connection_info": CONNECTION_INFO_OPTIONS,
 }
 
@@ -336,7 +336,7 @@ def connection_info_argument_spec():
 def token_argument_spec():
     spec = argument_spec(TOKEN_AUTH_OPTIONS)
     spec.update(argument_spec(EXECUTION_OPTIONS))
-    spec.update(argument_spec(TOKEN_OPTIONS))
+    spec.update(argument_spec(TOKEN_IGNORED_OPTIONS))
     return spec
 
 
@@ -412,7 +412,7 @@ def options_documentation(table):
 # Values that must never be shown, whatever the option table says.
 SECRET_OPTIONS = tuple(
     name
-    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS, TOKEN_OPTIONS)
+    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS, TOKEN_IGNORED_OPTIONS)
     for name, option in table.items()
     if option.get("no_log")
 )
