@@ -21,7 +21,7 @@ DEFAULT_AUTH_URL = "https://auth.reltio.com/oauth/token"
 TENANT_OPTIONS = {
     "platform_url": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "RELTIO_PLATFORM_URL",
         "description": [
             "Base URL of the Reltio platform, for example V(https://test.reltio.com).",
@@ -32,7 +32,7 @@ TENANT_OPTIONS = {
     },
     "tenant_id": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "RELTIO_TENANT_ID",
         "description": ["ID of the Reltio tenant, for example V(ce5627DYnQ6abcD)."],
     },
@@ -135,25 +135,25 @@ DATABRICKS_CONNECTION_OPTIONS = {
     },
     "workspace_url": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "DATABRICKS_HOST",
         "description": ["HTTPS URL of the Databricks workspace, for example V(https://adb-1234567890123456.7.azuredatabricks.net)."],
     },
     "warehouse_id": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "DATABRICKS_WAREHOUSE_ID",
         "description": ["ID of the Databricks SQL warehouse."],
     },
     "client_id": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "DATABRICKS_CLIENT_ID",
         "description": ["OAuth client ID (application ID) of the Databricks service principal."],
     },
     "client_secret": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "no_log": True,
         "env": "DATABRICKS_CLIENT_SECRET",
         "description": ["OAuth client secret of the Databricks service principal. Keep it in Ansible Vault or an AWX credential."],
@@ -211,6 +211,12 @@ IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.
 
 # What ansible-doc and the README say of an option a task needs, set in the task or in its environment variable.
 NEEDED = "Required: set it here or in the E(%s) environment variable."
+
+
+def required_here_or_in_env(option):
+    """A required option that has an environment variable: the task's checks require it, naming the variable, and
+    not the argument spec (AnsibleModule's message would not name it). One without a variable: the argument spec."""
+    return bool(option.get("required")) and "env" in option
 # What ansible-doc, the README and the roles say of an option with bounds (its lowest and highest value).
 BOUNDS = "From V(%s) to V(%s)."
 
@@ -248,15 +254,15 @@ TOKEN_AUTH_OPTIONS.update({
         " O(reltio_client_secret). Accepted so that C(module_defaults) for C(group/reltio.platform.reltio) can hold"
         " every option of the group.",
     ]),
-    "reltio_client_id": dict(AUTH_OPTIONS["reltio_client_id"], needed=True),
-    "reltio_client_secret": dict(AUTH_OPTIONS["reltio_client_secret"], needed=True),
+    "reltio_client_id": dict(AUTH_OPTIONS["reltio_client_id"], required=True),
+    "reltio_client_secret": dict(AUTH_OPTIONS["reltio_client_secret"], required=True),
 })
 TOKEN_IGNORED_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
 
 
 def _preflight_only(option):
     """A Databricks option as reltio_databricks_connection_info takes it: needed only by its preflight."""
-    entry = dict((key, value) for key, value in option.items() if key != "needed")
+    entry = dict((key, value) for key, value in option.items() if key != "required")
     entry["description"] = list(option["description"]) + ["Needed only with O(preflight=true)."]
     return entry
 
@@ -311,6 +317,8 @@ def argument_spec(table):
     spec = {}
     for name, option in table.items():
         entry = dict((key, option[key]) for key in _SPEC_KEYS if key in option)
+        if required_here_or_in_env(option):
+            del entry["required"]
         if "env" in option:
             entry["fallback"] = (EnvironmentFallback(), [option["env"]])
         spec[name] = entry
@@ -401,7 +409,8 @@ def options_documentation(table):
                 doc[key] = option[key]
         if "bounds" in option:
             doc["description"].append(bounds_sentence(option))
-        if option.get("needed"):
+        if required_here_or_in_env(option):
+            del doc["required"]
             doc["description"].append(NEEDED % option["env"])
         elif "env" in option and not option.get("ignored"):
             doc["description"].append("If not set, the value of the E(%s) environment variable is used." % option["env"])

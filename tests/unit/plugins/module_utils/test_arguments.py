@@ -123,7 +123,7 @@ def test_required_and_defaults(spec):
     needed = ("platform_url", "tenant_id", "workspace_url", "warehouse_id", "client_id", "client_secret")
     assert [name for name in needed if "required" in spec[name]] == []
     assert [name for name in needed if not (arguments.CONNECTION_OPTIONS.get(name)
-                                            or arguments.DATABRICKS_CONNECTION_OPTIONS[name]).get("needed")] == []
+                                            or arguments.DATABRICKS_CONNECTION_OPTIONS[name]).get("required")] == []
     assert spec["auth_url"]["default"] == arguments.DEFAULT_AUTH_URL == "https://auth.reltio.com/oauth/token"
     assert spec["validate_certs"] == {"type": "bool", "default": True}
     assert spec["timeout"]["type"] == "float"
@@ -149,20 +149,32 @@ def test_argument_spec_of_a_custom_table():
 
 def test_options_documentation_appends_env_sentence_without_touching_the_table():
     table = {
-        "x": {"type": "str", "env": "X_VAR", "required": True, "description": ["First."], "no_log": True},
+        "x": {"type": "str", "env": "X_VAR", "description": ["First."], "no_log": True},
         "y": {"type": "int", "default": 2, "choices": [1, 2], "aliases": ["z"], "description": ["Y."]},
+        "w": {"type": "str", "env": "W_VAR", "required": True, "description": ["W."]},
+        "v": {"type": "str", "required": True, "description": ["V."]},
     }
     assert arguments.options_documentation(table) == {
         "options": {
             "x": {
                 "description": ["First.", "If not set, the value of the E(X_VAR) environment variable is used."],
                 "type": "str",
-                "required": True,
             },
             "y": {"description": ["Y."], "type": "int", "default": 2, "choices": [1, 2], "aliases": ["z"]},
+            "w": {"description": ["W.", "Required: set it here or in the E(W_VAR) environment variable."], "type": "str"},
+            "v": {"description": ["V."], "type": "str", "required": True},
         },
     }
-    assert table["x"]["description"] == ["First."]
+    assert table["x"]["description"] == ["First."] and table["w"] == {"type": "str", "env": "W_VAR", "required": True,
+                                                                      "description": ["W."]}
+
+
+def test_a_required_option_with_a_variable_is_required_by_the_checks_not_the_spec():
+    table = {"w": {"type": "str", "env": "W_VAR", "required": True, "description": ["W."]},
+             "v": {"type": "str", "required": True, "description": ["V."]}}
+    spec = arguments.argument_spec(table)
+    spec["w"].pop("fallback")
+    assert spec == {"w": {"type": "str"}, "v": {"type": "str", "required": True}}
 
 
 def test_options_documentation_of_connection_options_is_repeatable():
