@@ -2,12 +2,11 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The tables of options shared by the modules of the collection.
+"""The tables of the modules' options: the one place for each option's type, default, bounds, environment variable,
+secrecy and description.
 
-Each table yields argument spec entries (with environment fallbacks) and one
-documentation fragment (``reltio.platform.tenant``, ``reltio.platform.auth``,
-``reltio.platform.execution``), so an option, its environment variable and its
-description are written once.
+The argument specs, the documentation fragments, the README's options table and the code's defaults are made from
+them, and tests compare the roles' specs with them (the development guide, "The option tables").
 """
 
 from __future__ import absolute_import, division, print_function

@@ -7,8 +7,7 @@
 This is the only place that knows Reltio's wire format (paths, camelCase keys, error bodies).
 It sends through a Transport (transport.py), parses each answer once, shows only Reltio's own message fields
 (or a summary of a body that has none) through the Redactor's one exit, and makes each error once, from the Call
-of the request. That a connection exists is an outcome
-(``CreateOutcome``), not an error.
+of the request. That a connection exists is an outcome (``CreateOutcome``), not an error.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -4,20 +4,10 @@
 
 """What the reltio_databricks_connection_info task does: ask Reltio to test one connection, and report.
 
-It never sends a create or a store request. What Reltio answers becomes a status, not a task failure:
-
-- ``healthy``: Reltio ran the test and it connected;
-- ``failing``: Reltio ran the test and Databricks refused it (Reltio's reason in ``message``);
-- ``missing``: Reltio answered HTTP 404: it does not know the connection (``reason_code`` connection_not_found) or
-  the tenant (tenant_not_found);
-- ``error``: Reltio answered, but not with a test result: an error status other than 401, 403 and 404
-  (a 400, a 500, a redirect), or a success whose body holds no ``connected`` field that can be read.
-  Something is wrong that this task cannot name; the reason is in ``message``.
-
-What says nothing about the connection fails the task, with the usual messages: bad arguments (before any
-request), Reltio refusing the token or the client credentials (HTTP 401 or 403, or a token endpoint that gives
-no token), and no usable answer at all (connection refused, timeout, TLS). The same failure would hit every
-connection of the tenant, so it is the tenant's problem, not the connection's.
+It never sends a create or a store request. What Reltio answers about the connection becomes a status (healthy,
+failing, missing, error: the module's documentation says each), not a task failure, so that a report covers every
+connection. What says nothing about the connection fails the task as usual (bad arguments, Reltio refusing the
+credentials, no answer at all): it would hit every connection of the tenant alike.
 """
 
 from __future__ import absolute_import, division, print_function

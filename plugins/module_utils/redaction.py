@@ -2,29 +2,10 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Remove secrets from text before anybody sees it.
+"""Remove every secret of a task from a text before anybody sees it, in any spelling a server may echo it in.
 
-A server may echo a secret back in another spelling. Rather than a list of whole spellings, a text is read
-again with its escapes decoded (``_ESCAPES``: one line per escape syntax, any case of its hex digits), up to
-``_LAYERS`` times for an escape inside an escape (JSON inside HTML inside a URL), and each secret is looked
-for in every reading, its span mapped back to the text as received. So any mix of escaped and plain
-characters is found: JSON and Python escapes (``\\u003D``, ``\\/``, ``\\'``, ``\\x41``, surrogate pairs),
-percent-escapes of its UTF-8 or Latin-1 bytes, numeric and named HTML entities.
-
-What decoding cannot reach stays a spelling of the secret, looked for in every reading: its bytes in
-another charset read as UTF-8 (and the reverse), its hex (either case), its lower case, ``+`` for each
-space (a form), and its base64, standard or URL-safe. Base64 of a text that holds the secret (a gateway's
-echo of a whole request body) holds, for each of the three byte alignments the secret may have in that text,
-a fixed run of base64 characters: those three runs are the spellings, masked with their neighbours.
-In every text, any run of ``MIN_MASKED_PIECE`` or more characters, and half or more, of a secret is masked too: a
-cut-off echo. Every text is short: whole bodies are never masked nor shown (http_api: the service's message fields,
-or a summary of a body), and ``Redactor.shown`` is the exit each server text takes toward a person.
-
-Cost: linear in the text's length, whatever the secrets (see ``_Matcher.spans``). Not one regular expression
-per secret, each character an alternation of its escaped forms: it would be tried at every position of the text,
-each try running as far as the text keeps matching, so O(len(text) * len(secret)) for a text that nearly matches a
-16 KiB token everywhere. Decoding is done once per text whatever the secrets, and each spelling searched linearly.
-A secret holding what reads as an escape (a literal ``%41``) is also looked for as it reads decoded.
+``Redactor.shown`` is the one exit of a server's text toward a person: masked, printable and bounded. How escaped,
+encoded and cut-off echoes are found, in linear time: the development guide, "How masking works".
 """
 
 from __future__ import absolute_import, division, print_function
@@ -289,15 +270,8 @@ def _encoded_forms(secret):
 
 
 class _Pieces:
-    """Finds each run of ``size`` (MIN_MASKED_PIECE, or half the secret if longer) or more characters of one secret in a text.
-
-    Cost: a text holding none of the secret's anchors (at most ``len(secret) / (size - MIN_MASKED_PIECE + 1) + 1`` substrings
-    of MIN_MASKED_PIECE characters, such that every run of ``size`` characters of the secret holds one) is passed over with
-    a few ``in`` tests, O(len(text)) each. Otherwise the text is read once through a suffix automaton of the secret
-    (built once, O(len(secret)) states and time), in O(len(text)) amortised steps: each character moves the
-    longest match ending there one longer, or down suffix links that shorten it, never more often in all than the
-    characters read.
-    """
+    """Finds each run of ``size`` (MIN_MASKED_PIECE, or half the secret if longer) or more characters of one secret in
+    a text, in linear time: anchors, then a suffix automaton (the development guide, "How masking works")."""
 
     def __init__(self, secret):
         self.size = max(MIN_MASKED_PIECE, (len(secret) + 1) // 2)

@@ -124,19 +124,8 @@ _EXCHANGE = _Exchange()
 
 
 class _AnswerDeadline:
-    """The one shim of the collection on a library: a whole answer (status line, headers, body) within the timeout.
-
-    requests' timeout bounds each read of the socket alone, so a server that sends a byte of its headers or of its
-    body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
-    whole try. So, when urllib3 opens a connection (or sends a request on a kept one), a timer is set that shuts the
-    socket down once the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole
-    answer by then (``stop_deadline``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
-    answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only:
-    the connection's ``sock``, ``timeout``, ``proxy``, ``connect``, ``request``, ``getresponse`` and ``close`` and
-    urllib3's pool classes. It also counts the tries whose request was written whole (_Exchange). Tested with
-    requests 2.25.1 and urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability
-    guide lists them).
-    """
+    """The one shim of the collection on a library: a whole answer within the timeout (development guide, "The answer
+    deadline")."""
 
     _answer_timer = None
     answer_cut_off = False
