@@ -86,7 +86,7 @@ def options_table(arguments):
         if "bounds" in option:
             words.append(arguments.bounds_sentence(option))
         if arguments.required_here_or_in_env(option):
-            words.append(arguments.NEEDED % option["env"])
+            words.append(arguments.SET_HERE_OR_IN_ENV % option["env"])
         elif option.get("required"):
             words.append("Required.")
         rows.append("| %s | %s | %s | %s |" % (names, env, default.strip(), markdown(" ".join(words))))

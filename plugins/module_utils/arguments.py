@@ -209,13 +209,8 @@ IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.
            " of the group.")
 
 # What ansible-doc and the README say of an option a task needs, set in the task or in its environment variable.
-NEEDED = "Required: set it here or in the E(%s) environment variable."
+SET_HERE_OR_IN_ENV = "Required: set it here or in the E(%s) environment variable."
 
-
-def required_here_or_in_env(option):
-    """A required option that has an environment variable: the task's checks require it, naming the variable, and
-    not the argument spec (AnsibleModule's message would not name it). One without a variable: the argument spec."""
-    return bool(option.get("required")) and "env" in option
 # What ansible-doc, the README and the roles say of an option with bounds (its lowest and highest value).
 BOUNDS = "From V(%s) to V(%s)."
 
@@ -225,6 +220,12 @@ def bounds_sentence(option):
     if "bounds" not in option:
         return None
     return BOUNDS % tuple(int(value) if float(value).is_integer() else value for value in option["bounds"])
+
+
+def required_here_or_in_env(option):
+    """A required option that has an environment variable: the task's checks require it, naming the variable, and
+    not the argument spec (AnsibleModule's message would not name it). One without a variable: the argument spec."""
+    return bool(option.get("required")) and "env" in option
 
 
 def ignored_options(*tables):
@@ -410,7 +411,7 @@ def options_documentation(table):
             doc["description"].append(bounds_sentence(option))
         if required_here_or_in_env(option):
             del doc["required"]
-            doc["description"].append(NEEDED % option["env"])
+            doc["description"].append(SET_HERE_OR_IN_ENV % option["env"])
         elif "env" in option and not option.get("ignored"):
             doc["description"].append("If not set, the value of the E(%s) environment variable is used." % option["env"])
         options[name] = doc
