@@ -362,3 +362,34 @@ def test_a_role_with_other_numbers_is_caught():
         "x_timeout says 'From V(1) to V(600).', the table 'From V(1) to V(3600).'",
         "x_timeout says the default is V(60), the table V(30)",
     ]
+
+
+def guide_number_problems(text, table):
+    """How the numbers a guide gives for options (``timeout`` is 1 to 3,600; with the defaults, ``timeout: 30``)
+    differ from the table's."""
+    problems = []
+    for name, option in sorted(table.items()):
+        for low, high in re.findall(r"``%s``(?: is)? ([0-9][0-9,.]*) to ([0-9][0-9,.]*)" % name, text):
+            if tuple(float(value.replace(",", "")) for value in (low, high)) != tuple(map(float, option["bounds"])):
+                problems.append("%s is %s to %s, the table %s" % (name, low, high, option["bounds"]))
+        for sentence in re.findall(r"[^.]*\bdefaults?\b[^.]*", text):
+            for value in re.findall(r"``%s: ([0-9][0-9.]*)``" % name, sentence):
+                if float(value) != float(option["default"]):
+                    problems.append("%s: %s by default, the table %s" % (name, value, option["default"]))
+    return problems
+
+
+@pytest.mark.parametrize("guide", sorted(path.name for path in (ROOT / "docs" / "docsite" / "rst").glob("*.rst")))
+def test_the_guides_give_the_defaults_and_bounds_of_the_option_table(guide):
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "docsite" / "rst" / guide).read_text(encoding="utf-8"))
+    assert guide_number_problems(text, NUMERIC_OPTIONS) == []
+
+
+def test_a_guide_with_other_numbers_is_caught():
+    text = ("``timeout`` is 1 to 600 s and ``retries`` 0 to 10. With the defaults, ``timeout: 60`` and ``retries: 3``,"
+            " a task waits. Set ``timeout: 90`` for a slow proxy.")
+    assert guide_number_problems(text, NUMERIC_OPTIONS) == ["timeout is 1 to 600, the table (1, 3600)",
+                                                            "timeout: 60 by default, the table 30"]
+    assert "reliability_guide.rst" in [path.name for path in (ROOT / "docs" / "docsite" / "rst").glob("*.rst")]
+    reliability = (ROOT / "docs" / "docsite" / "rst" / "reliability_guide.rst").read_text(encoding="utf-8")
+    assert guide_number_problems(re.sub(r"\s+", " ", reliability).replace("3,600", "600"), NUMERIC_OPTIONS)
