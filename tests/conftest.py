@@ -2,8 +2,13 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Shared by the unit and integration tests: the Reltio emulator's package is importable as ``emulator``, and the
-requests and urllib3 of RHEL 9 can be put on PYTHONPATH (the ``rhel9_libraries`` fixture).
+"""Shared by the unit and integration tests: the collection is importable as ``ansible_collections.reltio.platform``,
+the Reltio emulator's package as ``emulator``, and the requests and urllib3 of RHEL 9 can be put on PYTHONPATH (the
+``rhel9_libraries`` fixture).
+
+Like ``make collection-link``: .build/collections/ansible_collections/reltio/platform points at the repository root,
+and .build/collections goes on sys.path. When the tree already sits at a path ending in
+ansible_collections/reltio/platform (ansible-test), that path is used as is.
 
 tools/ goes on sys.path once, here; tests ``import emulator`` or
 ``from emulator import ReltioEmulator, EmulatorConfig`` (tools/emulator/, see its docstring).
@@ -13,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import pathlib
 import sys
 
@@ -27,6 +33,27 @@ for folder in (TOOLS, str(ROOT / "tests")):
     if folder not in sys.path:
         sys.path.insert(0, folder)
 from python_libraries import library_folder  # noqa: E402  (tests/python_libraries.py)
+
+
+def _collections_dir():
+    if ROOT.parts[-3:] == ("ansible_collections", "reltio", "platform"):
+        return ROOT.parents[2]
+    collections = ROOT / ".build" / "collections"
+    link = collections / "ansible_collections" / "reltio" / "platform"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(str(link)):
+            link.unlink()
+        try:
+            link.symlink_to(ROOT, target_is_directory=True)
+        except FileExistsError:  # another test run made it meanwhile
+            pass
+    return collections
+
+
+_COLLECTIONS = str(_collections_dir())
+if _COLLECTIONS not in sys.path:
+    sys.path.insert(0, _COLLECTIONS)
 
 
 @pytest.fixture(scope="session")

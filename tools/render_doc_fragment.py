@@ -85,10 +85,10 @@ def options_table(arguments):
         words = [option["description"][0]]
         if "bounds" in option:
             words.append(arguments.bounds_sentence(option))
-        if option.get("required"):
+        if arguments.required_here_or_in_env(option):
+            words.append(arguments.SET_HERE_OR_IN_ENV % option["env"])
+        elif option.get("required"):
             words.append("Required.")
-        if option.get("needed"):
-            words.append(arguments.NEEDED % option["env"])
         rows.append("| %s | %s | %s | %s |" % (names, env, default.strip(), markdown(" ".join(words))))
     return "\n".join(rows)
 

@@ -72,7 +72,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.utils.display import Display
 
-from ansible_collections.reltio.platform.plugins.module_utils.connection_health import STATUSES, plain
+from ansible_collections.reltio.platform.plugins.module_utils.connection_health import STATUSES, one_line
 
 # Report order: failures first.
 ORDER = ("failing", "error", "missing", "healthy")
@@ -150,7 +150,7 @@ def connection_health_report(records, previous="", generated_at=None, partial=Fa
         record = dict(record)
         for field in TEXT_FIELDS:
             if record.get(field) is not None:
-                record[field] = plain(to_text(record[field]))
+                record[field] = one_line(to_text(record[field]))
         key = _key(record)
         row = _compare(record, earlier.get(key), generated_at)
         seen.add(key)

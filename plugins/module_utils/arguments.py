@@ -2,12 +2,11 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The tables of options shared by the modules of the collection.
+"""The tables of the modules' options: the one place for each option's type, default, bounds, environment variable,
+secrecy and description.
 
-Each table yields argument spec entries (with environment fallbacks) and one
-documentation fragment (``reltio.platform.tenant``, ``reltio.platform.auth``,
-``reltio.platform.execution``), so an option, its environment variable and its
-description are written once.
+The argument specs, the documentation fragments, the README's options table and the code's defaults are made from
+them, and tests compare the roles' specs with them (the development guide, "The option tables").
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,7 +20,7 @@ DEFAULT_AUTH_URL = "https://auth.reltio.com/oauth/token"
 TENANT_OPTIONS = {
     "platform_url": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "RELTIO_PLATFORM_URL",
         "description": [
             "Base URL of the Reltio platform, for example V(https://test.reltio.com).",
@@ -32,7 +31,7 @@ TENANT_OPTIONS = {
     },
     "tenant_id": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "RELTIO_TENANT_ID",
         "description": ["ID of the Reltio tenant, for example V(ce5627DYnQ6abcD)."],
     },
@@ -102,6 +101,9 @@ AUTH_OPTIONS = {
         ],
     },
 }
+# The code's defaults where no argument spec filled them in (a client built by hand): the table's.
+DEFAULT_TIMEOUT = AUTH_OPTIONS["timeout"]["default"]
+DEFAULT_RETRIES = AUTH_OPTIONS["retries"]["default"]
 
 EXECUTION_OPTIONS = {
     "execution": {
@@ -132,25 +134,25 @@ DATABRICKS_CONNECTION_OPTIONS = {
     },
     "workspace_url": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "DATABRICKS_HOST",
         "description": ["HTTPS URL of the Databricks workspace, for example V(https://adb-1234567890123456.7.azuredatabricks.net)."],
     },
     "warehouse_id": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "DATABRICKS_WAREHOUSE_ID",
         "description": ["ID of the Databricks SQL warehouse."],
     },
     "client_id": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "env": "DATABRICKS_CLIENT_ID",
         "description": ["OAuth client ID (application ID) of the Databricks service principal."],
     },
     "client_secret": {
         "type": "str",
-        "needed": True,
+        "required": True,
         "no_log": True,
         "env": "DATABRICKS_CLIENT_SECRET",
         "description": ["OAuth client secret of the Databricks service principal. Keep it in Ansible Vault or an AWX credential."],
@@ -209,7 +211,8 @@ IGNORED = ("Accepted and ignored, so that C(module_defaults) for C(group/reltio.
            " of the group.")
 
 # What ansible-doc and the README say of an option a task needs, set in the task or in its environment variable.
-NEEDED = "Required: set it here or in the E(%s) environment variable."
+SET_HERE_OR_IN_ENV = "Required: set it here or in the E(%s) environment variable."
+
 # What ansible-doc, the README and the roles say of an option with bounds (its lowest and highest value).
 BOUNDS = "From V(%s) to V(%s)."
 
@@ -219,6 +222,12 @@ def bounds_sentence(option):
     if "bounds" not in option:
         return None
     return BOUNDS % tuple(int(value) if float(value).is_integer() else value for value in option["bounds"])
+
+
+def required_here_or_in_env(option):
+    """A required option that has an environment variable: the task's checks require it, naming the variable, and
+    not the argument spec (AnsibleModule's message would not name it). One without a variable: the argument spec."""
+    return bool(option.get("required")) and "env" in option
 
 
 def ignored_options(*tables):
@@ -247,15 +256,15 @@ TOKEN_AUTH_OPTIONS.update({
         " O(reltio_client_secret). Accepted so that C(module_defaults) for C(group/reltio.platform.reltio) can hold"
         " every option of the group.",
     ]),
-    "reltio_client_id": dict(AUTH_OPTIONS["reltio_client_id"], needed=True),
-    "reltio_client_secret": dict(AUTH_OPTIONS["reltio_client_secret"], needed=True),
+    "reltio_client_id": dict(AUTH_OPTIONS["reltio_client_id"], required=True),
+    "reltio_client_secret": dict(AUTH_OPTIONS["reltio_client_secret"], required=True),
 })
-TOKEN_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
+TOKEN_IGNORED_OPTIONS = ignored_options(TENANT_OPTIONS, DATABRICKS_CONNECTION_OPTIONS)
 
 
 def _preflight_only(option):
     """A Databricks option as reltio_databricks_connection_info takes it: needed only by its preflight."""
-    entry = dict((key, value) for key, value in option.items() if key != "needed")
+    entry = dict((key, value) for key, value in option.items() if key != "required")
     entry["description"] = list(option["description"]) + ["Needed only with O(preflight=true)."]
     return entry
 
@@ -298,7 +307,7 @@ DOC_FRAGMENTS = {
     "token_auth": TOKEN_AUTH_OPTIONS,
     "execution": EXECUTION_OPTIONS,
     "databricks_connection": DATABRICKS_CONNECTION_OPTIONS,
-    "token_ignored": TOKEN_OPTIONS,
+    "token_ignored": TOKEN_IGNORED_OPTIONS,
     "connection_info": CONNECTION_INFO_OPTIONS,
 }
 
@@ -310,6 +319,8 @@ def argument_spec(table):
     spec = {}
     for name, option in table.items():
         entry = dict((key, option[key]) for key in _SPEC_KEYS if key in option)
+        if required_here_or_in_env(option):
+            del entry["required"]
         if "env" in option:
             entry["fallback"] = (EnvironmentFallback(), [option["env"]])
         spec[name] = entry
@@ -335,7 +346,7 @@ def connection_info_argument_spec():
 def token_argument_spec():
     spec = argument_spec(TOKEN_AUTH_OPTIONS)
     spec.update(argument_spec(EXECUTION_OPTIONS))
-    spec.update(argument_spec(TOKEN_OPTIONS))
+    spec.update(argument_spec(TOKEN_IGNORED_OPTIONS))
     return spec
 
 
@@ -400,8 +411,9 @@ def options_documentation(table):
                 doc[key] = option[key]
         if "bounds" in option:
             doc["description"].append(bounds_sentence(option))
-        if option.get("needed"):
-            doc["description"].append(NEEDED % option["env"])
+        if required_here_or_in_env(option):
+            del doc["required"]
+            doc["description"].append(SET_HERE_OR_IN_ENV % option["env"])
         elif "env" in option and not option.get("ignored"):
             doc["description"].append("If not set, the value of the E(%s) environment variable is used." % option["env"])
         options[name] = doc
@@ -411,7 +423,7 @@ def options_documentation(table):
 # Values that must never be shown, whatever the option table says.
 SECRET_OPTIONS = tuple(
     name
-    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS, TOKEN_OPTIONS)
+    for table in (CONNECTION_OPTIONS, DATABRICKS_CONNECTION_OPTIONS, TOKEN_IGNORED_OPTIONS)
     for name, option in table.items()
     if option.get("no_log")
 )

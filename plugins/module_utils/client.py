@@ -7,8 +7,7 @@
 This is the only place that knows Reltio's wire format (paths, camelCase keys, error bodies).
 It sends through a Transport (transport.py), parses each answer once, shows only Reltio's own message fields
 (or a summary of a body that has none) through the Redactor's one exit, and makes each error once, from the Call
-of the request. That a connection exists is an outcome
-(``CreateOutcome``), not an error.
+of the request. That a connection exists is an outcome (``CreateOutcome``), not an error.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,17 +18,17 @@ import math
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
     JsonBeyondBounds,
-    answer_value,
     parse_error_body,
     path_segment,
     read_token,
+    result_value,
     usable_token,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import Redactor
@@ -140,7 +139,7 @@ class ReltioClient:
     """
 
     def __init__(self, platform_url, tenant_id, access_token=None, client_id=None, client_secret=None, auth_url=None,
-                 validate_certs=True, ca_path=None, timeout=30, retries=3, session=None, tokens=None):
+                 validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, session=None, tokens=None):
         self.platform_url = normalize_platform_url(platform_url) if platform_url else None
         self.tenant_id = tenant_id
         self.auth_url = auth_url
@@ -169,8 +168,8 @@ class ReltioClient:
             client_secret=params.get("reltio_client_secret"),
             validate_certs=params.get("validate_certs", True),
             ca_path=params.get("ca_path"),
-            timeout=params.get("timeout", 30),
-            retries=params.get("retries", 3),
+            timeout=params.get("timeout", DEFAULT_TIMEOUT),
+            retries=params.get("retries", DEFAULT_RETRIES),
             session=session,
             tokens=tokens,
         )
@@ -257,7 +256,7 @@ class ReltioClient:
         Returns a CreateOutcome: created, or a connection of that name already exists.
         """
         self.redact.add(client_secret)
-        call = Call("creating connection '%s'" % name, changes=MAY_EXIST, option="platform_url")
+        call = Call("creating connection '%s'" % name, advice_if_done=MAY_EXIST, option="platform_url")
         body = {
             "connectionName": name,
             "workspaceUrl": workspace_url,
@@ -302,11 +301,11 @@ class ReltioClient:
             raise self._fail(ApiError, "Reltio answered the connection test of '%s' without a 'connected' field: %s"
                              % (name, answer.summary(self.redact)), status=answer.status)
         connected = outcome.get("connected") is True
-        message = self._text_value(outcome.get("message"))
+        message = self._result_text(outcome.get("message"))
         return {
             "connected": connected,
             "message": message,
-            "database_type": self._text_value(outcome.get("databaseType")),
+            "database_type": self._result_text(outcome.get("databaseType")),
             "reason_code": "ok" if connected else failed_test_reason(message),
         }
 
@@ -338,8 +337,8 @@ class ReltioClient:
         if answer.status >= 300:
             raise self._error(answer, call)
         # Reltio said 2xx: whatever the body, it may have done the work.
-        may_exist = call.changes is not None
-        changes = ". " + call.changes if may_exist else ""
+        may_exist = call.changes
+        changes = ". " + call.advice_if_done if may_exist else ""
         try:
             data = answer.json()
         except ValueError as exc:
@@ -361,11 +360,11 @@ class ReltioClient:
         message, code = parse_error_body(answer, self.redact)
         said = _said(message)
         if 300 <= status < 400:
-            may_exist = call.changes is not None and status in _REDIRECT_MAY_HAVE_ACTED
+            may_exist = call.changes and status in _REDIRECT_MAY_HAVE_ACTED
             return self._fail(ApiError, "Reltio answered HTTP %s while %s, a redirect to %s; redirects are not followed,"
                               " so nothing was sent there. Check platform_url: it must be the address that serves the"
                               " Reltio API.%s" % (answer.status_text, call.what, answer.location_host or "nowhere",
-                                                  " " + call.changes if may_exist else ""),
+                                                  " " + call.advice_if_done if may_exist else ""),
                               status=status, may_exist=may_exist)
         if status in (401, 403):
             return self._fail(AuthenticationError, "Reltio refused the access token or credentials (HTTP %s) while %s%s."
@@ -388,18 +387,18 @@ class ReltioClient:
         what = call.what
         if status in RETRY_STATUSES and self.retries:
             what = "%s (after %d retries)" % (what, self.retries)
-        may_exist = call.changes is not None and status >= 500
+        may_exist = call.changes and status >= 500
         return self._fail(ApiError, "Reltio answered HTTP %s while %s%s%s"
-                          % (answer.status_text, what, said, (". " + call.changes) if may_exist else ""),
+                          % (answer.status_text, what, said, (". " + call.advice_if_done) if may_exist else ""),
                           status=status, error_code=code, may_exist=may_exist, reason_code=_status_reason(status))
 
     def _connection_from(self, data):
-        """Reltio's ``result`` as the task's ``connection``: short masked scalars only (see http_api.answer_value)."""
+        """Reltio's ``result`` as the task's ``connection``: short masked scalars only (see http_api.result_value)."""
         result = data["result"] if isinstance(data, dict) and isinstance(data.get("result"), dict) else {}
         keys = (("connection_id", "connectionId"), ("connection_name", "connectionName"), ("status", "status"),
                 ("message", "message"), ("timestamp", "timestamp"))
-        return dict((name, answer_value(result.get(key), self.redact)) for name, key in keys)
+        return dict((name, result_value(result.get(key), self.redact)) for name, key in keys)
 
-    def _text_value(self, value):
+    def _result_text(self, value):
         """A text field of an answer for the result: short masked plain text, or None for anything but a string."""
-        return answer_value(value, self.redact) if isinstance(value, str) else None
+        return result_value(value, self.redact) if isinstance(value, str) else None

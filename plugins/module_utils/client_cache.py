@@ -20,6 +20,7 @@ import hashlib
 import os
 import time
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.reltio.platform.plugins.module_utils.client import ReltioClient
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspace import DatabricksWorkspace
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import host_of
@@ -73,7 +74,7 @@ def reltio_client(params, cache=None):
     trust = trust_key(params)
     hosts = (host_of(params.get("platform_url") or ""), host_of(params["auth_url"]))
     identity = digest(params.get("access_token"), params.get("reltio_client_id"), params.get("reltio_client_secret"))
-    session = cache.session((hosts, trust, identity), params.get("retries", 3))
+    session = cache.session((hosts, trust, identity), params.get("retries", DEFAULT_RETRIES))
     tokens = TokenSlot(cache, (params["auth_url"], trust, digest(params.get("reltio_client_id"), params.get("reltio_client_secret"))))
     return ReltioClient.from_params(params, session=session, tokens=tokens)
 
@@ -84,10 +85,10 @@ def databricks_workspace(params, redact, cache=None):
     session = None
     if cache is not None:
         key = ((host_of(params["workspace_url"]),), trust_key(params), digest(params["client_id"], params["client_secret"]))
-        session = cache.session(key, params.get("retries", 3))
+        session = cache.session(key, params.get("retries", DEFAULT_RETRIES))
     return DatabricksWorkspace(params["workspace_url"], params["client_id"], params["client_secret"], redact,
                                validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
-                               timeout=params.get("timeout", 30), retries=params.get("retries", 3), session=session)
+                               timeout=params.get("timeout", DEFAULT_TIMEOUT), retries=params.get("retries", DEFAULT_RETRIES), session=session)
 
 
 class TokenSlot:

@@ -4,21 +4,10 @@
 
 """What the reltio_databricks_connection_info task does: ask Reltio to test one connection, and report.
 
-It never sends a create or a store request. What Reltio answers becomes a status, not a task failure:
-
-- ``healthy``: Reltio ran the test and it connected;
-- ``failing``: Reltio ran the test and Databricks refused it (Reltio's reason in ``message``);
-- ``missing``: Reltio answered HTTP 404: it does not know the connection (``reason_code`` connection_not_found) or
-  the tenant (tenant_not_found);
-- ``error``: Reltio answered, but not with a test result: an error status other than 401, 403 and 404
-  (a 400, a 500, a redirect), a 404 that is not one of Reltio's errors (a gateway's page at a wrong platform_url:
-  unexpected_answer), or a success whose body holds no ``connected`` field that can be read.
-  Something is wrong that this task cannot name; the reason is in ``message``.
-
-What says nothing about the connection fails the task, with the usual messages: bad arguments (before any
-request), Reltio refusing the token or the client credentials (HTTP 401 or 403, or a token endpoint that gives
-no token), and no usable answer at all (connection refused, timeout, TLS). The same failure would hit every
-connection of the tenant, so it is the tenant's problem, not the connection's.
+It never sends a create or a store request. What Reltio answers about the connection becomes a status (healthy,
+failing, missing, error: the module's documentation says each), not a task failure, so that a report covers every
+connection. What says nothing about the connection fails the task as usual (bad arguments, Reltio refusing the
+credentials, no answer at all): it would hit every connection of the tenant alike.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -61,7 +50,7 @@ def validate(params, names=None, environment=None):
     check.done()
 
 
-def plain(text):
+def one_line(text):
     """``text`` on one line, without control characters, at most MESSAGE_LENGTH characters; None stays None."""
     if text is None:
         return None
@@ -100,7 +89,7 @@ def _preflight(params, workspace):
     try:
         checked = workspace.check(params["warehouse_id"])
     except PreflightError as exc:
-        return {"passed": False, "message": plain(exc.msg), "reason_code": exc.reason_code, "warehouse_id": params["warehouse_id"],
+        return {"passed": False, "message": one_line(exc.msg), "reason_code": exc.reason_code, "warehouse_id": params["warehouse_id"],
                 "warehouse_name": None, "warehouse_state": None}
     checked.update(passed=True, message=preflight_passed(checked), reason_code="ok")
     return checked
@@ -128,7 +117,7 @@ def run(params, client, check_mode=False, diff=False, warn=None, workspace=None,
     # A token problem is the tenant's, not the connection's: it fails the task before the test.
     client.ensure_token()
     exists, connected, status, message, reason_code = _reltio_says(client, name)
-    message = plain(message)
+    message = one_line(message)
     result = {
         "changed": False,
         "connection_name": name,

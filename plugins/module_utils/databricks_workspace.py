@@ -16,16 +16,17 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ansible_collections.reltio.platform.plugins.module_utils.errors import PreflightError, TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
     Call,
-    answer_value,
     host_of,
     parse_error_body,
     path_segment,
     read_token,
+    result_value,
     usable_token,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.transport import Transport, new_session
@@ -48,8 +49,8 @@ class DatabricksWorkspace:
     to use (one kept for this workspace, TLS settings and credentials), else it makes its own.
     """
 
-    def __init__(self, workspace_url, client_id, client_secret, redact, validate_certs=True, ca_path=None, timeout=30,
-                 retries=3, session=None):
+    def __init__(self, workspace_url, client_id, client_secret, redact, validate_certs=True, ca_path=None,
+                 timeout=DEFAULT_TIMEOUT, retries=DEFAULT_RETRIES, session=None):
         self.workspace_url = workspace_url.rstrip("/")
         self.host = host_of(self.workspace_url)
         self.client_id = client_id
@@ -65,8 +66,8 @@ class DatabricksWorkspace:
         """The preflight: the service principal gets a token, and may use the warehouse. Raises PreflightError."""
         token = self.fetch_token()
         warehouse = self.warehouse(warehouse_id, token)
-        return {"warehouse_id": warehouse_id, "warehouse_name": answer_value(warehouse.get("name"), self.redact),
-                "warehouse_state": answer_value(warehouse.get("state"), self.redact)}
+        return {"warehouse_id": warehouse_id, "warehouse_name": result_value(warehouse.get("name"), self.redact),
+                "warehouse_state": result_value(warehouse.get("state"), self.redact)}
 
     def fetch_token(self):
         call = Call("getting an OAuth token for the service principal '%s' from the Databricks workspace" % self.client_id,
@@ -118,7 +119,7 @@ class DatabricksWorkspace:
         state = data.get("state")
         if state in GONE_STATES:
             raise self._fail("Preflight: SQL warehouse '%s' (%s) in the Databricks workspace %s is %s. Use another"
-                             " warehouse." % (warehouse_id, answer_value(data.get("name"), self.redact) or "no name", self.host,
+                             " warehouse." % (warehouse_id, result_value(data.get("name"), self.redact) or "no name", self.host,
                                               state), reason_code="warehouse_missing")
         return data
 

@@ -5,15 +5,15 @@
 """Errors the user can see. Each renders its own ``fail_json`` arguments.
 
 Messages are redacted by whoever raises them (the client knows the secrets),
-so nothing here ever formats a secret. Every message is made plain text here
-(redaction.plain_text): no control character of a server's reaches a terminal.
+so nothing here ever formats a secret. Every message is made printable here
+(redaction.printable): no control character of a server's reaches a terminal.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import plain_text
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import printable
 from ansible_collections.reltio.platform.plugins.module_utils.reasons import checked
 
 
@@ -24,7 +24,7 @@ class ReltioError(Exception):
     REASON_CODE = "unexpected_answer"
 
     def __init__(self, msg, status=None, error_code=None, may_exist=False, reason_code=None):
-        msg = plain_text(msg)
+        msg = printable(msg)
         super(ReltioError, self).__init__(msg)
         self.msg = msg
         self.status = status

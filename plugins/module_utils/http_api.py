@@ -52,18 +52,23 @@ _CHARSET = re.compile(r"charset\s{0,8}=\s{0,8}\"?([A-Za-z0-9._:-]{1,40})")
 class Call:
     """What one request is for, so that its errors are made once and say it.
 
-    ``what`` reads "while <what>"; ``changes`` is the sentence to add when the request may have been carried out
-    although no usable answer came back (None for a request that changes nothing); ``option`` names the option whose
+    ``what`` reads "while <what>"; ``advice_if_done`` is the sentence to add when the request may have been carried
+    out although no usable answer came back (None for a request that changes nothing); ``option`` names the option whose
     URL the request goes to (``auth_url``...), for the messages of a host that cannot be reached; ``not_found`` is
     the advice for an HTTP 404 of a request about one thing (a connection), instead of a wrong tenant or platform.
     """
 
-    def __init__(self, what, changes=None, option=None, not_found=None):
+    def __init__(self, what, advice_if_done=None, option=None, not_found=None):
         self.what = what
         # What an HTTP 404 means for this request, when it is not that the tenant or the platform is wrong.
         self.not_found = not_found
-        self.changes = changes
+        self.advice_if_done = advice_if_done
         self.option = option
+
+    @property
+    def changes(self):
+        """Whether the request changes something (and so may have been carried out without an answer)."""
+        return self.advice_if_done is not None
 
 
 class Answer:
@@ -129,7 +134,7 @@ class Answer:
             return "an empty body"
         # Only text read by an ASCII-compatible charset is shown: bytes read under a false UTF-16 label, say, would
         # show an echoed secret as other characters that masking cannot know.
-        excerpt = redact.shown(text_excerpt(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH) \
+        excerpt = redact.shown(visible_text(self.text, EXCERPT_LENGTH + redact.reach + 1), EXCERPT_LENGTH) \
             if self.ascii_compatible else None
         kind = self.headers.get("Content-Type") and redact.shown(self.content_type, 100)
         return "a %sbody of %d bytes%s" % (kind + " " if kind else "", len(self.body), (": " + excerpt) if excerpt else "")
@@ -179,7 +184,7 @@ def load_json(text):
         containers = [child for value in containers for child in (value.values() if isinstance(value, dict) else value)]
 
 
-def answer_value(value, redact):
+def result_value(value, redact):
     """A value copied from an answer into the result: short masked plain text (``redact.shown``), a number, a boolean
     or None. A list, an object or anything else a server sends there is None: a key or a list of a server never
     reaches the result."""
@@ -250,7 +255,7 @@ def content_charset(content_type):
     return match.group(1) if match else None
 
 
-def text_excerpt(text, length=EXCERPT_LENGTH):
+def visible_text(text, length=EXCERPT_LENGTH):
     """At most ``length`` characters of the visible text of a body (an HTML gateway page, say): tags and runs of
     white space read as one space.
 

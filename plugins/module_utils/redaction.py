@@ -2,29 +2,10 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Remove secrets from text before anybody sees it.
+"""Remove every secret of a task from a text before anybody sees it, in any spelling a server may echo it in.
 
-A server may echo a secret back in another spelling. Rather than a list of whole spellings, a text is read
-again with its escapes decoded (``_ESCAPES``: one line per escape syntax, any case of its hex digits), up to
-``_LAYERS`` times for an escape inside an escape (JSON inside HTML inside a URL), and each secret is looked
-for in every reading, its span mapped back to the text as received. So any mix of escaped and plain
-characters is found: JSON and Python escapes (``\\u003D``, ``\\/``, ``\\'``, ``\\x41``, surrogate pairs),
-percent-escapes of its UTF-8 or Latin-1 bytes, numeric and named HTML entities.
-
-What decoding cannot reach stays a spelling of the secret, looked for in every reading: its bytes in
-another charset read as UTF-8 (and the reverse), its hex (either case), its lower case, ``+`` for each
-space (a form), and its base64, standard or URL-safe. Base64 of a text that holds the secret (a gateway's
-echo of a whole request body) holds, for each of the three byte alignments the secret may have in that text,
-a fixed run of base64 characters: those three runs are the spellings, masked with their neighbours.
-In every text, any run of ``MIN_PIECE`` or more characters, and half or more, of a secret is masked too: a
-cut-off echo. Every text is short: whole bodies are never masked nor shown (http_api: the service's message fields,
-or a summary of a body), and ``Redactor.shown`` is the exit each server text takes toward a person.
-
-Cost: linear in the text's length, whatever the secrets (see ``_Matcher.spans``). Not one regular expression
-per secret, each character an alternation of its escaped forms: it would be tried at every position of the text,
-each try running as far as the text keeps matching, so O(len(text) * len(secret)) for a text that nearly matches a
-16 KiB token everywhere. Decoding is done once per text whatever the secrets, and each spelling searched linearly.
-A secret holding what reads as an escape (a literal ``%41``) is also looked for as it reads decoded.
+``Redactor.shown`` is the one exit of a server's text toward a person: masked, printable and bounded. How escaped,
+encoded and cut-off echoes are found, in linear time: the development guide, "How masking works".
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,7 +33,7 @@ _OTHER_CHARSETS = ("latin-1", "cp1252", "utf-16-le", "utf-16-be")
 # ... and when it was sent as UTF-8 and is read as one of these (an HTTP status line or header).
 _MISREAD_AS = ("latin-1", "cp1252")
 # A piece of a secret this long (and at least half of it) is masked in a message; a shorter one says too little.
-MIN_PIECE = 8
+MIN_MASKED_PIECE = 8
 # C0 and C1 control characters and DEL: a terminal acts on them (ESC starts a sequence that may clear the screen or
 # set the window title). Tabs and line breaks read as a space in a one-line message.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -64,7 +45,7 @@ _MAX_REACH = 65536
 # How many times a text is read again with its escapes decoded (an escape of an escape of an escape).
 _LAYERS = 3
 # Base64 and hex spellings shorter than this would be found in unrelated text.
-_MIN_ENCODED = 8
+_MIN_ENCODED_SPELLING = 8
 # Characters next to a base64 run that may still hold bits of the secret.
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
 
@@ -236,7 +217,7 @@ def _base64_runs(data):
         encoded = base64.b64encode(b"\0" * offset + data + b"\0\0").decode("ascii")
         first, end = -(-8 * offset // 6), 8 * (offset + len(data)) // 6
         run = encoded[first:end]
-        if len(run) >= _MIN_ENCODED:
+        if len(run) >= _MIN_ENCODED_SPELLING:
             runs.update((run, run.replace("+", "-").replace("/", "_")))
     return runs
 
@@ -265,7 +246,7 @@ def _spellings(secret):
             pass
     runs = set()
     for data in _as_sent(secret):
-        if 2 * len(data) >= _MIN_ENCODED:
+        if 2 * len(data) >= _MIN_ENCODED_SPELLING:
             plain.update((data.hex(), data.hex().upper()))
         runs.update(_base64_runs(data))
     plain.discard("")
@@ -289,20 +270,13 @@ def _encoded_forms(secret):
 
 
 class _Pieces:
-    """Finds each run of ``size`` (MIN_PIECE, or half the secret if longer) or more characters of one secret in a text.
-
-    Cost: a text holding none of the secret's anchors (at most ``len(secret) / (size - MIN_PIECE + 1) + 1`` substrings
-    of MIN_PIECE characters, such that every run of ``size`` characters of the secret holds one) is passed over with
-    a few ``in`` tests, O(len(text)) each. Otherwise the text is read once through a suffix automaton of the secret
-    (built once, O(len(secret)) states and time), in O(len(text)) amortised steps: each character moves the
-    longest match ending there one longer, or down suffix links that shorten it, never more often in all than the
-    characters read.
-    """
+    """Finds each run of ``size`` (MIN_MASKED_PIECE, or half the secret if longer) or more characters of one secret in
+    a text, in linear time: anchors, then a suffix automaton (the development guide, "How masking works")."""
 
     def __init__(self, secret):
-        self.size = max(MIN_PIECE, (len(secret) + 1) // 2)
-        step = self.size - MIN_PIECE + 1
-        self.anchors = frozenset(secret[start:start + MIN_PIECE] for start in range(0, len(secret) - MIN_PIECE + 1, step))
+        self.size = max(MIN_MASKED_PIECE, (len(secret) + 1) // 2)
+        step = self.size - MIN_MASKED_PIECE + 1
+        self.anchors = frozenset(secret[start:start + MIN_MASKED_PIECE] for start in range(0, len(secret) - MIN_MASKED_PIECE + 1, step))
         self._secret = secret
         self._automaton = None
 
@@ -361,10 +335,10 @@ class _Pieces:
 
 @functools.lru_cache(maxsize=64)
 def _pieces(secret):
-    return _Pieces(secret) if MIN_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
+    return _Pieces(secret) if MIN_MASKED_PIECE <= len(secret) <= MAX_SECRET_CHARS else None
 
 
-def plain_text(text, limit=None):
+def printable(text, limit=None):
     """Text from a server as it may reach a message or a result: every control character shown as its escape
     (tabs and line breaks as a space), and at most ``limit`` characters. Mask secrets before calling this."""
     text = _CONTROL.sub(lambda match: " " if match.group(0) in "\t\n\r" else "\\x%02x" % ord(match.group(0)), text)
@@ -488,12 +462,12 @@ class Redactor:
         return _masked(value, matcher.spans(value)) if matcher else value
 
     def shown(self, text, limit):
-        """The exit of a server's text toward a person: masked, plain (plain_text) and at most ``limit``
+        """The exit of a server's text toward a person: masked, printable (control characters escaped) and at most ``limit``
         characters. It is masked before it is cut, ``reach`` characters past the cut, so no cut leaves a piece of a
         secret that masking would not know as one."""
         if not isinstance(text, str):
             return None
-        return plain_text(self(text[:limit + self.reach + 1]), limit)
+        return printable(self(text[:limit + self.reach + 1]), limit)
 
 
 def _with_base64_neighbours(text, start, end):

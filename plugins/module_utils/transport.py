@@ -143,19 +143,8 @@ _EXCHANGE = _Exchange()
 
 
 class _AnswerDeadline:
-    """The one shim of the collection on a library: a whole answer (status line, headers, body) within the timeout.
-
-    requests' timeout bounds each read of the socket alone, so a server that sends a byte of its headers or of its
-    body every few seconds holds the task as long as it likes, and no public API of requests or urllib3 bounds a
-    whole try. So, when urllib3 opens a connection (or sends a request on a kept one), a timer is set that shuts the
-    socket down once the connection's timeout (the task's ``timeout``) has passed, unless Transport has read the whole
-    answer by then (``answer_read``): connecting, a proxy's answer to CONNECT, the TLS handshake, sending and the
-    answer of one try take one timeout in all. A try cut off that way fails as a timeout. It uses public names only:
-    the connection's ``sock``, ``timeout``, ``proxy``, ``connect``, ``request``, ``getresponse`` and ``close`` and
-    urllib3's pool classes. It also counts the tries whose request was written whole (_Exchange). Tested with
-    requests 2.25.1 and urllib3 1.26.5 (RHEL 9) and with requests 2.32 to 2.34 and urllib3 2.x (the reliability
-    guide lists them).
-    """
+    """The one shim of the collection on a library: a whole answer within the timeout (development guide, "The answer
+    deadline")."""
 
     _answer_timer = None
     answer_cut_off = False
@@ -194,7 +183,7 @@ class _AnswerDeadline:
             raise
 
     def _start_deadline(self):
-        self.answer_read()
+        self.stop_deadline()
         self.answer_cut_off = False
         seconds = self.timeout
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
@@ -212,15 +201,14 @@ class _AnswerDeadline:
             except OSError:
                 pass
 
-    def answer_read(self):
-        """The answer has been read (or given up): no cut-off. Returns True when it was cut off."""
+    def stop_deadline(self):
+        """The answer has been read (or given up): the timer is cancelled; ``answer_cut_off`` says whether it fired."""
         timer, self._answer_timer = self._answer_timer, None
         if timer is not None:
             timer.cancel()
-        return self.answer_cut_off
 
     def close(self):
-        self.answer_read()
+        self.stop_deadline()
         super(_AnswerDeadline, self).close()
 
 
@@ -292,7 +280,7 @@ def new_session(retries):
 class Transport:
     """Sends requests with one session; ``redact`` masks every secret of the task in what comes back."""
 
-    def __init__(self, session, redact, timeout=30, retries=3, verify=True):
+    def __init__(self, session, redact, timeout, retries, verify=True):
         self.session = session
         self.redact = redact
         self.timeout = timeout
@@ -329,7 +317,7 @@ class Transport:
     def _error(self, message, call, sent, status=None, reason_code="unexpected_answer"):
         may_exist = bool(sent and call.changes)
         if may_exist:
-            message = message.rstrip(".") + ". " + call.changes
+            message = message.rstrip(".") + ". " + call.advice_if_done
         return TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent,
                               reason_code=reason_code)
 
@@ -367,7 +355,7 @@ class Transport:
                 chunks.append(chunk)
         finally:
             if connection is not None:
-                connection.answer_read()
+                connection.stop_deadline()
         length = response.headers.get("Content-Length") or ""
         if length.isdigit() and received < int(length):
             # urllib3 2 raises this itself; 1.26 (RHEL 9) returns what came.

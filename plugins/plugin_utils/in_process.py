@@ -48,10 +48,10 @@ def run_in_process(module_name, spec, args, validate, execute, check_mode, diff,
     return remove_values(result, hidden_values(spec, params))
 
 
-def plain(value):
+def untagged(value):
     """``value`` in the built-in types that JSON carries to a module: Ansible's data tags (where a value came
     from, ansible-core 2.19) dropped. Validation copies the arguments deeply, and a tagged string costs thirty
-    times a plain one to copy (and again to send back to the controller in the result). Other types are kept."""
+    times an untagged one to copy (and again to send back to the controller in the result). Other types are kept."""
     kind = type(value)
     if kind is str or kind is bool or kind is int or kind is float or value is None:
         return value
@@ -62,9 +62,9 @@ def plain(value):
     if isinstance(value, float):
         return float.__float__(value)
     if isinstance(value, Mapping):
-        return dict((plain(key), plain(item)) for key, item in value.items())
+        return dict((untagged(key), untagged(item)) for key, item in value.items())
     if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
+        return [untagged(item) for item in value]
     return value
 
 

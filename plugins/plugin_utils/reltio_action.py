@@ -26,7 +26,7 @@ from ansible_collections.reltio.platform.plugins.module_utils import transport
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import apply_env_fallbacks
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
 from ansible_collections.reltio.platform.plugins.module_utils.validation import structured_value_error
-from ansible_collections.reltio.platform.plugins.plugin_utils.in_process import plain, run_in_process
+from ansible_collections.reltio.platform.plugins.plugin_utils.in_process import run_in_process, untagged
 
 CONTROLLER_TRANSPORTS = ("local",)
 
@@ -55,7 +55,7 @@ class ReltioAction(ActionBase):
         spec = type(self).ARGUMENT_SPEC()
         task_environment = self._task_environment()
         # The task's environment over the controller's, looked up by name (not a copy of os.environ per item).
-        args = apply_env_fallbacks(spec, plain(self._task.args), ChainMap(task_environment, os.environ))
+        args = apply_env_fallbacks(spec, untagged(self._task.args), ChainMap(task_environment, os.environ))
         on_controller = self._runs_on_controller(args.get("execution"))
         # A list or a dict in a text option, refused on both paths before either turns it into its Python repr.
         structured = structured_value_error(spec, args)

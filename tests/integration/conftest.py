@@ -28,6 +28,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 import pytest
 import trustme
+from ansible_collections.reltio.platform.plugins.module_utils.validation import MIN_SECRET_LENGTH
 from emulator import EmulatorConfig, ReltioEmulator
 from reltio_world import (
     DATABRICKS_CLIENT_ID,
@@ -49,8 +50,7 @@ _ENV_PREFIXES = ("RELTIO_", "DATABRICKS_", "ANSIBLE_")
 # Whatever a test passes in these is a secret the leak scan looks for.
 SECRET_ENV_VARS = ("RELTIO_ACCESS_TOKEN", "RELTIO_CLIENT_ID", "RELTIO_CLIENT_SECRET", "DATABRICKS_CLIENT_SECRET")
 PROXY_ENV_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
-# Shorter values would be found in unrelated text.
-MIN_SECRET_LENGTH = 6
+# Values of MIN_SECRET_LENGTH or more are scanned for: every secret the modules accept (they refuse shorter ones).
 
 
 def secret_spellings(secret):

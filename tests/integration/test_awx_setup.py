@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -27,10 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from reltio_world import ROOT
 
-if str(ROOT / ".build" / "collections") not in sys.path:
-    # Like tests/unit/conftest.py: the work tree, seen as ansible_collections.reltio.platform (make collection-link).
-    sys.path.insert(0, str(ROOT / ".build" / "collections"))
-from ansible_collections.reltio.platform.plugins.module_utils import arguments  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.reltio.platform.plugins.module_utils import arguments
 
 CREDENTIAL_TYPES = ROOT / "extensions" / "awx" / "credential_types"
 REGISTER_PLAYBOOK = "examples/awx/register_credential_types.yml"

@@ -16,15 +16,7 @@ import urllib.request
 import pytest
 import yaml
 
-from reltio_world import (
-    DATABRICKS_CLIENT_ID,
-    DATABRICKS_CLIENT_SECRET,
-    RELTIO_CLIENT_ID,
-    RELTIO_CLIENT_SECRET,
-    RELTIO_TOKEN,
-    ROOT,
-    WAREHOUSE_ID,
-)
+import reltio_world as world
 
 ROLE = "reltio.platform.connection_health"
 NAME = "databricks-connection-01"
@@ -80,11 +72,11 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
     name = tenant("rotated", "failing", "Databricks rejected the OAuth client credentials", "Put the current secret in the vault")
     emulator.create_connection(name, NAME)
     emulator.break_connection(name, NAME, "rotate_secret")
-    name = tenant("nogrant", "failing", "PERMISSION_DENIED: Service principal %s" % DATABRICKS_CLIENT_ID,
+    name = tenant("nogrant", "failing", "PERMISSION_DENIED: Service principal %s" % world.DATABRICKS_CLIENT_ID,
                   "Grant the service principal CAN USE")
     emulator.create_connection(name, NAME)
     emulator.break_connection(name, NAME, "revoke_grant")
-    name = tenant("deleted", "failing", "Warehouse %s is deleted." % WAREHOUSE_ID, "The SQL warehouse is gone")
+    name = tenant("deleted", "failing", "Warehouse %s is deleted." % world.WAREHOUSE_ID, "The SQL warehouse is gone")
     emulator.create_connection(name, NAME)
     emulator.break_connection(name, NAME, "delete_warehouse")
     tenant("missing", "missing", "Database configuration %s not found" % NAME, "The tenant has no connection of this name")
@@ -212,7 +204,7 @@ def test_the_example_playbook_reports_and_hands_the_counts_to_awx(ansible, emula
     emulator.create_connection("%s-fine" % tenant, NAME)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
-    run = ansible.run(["ansible-playbook", "-i", str(inventory(ansible, hosts)), str(ROOT / "examples" / "connection_health.yml"),
+    run = ansible.run(["ansible-playbook", "-i", str(inventory(ansible, hosts)), str(world.ROOT / "examples" / "connection_health.yml"),
                        "-e", "connection_health_report_dir=%s" % report_dir])
     # The missing connection fails its host, after the report; the post task hands the counts on all the same.
     assert run.rc == 2, run.output
@@ -229,8 +221,8 @@ def store_credentials(emulator, tenant_id, name=NAME):
     """Store the connection's credentials again through the Reltio API: a rotated secret is fixed so."""
     request = urllib.request.Request(
         "%s/reltio/api/tenants/%s/interactions/database-configs/%s/databricks/oauth/credentials" % (emulator.url, tenant_id, name),
-        data=json.dumps({"clientId": DATABRICKS_CLIENT_ID, "clientSecret": DATABRICKS_CLIENT_SECRET}).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Authorization": "Bearer " + RELTIO_TOKEN})
+        data=json.dumps({"clientId": world.DATABRICKS_CLIENT_ID, "clientSecret": world.DATABRICKS_CLIENT_SECRET}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer " + world.RELTIO_TOKEN})
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
 
@@ -353,8 +345,8 @@ def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, em
         "single": {"databricks_connection_tenant_id": "%s-single" % tenant},
     }
     path = inventory(ansible, hosts, databricks_connection_access_token=None, databricks_connection_auth_url=emulator.token_url,
-                     databricks_connection_reltio_client_id=RELTIO_CLIENT_ID,
-                     databricks_connection_reltio_client_secret=RELTIO_CLIENT_SECRET)
+                     databricks_connection_reltio_client_id=world.RELTIO_CLIENT_ID,
+                     databricks_connection_reltio_client_secret=world.RELTIO_CLIENT_SECRET)
     data = yaml.safe_load(path.read_text())
     del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
     path.write_text(yaml.safe_dump(data))
@@ -458,7 +450,7 @@ def test_a_report_directory_that_is_a_symbolic_link_is_refused(ansible, emulator
 def test_what_to_do_is_looked_up_by_reason_code(ansible, emulator, tenant):
     """Issue 26 point 4: an unreachable Reltio ("Could not reach") is told to check the URL and proxies, not to
     write to Reltio support; an unknown tenant is told apart from an unknown connection (point 5)."""
-    advice = yaml.safe_load((ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())["connection_health__advice"]
+    advice = yaml.safe_load((world.ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())["connection_health__advice"]
     hosts = {"down": {"databricks_connection_tenant_id": "%s-down" % tenant,
                       "databricks_connection_platform_url": "http://127.0.0.1:9"},
              "nosuchtenant": {"databricks_connection_tenant_id": "%s-nosuchtenant" % tenant},

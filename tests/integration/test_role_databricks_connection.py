@@ -15,23 +15,19 @@ import shutil
 import pytest
 import yaml
 
-from reltio_world import (
-    DATABRICKS_CLIENT_ID,
-    DATABRICKS_CLIENT_SECRET,
-    RELTIO_CLIENT_ID,
-    RELTIO_CLIENT_SECRET,
-    RELTIO_TOKEN,
-    ROOT,
-    WAREHOUSE_ID,
-    WORKSPACE_URL,
-)
+import reltio_world as world
 
 ROLE = "reltio.platform.databricks_connection"
-EXAMPLE = ROOT / "examples" / "multi_tenant"
+EXAMPLE = world.ROOT / "examples" / "multi_tenant"
 ONCE = "the role's argument spec runs before any module, so the execution path does not matter: run once"
 MODULE_TASK = "Create the Databricks connection"
 CHECK_TASK = "Check the role variables"
 OTHER_SECRET = "dbx-other-secret-Wc5Ry8Nq3Jz1"
+
+# What the tests' vault files hold: the Databricks secret, and a Reltio token or Reltio's client credentials.
+VAULT_WITH_TOKEN = {"vault_reltio_access_token": world.RELTIO_TOKEN, "vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET}
+VAULT_WITH_CLIENT_CREDENTIALS = {"vault_reltio_client_id": world.RELTIO_CLIENT_ID, "vault_reltio_client_secret": world.RELTIO_CLIENT_SECRET,
+                                 "vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET}
 
 # The role variables as a play gives them: secrets only as references to vaulted variables.
 VAULT_REFERENCES = {
@@ -91,9 +87,9 @@ def tenant_vars(ansible, tenant, **extra):
         "databricks_connection_auth_url": ansible.emulator.token_url,
         "databricks_connection_tenant_id": tenant,
         "databricks_connection_name": "databricks-connection-01",
-        "databricks_connection_workspace_url": WORKSPACE_URL,
-        "databricks_connection_warehouse_id": WAREHOUSE_ID,
-        "databricks_connection_client_id": DATABRICKS_CLIENT_ID,
+        "databricks_connection_workspace_url": world.WORKSPACE_URL,
+        "databricks_connection_warehouse_id": world.WAREHOUSE_ID,
+        "databricks_connection_client_id": world.DATABRICKS_CLIENT_ID,
     }
     role_vars.update(extra)
     return role_vars
@@ -107,7 +103,7 @@ def message(run, host="localhost"):
 @pytest.mark.smoke
 def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant):
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_TOKEN, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
     text = role_play(role_vars)
@@ -119,8 +115,8 @@ def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant)
     # The module's task is not no_log: its result is shown, its secret options masked by the module.
     assert first.task(action="reltio_databricks_connection")["created"] is True
     stored = emulator.connections(tenant)["databricks-connection-01"]
-    assert stored["clientSecretSha256"] == sha256(DATABRICKS_CLIENT_SECRET)
-    assert (stored["workspaceUrl"], stored["clientId"]) == (WORKSPACE_URL, DATABRICKS_CLIENT_ID)
+    assert stored["clientSecretSha256"] == sha256(world.DATABRICKS_CLIENT_SECRET)
+    assert (stored["workspaceUrl"], stored["clientId"]) == (world.WORKSPACE_URL, world.DATABRICKS_CLIENT_ID)
     # Given an access token, the role calls the connection module directly: no token is fetched.
     assert emulator.requests("token") == []
 
@@ -134,8 +130,7 @@ def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant)
 
 def test_client_credentials_and_vault_id_at_vvvv_show_no_secret(ansible, emulator, tenant):
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
-                      "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password, vault_id="prod")
+    encrypt(ansible, VAULT_WITH_CLIENT_CREDENTIALS, password, vault_id="prod")
     role_vars = tenant_vars(ansible, tenant, databricks_connection_test=True, databricks_connection_update_secret="always")
     role_vars.update((name, VAULT_REFERENCES[name]) for name in (
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
@@ -162,8 +157,7 @@ def test_client_credentials_and_vault_id_at_vvvv_show_no_secret(ansible, emulato
 def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
     """A failure says what went wrong: the module's own message, and nothing secret."""
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
-                      "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_CLIENT_CREDENTIALS, password)
     wrong_secret = "wrong-reltio-secret-" + secrets.token_hex(8)
     ansible.add_secret("wrong Reltio client secret", wrong_secret)
     # Shared values as group variables, what differs as host variables (which outrank group ones, not play ones).
@@ -199,9 +193,9 @@ def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
 @pytest.fixture
 def workspace(emulator, workspace_ca):
     """The emulator's Databricks workspace (https, private CA) with the service principal allowed on the warehouse."""
-    emulator.databricks(service_principals=[{"client_id": DATABRICKS_CLIENT_ID, "client_secret": DATABRICKS_CLIENT_SECRET}],
-                        warehouses=[{"id": WAREHOUSE_ID, "name": "Reltio Zero-Copy", "state": "STOPPED",
-                                     "grants": [DATABRICKS_CLIENT_ID]}])
+    emulator.databricks(service_principals=[{"client_id": world.DATABRICKS_CLIENT_ID, "client_secret": world.DATABRICKS_CLIENT_SECRET}],
+                        warehouses=[{"id": world.WAREHOUSE_ID, "name": "Reltio Zero-Copy", "state": "STOPPED",
+                                     "grants": [world.DATABRICKS_CLIENT_ID]}])
     return emulator.workspace_url
 
 
@@ -218,11 +212,11 @@ def reltio_writes(emulator):
     return [entry for entry in emulator.requests() if entry["endpoint"] in ("create", "credentials")]
 
 
-@pytest.mark.parametrize("secret, passes", [(DATABRICKS_CLIENT_SECRET, True), (OTHER_SECRET, False)])
+@pytest.mark.parametrize("secret, passes", [(world.DATABRICKS_CLIENT_SECRET, True), (OTHER_SECRET, False)])
 def test_preflight_checks_the_databricks_side_first(ansible, emulator, tenant, workspace, workspace_ca, secret, passes):
     ansible.add_secret("another Databricks secret", OTHER_SECRET)
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": secret}, password)
+    encrypt(ansible, {"vault_reltio_access_token": world.RELTIO_TOKEN, "vault_databricks_client_secret": secret}, password)
     role_vars = preflight_vars(ansible, tenant, workspace, workspace_ca, databricks_connection_preflight=True)
 
     run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
@@ -242,7 +236,7 @@ def test_preflight_checks_the_databricks_side_first(ansible, emulator, tenant, w
 
 def test_preflight_is_off_by_default_and_runs_in_check_mode(ansible, emulator, tenant, workspace, workspace_ca):
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_TOKEN, password)
 
     checked = ansible.playbook(role_play(preflight_vars(ansible, tenant, workspace, workspace_ca, databricks_connection_preflight=True)),
                                "--check", "--vault-password-file", str(password))
@@ -265,7 +259,7 @@ def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_input
     password = password_file(ansible)
     # As the README shows: the secret on standard input, so that it is in no command line.
     plain = ansible.workdir / "secret.txt"
-    plain.write_text(DATABRICKS_CLIENT_SECRET)
+    plain.write_text(world.DATABRICKS_CLIENT_SECRET)
     encrypted = ansible.run(["bash", "-c", 'ansible-vault encrypt_string --vault-password-file "$0" --stdin-name vault_databricks_client_secret < "$1"',
                              str(password), str(plain)])
     plain.unlink()
@@ -281,10 +275,10 @@ def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_input
                DATABRICKS_HOST="https://adb-9999999999999999.9.azuredatabricks.net", DATABRICKS_WAREHOUSE_ID="ffffffffffffffff")
     role_vars = {"databricks_connection_name": "from-environment",
                  "databricks_connection_tenant_id": tenant,
-                 "databricks_connection_workspace_url": WORKSPACE_URL,
-                 "databricks_connection_warehouse_id": WAREHOUSE_ID,
-                 "databricks_connection_client_id": DATABRICKS_CLIENT_ID,
-                 "databricks_connection_reltio_client_id": RELTIO_CLIENT_ID,
+                 "databricks_connection_workspace_url": world.WORKSPACE_URL,
+                 "databricks_connection_warehouse_id": world.WAREHOUSE_ID,
+                 "databricks_connection_client_id": world.DATABRICKS_CLIENT_ID,
+                 "databricks_connection_reltio_client_id": world.RELTIO_CLIENT_ID,
                  "databricks_connection_reltio_client_secret": "{{ vault_databricks_client_secret }}",
                  "databricks_connection_client_secret": VAULT_REFERENCES["databricks_connection_client_secret"]}
     # Reltio refuses the role's (wrong) client secret: the RELTIO_ACCESS_TOKEN and RELTIO_CLIENT_SECRET of the
@@ -296,15 +290,15 @@ def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_input
     assert [entry["status"] for entry in emulator.requests("token")] == [401]
     assert emulator.requests("create") == []
 
-    role_vars["databricks_connection_reltio_client_secret"] = RELTIO_CLIENT_SECRET
+    role_vars["databricks_connection_reltio_client_secret"] = world.RELTIO_CLIENT_SECRET
     run = ansible.playbook(role_play(role_vars, vars_files=["inline.yml"]), env=env)
     assert run.rc == 0, run.output
     assert message(run) == "Connection 'from-environment' created in tenant '%s'." % tenant
     assert run.task(action="reltio_databricks_connection")["from_environment"] == ["auth_url", "execution", "platform_url"]
     stored = emulator.connections(tenant)["from-environment"]
     # The role variables, the secret decrypted, are sent, never DATABRICKS_*; the tenant is the role's.
-    assert stored["clientSecretSha256"] == sha256(DATABRICKS_CLIENT_SECRET)
-    assert (stored["workspaceUrl"], stored["warehouseId"], stored["clientId"]) == (WORKSPACE_URL, WAREHOUSE_ID, DATABRICKS_CLIENT_ID)
+    assert stored["clientSecretSha256"] == sha256(world.DATABRICKS_CLIENT_SECRET)
+    assert (stored["workspaceUrl"], stored["warehouseId"], stored["clientId"]) == (world.WORKSPACE_URL, world.WAREHOUSE_ID, world.DATABRICKS_CLIENT_ID)
     assert emulator.connections("another-tenant") == {}
     # A token fetched with the role's client credentials, not RELTIO_ACCESS_TOKEN.
     assert [entry["status"] for entry in emulator.requests("token")] == [401, 200]
@@ -313,7 +307,7 @@ def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_input
 def test_reltio_credentials_and_urls_from_the_environment_as_an_awx_credential_gives_them(ansible, emulator, tenant):
     """Issue 26 point 1: with no Reltio variable, the role takes RELTIO_PLATFORM_URL and RELTIO_ACCESS_TOKEN."""
     password = password_file(ansible)
-    encrypt(ansible, {"vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, {"vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET}, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
     del role_vars["databricks_connection_platform_url"], role_vars["databricks_connection_auth_url"]
     env = ansible.reltio_env(tenant)
@@ -328,7 +322,7 @@ def test_reltio_credentials_and_urls_from_the_environment_as_an_awx_credential_g
 def test_a_misspelt_variable_fails_before_any_request_naming_the_closest(ansible, emulator, tenant):
     """Issue 26 point 2: the README's ad-hoc section exports RELTIO_TENANT_ID; a typo never picks that tenant."""
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_TOKEN, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
     role_vars["databricks_connection_tenantid"] = role_vars.pop("databricks_connection_tenant_id")
@@ -350,15 +344,15 @@ def test_secrets_missing_from_the_role_variables_are_not_read_from_the_environme
     (the set comes from role variables then), or without its Databricks secret, fails before the module runs, naming
     the role variable, and sends nothing."""
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_TOKEN, password)
     env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), RELTIO_CLIENT_ID=RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET)
+    env.update(ansible.databricks_env(), RELTIO_CLIENT_ID=world.RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=world.RELTIO_CLIENT_SECRET)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
     if missing == "Reltio credentials":
         # Only one of the client credentials is no pair either.
         del role_vars["databricks_connection_access_token"]
-        role_vars["databricks_connection_reltio_client_id"] = RELTIO_CLIENT_ID
+        role_vars["databricks_connection_reltio_client_id"] = world.RELTIO_CLIENT_ID
     else:
         del role_vars["databricks_connection_client_secret"]
 
@@ -382,8 +376,7 @@ def test_three_tenants_of_the_example_inventory(ansible, emulator):
     passwords = {}
     for environment in ("prod", "test"):
         keys = yaml.safe_load((example / "group_vars" / ("reltio_" + environment) / "vault.yml.example").read_text())
-        values = {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
-                  "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}
+        values = VAULT_WITH_CLIENT_CREDENTIALS
         assert sorted(keys) == sorted(values)
         passwords[environment] = password_file(ansible, "vault-pass-" + environment)
         encrypt(ansible, values, passwords[environment], "multi_tenant/group_vars/reltio_%s/vault.yml" % environment, vault_id=environment)
@@ -412,7 +405,7 @@ def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, e
     if execution == "target":
         pytest.skip(ONCE)
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_TOKEN, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
 
@@ -458,8 +451,7 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case):
     """One failure, one message: the role's check or the module's task fails with its own message, and no other task
     fails."""
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_client_id": RELTIO_CLIENT_ID, "vault_reltio_client_secret": RELTIO_CLIENT_SECRET,
-                      "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_CLIENT_CREDENTIALS, password)
     role_vars = tenant_vars(ansible, tenant)
     role_vars.update((name, VAULT_REFERENCES[name]) for name in (
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
@@ -491,7 +483,7 @@ def test_wrong_choice_is_named_by_the_argument_spec(ansible, emulator, tenant, e
     if execution == "target":
         pytest.skip(ONCE)
     password = password_file(ansible)
-    encrypt(ansible, {"vault_reltio_access_token": RELTIO_TOKEN, "vault_databricks_client_secret": DATABRICKS_CLIENT_SECRET}, password)
+    encrypt(ansible, VAULT_WITH_TOKEN, password)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_update_secret="sometimes",
                             databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])

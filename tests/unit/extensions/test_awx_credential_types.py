@@ -70,7 +70,7 @@ def type_problems(definition, options):
     wanted_env = sorted(option["env"] for option in options.values())
     if sorted(env) != wanted_env:
         problems.append("injects %s, the module reads %s" % (sorted(env), wanted_env))
-    required = sorted(name for name, option in options.items() if option.get("needed") or option.get("required"))
+    required = sorted(name for name, option in options.items() if option.get("required"))
     if sorted(definition["inputs"].get("required") or []) != required:
         problems.append("requires %s, the module needs %s" % (sorted(definition["inputs"].get("required") or []), required))
 
@@ -132,7 +132,7 @@ DRIFTS = [
      "an empty field injects RELTIO_AUTH_URL"),
     ("reltio_api.yml", _option("platform_url", lambda o: o.update(choices=["https://361.reltio.com"])), "platform_url: choices None"),
     ("reltio_api.yml", _option("tenant_id", lambda o: o.update(type="bool")), "tenant_id: type string, the option is a bool"),
-    ("databricks_service_principal.yml", _option("warehouse_id", lambda o: o.pop("needed")), "requires"),
+    ("databricks_service_principal.yml", _option("warehouse_id", lambda o: o.pop("required")), "requires"),
     ("databricks_service_principal.yml", lambda d, o: o.update(preflight_flag={"type": "bool", "env": "DATABRICKS_PREFLIGHT"}),
      "fields"),
     # The credential types change on their own.

@@ -123,7 +123,7 @@ def role_problems(table, files):
         # argument spec requires nothing, else a misspelt variable would fail there, unnamed (issue 26).
         if have.get("required"):
             problems.append("%s: required by the argument spec, which would not name a misspelt variable" % where)
-        if (want.get("required") or want.get("needed")) and option not in FROM_ENVIRONMENT and not text.startswith("Required"):
+        if want.get("required") and option not in FROM_ENVIRONMENT and not text.startswith("Required"):
             problems.append("%s: its description does not start with Required" % where)
         if "default" in have:
             if "default" not in want or have["default"] != want["default"]:
@@ -138,7 +138,7 @@ def role_problems(table, files):
                             % (where, named, want.get("env")))
         if "env" in want and option not in FROM_ENVIRONMENT and "Never read from E(%s)" % want["env"] not in text:
             problems.append("%s: its description does not say that it is never read from %s" % (where, want["env"]))
-        if want.get("needed") and option in FROM_ENVIRONMENT and "Required" not in text and "role fails" not in text:
+        if want.get("required") and option in FROM_ENVIRONMENT and "Required" not in text and "role fails" not in text:
             problems.append("%s: its description does not say that the value is required (here or in %s)" % (where, want["env"]))
 
     read = sorted(set(option["env"] for option in table.values() if "env" in option))
@@ -155,7 +155,7 @@ def role_problems(table, files):
         # Left out when undefined, unless the role always has a value (a default, or one its first task requires);
         # Reltio's credentials
         # are one set, left out only when none is given (role_inputs.CREDENTIALS).
-        role_only = (table.get(option, {}).get("required") or table.get(option, {}).get("needed")) and option not in FROM_ENVIRONMENT
+        role_only = table.get(option, {}).get("required") and option not in FROM_ENVIRONMENT
         optional = variable in options and not ("default" in options[variable] or role_only)
         left_out = " | default(databricks_connection__credentials)" if option in CREDENTIALS else " | default(omit)"
         expected = "{{ %s%s }}" % (variable, left_out if optional else "")

@@ -9,39 +9,29 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
 import pathlib
 import re
 
+import lock  # tools/lock.py (tools/ is on sys.path: tests/conftest.py)
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 STALE = "locks/%s.txt was made from other requirements files than today's: run `make lock`"
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location("lock", str(ROOT / "tools" / "lock.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LOCK = _tool()
-
-
-@pytest.mark.parametrize("name", sorted(LOCK.VENVS))
+@pytest.mark.parametrize("name", sorted(lock.VENVS))
 def test_lock_is_made_from_todays_requirements(name):
     text = (ROOT / "locks" / ("%s.txt" % name)).read_text(encoding="utf-8")
-    (inputs,) = [line for line in text.splitlines() if line.startswith(LOCK.INPUTS_LINE)]
-    assert inputs[len(LOCK.INPUTS_LINE):] == LOCK.inputs_digest(name), STALE % name
+    (inputs,) = [line for line in text.splitlines() if line.startswith(lock.INPUTS_LINE)]
+    assert inputs[len(lock.INPUTS_LINE):] == lock.inputs_digest(name), STALE % name
 
 
-@pytest.mark.parametrize("name", sorted(LOCK.VENVS))
+@pytest.mark.parametrize("name", sorted(lock.VENVS))
 def test_lock_pins_every_package_exactly(name):
     lines = [line for line in (ROOT / "locks" / ("%s.txt" % name)).read_text(encoding="utf-8").splitlines()
              if line and not line.startswith("#")]
     assert [line for line in lines if not re.match(r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+$", line)] == []
-    pins = LOCK.read_lock(ROOT / "locks" / ("%s.txt" % name))
+    pins = lock.read_lock(ROOT / "locks" / ("%s.txt" % name))
     # pip itself, and what every venv here needs, are in it: nothing of the venv is left to the day's resolution.
     assert {"pip", "setuptools", "ansible-core"} <= set(pins)
     # The hold: no cryptography that makes every ansible command warn.
@@ -50,7 +40,7 @@ def test_lock_pins_every_package_exactly(name):
 
 def test_every_venv_of_the_makefile_installs_its_lock():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    for name in LOCK.VENVS:
+    for name in lock.VENVS:
         recipe = re.search(r"^\$\(%s\)/\.installed: locks/%s\.txt\n((?:\t.*\n)+)" % (
             {"venv": "VENV", "venv-awx": "VENV_AWX", "venv-importer": "VENV_IMPORTER", "venv-216": "VENV_FLOOR",
              "venv-313": "VENV_MATRIX"}[name], name), makefile, re.M)
@@ -70,8 +60,8 @@ def test_users_installs_keep_their_ranges():
 def test_what_moved_is_named_package_by_package():
     old = {"cryptography": "50.0.2", "pip": "26.3", "six": "1.16.0"}
     new = {"cryptography": "51.0.1", "pip": "26.3", "idna": "3.10"}
-    assert LOCK.moves(old, new) == ["  cryptography 50.0.2 -> 51.0.1", "  + idna 3.10", "  - six 1.16.0"]
-    assert LOCK.moves(old, old) == []
+    assert lock.moves(old, new) == ["  cryptography 50.0.2 -> 51.0.1", "  + idna 3.10", "  - six 1.16.0"]
+    assert lock.moves(old, old) == []
 
 
 def test_inputs_digest_changes_with_a_file_that_a_requirements_file_reads(tmp_path, monkeypatch):
@@ -79,25 +69,25 @@ def test_inputs_digest_changes_with_a_file_that_a_requirements_file_reads(tmp_pa
         (tmp_path / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "locks").mkdir()
     (tmp_path / "locks" / "holds.txt").write_text("cryptography<51\n", encoding="utf-8")
-    monkeypatch.setattr(LOCK, "ROOT", tmp_path)
-    before = LOCK.inputs_digest("venv")
+    monkeypatch.setattr(lock, "ROOT", tmp_path)
+    before = lock.inputs_digest("venv")
     (tmp_path / "requirements.txt").write_text("requests>=2.26\n", encoding="utf-8")
-    assert LOCK.inputs_digest("venv") != before
+    assert lock.inputs_digest("venv") != before
     (tmp_path / "requirements.txt").write_text((ROOT / "requirements.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    assert LOCK.inputs_digest("venv") == before
+    assert lock.inputs_digest("venv") == before
     (tmp_path / "locks" / "holds.txt").write_text("cryptography<52\n", encoding="utf-8")
-    held = LOCK.inputs_digest("venv")
+    held = lock.inputs_digest("venv")
     assert held != before
     # Comments are not what a lock is made from.
     reworded = "# a reason, reworded\ncryptography<52  # and a comment\n"
     (tmp_path / "locks" / "holds.txt").write_text(reworded, encoding="utf-8")
-    assert LOCK.inputs_digest("venv") == held
+    assert lock.inputs_digest("venv") == held
 
 
 def test_the_quick_venv_installs_only_packages_of_the_lock_of_venv():
     """.venv-quick installs requirements-quick.txt at the versions of locks/venv.txt: each of its packages is there."""
-    pins = LOCK.read_lock(ROOT / "locks" / "venv.txt")
+    pins = lock.read_lock(ROOT / "locks" / "venv.txt")
     names = [re.split(r"[<>=!~\[; ]", line)[0] for line in (ROOT / "requirements-quick.txt").read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith(("#", "-r "))]
-    assert names and [name for name in names if LOCK.normal_name(name) not in pins] == []
-    assert LOCK.normal_name("typing_extensions") == LOCK.normal_name("Typing.Extensions") == "typing-extensions"
+    assert names and [name for name in names if lock.normal_name(name) not in pins] == []
+    assert lock.normal_name("typing_extensions") == lock.normal_name("Typing.Extensions") == "typing-extensions"

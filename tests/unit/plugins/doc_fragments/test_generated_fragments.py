@@ -13,12 +13,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib
-import importlib.util
 import pathlib
 import shutil
 import sys
 
 import pytest
+import render_doc_fragment  # tools/render_doc_fragment.py (tools/ is on sys.path: tests/conftest.py)
 import yaml
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import DOC_FRAGMENTS, options_documentation
@@ -58,13 +58,6 @@ def test_options_needed_from_here_or_the_environment_read_alike():
                 assert "environment variable is used" not in text, name
 
 
-def _render_tool():
-    spec = importlib.util.spec_from_file_location("render_doc_fragment", str(ROOT / "tools" / "render_doc_fragment.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("fragment", FRAGMENTS)
 def test_fragment_equals_option_table(fragment):
     assert _documentation(fragment) == options_documentation(DOC_FRAGMENTS[fragment]), HINT
@@ -84,7 +77,7 @@ def test_fragment_documents_every_option_and_env_variable(fragment):
 
 def test_fragment_file_is_what_the_tool_writes(tmp_path, monkeypatch):
     """Run the tool on a copy of the table and compare, byte for byte, with the committed fragment."""
-    tool = _render_tool()
+    tool = render_doc_fragment
     (tmp_path / "plugins" / "module_utils").mkdir(parents=True)
     (tmp_path / "plugins" / "doc_fragments").mkdir()
     shutil.copyfile(str(ROOT / "plugins" / "module_utils" / "arguments.py"),

@@ -6,7 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pathlib
+import re
+
 import pytest
+import yaml
 
 from ansible.module_utils.common.parameters import env_fallback, set_fallbacks
 
@@ -119,7 +123,7 @@ def test_required_and_defaults(spec):
     needed = ("platform_url", "tenant_id", "workspace_url", "warehouse_id", "client_id", "client_secret")
     assert [name for name in needed if "required" in spec[name]] == []
     assert [name for name in needed if not (arguments.CONNECTION_OPTIONS.get(name)
-                                            or arguments.DATABRICKS_CONNECTION_OPTIONS[name]).get("needed")] == []
+                                            or arguments.DATABRICKS_CONNECTION_OPTIONS[name]).get("required")] == []
     assert spec["auth_url"]["default"] == arguments.DEFAULT_AUTH_URL == "https://auth.reltio.com/oauth/token"
     assert spec["validate_certs"] == {"type": "bool", "default": True}
     assert spec["timeout"]["type"] == "float"
@@ -145,20 +149,32 @@ def test_argument_spec_of_a_custom_table():
 
 def test_options_documentation_appends_env_sentence_without_touching_the_table():
     table = {
-        "x": {"type": "str", "env": "X_VAR", "required": True, "description": ["First."], "no_log": True},
+        "x": {"type": "str", "env": "X_VAR", "description": ["First."], "no_log": True},
         "y": {"type": "int", "default": 2, "choices": [1, 2], "aliases": ["z"], "description": ["Y."]},
+        "w": {"type": "str", "env": "W_VAR", "required": True, "description": ["W."]},
+        "v": {"type": "str", "required": True, "description": ["V."]},
     }
     assert arguments.options_documentation(table) == {
         "options": {
             "x": {
                 "description": ["First.", "If not set, the value of the E(X_VAR) environment variable is used."],
                 "type": "str",
-                "required": True,
             },
             "y": {"description": ["Y."], "type": "int", "default": 2, "choices": [1, 2], "aliases": ["z"]},
+            "w": {"description": ["W.", "Required: set it here or in the E(W_VAR) environment variable."], "type": "str"},
+            "v": {"description": ["V."], "type": "str", "required": True},
         },
     }
-    assert table["x"]["description"] == ["First."]
+    assert table["x"]["description"] == ["First."] and table["w"] == {"type": "str", "env": "W_VAR", "required": True,
+                                                                      "description": ["W."]}
+
+
+def test_a_required_option_with_a_variable_is_required_by_the_checks_not_the_spec():
+    table = {"w": {"type": "str", "env": "W_VAR", "required": True, "description": ["W."]},
+             "v": {"type": "str", "required": True, "description": ["V."]}}
+    spec = arguments.argument_spec(table)
+    spec["w"].pop("fallback")
+    assert spec == {"w": {"type": "str"}, "v": {"type": "str", "required": True}}
 
 
 def test_options_documentation_of_connection_options_is_repeatable():
@@ -273,3 +289,107 @@ def test_apply_env_fallbacks_keeps_unknown_args_and_does_not_mutate(spec):
 def test_apply_env_fallbacks_reads_only_the_given_environment(spec, monkeypatch):
     monkeypatch.setenv("RELTIO_TENANT_ID", "from-os-environ")
     assert arguments.apply_env_fallbacks(spec, {}, {}) == {}
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+# Every option whose default or bounds are numbers (timeout, retries), from every table.
+NUMERIC_OPTIONS = dict((name, option) for table in arguments.DOC_FRAGMENTS.values() for name, option in table.items()
+                       if option["type"] in ("int", "float"))
+# A number given to an option in code: timeout=30, params.get("retries", 3), {"timeout": 30}.
+NUMBER_FOR = r"\b%s\b['\"]?\s*[=,:]\s*(-?[0-9][0-9.]*)"
+
+
+def shown(value):
+    return "V(%s)" % (int(value) if float(value).is_integer() else value)
+
+
+def numbers_restated(text, names):
+    """``[(option, number)]`` for each number ``text`` gives one of the options ``names``."""
+    return [(name, number) for name in names for number in re.findall(NUMBER_FOR % name, text)]
+
+
+def role_number_problems(options, table):
+    """How the descriptions of roles' variables (``options``: an argument spec's) differ from the table's numbers."""
+    problems = []
+    for variable, entry in sorted(options.items()):
+        name = next((name for name in table if variable.endswith("_" + name)), None)
+        if name is None:
+            continue
+        text = " ".join(entry.get("description") or [])
+        for sentence in re.findall(r"From V\([^)]*\) to V\([^)]*\)\.", text):
+            if sentence != arguments.bounds_sentence(table[name]):
+                problems.append("%s says %r, the table %r" % (variable, sentence, arguments.bounds_sentence(table[name])))
+        for default in re.findall(r"the module uses (V\([^)]*\))", text):
+            if default != shown(table[name]["default"]):
+                problems.append("%s says the default is %s, the table %s" % (variable, default, shown(table[name]["default"])))
+    return problems
+
+
+def test_the_numeric_options_are_timeout_and_retries():
+    assert sorted(NUMERIC_OPTIONS) == ["retries", "timeout"]
+    assert all("default" in option and "bounds" in option for option in NUMERIC_OPTIONS.values())
+
+
+def test_no_code_restates_a_default_or_bound_of_the_option_table():
+    """The code reads defaults and bounds from arguments.py (DEFAULT_TIMEOUT...); the doc fragments and the README
+    are generated from it (test_generated_fragments, test_render_doc_fragment)."""
+    restated = []
+    for path in sorted((ROOT / "plugins").rglob("*.py")):
+        if path.name == "arguments.py" or "doc_fragments" in path.parts:
+            continue
+        found = numbers_restated(path.read_text(encoding="utf-8"), NUMERIC_OPTIONS)
+        restated.extend("%s: %s=%s" % (path.relative_to(ROOT), name, number) for name, number in found)
+    assert restated == []
+
+
+def test_the_scan_finds_a_restated_number():
+    code = 'Transport(s, r, timeout=30, retries=3)\nparams.get("retries", 3)\n{"timeout": 12.5}\nself.timeout = timeout\n'
+    assert sorted(numbers_restated(code, NUMERIC_OPTIONS)) == [("retries", "3"), ("retries", "3"), ("timeout", "12.5"), ("timeout", "30")]
+
+
+@pytest.mark.parametrize("role", sorted(path.name for path in (ROOT / "roles").iterdir()))
+def test_the_roles_give_the_defaults_and_bounds_of_the_option_table(role):
+    with open(str(ROOT / "roles" / role / "meta" / "argument_specs.yml"), encoding="utf-8") as handle:
+        options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    assert [name for name in options if name.endswith(("_timeout", "_retries"))]
+    assert role_number_problems(options, NUMERIC_OPTIONS) == []
+
+
+def test_a_role_with_other_numbers_is_caught():
+    options = {"x_timeout": {"description": ["Seconds. From V(1) to V(600). When undefined, the module uses V(60)."]},
+               "x_retries": {"description": ["Tries. From V(0) to V(10). When undefined, the module uses V(3)."]}}
+    assert role_number_problems(options, NUMERIC_OPTIONS) == [
+        "x_timeout says 'From V(1) to V(600).', the table 'From V(1) to V(3600).'",
+        "x_timeout says the default is V(60), the table V(30)",
+    ]
+
+
+def guide_number_problems(text, table):
+    """How the numbers a guide gives for options (``timeout`` is 1 to 3,600; with the defaults, ``timeout: 30``)
+    differ from the table's."""
+    problems = []
+    for name, option in sorted(table.items()):
+        for low, high in re.findall(r"``%s``(?: is)? ([0-9][0-9,.]*) to ([0-9][0-9,.]*)" % name, text):
+            if tuple(float(value.replace(",", "")) for value in (low, high)) != tuple(map(float, option["bounds"])):
+                problems.append("%s is %s to %s, the table %s" % (name, low, high, option["bounds"]))
+        for sentence in re.findall(r"[^.]*\bdefaults?\b[^.]*", text):
+            for value in re.findall(r"``%s: ([0-9][0-9.]*)``" % name, sentence):
+                if float(value) != float(option["default"]):
+                    problems.append("%s: %s by default, the table %s" % (name, value, option["default"]))
+    return problems
+
+
+@pytest.mark.parametrize("guide", sorted(path.name for path in (ROOT / "docs" / "docsite" / "rst").glob("*.rst")))
+def test_the_guides_give_the_defaults_and_bounds_of_the_option_table(guide):
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "docsite" / "rst" / guide).read_text(encoding="utf-8"))
+    assert guide_number_problems(text, NUMERIC_OPTIONS) == []
+
+
+def test_a_guide_with_other_numbers_is_caught():
+    text = ("``timeout`` is 1 to 600 s and ``retries`` 0 to 10. With the defaults, ``timeout: 60`` and ``retries: 3``,"
+            " a task waits. Set ``timeout: 90`` for a slow proxy.")
+    assert guide_number_problems(text, NUMERIC_OPTIONS) == ["timeout is 1 to 600, the table (1, 3600)",
+                                                            "timeout: 60 by default, the table 30"]
+    assert "reliability_guide.rst" in [path.name for path in (ROOT / "docs" / "docsite" / "rst").glob("*.rst")]
+    reliability = (ROOT / "docs" / "docsite" / "rst" / "reliability_guide.rst").read_text(encoding="utf-8")
+    assert guide_number_problems(re.sub(r"\s+", " ", reliability).replace("3,600", "600"), NUMERIC_OPTIONS)

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.reltio.platform.plugins.module_utils.client import CreateOutcome, ReltioClient
-from ansible_collections.reltio.platform.plugins.module_utils.http_api import EXCERPT_LENGTH, parse_error_body, text_excerpt
+from ansible_collections.reltio.platform.plugins.module_utils.http_api import EXCERPT_LENGTH, parse_error_body, visible_text
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ReltioError, TransportError
 from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor
 from ansible_collections.reltio.platform.plugins.module_utils.transport import MAX_RETRY_AFTER, BoundedRetry
@@ -167,7 +167,7 @@ def test_the_error_parser_never_raises(body, content_type):  # pylint: disable=u
 @PROPERTY
 @given(text=st.text(max_size=3000))
 def test_an_excerpt_is_one_short_line(text):
-    excerpt = text_excerpt(text)
+    excerpt = visible_text(text)
     assert len(excerpt) <= EXCERPT_LENGTH
     assert "\n" not in excerpt and "\r" not in excerpt
 

@@ -23,17 +23,18 @@ from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     Answer,
     JsonBeyondBounds,
     BearerAuth,
+    Call,
     read_token,
-    answer_value,
     host_of,
     load_json,
     parse_error_body,
     path_segment,
-    text_excerpt,
+    result_value,
     usable_token,
+    visible_text,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, plain_text
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, Redactor, printable
 
 from ..fakes import FakeResponse, FakeSession
 
@@ -164,14 +165,14 @@ def test_path_segment_stays_one_segment(value):
     assert encoded.strip(".") != ""
 
 
-def test_text_excerpt():
-    assert text_excerpt("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
-    assert EXCERPT_LENGTH - 1 <= len(text_excerpt("word " * 100)) <= EXCERPT_LENGTH
-    assert text_excerpt("a" * 50, length=20) == "a" * 20
-    assert text_excerpt("a" * 20, length=20) == "a" * 20
-    assert text_excerpt("") == ""
-    assert text_excerpt("1 < 2 and <b>3</b> > 2 <unclosed") == "1 3 > 2 <unclosed"
-    assert text_excerpt("<a<b>x") == "x"
+def test_visible_text():
+    assert visible_text("  <p>Hello</p>\n\n <b>world</b>  ") == "Hello world"
+    assert EXCERPT_LENGTH - 1 <= len(visible_text("word " * 100)) <= EXCERPT_LENGTH
+    assert visible_text("a" * 50, length=20) == "a" * 20
+    assert visible_text("a" * 20, length=20) == "a" * 20
+    assert visible_text("") == ""
+    assert visible_text("1 < 2 and <b>3</b> > 2 <unclosed") == "1 3 > 2 <unclosed"
+    assert visible_text("<a<b>x") == "x"
 
 
 @pytest.mark.parametrize("token", [
@@ -206,7 +207,7 @@ def test_bearer_auth_sets_the_header():
     assert request.headers == {"Authorization": "Bearer tok-12345678"}
 
 
-@pytest.mark.parametrize("text, plain", [
+@pytest.mark.parametrize("text, shown", [
     ("plain text", "plain text"),
     ("title\x1b]0;pwned\x07", "title\\x1b]0;pwned\\x07"),
     ("clear\x1b[2J", "clear\\x1b[2J"),
@@ -214,26 +215,26 @@ def test_bearer_auth_sets_the_header():
     ("line\nbreak\ttab\r", "line break tab "),
     ("caf\u00e9 \u20ac", "caf\u00e9 \u20ac"),
 ])
-def test_plain_text_escapes_every_control_character(text, plain):
-    assert plain_text(text) == plain
+def test_printable_escapes_every_control_character(text, shown):
+    assert printable(text) == shown
 
 
-def test_plain_text_is_bounded():
-    assert plain_text("x" * 50, 20) == "x" * 17 + "..."
-    assert plain_text("x" * 20, 20) == "x" * 20
+def test_printable_is_bounded():
+    assert printable("x" * 50, 20) == "x" * 17 + "..."
+    assert printable("x" * 20, 20) == "x" * 20
 
 
 @pytest.mark.parametrize("value, kept", [
     ("text", "text"), (7, 7), (1.5, 1.5), (True, True), (None, None),
     (["a"], None), ({"k": "v"}, None), (float("nan"), None), (float("inf"), None),
 ])
-def test_answer_value_keeps_scalars(value, kept):
-    assert answer_value(value, Redactor()) == kept
+def test_result_value_keeps_scalars(value, kept):
+    assert result_value(value, Redactor()) == kept
 
 
-def test_answer_value_bounds_and_masks_text():
-    assert len(answer_value("y" * 5000, Redactor())) == MAX_FIELD_LENGTH
-    assert answer_value("the secret-value-42 echoed", Redactor(["secret-value-42"])) == "the ******** echoed"
+def test_result_value_bounds_and_masks_text():
+    assert len(result_value("y" * 5000, Redactor())) == MAX_FIELD_LENGTH
+    assert result_value("the secret-value-42 echoed", Redactor(["secret-value-42"])) == "the ******** echoed"
 
 
 def test_load_json_bounds_the_nesting():
@@ -316,3 +317,9 @@ def test_a_body_in_an_ascii_compatible_charset_shows_its_excerpt_masked():
         answer = Answer(500, "Oops", {"Content-Type": content_type}, b"Unauthorized: tok-STATIC-abcdefghijklmnop")
         assert answer.ascii_compatible
         assert answer.summary(redact) == "a text/plain body of 41 bytes: Unauthorized: %s" % MASK
+
+
+def test_a_call_says_whether_it_changes_something_and_its_advice_apart():
+    assert Call("reading connection 'c'").changes is False
+    creating = Call("creating connection 'c'", advice_if_done="It may exist.")
+    assert creating.changes is True and creating.advice_if_done == "It may exist."

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import MAX_FIELD_LENGTH, Answer, parse_error_body
-from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, MAX_SECRET_CHARS, MIN_PIECE, Redactor
+from ansible_collections.reltio.platform.plugins.module_utils.redaction import MASK, MAX_SECRET_CHARS, MIN_MASKED_PIECE, Redactor
 
 SECRET = 'p@ss/w"rd\\ é+&=%?'
 
@@ -310,7 +310,7 @@ SECRET_CHARS = st.characters(min_codepoint=0x20, max_codepoint=0x1F600, blacklis
 @st.composite
 def echoed_secrets(draw):
     """A secret and an echo of it in which each character has any of its escaped forms (the same for every space)."""
-    secret = draw(st.text(SECRET_CHARS, min_size=MIN_PIECE, max_size=24))
+    secret = draw(st.text(SECRET_CHARS, min_size=MIN_MASKED_PIECE, max_size=24))
     space = draw(st.sampled_from([" ", "+", "%20", "\\u0020", "&#32;"]))
     echo = "".join(space if char == " " else draw(st.sampled_from(escaped_forms(char))) for char in secret)
     return secret, echo
@@ -438,7 +438,7 @@ def test_masking_is_linear_with_a_long_secret_and_an_adversarial_text(secret, te
     if secret is HUGE_SECRET:
         assert masked == text  # 100 characters are far from half the secret: no piece
     elif len(text) <= 65536:
-        assert "a" * MIN_PIECE not in masked
+        assert "a" * MIN_MASKED_PIECE not in masked
 
 
 def test_the_cut_off_search_reads_each_character_once():
@@ -494,7 +494,7 @@ def test_an_echo_of_the_request_in_a_message_field_is_masked(echo):
     assert_no_fragment(text, B64_SECRET)
     compact = "".join(text.split())
     for data in (B64_SECRET.encode(), B64_SECRET.encode("utf-16-le"), B64_SECRET.encode("utf-16-be")):
-        for fragment in fragments(data.hex(), 2 * MIN_PIECE + 4) | fragments(data.hex().upper(), 2 * MIN_PIECE + 4):
+        for fragment in fragments(data.hex(), 2 * MIN_MASKED_PIECE + 4) | fragments(data.hex().upper(), 2 * MIN_MASKED_PIECE + 4):
             assert fragment not in compact, (fragment, text)
 
 
@@ -508,4 +508,4 @@ def test_a_401_that_echoes_the_bearer_token_in_any_layout_is_masked(echo):
     text = shown(json.dumps({"errorMessage": "unauthorized " + echo}).encode(), [ECHO_TOKEN])
     assert MASK in text, text
     compact = "".join(text.split())
-    assert ECHO_TOKEN[:MIN_PIECE] not in compact and ECHO_TOKEN.encode().hex().upper()[:2 * MIN_PIECE] not in compact
+    assert ECHO_TOKEN[:MIN_MASKED_PIECE] not in compact and ECHO_TOKEN.encode().hex().upper()[:2 * MIN_MASKED_PIECE] not in compact

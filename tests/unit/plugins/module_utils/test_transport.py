@@ -52,7 +52,7 @@ from ..loopback import HttpServer, RawServer, Reply, tls_files
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 CHANGES = "The connection may have been created all the same."
 READ = Call("testing connection 'c'")
-CREATE = Call("creating connection 'c'", changes=CHANGES)
+CREATE = Call("creating connection 'c'", advice_if_done=CHANGES)
 SECRET = "dbx-Secret-value-42"
 # How long a try may take in the tests of the time bounds (timeout=1): the servers would take 10 to 20 s.
 BOUND = 6
@@ -121,7 +121,7 @@ def test_send_passes_the_bounds_and_no_redirects_to_requests():
 
 def test_the_response_is_closed_after_reading():
     response = FakeResponse(200, {"a": 1})
-    Transport(FakeSession(response), Redactor()).send("GET", "https://x", READ)
+    Transport(FakeSession(response), Redactor(), timeout=5, retries=0).send("GET", "https://x", READ)
     assert response.closed
 
 

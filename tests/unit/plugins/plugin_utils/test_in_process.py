@@ -22,8 +22,8 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiE
 from ansible_collections.reltio.platform.plugins.plugin_utils.in_process import (
     alias_warnings,
     environment_applied,
-    plain,
     run_in_process,
+    untagged,
 )
 from ansible_collections.reltio.platform.plugins.module_utils.validation import hidden_values
 
@@ -71,11 +71,11 @@ def test_a_reltio_error_is_a_failed_result_and_a_refused_argument_runs_nothing()
     assert refused["failed"] is True and "timeout must be a number" in refused["msg"]
 
 
-def test_plain_drops_subclasses_and_keeps_the_rest():
+def test_untagged_drops_subclasses_and_keeps_the_rest():
     class Tagged(str):
         pass
 
-    value = plain({Tagged("k"): [Tagged("v"), True, 1, 1.5, None, (2,)]})
+    value = untagged({Tagged("k"): [Tagged("v"), True, 1, 1.5, None, (2,)]})
     assert value == {"k": ["v", True, 1, 1.5, None, [2]]}
     assert type(list(value)[0]) is str and type(value["k"][0]) is str  # pylint: disable=unidiomatic-typecheck
 
