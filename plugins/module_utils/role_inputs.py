@@ -33,17 +33,14 @@ from ansible_collections.reltio.platform.plugins.module_utils.validation import 
 PREFIXES = ("databricks_connection_", "connection_health_")
 # What the roles set for the tasks after them: of a role's prefix, yet no input.
 OUTPUTS = ("databricks_connection_result", "connection_health_results", "connection_health_report")
-# A lane of connection_health checks the connections of this list (its argument spec checks their keys), not its own.
-LISTED = "connection_health_connections"
-# What an entry of the list may set, in place of the host's variable of the option.
-LISTED_OPTIONS = ("tenant_id", "connection_name", "platform_url")
 # The options a role leaves out when their variable is undefined, so that the module reads their RELTIO_* variable.
 FROM_ENVIRONMENT = ("platform_url", "access_token", "reltio_client_id", "reltio_client_secret", "auth_url", "execution")
 # Reltio's credentials are one set: when a role variable gives any of them, none is read from the environment (a token
 # of the shell never joins client credentials of the inventory).
 CREDENTIALS = ("access_token", "reltio_client_id", "reltio_client_secret")
 # A role variable whose option has another name than the variable without its prefix.
-RENAMED = {"databricks_connection_name": "connection_name", "databricks_connection_test": "test_connection"}
+RENAMED = {"databricks_connection_name": "connection_name", "databricks_connection_test": "test_connection",
+           "connection_health_connections": "connections"}
 # Each role: the argument spec and the checks of the module it runs.
 MODULES = {
     "databricks_connection": (databricks_connection_argument_spec, databricks_connection.validate),
@@ -111,31 +108,18 @@ def problems(role, variables, own, known, environment):
 
     ``variables``: the defined variables of the prefixes (name: value); ``own``: the role's variables (its argument
     spec's options); ``known``: every variable of both roles; ``environment``: the environment the module will see.
-    A host of connection_health with a list of connections is checked once an entry, each problem said once.
+    A host of connection_health with a list of connections is checked as the module checks its ``connections``: each
+    entry, named by its index.
     """
     found = unknown_variables(role, variables, known)
     spec_of, validate = MODULES[role]
     params, names = module_params(spec_of(), own, variables, environment)
     given = dict((option, True) for option, variable in names.items() if variables.get(variable) is not None)
-    listed = variables.get(LISTED) if role == "connection_health" else None
-    for checked, checked_names in listed_checks(listed, params, names) if listed else [(params, names)]:
-        try:
-            validate(checked, names=checked_names, environment=environment_options(given))
-        except ValidationError as exc:
-            found.extend(problem for problem in exc.problems if problem not in found)
+    try:
+        validate(params, names=names, environment=environment_options(given))
+    except ValidationError as exc:
+        found.extend(exc.problems)
     return found
-
-
-def listed_checks(listed, params, names):
-    """(params, names) for each entry of connection_health_connections: what the entry sets (its tenant_id,
-    connection_name, platform_url; the host's variable otherwise, as the role's task does), named by its index. A
-    tenant or connection that neither gives is named by the entry, which is where a lane gives it."""
-    for index, entry in enumerate(listed):
-        entry = entry if isinstance(entry, dict) else {}
-        own = dict((option, None if entry[option] is None else str(entry[option]))
-                   for option in LISTED_OPTIONS if option in entry)
-        named = set(own) | set(option for option in ("tenant_id", "connection_name") if params.get(option) is None)
-        yield (dict(params, **own), dict(names, **dict((option, "%s[%d].%s" % (LISTED, index, option)) for option in named)))
 
 
 def message(role, found):

@@ -87,11 +87,13 @@ def test_the_module_task_passes_each_variable_to_its_option():
     assert sorted(option for option, (_variable, default) in shared.items() if default == "credentials") == sorted(CREDENTIALS)
     assert set(default for option, (_variable, default) in shared.items() if option not in CREDENTIALS) == {"none"}
     assert set(shared) == set(FROM_ENVIRONMENT + ("validate_certs", "ca_path", "timeout", "retries")) - {"platform_url"}
-    # An entry of connection_health_connections (item) comes first for the connection's own three options; the
-    # tenant and the connection never come from the environment (blank, not left out).
+    # The connection's own three options, for which an entry of connection_health_connections (the module's
+    # connections) stands in; the tenant and the connection never come from the environment (blank, not left out).
     own = {}
-    for option, value in task[MODULE].items():
-        found = re.match(r"\{\{ item\.%s \| default\((\w+)\) \| default\((omit|'')\) \}\}$" % option, value)
+    arguments = dict(task[MODULE])
+    assert arguments.pop("connections") == "{{ connection_health_connections | default([{}]) }}"
+    for option, value in arguments.items():
+        found = re.match(r"\{\{ (\w+) \| default\((omit|'')\) \}\}$", value)
         assert found, (option, value)
         own[option] = found.group(1)
         assert found.group(2) == ("omit" if option in FROM_ENVIRONMENT else "''"), (option, value)
@@ -100,7 +102,8 @@ def test_the_module_task_passes_each_variable_to_its_option():
     # The same variable for each option as databricks_connection.
     for option, variable in passed.items():
         assert variable == their_variables[option], (option, variable)
-    assert task["loop"] == "{{ connection_health_connections | default([{}]) }}"
+    # One task a host, over its whole list: no loop of tasks.
+    assert "loop" not in task
     # Every variable of the spec reaches the module.
     assert set(name for name in spec(ROLE) if name.startswith("databricks_connection_")) == set(passed.values())
     assert task["no_log"] is True
@@ -135,5 +138,5 @@ def test_every_reason_code_has_its_advice_and_the_guide_says_both():
 def test_the_record_looks_advice_up_by_reason_code_not_by_message():
     (record,) = [task for task in load(ROLE, "tasks", "main.yml") if task.get("name") == "Record the connection's health"]
     text = record["ansible.builtin.set_fact"]["connection_health_results"]
-    assert "connection_health__advice.get(record.reason_code)" in text
+    assert "reltio.platform.connection_health_records(" in text and "connection_health__advice," in text
     assert "search" not in text and "match" not in text and "regex" not in text
