@@ -41,7 +41,9 @@ options:
     type: dict
     required: true
   advice:
-    description: What to do, by C(reason_code).
+    description:
+      - What to do, by C(reason_code); an advice that depends on the option whose URL failed (the result's C(option),
+        such as V(auth_url)) is a dictionary by option, whose first entry is said when the result names none.
     type: dict
     required: true
   checked_at:
@@ -94,9 +96,17 @@ def connection_health_records(outcome, connections, host, advice, checked_at):
             "connected": result.get("connected") if ran else None,
             "message": result.get("message") if ran else result.get("msg") or "The module gave no message.",
             "checked_at": result.get("checked_at") if ran else checked_at,
-            "what_to_do": advice.get(reason_code),
+            "what_to_do": what_to_do(advice, reason_code, result.get("option")),
         })
     return records
+
+
+def what_to_do(advice, reason_code, option):
+    """The advice of ``reason_code``; of an advice by option, the one of ``option`` (the first when it names none)."""
+    said = advice.get(reason_code)
+    if isinstance(said, dict):
+        return said.get(option) or next(iter(said.values()), None)
+    return said
 
 
 class FilterModule(object):

@@ -125,8 +125,9 @@ def _reltio_says(client, name):
     except (AuthenticationError, TransportError):
         raise
     except NotFoundError as exc:
-        # Reltio's 404 says whether the tenant or the connection is unknown: reason_code tells which.
-        return False, None, "missing", exc.msg, exc.reason_code
+        # Reltio's 404 says whether the tenant or the connection is unknown: reason_code tells which. The message says
+        # what is wrong; what to do is the advice of the reason_code (the task's msg says it).
+        return False, None, "missing", exc.statement or exc.msg, exc.reason_code
     except ReltioError as exc:
         return None, None, "error", exc.msg, exc.reason_code
     if test["connected"]:
@@ -148,8 +149,10 @@ def _preflight(params, workspace):
 SAID = {
     "healthy": "Connection '%(name)s' of tenant '%(tenant)s' is healthy: Reltio's test passed (%(message)s).",
     "failing": "Connection '%(name)s' of tenant '%(tenant)s' is failing: Reltio's test did not connect: %(message)s.",
-    "missing": "Reltio does not know connection '%(name)s' in tenant '%(tenant)s'; nothing was created. %(message)s",
-    "missing_tenant": "Reltio does not know tenant '%(tenant)s'; nothing was created. %(message)s",
+    "missing": "Reltio does not know connection '%(name)s' in tenant '%(tenant)s'; nothing was created. %(message)s."
+               " Check connection_name, or create the connection.",
+    "missing_tenant": "Reltio does not know tenant '%(tenant)s'; nothing was created. %(message)s. Check tenant_id and"
+                      " platform_url.",
     "error": "Reltio's test of connection '%(name)s' in tenant '%(tenant)s' gave no result: %(message)s",
 }
 

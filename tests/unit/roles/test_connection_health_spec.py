@@ -129,10 +129,31 @@ def test_every_reason_code_has_its_advice_and_the_guide_says_both():
     for code in REASON_CODES:
         meaning, what_to_do = rows[code]
         assert meaning == words(REASONS[code]), code
-        assert what_to_do.startswith(words(advice[code])), code
+        if isinstance(advice[code], dict):
+            # An advice by the option whose URL failed: the guide says each, after its option.
+            for option, said in advice[code].items():
+                assert "``%s``: %s" % (option, words(said)) in what_to_do, (code, option)
+        else:
+            assert what_to_do.startswith(words(advice[code])), code
     not_run = load(ROLE, "vars", "main.yml")["connection_health__not_run"]
+    assert not_run["reason_code"] == "not_checked"
     guide = words(GUIDE.read_text(encoding="utf-8"))
-    assert words(not_run["message"]) in guide and words(not_run["what_to_do"]) in guide
+    assert words(not_run["message"]) in guide
+
+
+def test_no_sentence_of_the_advice_is_said_by_the_reason_of_a_404():
+    """Issue 27: the row of a missing connection said its advice twice (the module's message, and the role's)."""
+    advice = load(ROLE, "vars", "main.yml")["connection_health__advice"]
+    for code in ("connection_not_found", "tenant_not_found"):
+        assert words(advice[code]).startswith("Check "), code
+
+
+def test_unreachable_advice_names_the_option_whose_url_failed():
+    """Issue 26 (a finding in connection_health): an unreachable auth_url was told to check the platform URL."""
+    unreachable = load(ROLE, "vars", "main.yml")["connection_health__advice"]["unreachable"]
+    assert set(unreachable) == {"platform_url", "auth_url"}
+    assert "databricks_connection_auth_url" in unreachable["auth_url"] and "platform_url" not in unreachable["auth_url"]
+    assert "databricks_connection_platform_url" in unreachable["platform_url"] and "auth_url" not in unreachable["platform_url"]
 
 
 def test_the_record_looks_advice_up_by_reason_code_not_by_message():
