@@ -105,6 +105,17 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
     return hosts, expected
 
 
+def client_credentials_inventory(ansible, emulator, hosts):
+    """inventory() with Reltio client credentials (a token a worker) instead of an access token."""
+    path = inventory(ansible, hosts, databricks_connection_auth_url=emulator.token_url,
+                     databricks_connection_reltio_client_id=RELTIO_CLIENT_ID,
+                     databricks_connection_reltio_client_secret=RELTIO_CLIENT_SECRET)
+    data = yaml.safe_load(path.read_text())
+    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
 def read_report(report_dir):
     return (json.loads((report_dir / "connection-health.json").read_text()), (report_dir / "connection-health.md").read_text(),
             (report_dir / "connection-health.html").read_text())
@@ -376,12 +387,7 @@ def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, em
                                                     {"tenant_id": names[3], "connection_name": "analytics"}]},
         "single": {"databricks_connection_tenant_id": "%s-single" % tenant},
     }
-    path = inventory(ansible, hosts, databricks_connection_access_token=None, databricks_connection_auth_url=emulator.token_url,
-                     databricks_connection_reltio_client_id=RELTIO_CLIENT_ID,
-                     databricks_connection_reltio_client_secret=RELTIO_CLIENT_SECRET)
-    data = yaml.safe_load(path.read_text())
-    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
-    path.write_text(yaml.safe_dump(data))
+    path = client_credentials_inventory(ansible, emulator, hosts)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
     tokens_before = len(emulator.issued_tokens())
@@ -401,9 +407,10 @@ def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, em
     assert sorted(result["item"]["tenant_id"] for result in failures if result.get("failed")) == [names[1], names[4]]
     assert run.recap("lane0")["failed"] == 1 and run.recap("lane1")["failed"] == 0 and run.recap("single")["failed"] == 0
     assert summary_line(run, report_dir).startswith("Connection health: 6 connections checked: 1 failing, 0 error, 1 missing")
-    # In process, a lane keeps its token for its whole list: one a host; as a module, one a check.
+    # A lane checks its whole list in one task, with one token, on both paths (a loop of tasks as a module fetched one
+    # a check): one a host.
     tokens = len(emulator.issued_tokens()) - tokens_before
-    assert tokens == (3 if execution == "controller" else 6), tokens
+    assert tokens == 3, (execution, tokens)
 
 
 HOSTILE = ("<img src=x onerror=alert(1)> [click](javascript:alert(1)) ![i](http://198.51.100.7/p.png) </table><script>x()</script>"
@@ -561,12 +568,7 @@ def test_an_unreachable_token_endpoint_is_told_to_check_auth_url(ansible, emulat
                           "databricks_connection_auth_url": "http://127.0.0.1:9/oauth/token"},
              "down": {"databricks_connection_tenant_id": "%s-down" % tenant,
                       "databricks_connection_platform_url": "http://127.0.0.1:9"}}
-    path = inventory(ansible, hosts, databricks_connection_access_token=None, databricks_connection_auth_url=emulator.token_url,
-                     databricks_connection_reltio_client_id=RELTIO_CLIENT_ID,
-                     databricks_connection_reltio_client_secret=RELTIO_CLIENT_SECRET)
-    data = yaml.safe_load(path.read_text())
-    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
-    path.write_text(yaml.safe_dump(data))
+    path = client_credentials_inventory(ansible, emulator, hosts)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
     run = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
