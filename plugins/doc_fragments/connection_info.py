@@ -31,11 +31,22 @@ options:
     aliases:
     - name
     description:
-    - Name of the connection to check.
+    - Name of the connection to check. Required, but for O(connections) whose entries each give theirs.
     - Reltio cannot list connections, so the name comes from the inventory; a name Reltio does not know is reported as RV(status=missing),
       never created.
-    required: true
     type: str
+  connections:
+    description:
+    - 'Check each of these connections in this one task, instead of the one that O(tenant_id) and O(connection_name) name:
+      each entry a dictionary of C(tenant_id), C(connection_name) and C(platform_url), each of which, left out, is the task''s
+      option of that name.'
+    - Every entry is checked before any request, and named by its index in a refusal (C(connections[2].tenant_id)). One HTTP
+      session a platform and one token serve the whole list.
+    - The result holds RV(connections), one result of the usual keys an entry; the task fails when any connection could not
+      be checked (as a loop does), after checking every one.
+    - Not with O(preflight=true).
+    elements: dict
+    type: list
   preflight:
     default: false
     description:

@@ -273,12 +273,25 @@ def _preflight_only(option):
 CONNECTION_INFO_OPTIONS = {
     "connection_name": {
         "type": "str",
-        "required": True,
         "aliases": ["name"],
         "description": [
-            "Name of the connection to check.",
+            "Name of the connection to check. Required, but for O(connections) whose entries each give theirs.",
             "Reltio cannot list connections, so the name comes from the inventory; a name Reltio does not know is"
             " reported as RV(status=missing), never created.",
+        ],
+    },
+    "connections": {
+        "type": "list",
+        "elements": "dict",
+        "description": [
+            "Check each of these connections in this one task, instead of the one that O(tenant_id) and"
+            " O(connection_name) name: each entry a dictionary of C(tenant_id), C(connection_name) and C(platform_url),"
+            " each of which, left out, is the task's option of that name.",
+            "Every entry is checked before any request, and named by its index in a refusal"
+            " (C(connections[2].tenant_id)). One HTTP session a platform and one token serve the whole list.",
+            "The result holds RV(connections), one result of the usual keys an entry; the task fails when any"
+            " connection could not be checked (as a loop does), after checking every one.",
+            "Not with O(preflight=true).",
         ],
     },
     "preflight": {
@@ -311,7 +324,7 @@ DOC_FRAGMENTS = {
     "connection_info": CONNECTION_INFO_OPTIONS,
 }
 
-_SPEC_KEYS = ("type", "required", "default", "choices", "aliases", "no_log")
+_SPEC_KEYS = ("type", "elements", "required", "default", "choices", "aliases", "no_log")
 
 
 def argument_spec(table):
@@ -406,7 +419,7 @@ def options_documentation(table):
     options = {}
     for name, option in table.items():
         doc = {"description": list(option["description"]), "type": option["type"]}
-        for key in ("required", "default", "choices", "aliases"):
+        for key in ("elements", "required", "default", "choices", "aliases"):
             if key in option:
                 doc[key] = option[key]
         if "bounds" in option:

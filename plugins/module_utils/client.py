@@ -382,8 +382,11 @@ class ReltioClient:
             else:
                 advice, reason_code = ("Check tenant_id ('%s') and platform_url (%s): Reltio knows no such tenant there."
                                        % (self.tenant_id, self.platform_url)), "tenant_not_found"
-            return self._fail(NotFoundError, "Reltio answered HTTP 404 Not Found while %s%s. %s" % (call.what, said, advice),
-                              status=status, error_code=code, reason_code=reason_code)
+            statement = "Reltio answered HTTP 404 Not Found while %s%s." % (call.what, said)
+            error = self._fail(NotFoundError, "%s %s" % (statement, advice), status=status, error_code=code,
+                               reason_code=reason_code)
+            error.statement = self.redact(statement)
+            return error
         what = call.what
         if status in RETRY_STATUSES and self.retries:
             what = "%s (after %d retries)" % (what, self.retries)

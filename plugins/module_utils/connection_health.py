@@ -17,7 +17,7 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.reltio.platform.plugins.module_utils.client_cache import databricks_workspace, reltio_client
+from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache, databricks_workspace, reltio_client
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import preflight_passed
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     AuthenticationError,
@@ -25,10 +25,13 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     PreflightError,
     ReltioError,
     TransportError,
+    ValidationError,
 )
-from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck
+from ansible_collections.reltio.platform.plugins.module_utils.validation import ArgumentCheck, blank
 
 STATUSES = ("healthy", "failing", "missing", "error")
+# What an entry of ``connections`` may set, in place of the task's option of the same name.
+LISTED_OPTIONS = ("tenant_id", "connection_name", "platform_url")
 # A reason longer than this is cut: a report shows it in a table cell.
 MESSAGE_LENGTH = 500
 _NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
@@ -36,7 +39,34 @@ _NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
 
 def validate(params, names=None, environment=None):
     """Check the task arguments before any request. Raises ValidationError naming every bad option (as ``names`` and
-    ``environment`` say: see validation.ArgumentCheck)."""
+    ``environment`` say: see validation.ArgumentCheck); with ``connections``, each entry's, each problem once."""
+    if params.get("connections") is None:
+        _validate_one(params, names, environment)
+        return
+    listed = (names or {}).get("connections", "connections")
+    problems = []
+    if params.get("preflight"):
+        problems.append("preflight checks the Databricks side of one connection: it cannot be used with %s" % listed)
+    for index, entry in enumerate(params["connections"]):
+        if not isinstance(entry, dict):
+            problems.append("%s[%d] must be a dictionary of %s" % (listed, index, ", ".join(LISTED_OPTIONS)))
+            continue
+        for key in sorted(entry, key=str):
+            if key not in LISTED_OPTIONS:
+                problems.append("%s[%d] has the key %s, which is none of %s" % (listed, index, key, ", ".join(LISTED_OPTIONS)))
+            elif entry[key] is not None and not isinstance(entry[key], str):
+                problems.append("%s[%d].%s must be a string" % (listed, index, key))
+    if not problems:
+        for entry_params, entry_names in each_connection(params, names):
+            try:
+                _validate_one(entry_params, entry_names, environment)
+            except ValidationError as exc:
+                problems.extend(problem for problem in exc.problems if problem not in problems)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _validate_one(params, names, environment):
     check = ArgumentCheck(params, names, environment)
     check.tenant()
     check.auth()
@@ -48,6 +78,19 @@ def validate(params, names=None, environment=None):
         check.databricks_credentials(" with preflight: true")
     check.http()
     check.done()
+
+
+def each_connection(params, names=None):
+    """``(params, names)`` of each entry of ``connections``: the task's, with what the entry sets in place of the
+    task's own option. What an entry sets is named by the entry (``connections[2].tenant_id``), and so is a tenant or
+    connection name that neither the entry nor the task gives: a list is where they are given."""
+    names = names or {}
+    listed = names.get("connections", "connections")
+    for index, entry in enumerate(params["connections"]):
+        own = dict((option, entry[option]) for option in LISTED_OPTIONS if entry.get(option) is not None)
+        named = set(own) | set(option for option in ("tenant_id", "connection_name") if blank(params.get(option)))
+        yield (dict(params, connections=None, **own),
+               dict(names, **dict((option, "%s[%d].%s" % (listed, index, option)) for option in named)))
 
 
 def one_line(text):
@@ -73,10 +116,11 @@ def _reltio_says(client, name):
         raise
     except NotFoundError as exc:
         # Reltio's 404 says whether the tenant or the connection is unknown: reason_code tells which. A 404 that is not
-        # Reltio's (unexpected_answer: a gateway's page at a wrong platform_url) says neither.
+        # Reltio's (unexpected_answer: a gateway's page at a wrong platform_url) says neither. The message says what is
+        # wrong; what to do is the advice of the reason_code (the task's msg says it).
         if exc.reason_code == "unexpected_answer":
             return None, None, "error", exc.msg, exc.reason_code
-        return False, None, "missing", exc.msg, exc.reason_code
+        return False, None, "missing", exc.statement or exc.msg, exc.reason_code
     except ReltioError as exc:
         return None, None, "error", exc.msg, exc.reason_code
     if test["connected"]:
@@ -98,8 +142,10 @@ def _preflight(params, workspace):
 SAID = {
     "healthy": "Connection '%(name)s' of tenant '%(tenant)s' is healthy: Reltio's test passed (%(message)s).",
     "failing": "Connection '%(name)s' of tenant '%(tenant)s' is failing: Reltio's test did not connect: %(message)s.",
-    "missing": "Reltio does not know connection '%(name)s' in tenant '%(tenant)s'; nothing was created. %(message)s",
-    "missing_tenant": "Reltio does not know tenant '%(tenant)s'; nothing was created. %(message)s",
+    "missing": "Reltio does not know connection '%(name)s' in tenant '%(tenant)s'; nothing was created. %(message)s."
+               " Check connection_name, or create the connection.",
+    "missing_tenant": "Reltio does not know tenant '%(tenant)s'; nothing was created. %(message)s. Check tenant_id and"
+                      " platform_url.",
     "error": "Reltio's test of connection '%(name)s' in tenant '%(tenant)s' gave no result: %(message)s",
 }
 
@@ -146,15 +192,51 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
     """Validate, build the clients and run: the whole task, for the module and the action plugin.
 
     ``cache`` (a ClientCache, the action plugin's) keeps sessions and tokens between the loop items of a process.
+    With ``connections``, every connection is checked in this one call, on one cache: one token for the list.
     """
     validate(params)
+    if params.get("connections") is None:
+        return _execute_one(params, check_mode, diff, warn, cache)
+    cache = cache or ClientCache()
+    said = set()
+
+    def warn_once(message):
+        if message not in said:
+            said.add(message)
+            (warn or (lambda text: None))(message)
+
+    checked = []
+    for entry_params, _names in each_connection(params):
+        try:
+            checked.append(_execute_one(entry_params, check_mode, diff, warn_once, cache))
+        except ReltioError as exc:
+            checked.append(dict(_failure(exc).fail_kwargs(), failed=True, tenant_id=entry_params["tenant_id"],
+                                connection_name=entry_params["connection_name"]))
+    failed = [result for result in checked if result.get("failed")]
+    counts = dict((status, sum(1 for result in checked if result.get("status") == status)) for status in STATUSES)
+    msg = "%d connection%s: %s" % (len(checked), "" if len(checked) == 1 else "s",
+                                   ", ".join("%d %s" % (counts[status], status) for status in STATUSES))
+    if failed:
+        error = ReltioError("%s, %d could not be checked; the first: %s" % (msg, len(failed), failed[0]["msg"]),
+                            reason_code=failed[0]["reason_code"])
+        error.result = {"changed": False, "connections": checked}
+        raise error
+    return {"changed": False, "connections": checked, "reason_code": "ok", "msg": msg + "."}
+
+
+def _execute_one(params, check_mode, diff, warn, cache):
     client = reltio_client(params, cache)
     workspace = databricks_workspace(params, client.redact, cache) if params.get("preflight") else None
     try:
         return run(params, client, check_mode=check_mode, diff=diff, warn=warn, workspace=workspace)
     except ReltioError as exc:
-        # In this module's results "status" is the health word; a failure's HTTP status is "http_status".
-        if exc.status is not None:
-            exc.result = dict(exc.result, http_status=exc.status)
-            exc.status = None
-        raise
+        raise _failure(exc)
+
+
+def _failure(exc):
+    """``exc`` as this module reports it: in its results "status" is the health word, so a failure's HTTP status is
+    "http_status"."""
+    if exc.status is not None:
+        exc.result = dict(exc.result, http_status=exc.status)
+        exc.status = None
+    return exc

@@ -64,9 +64,11 @@ class AuthenticationError(ReltioError):
 
 
 class NotFoundError(ReltioError):
-    """HTTP 404: the tenant, platform URL or connection does not exist (``reason_code`` says which)."""
+    """HTTP 404: the tenant, platform URL or connection does not exist (``reason_code`` says which). ``statement``:
+    what is wrong, without the advice of ``msg`` (for a report that says what to do in a column of its own)."""
 
     REASON_CODE = "tenant_not_found"
+    statement = None
 
 
 class ApiError(ReltioError):

@@ -5,7 +5,8 @@
 """The closed set of ``reason_code`` values: why a task failed, or what the info module's status rests on.
 
 Every failure of the collection's modules and every result of reltio_databricks_connection_info carries one, so that
-a program (the role connection_health, an AWX notification) reads the reason without reading the message. The code
+a program (the role connection_health, an AWX notification) reads the reason without reading the message. The role
+connection_health gives ``not_checked`` to the connections of a host that stopped before its check. The code
 is decided where the error is made (transport.py, client.py, databricks_workspace.py, validation); nothing reads a
 message's words to find it. The troubleshooting guide's "Reason codes" table lists each with what to do
 (tests/unit/plugins/module_utils/test_reasons.py keeps the two and the role's advice table equal).
@@ -41,6 +42,8 @@ REASONS = {
     "warehouse_missing": "The SQL warehouse does not exist, or is deleted.",
     "databricks_unreachable": "The Databricks workspace could not be reached.",
     "databricks_other": "The Databricks side failed for another reason (Reltio's or Databricks' own words say which).",
+    "not_checked": "The check did not run for the connection: its host failed before it (in the role's argument spec,"
+                   " its check of the variables, or an earlier task), or could not be reached.",
 }
 REASON_CODES = tuple(REASONS)
 

@@ -33,15 +33,14 @@ from ansible_collections.reltio.platform.plugins.module_utils.validation import 
 PREFIXES = ("databricks_connection_", "connection_health_")
 # What the roles set for the tasks after them: of a role's prefix, yet no input.
 OUTPUTS = ("databricks_connection_result", "connection_health_results", "connection_health_report")
-# A lane of connection_health checks the connections of this list (its argument spec checks each), not its own.
-LISTED = "connection_health_connections"
 # The options a role leaves out when their variable is undefined, so that the module reads their RELTIO_* variable.
 FROM_ENVIRONMENT = ("platform_url", "access_token", "reltio_client_id", "reltio_client_secret", "auth_url", "execution")
 # Reltio's credentials are one set: when a role variable gives any of them, none is read from the environment (a token
 # of the shell never joins client credentials of the inventory).
 CREDENTIALS = ("access_token", "reltio_client_id", "reltio_client_secret")
 # A role variable whose option has another name than the variable without its prefix.
-RENAMED = {"databricks_connection_name": "connection_name", "databricks_connection_test": "test_connection"}
+RENAMED = {"databricks_connection_name": "connection_name", "databricks_connection_test": "test_connection",
+           "connection_health_connections": "connections"}
 # Each role: the argument spec and the checks of the module it runs.
 MODULES = {
     "databricks_connection": (databricks_connection_argument_spec, databricks_connection.validate),
@@ -109,16 +108,11 @@ def problems(role, variables, own, known, environment):
 
     ``variables``: the defined variables of the prefixes (name: value); ``own``: the role's variables (its argument
     spec's options); ``known``: every variable of both roles; ``environment``: the environment the module will see.
+    A host of connection_health with a list of connections is checked as the module checks its ``connections``: each
+    entry, named by its index.
     """
     found = unknown_variables(role, variables, known)
     spec_of, validate = MODULES[role]
-    if role == "connection_health" and variables.get(LISTED):
-        # The host's shared settings are checked with its first listed connection in place of its own.
-        first = variables[LISTED][0]
-        variables = dict(variables, databricks_connection_tenant_id=first.get("tenant_id"),
-                         databricks_connection_name=first.get("connection_name"),
-                         databricks_connection_platform_url=first.get("platform_url")
-                         or variables.get("databricks_connection_platform_url"))
     params, names = module_params(spec_of(), own, variables, environment)
     given = dict((option, True) for option, variable in names.items() if variables.get(variable) is not None)
     try:

@@ -318,8 +318,12 @@ class Transport:
         may_exist = bool(sent and call.changes)
         if may_exist:
             message = message.rstrip(".") + ". " + call.advice_if_done
-        return TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent,
-                              reason_code=reason_code)
+        error = TransportError(self.redact(message), status=status, may_exist=may_exist, request_sent=sent,
+                               reason_code=reason_code)
+        if call.option:
+            # Which option set the host, as a value: advice names the option to fix (the role connection_health).
+            error.result["option"] = call.option
+        return error
 
     def _read_body(self, response, host, call):
         """The body, decompressed, at most MAX_ANSWER_BYTES long, within the time of the answer (_AnswerDeadline)."""

@@ -29,6 +29,8 @@ description:
     bad arguments (before any request), Reltio refusing the access token or the client credentials (HTTP 401 or 403),
     or no usable answer at all (connection refused, timeout, TLS).
   - Reltio offers no list, read or delete of Databricks connections, so the names to check come from the inventory.
+  - With O(connections), one task checks a list of connections (thousands, for the role C(reltio.platform.connection_health)'s
+    lanes) at the cost of one request each, with one token for the list, and returns a result for each in RV(connections).
   - With O(preflight=true) it also checks the Databricks side with the credentials the task holds; see there.
   - The role C(reltio.platform.connection_health) runs this module for every tenant of an inventory and writes a report.
 extends_documentation_fragment:
@@ -75,6 +77,20 @@ EXAMPLES = r"""
     msg: "{{ health.status }}: {{ health.message }}"
   when: health.status != 'healthy'
 
+- name: Check the connections of several tenants in one task, one token for all
+  reltio.platform.reltio_databricks_connection_info:
+    platform_url: https://test.reltio.com
+    reltio_client_id: "{{ vault_reltio_client_id }}"
+    reltio_client_secret: "{{ vault_reltio_client_secret }}"
+    connection_name: databricks-connection-01
+    connections:
+      - tenant_id: ce5627DYnQ6abcD
+      - tenant_id: Fq8x2LmN0pQ4rsT
+        connection_name: analytics
+  register: fleet
+- name: Say which are not healthy
+  ansible.builtin.debug:
+    msg: "{{ fleet.connections | rejectattr('status', 'equalto', 'healthy') | map(attribute='msg') }}"
 - name: Also check that the service principal in the vault may use the warehouse
   reltio.platform.reltio_databricks_connection_info:
     platform_url: https://test.reltio.com
@@ -177,6 +193,21 @@ preflight:
       description: State of the warehouse; V(null) when the preflight failed.
       type: str
       sample: RUNNING
+connections:
+  description:
+    - With O(connections), one result a connection, in the order of the list - each with RV(tenant_id),
+      RV(connection_name) and either the keys of a check (RV(status), RV(reason_code), RV(exists), RV(connected),
+      RV(message), RV(checked_at), RV(msg)) or, when the connection could not be checked, C(failed=true) with
+      RV(msg), RV(reason_code) and, when a server answered, RV(http_status).
+    - Without O(connections), the result is that of the one connection, as described here.
+  returned: with O(connections)
+  type: list
+  elements: dict
+  sample:
+    - {tenant_id: ce5627DYnQ6abcD, connection_name: databricks-connection-01, status: healthy, reason_code: ok,
+       exists: true, connected: true, message: Connection successful, checked_at: "2026-12-04T02:00:13Z",
+       preflight: null, changed: false,
+       msg: "Connection 'databricks-connection-01' of tenant 'ce5627DYnQ6abcD' is healthy: Reltio's test passed (Connection successful)."}
 msg:
   description: What the task found, in one or two sentences.
   returned: always

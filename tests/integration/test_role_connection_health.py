@@ -22,10 +22,10 @@ ROLE = "reltio.platform.connection_health"
 NAME = "databricks-connection-01"
 WRONG_TOKEN = "rlt-wrong-token-Vb8Nc3Xz6Qa1"
 WRITES = ("create", "credentials")
-# The reason_code of each host of mixed_fleet (None: the check did not run).
+# The reason_code of each host of mixed_fleet (not_checked: the check did not run).
 REASON_CODES = {"healthy": "ok", "healthy2": "ok", "rotated": "databricks_auth", "nogrant": "databricks_permission",
                 "deleted": "warehouse_missing", "missing": "connection_not_found", "garbled": "unexpected_answer",
-                "badtoken": "reltio_auth", "noname": None, "badspec": None}
+                "badtoken": "reltio_auth", "noname": "not_checked", "badspec": "not_checked"}
 
 
 def inventory(ansible, hosts, **group_vars):
@@ -79,7 +79,7 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
     name = tenant("deleted", "failing", "Warehouse %s is deleted." % world.WAREHOUSE_ID, "The SQL warehouse is gone")
     emulator.create_connection(name, NAME)
     emulator.break_connection(name, NAME, "delete_warehouse")
-    tenant("missing", "missing", "Database configuration %s not found" % NAME, "The tenant has no connection of this name")
+    tenant("missing", "missing", "Database configuration %s not found" % NAME, "Check databricks_connection_name")
     name = tenant("garbled", "error", "without a 'connected' field", "Reltio answered something that is not a test result")
     emulator.create_connection(name, NAME)
     emulator.faults({"endpoint": "test", "tenant": name, "status": 200, "body": "json", "message": "gateway", "count": -1})
@@ -95,6 +95,17 @@ def mixed_fleet(ansible, emulator, prefix, with_broken_hosts=True):
         tenant("badspec", "error", "The check did not run for this host", "See the host's first failed task",
                databricks_connection_retries="several")
     return hosts, expected
+
+
+def client_credentials_inventory(ansible, emulator, hosts):
+    """inventory() with Reltio client credentials (a token a worker) instead of an access token."""
+    path = inventory(ansible, hosts, databricks_connection_auth_url=emulator.token_url,
+                     databricks_connection_reltio_client_id=world.RELTIO_CLIENT_ID,
+                     databricks_connection_reltio_client_secret=world.RELTIO_CLIENT_SECRET)
+    data = yaml.safe_load(path.read_text())
+    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
+    path.write_text(yaml.safe_dump(data))
+    return path
 
 
 def read_report(report_dir):
@@ -344,12 +355,7 @@ def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, em
                                                     {"tenant_id": names[3], "connection_name": "analytics"}]},
         "single": {"databricks_connection_tenant_id": "%s-single" % tenant},
     }
-    path = inventory(ansible, hosts, databricks_connection_access_token=None, databricks_connection_auth_url=emulator.token_url,
-                     databricks_connection_reltio_client_id=world.RELTIO_CLIENT_ID,
-                     databricks_connection_reltio_client_secret=world.RELTIO_CLIENT_SECRET)
-    data = yaml.safe_load(path.read_text())
-    del data["reltio_tenants"]["vars"]["databricks_connection_access_token"]
-    path.write_text(yaml.safe_dump(data))
+    path = client_credentials_inventory(ansible, emulator, hosts)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
     tokens_before = len(emulator.issued_tokens())
@@ -369,9 +375,10 @@ def test_lanes_check_lists_of_connections_beside_hosts_of_one_tenant(ansible, em
     assert sorted(result["item"]["tenant_id"] for result in failures if result.get("failed")) == [names[1], names[4]]
     assert run.recap("lane0")["failed"] == 1 and run.recap("lane1")["failed"] == 0 and run.recap("single")["failed"] == 0
     assert summary_line(run, report_dir).startswith("Connection health: 6 connections checked: 1 failing, 0 error, 1 missing")
-    # In process, a lane keeps its token for its whole list: one a host; as a module, one a check.
+    # A lane checks its whole list in one task, with one token, on both paths (a loop of tasks as a module fetched one
+    # a check): one a host.
     tokens = len(emulator.issued_tokens()) - tokens_before
-    assert tokens == (3 if execution == "controller" else 6), tokens
+    assert tokens == 3, (execution, tokens)
 
 
 HOSTILE = ("<img src=x onerror=alert(1)> [click](javascript:alert(1)) ![i](http://198.51.100.7/p.png) </table><script>x()</script>"
@@ -465,7 +472,77 @@ def test_what_to_do_is_looked_up_by_reason_code(ansible, emulator, tenant):
     expected = {"down": ("error", "unreachable"), "nosuchtenant": ("missing", "tenant_not_found"), "fine": ("healthy", "ok")}
     for host, (status, code) in expected.items():
         assert (records[host]["status"], records[host]["reason_code"]) == (status, code), records[host]
-        assert records[host]["what_to_do"] == " ".join(advice[code].split()), records[host]
+        said = advice[code]["platform_url"] if code == "unreachable" else advice[code]
+        assert records[host]["what_to_do"] == " ".join(said.split()), records[host]
     assert "Could not reach 127.0.0.1:9" in records["down"]["message"]
     assert "Reltio support" not in records["down"]["what_to_do"]
     assert "databricks_connection_tenant_id" in records["nosuchtenant"]["what_to_do"]
+
+
+def test_a_run_that_leaves_hosts_of_the_inventory_out_is_partial_and_a_host_that_did_not_run_has_a_reason(
+        ansible, emulator, tenant):
+    """Issue 27: partial came only from --limit (a play whose pattern leaves hosts out erased their history), and the
+    row of a host that did not run (here: unreachable) had reason_code null."""
+    hosts = three_hosts(emulator, tenant)
+    hosts["d-down"] = {"databricks_connection_tenant_id": "%s-d-down" % tenant, "ansible_connection": "ssh",
+                       "ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_ssh_common_args": "-o ConnectTimeout=5"}
+    path = inventory(ansible, hosts)
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    # d-down is contacted before the role (the role itself checks from the controller, in process, in one case).
+    text = json.loads(play(report_dir, fail_on_unhealthy=False))
+    text[0]["pre_tasks"] = [{"name": "Reach the host", "ansible.builtin.ping": {}, "when": "inventory_hostname == 'd-down'"}]
+    first = run_play(ansible, path, json.dumps(text))
+    assert first.recap("d-down")["unreachable"] == 1, first.output
+    one = read_report(report_dir)[0]
+    # The unreachable host is in the play: checked, and failed; not left out.
+    assert one["partial"] is False, one
+    down = by_host(one)["d-down"]
+    assert (down["status"], down["reason_code"]) == ("error", "not_checked"), down
+    assert down["what_to_do"] == " ".join(
+        yaml.safe_load((world.ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())
+        ["connection_health__advice"]["not_checked"].split())
+
+    # No --limit: the play's pattern leaves c-fine and d-down out.
+    text = json.loads(play(report_dir, fail_on_unhealthy=False))
+    text[0]["hosts"] = "reltio_tenants:!c-fine:!d-down"
+    second = run_play(ansible, path, json.dumps(text))
+    assert second.rc == 0, second.output
+    two = read_report(report_dir)[0]
+    assert two["partial"] is True, two
+    assert sorted(record["inventory_hostname"] for record in two["connections"]) == ["a-failing", "b-flaky"]
+    assert sorted(record["inventory_hostname"] for record in two["not_checked"]) == ["c-fine", "d-down"]
+    assert by_host(one)["c-fine"] in two["not_checked"]
+
+
+def test_a_play_with_serial_is_refused_before_any_check(ansible, emulator, tenant):
+    """Issue 27: with serial, each batch wrote a report of its own hosts, and broke the history of the others."""
+    path = inventory(ansible, three_hosts(emulator, tenant))
+    report_dir = ansible.workdir / "report"
+    text = json.loads(play(report_dir, fail_on_unhealthy=False))
+    text[0]["serial"] = 2
+    run = run_play(ansible, path, json.dumps(text))
+    assert run.rc != 0, run.output
+    assert "does not run in a play with serial" in run.output and "Remove serial from the play" in run.output, run.output
+    assert not (report_dir / "connection-health.json").exists()
+    # Refused before any check: no test request reached Reltio for these tenants.
+    assert not [entry for entry in emulator.requests("test") if tenant in json.dumps(entry)], emulator.requests("test")
+
+
+def test_an_unreachable_token_endpoint_is_told_to_check_auth_url(ansible, emulator, tenant):
+    """Issue 26 (a finding in connection_health): the advice of an unreachable auth_url named the platform URL."""
+    advice = yaml.safe_load((world.ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())["connection_health__advice"]
+    hosts = {"authdown": {"databricks_connection_tenant_id": "%s-authdown" % tenant,
+                          "databricks_connection_auth_url": "http://127.0.0.1:9/oauth/token"},
+             "down": {"databricks_connection_tenant_id": "%s-down" % tenant,
+                      "databricks_connection_platform_url": "http://127.0.0.1:9"}}
+    path = client_credentials_inventory(ansible, emulator, hosts)
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    run = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
+    assert run.rc == 0, run.output
+    records = by_host(read_report(report_dir)[0])
+    assert records["authdown"]["reason_code"] == records["down"]["reason_code"] == "unreachable", records
+    assert records["authdown"]["what_to_do"] == " ".join(advice["unreachable"]["auth_url"].split()), records["authdown"]
+    assert records["down"]["what_to_do"] == " ".join(advice["unreachable"]["platform_url"].split()), records["down"]
+    assert "databricks_connection_platform_url" not in records["authdown"]["what_to_do"]

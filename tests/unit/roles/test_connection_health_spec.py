@@ -87,11 +87,13 @@ def test_the_module_task_passes_each_variable_to_its_option():
     assert sorted(option for option, (_variable, default) in shared.items() if default == "credentials") == sorted(CREDENTIALS)
     assert set(default for option, (_variable, default) in shared.items() if option not in CREDENTIALS) == {"none"}
     assert set(shared) == set(FROM_ENVIRONMENT + ("validate_certs", "ca_path", "timeout", "retries")) - {"platform_url"}
-    # An entry of connection_health_connections (item) comes first for the connection's own three options; the
-    # tenant and the connection never come from the environment (blank, not left out).
+    # The connection's own three options, for which an entry of connection_health_connections (the module's
+    # connections) stands in; the tenant and the connection never come from the environment (blank, not left out).
     own = {}
-    for option, value in task[MODULE].items():
-        found = re.match(r"\{\{ item\.%s \| default\((\w+)\) \| default\((omit|'')\) \}\}$" % option, value)
+    arguments = dict(task[MODULE])
+    assert arguments.pop("connections") == "{{ connection_health_connections | default([{}]) }}"
+    for option, value in arguments.items():
+        found = re.match(r"\{\{ (\w+) \| default\((omit|'')\) \}\}$", value)
         assert found, (option, value)
         own[option] = found.group(1)
         assert found.group(2) == ("omit" if option in FROM_ENVIRONMENT else "''"), (option, value)
@@ -100,7 +102,8 @@ def test_the_module_task_passes_each_variable_to_its_option():
     # The same variable for each option as databricks_connection.
     for option, variable in passed.items():
         assert variable == their_variables[option], (option, variable)
-    assert task["loop"] == "{{ connection_health_connections | default([{}]) }}"
+    # One task a host, over its whole list: no loop of tasks.
+    assert "loop" not in task
     # Every variable of the spec reaches the module.
     assert set(name for name in spec(ROLE) if name.startswith("databricks_connection_")) == set(passed.values())
     assert task["no_log"] is True
@@ -126,14 +129,35 @@ def test_every_reason_code_has_its_advice_and_the_guide_says_both():
     for code in REASON_CODES:
         meaning, what_to_do = rows[code]
         assert meaning == words(REASONS[code]), code
-        assert what_to_do.startswith(words(advice[code])), code
+        if isinstance(advice[code], dict):
+            # An advice by the option whose URL failed: the guide says each, after its option.
+            for option, said in advice[code].items():
+                assert "``%s``: %s" % (option, words(said)) in what_to_do, (code, option)
+        else:
+            assert what_to_do.startswith(words(advice[code])), code
     not_run = load(ROLE, "vars", "main.yml")["connection_health__not_run"]
+    assert not_run["reason_code"] == "not_checked"
     guide = words(GUIDE.read_text(encoding="utf-8"))
-    assert words(not_run["message"]) in guide and words(not_run["what_to_do"]) in guide
+    assert words(not_run["message"]) in guide
+
+
+def test_no_sentence_of_the_advice_is_said_by_the_reason_of_a_404():
+    """Issue 27: the row of a missing connection said its advice twice (the module's message, and the role's)."""
+    advice = load(ROLE, "vars", "main.yml")["connection_health__advice"]
+    for code in ("connection_not_found", "tenant_not_found"):
+        assert words(advice[code]).startswith("Check "), code
+
+
+def test_unreachable_advice_names_the_option_whose_url_failed():
+    """Issue 26 (a finding in connection_health): an unreachable auth_url was told to check the platform URL."""
+    unreachable = load(ROLE, "vars", "main.yml")["connection_health__advice"]["unreachable"]
+    assert set(unreachable) == {"platform_url", "auth_url"}
+    assert "databricks_connection_auth_url" in unreachable["auth_url"] and "platform_url" not in unreachable["auth_url"]
+    assert "databricks_connection_platform_url" in unreachable["platform_url"] and "auth_url" not in unreachable["platform_url"]
 
 
 def test_the_record_looks_advice_up_by_reason_code_not_by_message():
     (record,) = [task for task in load(ROLE, "tasks", "main.yml") if task.get("name") == "Record the connection's health"]
     text = record["ansible.builtin.set_fact"]["connection_health_results"]
-    assert "connection_health__advice.get(record.reason_code)" in text
+    assert "reltio.platform.connection_health_records(" in text and "connection_health__advice," in text
     assert "search" not in text and "match" not in text and "regex" not in text

@@ -10,13 +10,13 @@ drift apart (the advice, the fields, the summary, the fleet of the tool), or whe
 from __future__ import annotations
 
 import json
-import re
 import struct
 
 import health_screenshot
 import pytest
 import yaml
 
+from ansible_collections.reltio.platform.plugins.filter.connection_health_records import connection_health_records, what_to_do
 from ansible_collections.reltio.platform.plugins.filter.connection_health_render import connection_health_render
 from ansible_collections.reltio.platform.plugins.filter.connection_health_report import _summary, connection_health_report
 
@@ -35,13 +35,14 @@ def source():
 
 def advice(reason_code):
     """What to do, as the role's record step looks it up: by the reason's code."""
-    return " ".join(ROLE_VARS["connection_health__advice"][reason_code].split())
+    return " ".join(what_to_do(ROLE_VARS["connection_health__advice"], reason_code, None).split())
 
 
 def record_fields():
-    """The fields of a row: the role's record, what to do, and the report's change and since."""
-    record = ROLE_TASKS.split("set record = {", 1)[1].split("} -%}", 1)[0]
-    return set(re.findall(r"'(\w+)':", record)) | {"what_to_do", "change", "since"}
+    """The fields of a row: the role's record (plugins/filter/connection_health_records.py), and the report's change and
+    since."""
+    assert "reltio.platform.connection_health_records(" in ROLE_TASKS
+    return set(connection_health_records({}, [{}], {}, {}, "2026-12-04T02:00:00Z")[0]) | {"change", "since"}
 
 
 def png_size(path):

@@ -21,6 +21,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     AuthenticationError,
     NotFoundError,
     PreflightError,
+    ReltioError,
     TransportError,
     ValidationError,
 )
@@ -356,3 +357,80 @@ def test_execute_over_http_fails_on_refused_credentials(http, answer):
     with pytest.raises(AuthenticationError) as info:
         ch.execute(params())
     assert info.value.fail_kwargs()["http_status"] == answer.status_code
+
+
+def test_a_404_over_http_says_what_is_wrong_in_message_and_what_to_do_in_msg_only(http):
+    """Issue 27: the message of a missing connection held the advice, which the role's "what to do" says again."""
+    http.answers.append(FakeResponse(404, {"severity": "Error", "errorMessage": "Database configuration x not found",
+                                           "errorCode": 404}))
+    result = ch.execute(params(retries=0))
+    assert (result["status"], result["reason_code"]) == ("missing", "connection_not_found")
+    assert result["message"] == ("Reltio answered HTTP 404 Not Found while testing connection '%s': Database configuration x"
+                                 " not found." % NAME)
+    assert result["msg"].endswith("Check connection_name, or create the connection.")
+
+
+def listed(*entries, **overrides):
+    return params(tenant_id="", connection_name="", connections=list(entries), **overrides)
+
+
+def test_a_list_is_checked_whole_before_any_request_each_entry_named_by_its_index(monkeypatch):
+    reltio_client = Mock()
+    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+    with pytest.raises(ValidationError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": " ", "connection_name": "c2"},
+                          {"tenant_id": "t3", "connection_name": "c3", "platform_url": "http://example.com"},
+                          {"tenant_id": "t4"}, {"tenantid": "t5", "connection_name": "c5"}, "t6",
+                          {"tenant_id": 7, "connection_name": "c7"}))
+    assert info.value.problems == [
+        "connections[4] has the key tenantid, which is none of tenant_id, connection_name, platform_url",
+        "connections[5] must be a dictionary of tenant_id, connection_name, platform_url",
+        "connections[6].tenant_id must be a string"]
+    with pytest.raises(ValidationError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": " ", "connection_name": "c2"},
+                          {"tenant_id": "t3", "connection_name": "c3", "platform_url": "http://example.com"},
+                          {"tenant_id": "t4"}, auth_url="ftp://x"))
+    assert [problem.split(" ", 1)[0] for problem in info.value.problems] == [
+        "auth_url", "connections[1].tenant_id", "connections[2].platform_url", "connections[3].connection_name"]
+    with pytest.raises(ValidationError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, preflight=True))
+    assert "preflight checks the Databricks side of one connection: it cannot be used with connections" in info.value.problems
+    reltio_client.assert_not_called()
+
+
+def test_a_list_is_checked_in_one_call_with_one_cache_and_a_result_each(monkeypatch, client):
+    """Issue 27: one task a lane, not a loop of tasks; the task's options stand in for what an entry leaves out."""
+    seen = []
+
+    def reltio_client(task, cache):
+        seen.append((task["platform_url"], task["tenant_id"], task["connection_name"], cache))
+        return client
+
+    client.tenant_id = "any"
+    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+    warnings = []
+    result = ch.execute(params(connection_name="fallback", validate_certs=False, connections=[
+        {"tenant_id": "t1"}, {"tenant_id": "t2", "connection_name": "c2", "platform_url": "https://eu.reltio.com"}]),
+        warn=warnings.append)
+    assert [(url, tenant, name) for url, tenant, name, _cache in seen] == [
+        ("https://test.reltio.com", "t1", "fallback"), ("https://eu.reltio.com", "t2", "c2")]
+    # One cache for the whole list, made here when the caller has none (the module on a target).
+    assert isinstance(seen[0][3], ClientCache) and seen[0][3] is seen[1][3]
+    assert [entry["status"] for entry in result["connections"]] == ["healthy", "healthy"]
+    assert result["msg"] == "2 connections: 2 healthy, 0 failing, 0 missing, 0 error."
+    assert warnings == ["validate_certs is false: the TLS certificates of Reltio are not checked."]
+
+
+def test_a_list_with_a_connection_that_cannot_be_checked_checks_the_others_and_fails(monkeypatch, client):
+    client.test_connection.side_effect = [AuthenticationError("Reltio refused the access token (HTTP 403)", status=403),
+                                          {"connected": True, "message": "ok", "database_type": None, "reason_code": "ok"}]
+    monkeypatch.setattr(ch, "reltio_client", Mock(return_value=client))
+    with pytest.raises(ReltioError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"}))
+    failed = info.value.fail_kwargs()
+    assert failed["reason_code"] == "reltio_auth"
+    assert failed["msg"].startswith("2 connections: 1 healthy, 0 failing, 0 missing, 0 error, 1 could not be checked; the"
+                                    " first: Reltio refused the access token (HTTP 403)")
+    first, second = failed["connections"]
+    assert (first["failed"], first["tenant_id"], first["http_status"], first["reason_code"]) == (True, "t1", 403, "reltio_auth")
+    assert "status" not in first and second["status"] == "healthy"

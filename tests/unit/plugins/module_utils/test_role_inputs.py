@@ -121,6 +121,29 @@ def test_every_problem_names_the_role_variable_and_only_remedies_of_a_role():
         assert "DATABRICKS_" not in text and "RELTIO_TENANT_ID" not in text, found
 
 
+def test_every_entry_of_a_lane_is_checked_and_named_by_its_index():
+    """Issue 26 (a finding in connection_health): only the first entry of connection_health_connections was checked."""
+    lane = good(databricks_connection_tenant_id=None, databricks_connection_name=None, connection_health_connections=[
+        {"tenant_id": "tenant01", "connection_name": "conn-01"},
+        {"tenant_id": "  ", "connection_name": "conn-02"},
+        {"tenant_id": "tenant03", "connection_name": "conn\n03", "platform_url": "http://example.com"},
+        {"connection_name": "conn-04"},
+        {"tenant_id": "tenant05", "connection_name": "conn-05"}])
+    found = problems(lane, role="connection_health")
+    assert [problem.split(" ", 1)[0] for problem in found] == [
+        "connection_health_connections[1].tenant_id", "connection_health_connections[2].platform_url",
+        "connection_health_connections[2].connection_name", "connection_health_connections[3].tenant_id"], found
+    assert found[0] == "connection_health_connections[1].tenant_id is required and must not be blank: set it"
+    # A problem of the settings the entries share is said once, by the host's variable.
+    found = problems(dict(lane, databricks_connection_auth_url="ftp://x"), role="connection_health")
+    assert sum(problem.startswith("databricks_connection_auth_url ") for problem in found) == 1, found
+    # The host's tenant and connection name stand in for those an entry leaves out, as in the role's task.
+    assert problems(good(connection_health_connections=[{"connection_name": "conn-02"}, {}]), role="connection_health") == []
+    assert problems(good(connection_health_connections=[{"tenant_id": "tenant01", "connection_name": "c"}] * 3
+                         + [{"tenant_id": "tenant02", "connection_name": "c", "platform_url": "https://x.reltio.com"}]),
+                    role="connection_health") == []
+
+
 def test_the_filter_reads_both_roles_specs_and_never_shows_a_value():
     refusal = role_inputs_refusal(good(databricks_connection_client_secret="   ", databricks_connection_tenantid=SECRET),
                                   str(ROLES / "databricks_connection"))
