@@ -341,7 +341,7 @@ def breakdown(bench, rounds):
     from ansible.module_utils.common.parameters import remove_values
     from ansible_collections.reltio.platform.plugins.module_utils import transport
     from ansible_collections.reltio.platform.plugins.module_utils.arguments import (
-        apply_env_fallbacks, databricks_connection_argument_spec)
+        DEFAULT_TIMEOUT, apply_env_fallbacks, databricks_connection_argument_spec)
     from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache
     from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import execute, validate
     from ansible_collections.reltio.platform.plugins.module_utils.http_api import Call
@@ -378,8 +378,9 @@ def breakdown(bench, rounds):
         answer = raw.getresponse()
         json.loads(answer.read())
 
-    sender = transport.Transport(transport.new_session(0), Redactor([TOKEN, DATABRICKS["client_secret"]]))
-    call = Call("creating a connection", changes="It may exist.")
+    sender = transport.Transport(transport.new_session(0), Redactor([TOKEN, DATABRICKS["client_secret"]]),
+                                 timeout=DEFAULT_TIMEOUT, retries=0)
+    call = Call("creating a connection", advice_if_done="It may exist.")
 
     def exchange(number):
         sender.send("POST", bench.emulator.url + path % (2000 + number), call, json=body(number),
