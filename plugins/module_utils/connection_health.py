@@ -17,6 +17,7 @@ __metaclass__ = type
 import re
 import time
 
+from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache, databricks_workspace, reltio_client
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import preflight_passed
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
@@ -57,9 +58,12 @@ def validate(params, names=None, environment=None):
             elif entry[key] is not None and not isinstance(entry[key], str):
                 problems.append("%s[%d].%s must be a string" % (listed, index, key))
     if not problems:
-        for entry_params, entry_names in each_connection(params, names):
+        for entry, (entry_params, entry_names) in zip(params["connections"], each_connection(params, names)):
+            # A value the entry sets, blank or not, is the entry's: no environment variable stands in for it.
+            remedies = [option for option in (CONNECTION_OPTIONS if environment is None else environment)
+                        if entry.get(option) is None]
             try:
-                _validate_one(entry_params, entry_names, environment)
+                _validate_one(entry_params, entry_names, remedies)
             except ValidationError as exc:
                 problems.extend(problem for problem in exc.problems if problem not in problems)
     if problems:

@@ -434,3 +434,14 @@ def test_a_list_with_a_connection_that_cannot_be_checked_checks_the_others_and_f
     first, second = failed["connections"]
     assert (first["failed"], first["tenant_id"], first["http_status"], first["reason_code"]) == (True, "t1", 403, "reltio_auth")
     assert "status" not in first and second["status"] == "healthy"
+
+
+def test_a_blank_value_an_entry_sets_is_not_remedied_by_an_environment_variable():
+    """An entry's own blank tenant_id or platform_url overrides RELTIO_TENANT_ID and RELTIO_PLATFORM_URL: the
+    refusal must not advise those variables. A value neither the entry nor the task gives may still come from one."""
+    with pytest.raises(ValidationError) as info:
+        ch.execute(listed({"tenant_id": "", "connection_name": "c1", "platform_url": " "}, {"connection_name": "c2"}))
+    assert info.value.problems == [
+        "connections[0].platform_url is required and must not be blank: set it",
+        "connections[0].tenant_id is required and must not be blank: set it",
+        "connections[1].tenant_id is required and must not be blank: set it or the RELTIO_TENANT_ID environment variable"]
