@@ -35,6 +35,9 @@ STATUSES = ("healthy", "failing", "missing", "error")
 LISTED_OPTIONS = ("tenant_id", "connection_name", "platform_url")
 # A reason longer than this is cut: a report shows it in a table cell.
 MESSAGE_LENGTH = 500
+# The URLs an entry's check goes to, and the reasons that say their server could not be reached (after its retries).
+URL_OPTIONS = ("auth_url", "platform_url")
+UNREACHED = ("unreachable", "timeout", "tls", "not_tls", "proxy")
 _NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
 
 
@@ -210,12 +213,24 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
             (warn or (lambda text: None))(message)
 
     checked = []
+    # The first failure of each URL that could not be reached, by (option, URL): the entries it serves are not tried
+    # again, each with the whole timeout and retries (a lane of a thousand tenants at a platform that is down).
+    unreached = {}
     for entry_params, _names in each_connection(params):
+        entry = {"failed": True, "tenant_id": entry_params["tenant_id"], "connection_name": entry_params["connection_name"]}
+        earlier = next((unreached[key] for key in ((option, entry_params.get(option)) for option in URL_OPTIONS)
+                        if key in unreached), None)
+        if earlier is not None:
+            checked.append(dict(earlier, msg="Not tried: %s could not be reached for an earlier connection of this task: %s"
+                                % (earlier["option"], earlier["msg"]), **entry))
+            continue
         try:
             checked.append(_execute_one(entry_params, check_mode, diff, warn_once, cache))
         except ReltioError as exc:
-            checked.append(dict(_failure(exc).fail_kwargs(), failed=True, tenant_id=entry_params["tenant_id"],
-                                connection_name=entry_params["connection_name"]))
+            failure = dict(_failure(exc).fail_kwargs(), **entry)
+            checked.append(failure)
+            if failure["reason_code"] in UNREACHED and failure.get("option") in URL_OPTIONS:
+                unreached[(failure["option"], entry_params.get(failure["option"]))] = failure
     failed = [result for result in checked if result.get("failed")]
     counts = dict((status, sum(1 for result in checked if result.get("status") == status)) for status in STATUSES)
     msg = "%d connection%s: %s" % (len(checked), "" if len(checked) == 1 else "s",

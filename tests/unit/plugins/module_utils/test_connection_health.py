@@ -445,3 +445,43 @@ def test_a_blank_value_an_entry_sets_is_not_remedied_by_an_environment_variable(
         "connections[0].platform_url is required and must not be blank: set it",
         "connections[0].tenant_id is required and must not be blank: set it",
         "connections[1].tenant_id is required and must not be blank: set it or the RELTIO_TENANT_ID environment variable"]
+
+
+def unreached(option, reason_code="timeout"):
+    error = TransportError("Timed out after 30 s while requesting a token at auth.example.com (from %s)" % option,
+                           request_sent=False, reason_code=reason_code)
+    error.result["option"] = option
+    return error
+
+
+def test_a_list_does_not_try_again_a_server_that_could_not_be_reached_for_an_earlier_entry(monkeypatch, client):
+    """Each entry tried a token endpoint or platform that was down again, with all its timeout and retries: a lane of
+    1,000 tenants took 1,000 times that (hours) to say the same thing. The others of that URL are not tried again;
+    an entry at another platform_url is."""
+    monkeypatch.setattr(ch, "reltio_client", Mock(return_value=client))
+    credentials = dict(access_token=None, reltio_client_id="clientid-abc", reltio_client_secret="s3cret-value!")
+    client.ensure_token.side_effect = [unreached("auth_url")]
+    with pytest.raises(ReltioError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"},
+                          {"tenant_id": "t3", "connection_name": "c3", "platform_url": "https://up.reltio.com"},
+                          **credentials))
+    results = info.value.fail_kwargs()["connections"]
+    assert [(result["tenant_id"], result["failed"], result["reason_code"], result["option"]) for result in results] == [
+        ("t1", True, "timeout", "auth_url"), ("t2", True, "timeout", "auth_url"), ("t3", True, "timeout", "auth_url")]
+    assert client.ensure_token.call_count == 1
+    assert results[2]["msg"] == (
+        "Not tried: auth_url could not be reached for an earlier connection of this task: Timed out after 30 s while"
+        " requesting a token at auth.example.com (from auth_url)")
+
+    client.ensure_token.side_effect = None
+    client.test_connection.side_effect = [unreached("platform_url", "unreachable"),
+                                          {"connected": True, "message": "ok", "database_type": None, "reason_code": "ok"}]
+    with pytest.raises(ReltioError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1", "platform_url": "https://down.reltio.com"},
+                          {"tenant_id": "t2", "connection_name": "c2", "platform_url": "https://down.reltio.com"},
+                          {"tenant_id": "t3", "connection_name": "c3", "platform_url": "https://up.reltio.com"},
+                          **credentials))
+    results = info.value.fail_kwargs()["connections"]
+    assert [(result["connection_name"], result.get("status"), result["reason_code"]) for result in results] == [
+        ("c1", None, "unreachable"), ("c2", None, "unreachable"), ("c3", "healthy", "ok")]
+    assert client.test_connection.call_count == 2
