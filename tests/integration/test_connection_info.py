@@ -8,6 +8,9 @@ run: each gets its status, no create or store request reaches Reltio, and nothin
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -189,3 +192,48 @@ def test_ansible_doc_documents_the_module_and_the_role(ansible):
     (documented,) = json.loads(role.stdout).values()
     entry = documented["entry_points"]["main"]
     assert {"connection_health_report_dir", "connection_health_fail_on_unhealthy", "databricks_connection_name"} <= set(entry["options"])
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback server that accepts connections and never answers; ``accepted`` counts them."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield SimpleNamespace(url="http://127.0.0.1:%d" % server.getsockname()[1], accepted=held)
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def test_a_list_tries_a_platform_that_did_not_answer_once_and_checks_the_others(ansible, emulator, tenant, silent_server):
+    """A lane at a platform that is down took its timeout and retries once a tenant (hours for a thousand)."""
+    emulator.create_connection(tenant, NAME)
+    entries = [{"tenant_id": "%s-%d" % (tenant, number), "platform_url": silent_server.url} for number in range(3)]
+    run = ansible.playbook("""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: check
+      %s:
+        connection_name: %s
+        timeout: 1
+        retries: 0
+        connections: %s
+""" % (MODULE, NAME, json.dumps(entries + [{"tenant_id": tenant}])), env=ansible.reltio_env(tenant))
+    assert run.rc != 0
+    result = run.task("check", action=None)
+    results = result["connections"]
+    assert [(entry["tenant_id"], entry.get("status"), entry["reason_code"]) for entry in results] == [
+        (entry["tenant_id"], None, "timeout") for entry in entries] + [(tenant, "healthy", "ok")]
+    assert [entry["msg"].startswith("Not tried: platform_url could not be reached") for entry in results[:3]] == [False, True, True]
+    assert result["msg"].startswith("4 connections: 1 healthy, 0 failing, 0 missing, 0 error, 3 could not be checked")
+    assert len(silent_server.accepted) == 1
