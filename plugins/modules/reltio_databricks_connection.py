@@ -204,6 +204,13 @@ test:
           V(warehouse_missing), V(databricks_unreachable) or V(databricks_other), as RV(reason_code) of a failed test.
       type: str
       sample: ok
+option:
+  description:
+    - When a server could not be reached or did not answer in HTTP, the option whose URL the request went to
+      (V(auth_url), V(platform_url) or V(workspace_url)), which is the one to check.
+  returned: failed, when no usable answer came
+  type: str
+  sample: platform_url
 msg:
   description: What the task did, in one sentence.
   returned: always

@@ -198,7 +198,8 @@ connections:
     - With O(connections), one result a connection, in the order of the list - each with RV(tenant_id),
       RV(connection_name) and either the keys of a check (RV(status), RV(reason_code), RV(exists), RV(connected),
       RV(message), RV(checked_at), RV(msg)) or, when the connection could not be checked, C(failed=true) with
-      RV(msg), RV(reason_code) and, when a server answered, RV(http_status).
+      RV(msg), RV(reason_code) and, when a server answered, RV(http_status), or, when none
+      answered in HTTP, RV(option).
     - Without O(connections), the result is that of the one connection, as described here.
   returned: with O(connections)
   type: list
@@ -208,6 +209,13 @@ connections:
        exists: true, connected: true, message: Connection successful, checked_at: "2026-12-04T02:00:13Z",
        preflight: null, changed: false,
        msg: "Connection 'databricks-connection-01' of tenant 'ce5627DYnQ6abcD' is healthy: Reltio's test passed (Connection successful)."}
+option:
+  description:
+    - When a server could not be reached or did not answer in HTTP, the option whose URL the request went to
+      (V(auth_url), V(platform_url) or V(workspace_url)), which is the one to check.
+  returned: failed, when no usable answer came
+  type: str
+  sample: platform_url
 msg:
   description: What the task found, in one or two sentences.
   returned: always

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import gzip
 import http.client
+import importlib
 import json
 import os
 import pathlib
@@ -844,3 +845,15 @@ def test_an_answer_that_closes_the_connection_is_read_whole():
     with RawServer(close_after) as server:
         answer = make_transport(timeout=5).send("GET", server.url + "/", READ)
     assert answer.json() == {"status": "x" * 100000}
+
+
+@pytest.mark.parametrize("module", ["reltio_token", "reltio_databricks_connection", "reltio_databricks_connection_info"])
+def test_every_key_of_a_failure_without_an_answer_is_a_documented_return_value(module):
+    """The result of a request that got no answer holds ``option`` (the role connection_health's advice reads it):
+    each module's RETURN must say so, and so must the info module's entries of ``connections``."""
+    documented = yaml.safe_load(importlib.import_module("ansible_collections.reltio.platform.plugins.modules." + module).RETURN)
+    call = Call("creating connection 'c'", advice_if_done="It may exist.", option="platform_url")
+    returned = set(fake_send(_refused(), call=call, retries=0).fail_kwargs()) - {"msg", "failed"}
+    assert "option" in returned and returned <= set(documented), returned - set(documented)
+    if "connections" in documented:
+        assert "RV(option)" in " ".join(documented["connections"]["description"])
