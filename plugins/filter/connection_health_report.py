@@ -44,7 +44,7 @@ options:
     required: true
   partial:
     description:
-      - Whether this run checked only part of the fleet (C(--limit)). The connections of the previous report that this
+      - Whether this run checked only part of the fleet (a C(--limit), or a play on part of the inventory). The connections of the previous report that this
         run did not check are then kept, unchanged, in C(not_checked); otherwise they are dropped.
     type: bool
     default: false

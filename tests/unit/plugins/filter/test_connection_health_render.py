@@ -75,3 +75,14 @@ def test_ten_thousand_rows_render_in_seconds():
     for kind in ("json", "md", "html"):
         connection_health_render(data, kind, template(kind) if kind != "json" else "", wording())
     assert time.perf_counter() - started < 10
+
+
+def test_a_partial_report_names_both_ways_a_run_leaves_connections_out():
+    """A play on a group (``hosts: reltio_lanes``) leaves the inventory's other hosts out as --limit does: the report
+    said "(--limit)" to a user who had used none."""
+    previous = connection_health_render(report(size=3), "json")
+    data = connection_health_report(report(size=1)["connections"], previous, "2026-12-02T02:01:00Z", True)
+    assert len(data["not_checked"]) == 2
+    for kind in ("md", "html"):
+        text = connection_health_render(data, kind, template(kind), wording())
+        assert "a --limit or a play on part of the inventory" in text.replace("`", ""), kind
