@@ -205,9 +205,7 @@ test:
       type: str
       sample: ok
 option:
-  description:
-    - When a server could not be reached or did not answer in HTTP, the option whose URL the request went to
-      (V(auth_url), V(platform_url) or V(workspace_url)), which is the one to check.
+  description: "The option whose URL got no usable answer (not reached, or not HTTP): V(auth_url), V(platform_url) or, in the preflight, V(workspace_url)."
   returned: failed, when no usable answer came
   type: str
   sample: platform_url

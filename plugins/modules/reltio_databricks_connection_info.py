@@ -210,12 +210,10 @@ connections:
        preflight: null, changed: false,
        msg: "Connection 'databricks-connection-01' of tenant 'ce5627DYnQ6abcD' is healthy: Reltio's test passed (Connection successful)."}
 option:
-  description:
-    - When a server could not be reached or did not answer in HTTP, the option whose URL the request went to
-      (V(auth_url), V(platform_url) or V(workspace_url)), which is the one to check.
+  description: "The option whose URL got no usable answer (not reached, or not HTTP): V(auth_url), V(platform_url) or, with O(preflight), V(workspace_url)."
   returned: failed, when no usable answer came
   type: str
-  sample: platform_url
+  sample: auth_url
 msg:
   description: What the task found, in one or two sentences.
   returned: always

@@ -100,12 +100,10 @@ token_type:
   type: str
   sample: bearer
 option:
-  description:
-    - When a server could not be reached or did not answer in HTTP, the option whose URL the request went to
-      (V(auth_url), V(platform_url) or V(workspace_url)), which is the one to check.
+  description: "V(auth_url), the option whose URL got no usable answer (not reached, or not HTTP): the one to check."
   returned: failed, when no usable answer came
   type: str
-  sample: platform_url
+  sample: auth_url
 msg:
   description: What the task did.
   returned: always
