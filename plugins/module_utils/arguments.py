@@ -291,8 +291,8 @@ CONNECTION_INFO_OPTIONS = {
             " (C(connections[2].tenant_id)). One HTTP session a platform and one token serve the whole list.",
             "The result holds RV(connections), one result of the usual keys an entry; the task fails when any"
             " connection could not be checked (as a loop does), after checking every one.",
-            "A token endpoint or platform that could not be reached (after its O(retries)) is not tried again for the"
-            " later entries it serves: each of those fails with C(Not tried) and the first one's RV(reason_code).",
+            "A token endpoint or platform that could not be connected to (after its O(retries)) is not tried again"
+            " for the later entries it serves: each of those fails with C(Not tried) and the first one's RV(reason_code).",
             "Not with O(preflight=true).",
         ],
     },

@@ -447,9 +447,9 @@ def test_a_blank_value_an_entry_sets_is_not_remedied_by_an_environment_variable(
         "connections[1].tenant_id is required and must not be blank: set it or the RELTIO_TENANT_ID environment variable"]
 
 
-def unreached(option, reason_code="timeout"):
+def unreached(option, reason_code="timeout", request_sent=False):
     error = TransportError("Timed out after 30 s while requesting a token at auth.example.com (from %s)" % option,
-                           request_sent=False, reason_code=reason_code)
+                           request_sent=request_sent, reason_code=reason_code)
     error.result["option"] = option
     return error
 
@@ -485,3 +485,12 @@ def test_a_list_does_not_try_again_a_server_that_could_not_be_reached_for_an_ear
     assert [(result["connection_name"], result.get("status"), result["reason_code"]) for result in results] == [
         ("c1", None, "unreachable"), ("c2", None, "unreachable"), ("c3", "healthy", "ok")]
     assert client.test_connection.call_count == 2
+
+    # Sent, then no answer in time: maybe this tenant's test alone (waiting on a warehouse), so the next is tried.
+    client.test_connection.reset_mock()
+    client.test_connection.side_effect = [unreached("platform_url", "timeout", request_sent=True),
+                                          {"connected": True, "message": "ok", "database_type": None, "reason_code": "ok"}]
+    with pytest.raises(ReltioError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"},
+                          **credentials))
+    assert [result.get("status") for result in info.value.fail_kwargs()["connections"]] == [None, "healthy"]
