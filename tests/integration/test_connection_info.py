@@ -197,12 +197,10 @@ def full_server():
     """A loopback port whose backlog is full and never accepted: a connection to it is not made in time, as to a host
     whose firewall drops it."""
     server = socket.create_server(("127.0.0.1", 0), backlog=0)
-    queued = []
-    for _ in range(4):
-        client = socket.socket()
+    queued = [socket.socket() for place in range(4)]
+    for client in queued:
         client.setblocking(False)
         client.connect_ex(server.getsockname())
-        queued.append(client)
     yield "http://127.0.0.1:%d" % server.getsockname()[1]
     for client in queued:
         client.close()
