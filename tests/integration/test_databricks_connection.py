@@ -288,7 +288,7 @@ BAD_INPUT = [
 class TestValidation:
     def test_bad_input_fails_before_any_request(self, ansible, emulator, tenant):
         tasks = [dict(connection_task("bad input %d" % number, **full_args(ansible, tenant, **override)), ignore_errors=True)
-                 for number, (override, _) in enumerate(BAD_INPUT)]
+                 for number, (override, dummy) in enumerate(BAD_INPUT)]
         run = ansible.playbook(play(*tasks))
         assert run.recap()["ignored"] == len(BAD_INPUT), run.output
         failed = run.failed_messages()

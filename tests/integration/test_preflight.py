@@ -47,7 +47,7 @@ def preflight_failures(ansible, tenant, workspace, workspace_ca, cases):
     """One preflight task a case of ``(environment, expected)``, the case's variables in its task environment, all in one
     playbook (an ansible-playbook run a case cost a second of CPU, twice that as a module); each case's failed message."""
     tasks = [{"name": "case %d" % number, MODULE: {"connection_name": "pf", "ca_path": workspace_ca.ca_path, "preflight": True},
-              "environment": change, "ignore_errors": True} for number, (change, _) in enumerate(cases)]
+              "environment": change, "ignore_errors": True} for number, (change, dummy) in enumerate(cases)]
     play = [{"name": "preflight", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
     run = ansible.playbook(json.dumps(play), env=env_for(ansible, tenant, workspace, workspace_ca))
     assert run.recap()["ignored"] == len(cases), run.output
@@ -90,9 +90,9 @@ class TestPreflight:
                  ({"state": "DELETED", "grants": [DATABRICKS_CLIENT_ID]}, "is DELETED"),
                  ({"state": "DELETING", "grants": [DATABRICKS_CLIENT_ID]}, "is DELETING")]
         warehouses = [dict(warehouse, id="%s%d" % (WAREHOUSE[:-1], number), name="Reltio Zero-Copy %d" % number)
-                      for number, (warehouse, _) in enumerate(cases)]
+                      for number, (warehouse, dummy) in enumerate(cases)]
         emulator.databricks(warehouses=warehouses)
-        changes = [({"DATABRICKS_WAREHOUSE_ID": warehouse["id"]}, expected) for warehouse, (_, expected) in zip(warehouses, cases)]
+        changes = [({"DATABRICKS_WAREHOUSE_ID": warehouse["id"]}, expected) for warehouse, (dummy, expected) in zip(warehouses, cases)]
         for (change, expected), msg in zip(changes, preflight_failures(ansible, tenant, workspace, workspace_ca, changes)):
             assert expected in msg, (change, msg)
         assert reltio_writes(emulator) == []

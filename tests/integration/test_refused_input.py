@@ -47,9 +47,9 @@ def test_a_list_or_dict_credential_is_refused_naming_the_type_and_nothing_is_sen
              ("access_token", {"token": LIST_SECRETS[0]}, "dictionary")]
     tasks = [(MODULE, dict(base_args(emulator, tenant), **dict({"client_secret": "dbx-secret-Tq6Wn3Hs9Kd2Pv5Ya8"},
                                                                **{option: "{{ structured%d }}" % number})), {})
-             for number, (option, _, _) in enumerate(cases)]
-    variables = dict(("structured%d" % number, value) for number, (_, value, _) in enumerate(cases))
-    for (option, _, kind), msg in zip(cases, refusals(ansible, tasks, "-vvvv", variables=variables)):
+             for number, (option, dummy_value, dummy_kind) in enumerate(cases)]
+    variables = dict(("structured%d" % number, value) for number, (dummy_option, value, dummy_kind) in enumerate(cases))
+    for (option, dummy, kind), msg in zip(cases, refusals(ansible, tasks, "-vvvv", variables=variables)):
         assert "%s must be a string, got a %s whose value is not shown" % (option, kind) in msg, msg
     assert emulator.requests() == []
 
@@ -75,8 +75,8 @@ def test_databricks_credentials_http_basic_cannot_carry_are_refused_naming_the_o
     cases = [(module, variable, option) for module in (MODULE, INFO_MODULE)
              for variable, option in (("DATABRICKS_CLIENT_SECRET", "client_secret"), ("DATABRICKS_CLIENT_ID", "client_id"))]
     env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
-    tasks = [(module, "connection_name=x preflight=true", {variable: values[variable]}) for module, variable, _ in cases]
-    for (module, _, option), msg in zip(cases, refusals(ansible, tasks, env=env)):
+    tasks = [(module, "connection_name=x preflight=true", {variable: values[variable]}) for module, variable, dummy in cases]
+    for (module, dummy, option), msg in zip(cases, refusals(ansible, tasks, env=env)):
         assert "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option in msg, (module, msg)
         assert "position" not in msg and "\u20ac" not in msg
     assert emulator.requests() == []
@@ -111,8 +111,8 @@ def test_timeout_and_retries_out_of_their_bounds_are_refused(ansible, emulator, 
              ("reltio.platform.reltio_token", "retries=11", "retries must be from 0 to 10, got 11")]
     # Client credentials, which reltio_token needs; the bounds are checked before either kind of credentials is used.
     env = dict(ansible.reltio_env(tenant, auth="client"), **ansible.databricks_env())
-    tasks = [(module, "connection_name=x %s" % value, {}) for module, value, _ in cases]
-    for (module, _, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
+    tasks = [(module, "connection_name=x %s" % value, {}) for module, value, dummy in cases]
+    for (module, dummy, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
         assert expected in msg, (module, msg)
     assert emulator.requests() == []
 
@@ -121,10 +121,10 @@ def test_the_info_modules_preflight_takes_the_secrets_the_main_module_takes(ansi
     """Issue 25: reltio_databricks_connection_info accepted a client_secret under 8 characters or over 16 KiB."""
     cases = [("Qz7-dbx", "client_secret is shorter than 8 characters"),
              ("L" * 16385, "client_secret is longer than 16384 characters")]
-    for number, (secret, _) in enumerate(cases):
+    for number, (secret, dummy) in enumerate(cases):
         ansible.add_secret("refused client secret #%d" % number, secret)
     env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
-    tasks = [(INFO_MODULE, "connection_name=x preflight=true", {"DATABRICKS_CLIENT_SECRET": secret}) for secret, _ in cases]
-    for (_, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
+    tasks = [(INFO_MODULE, "connection_name=x preflight=true", {"DATABRICKS_CLIENT_SECRET": secret}) for secret, dummy in cases]
+    for (dummy, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
         assert expected in msg, msg
     assert emulator.requests() == []
