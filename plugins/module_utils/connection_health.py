@@ -227,7 +227,7 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
         try:
             checked.append(_execute_one(entry_params, check_mode, diff, warn_once, cache))
         except ReltioError as exc:
-            failure = dict(_failure(exc).fail_kwargs(), **entry)
+            failure = dict(exc.fail_kwargs(), **entry)
             checked.append(failure)
             if isinstance(exc, TransportError) and not exc.request_sent and failure.get("option") in URL_OPTIONS:
                 # Not connected (refused, no route, TLS, proxy, no connection in time): the host's, not the tenant's.
@@ -247,9 +247,9 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
 
 
 def _execute_one(params, check_mode, diff, warn, cache):
-    client = reltio_client(params, cache)
-    workspace = databricks_workspace(params, client.redact, cache) if params.get("preflight") else None
     try:
+        client = reltio_client(params, cache)
+        workspace = databricks_workspace(params, client.redact, cache) if params.get("preflight") else None
         return run(params, client, check_mode=check_mode, diff=diff, warn=warn, workspace=workspace)
     except ReltioError as exc:
         raise _failure(exc)
