@@ -293,6 +293,8 @@ CONNECTION_INFO_OPTIONS = {
             " connection could not be checked (as a loop does), after checking every one.",
             "A token endpoint or platform that could not be connected to (after its O(retries)) is not tried again"
             " for the later entries it serves: each of those fails with C(Not tried) and the first one's RV(reason_code).",
+            "Client credentials that the token endpoint refused are not sent again for the later entries (an auth server"
+            " may lock out a client that keeps asking): each of those fails with C(Not tried) and RV(reason_code=reltio_auth).",
             "Not with O(preflight=true).",
         ],
     },

@@ -19,7 +19,7 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import DEFAULT_AUTH_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, NotFoundError
+from ansible_collections.reltio.platform.plugins.module_utils.errors import ApiError, AuthenticationError, CredentialsRefused, NotFoundError
 from ansible_collections.reltio.platform.plugins.module_utils.http_api import (
     TOKEN_RULE,
     BearerAuth,
@@ -241,7 +241,7 @@ class ReltioClient:
                               % (self.auth_url, call.what, _said(message), DEFAULT_AUTH_URL), status=404,
                               error_code=code, reason_code="auth_url_not_found")
         if answer.status in (400, 401, 403):
-            return self._fail(AuthenticationError, "Reltio refused the client credentials: the token endpoint %s answered"
+            return self._fail(CredentialsRefused, "Reltio refused the client credentials: the token endpoint %s answered"
                               " HTTP %s%s. Check reltio_client_id and reltio_client_secret."
                               % (self.auth_url, answer.status, _said(message)), status=answer.status, error_code=code)
         return self._fail(ApiError, "The token endpoint %s answered HTTP %s while %s%s"

@@ -22,6 +22,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.client_cache impor
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import preflight_passed
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     AuthenticationError,
+    CredentialsRefused,
     NotFoundError,
     PreflightError,
     ReltioError,
@@ -216,6 +217,9 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
     # it serves are not tried again, each with the whole timeout and retries (a lane of a thousand tenants at a
     # platform that is down).
     unreached = {}
+    # The client credentials are the task's: once the token endpoint refused them, asking again for each entry would
+    # only be refused again (and may lock the client out).
+    refused = None
     for entry_params, _names in each_connection(params):
         entry = {"failed": True, "tenant_id": entry_params["tenant_id"], "connection_name": entry_params["connection_name"]}
         earlier = next((unreached[key] for key in ((option, entry_params.get(option)) for option in URL_OPTIONS)
@@ -224,11 +228,17 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
             checked.append(dict(earlier, msg="Not tried: %s could not be reached for an earlier connection of this task: %s"
                                 % (earlier["option"], earlier["msg"]), **entry))
             continue
+        if refused is not None:
+            checked.append(dict(refused, msg="Not tried: the client credentials were refused for an earlier connection of"
+                                " this task: %s" % refused["msg"], **entry))
+            continue
         try:
             checked.append(_execute_one(entry_params, check_mode, diff, warn_once, cache))
         except ReltioError as exc:
             failure = dict(exc.fail_kwargs(), **entry)
             checked.append(failure)
+            if isinstance(exc, CredentialsRefused):
+                refused = failure
             if isinstance(exc, TransportError) and not exc.request_sent and failure.get("option") in URL_OPTIONS:
                 # Not connected (refused, no route, TLS, proxy, no connection in time): the host's, not the tenant's.
                 # A request that was sent and then timed out may be this tenant's alone (a test that waits on a

@@ -63,6 +63,11 @@ class AuthenticationError(ReltioError):
     REASON_CODE = "reltio_auth"
 
 
+class CredentialsRefused(AuthenticationError):
+    """The token endpoint refused the client credentials (HTTP 400, 401 or 403): it refuses them again at every
+    request, and an auth server may lock out a client that keeps asking."""
+
+
 class NotFoundError(ReltioError):
     """HTTP 404: the tenant, platform URL or connection does not exist (``reason_code`` says which). ``statement``:
     what is wrong, without the advice of ``msg`` (for a report that says what to do in a column of its own)."""

@@ -12,7 +12,7 @@ import socket
 
 import pytest
 
-from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_TOKEN, WAREHOUSE_ID
+from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_CLIENT_ID, RELTIO_TOKEN, WAREHOUSE_ID
 
 MODULE = "reltio.platform.reltio_databricks_connection_info"
 NAME = "databricks-connection-01"
@@ -229,3 +229,31 @@ def test_a_list_tries_a_platform_that_cannot_be_connected_to_once_and_checks_the
         (entry["tenant_id"], None, "timeout") for entry in entries] + [(tenant, "healthy", "ok")]
     assert [entry["msg"].startswith("Not tried: platform_url could not be reached") for entry in results[:3]] == [False, True, True]
     assert result["msg"].startswith("4 connections: 1 healthy, 0 failing, 0 missing, 0 error, 3 could not be checked")
+
+
+def test_a_list_asks_for_a_token_once_when_the_client_credentials_are_refused(ansible, emulator, tenant):
+    """Each entry asked the token endpoint again with the credentials it had just refused (a lockout risk): 50
+    entries, 50 token requests. The credentials are the task's: the first refusal stands for every entry."""
+    wrong_secret = "refused-reltio-secret-4Hq9"
+    ansible.add_secret("the refused Reltio client secret", wrong_secret)
+    entries = [{"tenant_id": "%s-%d" % (tenant, number)} for number in range(3)]
+    run = ansible.playbook("""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: check
+      %s:
+        platform_url: %s
+        auth_url: %s
+        reltio_client_id: %s
+        reltio_client_secret: %s
+        connection_name: %s
+        retries: 0
+        connections: %s
+""" % (MODULE, emulator.url, emulator.token_url, RELTIO_CLIENT_ID, wrong_secret, NAME, json.dumps(entries)))
+    assert run.rc != 0
+    results = run.task("check", action=None)["connections"]
+    assert [(entry["tenant_id"], entry["reason_code"], entry["http_status"]) for entry in results] == [
+        (entry["tenant_id"], "reltio_auth", 401) for entry in entries]
+    assert [entry["msg"].startswith("Not tried: the client credentials were refused") for entry in results] == [False, True, True]
+    assert len(emulator.requests("token")) == 1

@@ -28,6 +28,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.client import (
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
+    CredentialsRefused,
     NotFoundError,
     ReltioError,
     TransportError,
@@ -453,8 +454,9 @@ def test_401_twice_with_client_credentials_fails_without_looping():
 def test_token_endpoint_refuses(status):
     client, session = credentials_client(
         FakeResponse(status, {"error": "invalid_client", "error_description": "Bad client credentials"}))
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(CredentialsRefused) as info:
         client.fetch_token()
+    assert info.value.reason_code == "reltio_auth"
     assert info.value.msg == ("Reltio refused the client credentials: the token endpoint %s answered HTTP %d: Bad client"
                               " credentials. Check reltio_client_id and reltio_client_secret." % (AUTH_URL, status))
     assert info.value.status == status

@@ -19,6 +19,7 @@ from ansible_collections.reltio.platform.plugins.module_utils.databricks_workspa
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
+    CredentialsRefused,
     NotFoundError,
     PreflightError,
     ReltioError,
@@ -494,3 +495,33 @@ def test_a_list_does_not_try_again_a_server_that_could_not_be_reached_for_an_ear
         ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"},
                           **credentials))
     assert [result.get("status") for result in info.value.fail_kwargs()["connections"]] == [None, "healthy"]
+
+
+def test_a_list_does_not_ask_again_for_a_token_with_refused_client_credentials(monkeypatch, client):
+    """Each entry asked the token endpoint again with the client credentials it had just refused: 50 entries sent 50
+    token requests, which may lock the client out. The credentials are the task's: the others are not tried."""
+    monkeypatch.setattr(ch, "reltio_client", Mock(return_value=client))
+    refusal = CredentialsRefused("Reltio refused the client credentials: the token endpoint https://auth.example.com/oauth/token"
+                                 " answered HTTP 401: Bad client credentials. Check reltio_client_id and reltio_client_secret.",
+                                 status=401, error_code="invalid_client")
+    client.ensure_token.side_effect = [refusal]
+    with pytest.raises(ReltioError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"},
+                          {"tenant_id": "t3", "connection_name": "c3", "platform_url": "https://other.reltio.com"},
+                          access_token=None, reltio_client_id="clientid-abc", reltio_client_secret="s3cret-value!"))
+    failed = info.value.fail_kwargs()
+    assert client.ensure_token.call_count == 1
+    assert failed["reason_code"] == "reltio_auth"
+    assert [(result["tenant_id"], result["failed"], result["reason_code"], result["http_status"], result["error_code"])
+            for result in failed["connections"]] == [(tenant, True, "reltio_auth", 401, "invalid_client") for tenant in ("t1", "t2", "t3")]
+    assert failed["connections"][0]["msg"] == refusal.msg
+    assert failed["connections"][2]["msg"] == "Not tried: the client credentials were refused for an earlier connection of this task: " + refusal.msg
+
+    # A refused access token is no reason to skip the others: Reltio may refuse it for one tenant only (HTTP 403).
+    client.ensure_token.side_effect = None
+    client.test_connection.side_effect = [AuthenticationError("Reltio refused the access token (HTTP 403)", status=403),
+                                          {"connected": True, "message": "ok", "database_type": None, "reason_code": "ok"}]
+    with pytest.raises(ReltioError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"}))
+    assert [result.get("status") for result in info.value.fail_kwargs()["connections"]] == [None, "healthy"]
+
