@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import base64
 import bisect
-import codecs
 import functools
 import html
 import json
@@ -48,11 +47,6 @@ _LAYERS = 3
 _MIN_ENCODED_SPELLING = 8
 # Characters next to a base64 run that may still hold bits of the secret.
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_")
-
-# Looked up when the module is imported (on the controller, before it forks its workers), so that no worker
-# imports these codecs again for its first secret.
-for _charset in _OTHER_CHARSETS + _MISREAD_AS + ("utf-8-sig", "utf-16"):
-    codecs.lookup(_charset)
 
 
 def _one(text):
