@@ -288,7 +288,8 @@ CONNECTION_INFO_OPTIONS = {
             " O(connection_name) name: each entry a dictionary of C(tenant_id), C(connection_name) and C(platform_url),"
             " each of which, left out, is the task's option of that name.",
             "Every entry is checked before any request, and named by its index in a refusal"
-            " (C(connections[2].tenant_id)). One HTTP session a platform and one token serve the whole list.",
+            " (C(connections[2].tenant_id)); so is a connection listed twice (the same platform, tenant and name). An"
+            " empty list checks nothing, with a warning. One HTTP session a platform and one token serve the whole list.",
             "The result holds RV(connections), one result of the usual keys an entry; the task fails when any"
             " connection could not be checked (as a loop does), after checking every one.",
             "A token endpoint or platform that could not be connected to (after its O(retries)) is not tried again"

@@ -18,6 +18,7 @@ import re
 import time
 
 from ansible_collections.reltio.platform.plugins.module_utils.arguments import CONNECTION_OPTIONS
+from ansible_collections.reltio.platform.plugins.module_utils.client import normalize_platform_url
 from ansible_collections.reltio.platform.plugins.module_utils.client_cache import ClientCache, databricks_workspace, reltio_client
 from ansible_collections.reltio.platform.plugins.module_utils.databricks_connection import preflight_passed
 from ansible_collections.reltio.platform.plugins.module_utils.errors import (
@@ -69,8 +70,24 @@ def validate(params, names=None, environment=None):
                 _validate_one(entry_params, entry_names, remedies)
             except ValidationError as exc:
                 problems.extend(problem for problem in exc.problems if problem not in problems)
+    if not problems:
+        problems = _repeated_entries(params, listed)
     if problems:
         raise ValidationError(problems)
+
+
+def _repeated_entries(params, listed):
+    """A connection listed twice would be tested twice and reported in two rows: a mistake in the list."""
+    problems = []
+    first = {}
+    for index, (entry_params, _names) in enumerate(each_connection(params)):
+        key = (normalize_platform_url(entry_params.get("platform_url") or ""), entry_params["tenant_id"].strip(),
+               entry_params["connection_name"].strip())
+        if key in first:
+            problems.append("%s[%d] names the same connection as %s[%d] (tenant_id %s, connection_name %s): list each"
+                            " connection once" % (listed, index, listed, first[key], key[1], key[2]))
+        first.setdefault(key, index)
+    return problems
 
 
 def _validate_one(params, names, environment):
@@ -206,6 +223,8 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
         return _execute_one(params, check_mode, diff, warn, cache)
     cache = cache or ClientCache()
     said = set()
+    if not params["connections"]:
+        (warn or (lambda text: None))("connections is an empty list: no connection was checked.")
 
     def warn_once(message):
         if message not in said:

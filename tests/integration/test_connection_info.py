@@ -231,29 +231,41 @@ def test_a_list_tries_a_platform_that_cannot_be_connected_to_once_and_checks_the
     assert result["msg"].startswith("4 connections: 1 healthy, 0 failing, 0 missing, 0 error, 3 could not be checked")
 
 
-def test_a_list_asks_for_a_token_once_when_the_client_credentials_are_refused(ansible, emulator, tenant):
+def test_the_edges_of_a_list_refused_credentials_an_empty_list_and_a_connection_listed_twice(ansible, emulator, tenant):
     """Each entry asked the token endpoint again with the credentials it had just refused (a lockout risk): 50
-    entries, 50 token requests. The credentials are the task's: the first refusal stands for every entry."""
+    entries, 50 token requests. The credentials are the task's: the first refusal stands for every entry. An empty
+    list checks nothing and says so; a connection listed twice is refused before any request."""
     wrong_secret = "refused-reltio-secret-4Hq9"
     ansible.add_secret("the refused Reltio client secret", wrong_secret)
     entries = [{"tenant_id": "%s-%d" % (tenant, number)} for number in range(3)]
     run = ansible.playbook("""
 - hosts: localhost
   gather_facts: false
+  module_defaults:
+    %s: {platform_url: %s, auth_url: %s, reltio_client_id: %s, reltio_client_secret: %s, connection_name: %s, retries: 0}
   tasks:
     - name: check
       %s:
-        platform_url: %s
-        auth_url: %s
-        reltio_client_id: %s
-        reltio_client_secret: %s
-        connection_name: %s
-        retries: 0
         connections: %s
-""" % (MODULE, emulator.url, emulator.token_url, RELTIO_CLIENT_ID, wrong_secret, NAME, json.dumps(entries)))
-    assert run.rc != 0
+      ignore_errors: true
+    - name: empty
+      %s:
+        connections: []
+    - name: twice
+      %s:
+        connections: %s
+      ignore_errors: true
+""" % (MODULE, emulator.url, emulator.token_url, RELTIO_CLIENT_ID, wrong_secret, NAME, MODULE, json.dumps(entries), MODULE,
+       MODULE, json.dumps(entries[:2] + entries[:1])))
     results = run.task("check", action=None)["connections"]
-    assert [(entry["tenant_id"], entry["reason_code"], entry["http_status"]) for entry in results] == [
-        (entry["tenant_id"], "reltio_auth", 401) for entry in entries]
+    assert [(entry["tenant_id"], entry["reason_code"], entry.get("http_status")) for entry in results] == [
+        (entry["tenant_id"], "reltio_auth", 401) for entry in entries], results
     assert [entry["msg"].startswith("Not tried: the client credentials were refused") for entry in results] == [False, True, True]
     assert len(emulator.requests("token")) == 1
+    empty = run.task("empty", action=None)
+    assert (empty["connections"], empty["reason_code"], empty.get("failed", False)) == ([], "ok", False)
+    assert "connections is an empty list: no connection was checked." in run.output
+    assert run.failed_messages()["twice"] == (
+        "Invalid arguments: connections[2] names the same connection as connections[0] (tenant_id %s-0, connection_name %s):"
+        " list each connection once." % (tenant, NAME))
+    assert emulator.requests("test") == []

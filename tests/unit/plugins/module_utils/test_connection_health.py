@@ -525,3 +525,27 @@ def test_a_list_does_not_ask_again_for_a_token_with_refused_client_credentials(m
         ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c2"}))
     assert [result.get("status") for result in info.value.fail_kwargs()["connections"]] == [None, "healthy"]
 
+
+
+def test_a_connection_listed_twice_is_refused_before_any_request(monkeypatch):
+    """It was tested twice and reported in two rows. The same platform spelled another way is the same connection."""
+    reltio_client = Mock()
+    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+    with pytest.raises(ValidationError) as info:
+        ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c1"},
+                          {"tenant_id": "t1", "connection_name": "c1", "platform_url": "https://test.reltio.com/reltio/api/"},
+                          {"tenant_id": "t1", "connection_name": "c1", "platform_url": "https://other.reltio.com"}))
+    assert info.value.problems == [
+        "connections[2] names the same connection as connections[0] (tenant_id t1, connection_name c1): list each"
+        " connection once"]
+    reltio_client.assert_not_called()
+
+
+def test_an_empty_list_checks_nothing_and_says_so(monkeypatch):
+    reltio_client = Mock()
+    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+    warnings = []
+    result = ch.execute(listed(), warn=warnings.append)
+    assert (result["connections"], result["reason_code"], result["msg"]) == ([], "ok", "0 connections: 0 healthy, 0 failing, 0 missing, 0 error.")
+    assert warnings == ["connections is an empty list: no connection was checked."]
+    reltio_client.assert_not_called()

@@ -139,9 +139,18 @@ def test_every_entry_of_a_lane_is_checked_and_named_by_its_index():
     assert sum(problem.startswith("databricks_connection_auth_url ") for problem in found) == 1, found
     # The host's tenant and connection name stand in for those an entry leaves out, as in the role's task.
     assert problems(good(connection_health_connections=[{"connection_name": "conn-02"}, {}]), role="connection_health") == []
-    assert problems(good(connection_health_connections=[{"tenant_id": "tenant01", "connection_name": "c"}] * 3
-                         + [{"tenant_id": "tenant02", "connection_name": "c", "platform_url": "https://x.reltio.com"}]),
+    assert problems(good(connection_health_connections=[{"tenant_id": "tenant01", "connection_name": "c"},
+                                                        {"tenant_id": "tenant02", "connection_name": "c"},
+                                                        {"tenant_id": "tenant01", "connection_name": "c",
+                                                         "platform_url": "https://x.reltio.com"}]),
                     role="connection_health") == []
+    # A connection listed twice would be checked twice and reported in two rows.
+    assert problems(good(connection_health_connections=[{"tenant_id": "tenant01", "connection_name": "c"},
+                                                        {"tenant_id": "tenant02", "connection_name": "c"},
+                                                        {"tenant_id": "tenant01", "connection_name": "c"}]),
+                    role="connection_health") == [
+        "connection_health_connections[2] names the same connection as connection_health_connections[0] (tenant_id"
+        " tenant01, connection_name c): list each connection once"]
 
 
 def test_the_filter_reads_both_roles_specs_and_never_shows_a_value():
