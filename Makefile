@@ -28,9 +28,13 @@ GALAXY_IMPORT := $(BUILD)/galaxy-import
 
 # pip compiles what it installs (.pyc): where PYTHONDONTWRITEBYTECODE is set, as on the CI machines, Python never
 # writes them at import, and every ansible-playbook would compile ansible-core again (an empty play: 0.83 CPU-s
-# without, 0.54 with). .venv-awx alone goes without (--no-compile): the ~100 collections of its `ansible` package
+# without, 0.54 with). .venv-awx goes without (--no-compile): the ~100 collections of its `ansible` package
 # are only read as files (awx.awx, for lint and the AWX tests), and compiling them was most of the time it took.
+# .venv-216 and .venv-313 go without too: their runs (smoke-%, test-matrix-%) write the .pyc of what they import,
+# once, under .build/pycache-216 and -313 (WRITE_PYC), about a quarter of their files (compiling all: 13 CPU-s a venv;
+# the smoke run of one line with no .pyc at all: 34 CPU-s more).
 PIP_INSTALL := -m pip install --quiet
+WRITE_PYC = env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(BUILD)/pycache-$*
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
@@ -93,21 +97,21 @@ venv-matrix: $(VENV_MATRIX)/.installed $(VENV_FLOOR)/.installed
 $(VENV_MATRIX)/.installed: locks/venv-313.txt
 	test -x $(VENV_MATRIX)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.13} $(PYTHON_MATRIX) -m venv $(VENV_MATRIX)
 	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) -c locks/venv-313.txt pip
-	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) -r locks/venv-313.txt
+	$(VENV_MATRIX)/bin/python $(PIP_INSTALL) --no-compile -r locks/venv-313.txt
 	touch $@
 
 $(VENV_FLOOR)/.installed: locks/venv-216.txt
 	test -x $(VENV_FLOOR)/bin/python || PYENV_VERSION=$${PYENV_VERSION:-3.11} $(PYTHON_FLOOR) -m venv $(VENV_FLOOR)
 	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -c locks/venv-216.txt pip
-	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) -r locks/venv-216.txt
+	$(VENV_FLOOR)/bin/python $(PIP_INSTALL) --no-compile -r locks/venv-216.txt
 	touch $@
 
 # The smoke tests (pytest -m smoke, pytest.ini names what they cover), on both paths, on one of the two other lines
 # of the support matrix: its venv's ansible and Python first on PATH (the tests run ansible-playbook from PATH).
 # `make test` runs both.
 smoke-216 smoke-313: smoke-%: venv-matrix collection-link awx-collection python-libraries
-	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
-	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/integration -m smoke $(PYTEST_ARGS)
+	@echo "== $@: $$($(WRITE_PYC) $(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
+	$(WRITE_PYC) PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/integration -m smoke $(PYTEST_ARGS)
 
 # By hand, not in `make test`: the unit and integration tests on the two other lines, side by side (test-matrix-216,
 # test-matrix-313). What does not depend on the ansible-core line is left out: the emulator's own unit tests, the
@@ -120,8 +124,8 @@ MATRIX_ONCE := --ignore=tests/unit/tools --ignore=tests/integration/test_benchma
   --ignore=tests/integration/test_slicing.py -m "not soak and not rhel9_libraries"
 
 test-matrix-216 test-matrix-313: test-matrix-%: venv-matrix collection-link awx-collection python-libraries
-	@echo "== $@: $$($(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
-	PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/unit tests/integration $(MATRIX_ONCE) $(PYTEST_ARGS)
+	@echo "== $@: $$($(WRITE_PYC) $(CURDIR)/.venv-$*/bin/ansible --version | sed -n 1p), $$($(CURDIR)/.venv-$*/bin/python --version)"
+	$(WRITE_PYC) PATH=$(CURDIR)/.venv-$*/bin:$$PATH $(CURDIR)/.venv-$*/bin/python -m pytest tests/unit tests/integration $(MATRIX_ONCE) $(PYTEST_ARGS)
 
 # The locks of every venv above (locks/*.txt), resolved anew from the requirements files and locks/holds.txt in new
 # venvs; prints what moved. Run it after changing a requirements file (a unit test fails on a stale lock), or to

@@ -320,7 +320,7 @@ def requests_per_connection(bench, counts):
     return figures
 
 
-BREAKDOWN_CALLS = 400
+BREAKDOWN_CALLS = 400  # a part's calls a round, by default (--breakdown-calls)
 BREAKDOWN_PARTS = {
     "arguments": "arguments: environment fallbacks, the module's argument spec, the option checks",
     "masking": "masking: the no_log values of the result (remove_values)",
@@ -331,7 +331,7 @@ BREAKDOWN_PARTS = {
 BREAKDOWN_ORDER = ("arguments", "masking", "raw_exchange", "exchange", "execute")
 
 
-def breakdown(bench, rounds):
+def breakdown(bench, rounds, calls=BREAKDOWN_CALLS):
     """Microseconds a call of each part of a controller-path loop item, timed in this process."""
     import http.client  # pylint: disable=import-outside-toplevel
 
@@ -396,9 +396,9 @@ def breakdown(bench, rounds):
     for round_number in range(rounds):
         for name in BREAKDOWN_ORDER:
             started = time.perf_counter()
-            for number in range(BREAKDOWN_CALLS):
-                parts[name](round_number * BREAKDOWN_CALLS + number)
-            samples.setdefault(name, []).append((time.perf_counter() - started) * 1e6 / BREAKDOWN_CALLS)
+            for number in range(calls):
+                parts[name](round_number * calls + number)
+            samples.setdefault(name, []).append((time.perf_counter() - started) * 1e6 / calls)
     raw.close()
     return dict((name, statistics.median(values)) for name, values in samples.items())
 
@@ -465,7 +465,7 @@ def report(args, times, fan, per_connection, items=None, large=None, breakdown=N
                   "cent (the quartiles show how much), so a difference within them is noise, not a change."]
     if breakdown:
         lines += ["", "Where a loop item's time goes: the parts of one item of the controller path, each timed in this process",
-                  "over %d calls against the same emulator (microseconds a call, median of %d rounds)." % (BREAKDOWN_CALLS, args.rounds), "",
+                  "over %d calls against the same emulator (microseconds a call, median of %d rounds)." % (args.breakdown_calls, args.rounds), "",
                   "| part | us a call |", "| --- | --- |"]
         lines += ["| %s | %.0f |" % (BREAKDOWN_PARTS[name], breakdown[name]) for name in BREAKDOWN_ORDER]
     return "\n".join(lines) + "\n"
@@ -506,6 +506,8 @@ def main(argv=None):
     parser.add_argument("--items", type=int, default=100, help="items of the per-item loops (default 100)")
     parser.add_argument("--item-rounds", type=int, help="rounds of the per-item loops (default 2 x rounds - 1)")
     parser.add_argument("--large-fanout", type=int, help="tenants of the large fan-out, forks 50, one round (default 5 x fanout)")
+    parser.add_argument("--breakdown-calls", type=positive, default=BREAKDOWN_CALLS,
+                        help="calls of each part of a loop item, timed in process, a round (default %d)" % BREAKDOWN_CALLS)
     parser.add_argument("--release", default=PREVIOUS_RELEASE[1],
                         help="commit to run the controller path's loop, tasks and fan-out against in the same run (default %s;"
                         " 'none': skip)" % PREVIOUS_RELEASE[0])
@@ -520,7 +522,7 @@ def main(argv=None):
             bench = Bench(workdir, emulator)
             times = median_times(bench, args.tasks, args.rounds)
             items = per_item(bench, args.items, args.item_rounds)
-            parts = breakdown(bench, args.rounds)
+            parts = breakdown(bench, args.rounds, args.breakdown_calls)
             fan = fan_out(bench, args.fanout, args.forks, args.rounds)
             large = fan_out(bench, args.large_fanout, [50], 1) if args.large_fanout else {}
             per_connection = requests_per_connection(bench, sorted({1, args.tasks}))

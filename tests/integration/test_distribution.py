@@ -155,13 +155,18 @@ class TestExecutionEnvironment:
 
 
 class TestDocs:
-    def test_antsibull_docs_renders_a_page_for_every_module_and_role(self, tmp_path):
-        """What `make docs` runs, into a temporary directory."""
-        dest = tmp_path / "docs"
-        dest.mkdir(mode=0o755)
-        run([tool("antsibull-docs"), "collection", "--use-current", "--squash-hierarchy", "--fail-on-error",
-             "--no-add-antsibull-docs-version", "--dest-dir", str(dest), "reltio.platform"],
-            env={"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)})
+    def test_make_docs_renders_every_module_and_role_into_a_site_that_stays_on_itself(self, tmp_path):
+        """`make docs`, into a temporary directory, once: antsibull-docs renders a page for every module and role,
+        and (issue 26) the site's home link (the logo) leads to its own index, not to "/", and its "Running in AWX"
+        button opens the local guide, not its source on GitHub."""
+        site = tmp_path / "site"
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
+        subprocess.run(["make", "--no-print-directory", "docs", "DOCSITE=%s" % site], cwd=str(ROOT), env=env, check=True,
+                       capture_output=True, text=True)
+        makefile = (ROOT / "Makefile").read_text()
+        assert "antsibull-docs collection --use-current --squash-hierarchy --fail-on-error" in makefile
+        assert "--dest-dir $(DOCSITE)/rst reltio.platform" in makefile
+        dest = site / "rst"
         assert roles(), "the collection has no role with meta/argument_specs.yml"
         pages = set(path.name for path in dest.glob("*.rst"))
         assert "index.rst" in pages
@@ -171,16 +176,7 @@ class TestDocs:
         for option in ("platform_url", "connection_name", "client_secret", "update_secret", "test_connection"):
             assert option in page
         assert r":ansenvvar:`DATABRICKS\_CLIENT\_SECRET`" in page
-        makefile = (ROOT / "Makefile").read_text()
-        assert "antsibull-docs collection --use-current --squash-hierarchy --fail-on-error" in makefile
 
-    def test_the_site_stays_on_itself(self, tmp_path):
-        """Issue 26: `make docs` builds a site whose home link (the logo) leads to its own index, not to "/", and whose
-        "Running in AWX" button opens the local guide, not its source on GitHub."""
-        site = tmp_path / "site"
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
-        subprocess.run(["make", "--no-print-directory", "docs", "DOCSITE=%s" % site], cwd=str(ROOT), env=env, check=True,
-                       capture_output=True, text=True)
         html = site / "build" / "html"
         for page, home in (("reltio_databricks_connection_module.html", "index.html"),
                            ("docsite/awx_guide.html", "../index.html"), ("index.html", "#")):

@@ -29,14 +29,15 @@ def test_a_health_case_is_parsed_and_a_bad_one_refused():
 
 
 def test_a_small_role_row_in_lanes_and_in_hosts(tmp_path):
-    """The role's rows: every tenant checked once, the report holding each of them healthy (scale.py checks both)."""
+    """The role's rows: every tenant checked once, the report holding each of them healthy (scale.py checks both).
+    The least fleet that still has a lane looping over tenants and more than one host (each host costs role tasks)."""
     output = tmp_path / "scale.md"
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:3:9:0:role",
-         "--case", "hosts:linear:5:6:0:role", "--output", str(output)],
+        [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--case", "lanes:linear:2:4:0:role",
+         "--case", "hosts:linear:2:2:0:role", "--output", str(output)],
         capture_output=True, text=True, timeout=600, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     text = output.read_text()
-    assert re.search(r"\| connection_health role, report written: 3 lanes \(hosts\) looping over the tenant list, forks 3 \| 9 \|"
+    assert re.search(r"\| connection_health role, report written: 2 lanes \(hosts\) looping over the tenant list, forks 2 \| 4 \|"
                      r".*\(\d+ s at this rate; goal 60 s\) \|", text), text
-    assert "| connection_health role, report written: one host per tenant, linear, forks 5 | 6 |" in text
+    assert "| connection_health role, report written: one host per tenant, linear, forks 2 | 2 |" in text
