@@ -361,6 +361,8 @@ def test_auto_runs_the_module_when_the_task_has_become(ansible, emulator, tenant
     assert "become" in emulator.connections(tenant)
 
 
+# The task names its execution: the run is the same whichever path the fixture would choose.
+@pytest.mark.parametrize("execution", ["controller"], indirect=True)
 def test_execution_controller_refuses_become(ansible, emulator, tenant):
     task = {"name": "create", "become": True, "become_method": "ansible.builtin.su", "become_user": "root",
             MODULE: {"connection_name": "become", "execution": "controller"}}
@@ -531,25 +533,29 @@ ECHOES = {
 
 
 class TestHostileEchoes:
-    @pytest.mark.parametrize("secret", [SLASHED_SECRET, ODD_SECRET])
-    def test_no_spelling_of_a_secret_is_printed(self, ansible, hostile, tenant, secret):
-        # Every echo in one play, a loop item each (one ansible-playbook run, not one per echo): the connection
-        # name, echo-N, tells the server which of ECHOES to answer.
-        cases, answered = sorted(ECHOES), []
+    def test_no_spelling_of_a_secret_is_printed(self, ansible, hostile, tenant):
+        # Every echo in one play, a loop item each, for each secret a task (one ansible-playbook run, not one per echo):
+        # the connection name, echo-N, tells the server which of ECHOES to answer.
+        cases, answered, secrets = sorted(ECHOES), [], [SLASHED_SECRET, ODD_SECRET]
 
         def answer(headers, body):
             answered.append(cases[int(json.loads(body)["connectionName"][len("echo-"):])])
             return ECHOES[answered[-1]](headers, body)
 
         hostile.answer = answer
-        env = hostile_env(ansible, hostile, tenant, auth="client", DATABRICKS_CLIENT_SECRET=secret)
-        run = ansible.playbook(play({"name": "echo", MODULE: {"connection_name": "echo-{{ item }}", "retries": 0},
-                                     "loop": list(range(len(cases))), "ignore_errors": True}), env=env)
+        for number, secret in enumerate(secrets):
+            ansible.add_secret("echoed Databricks secret #%d" % number, secret)
+        tasks = [{"name": "echo %d" % number, MODULE: {"connection_name": "echo-{{ item }}", "retries": 0},
+                  "loop": list(range(len(cases))), "ignore_errors": True, "environment": {"DATABRICKS_CLIENT_SECRET": secret}}
+                 for number, secret in enumerate(secrets)]
+        run = ansible.playbook(play(*tasks), env=hostile_env(ansible, hostile, tenant, auth="client"))
         assert run.rc == 0, run.output
         assert "Traceback" not in run.output
-        items = run.task("echo")["results"]
-        assert [case for case, item in zip(cases, items) if not (item.get("failed") and item.get("msg"))] == [], run.output
-        assert answered == cases and len(items) == len(cases), run.output
+        for number in range(len(secrets)):
+            items = run.task("echo %d" % number)["results"]
+            assert [case for case, item in zip(cases, items) if not (item.get("failed") and item.get("msg"))] == [], run.output
+            assert len(items) == len(cases), run.output
+        assert answered == cases * len(secrets), run.output
         # The leak scan of the ``ansible`` fixture fails the test if any spelling of any secret was printed.
 
     def test_a_body_that_makes_a_regex_backtrack_is_masked_in_time(self, ansible, hostile, tenant):
