@@ -328,6 +328,8 @@ class TestValidation:
             assert hint in run.output
         assert emulator.requests() == []
 
+    # The task names its execution (target): the run is the same whichever path the fixture would choose.
+    @pytest.mark.parametrize("execution", ["target"], indirect=True)
     def test_without_requests_library(self, ansible, emulator, tenant, tmp_path):
         bare = tmp_path / "bare-venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
