@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import pytest
-
 from reltio_world import DATABRICKS_CLIENT_ID, RELTIO_TOKEN, WAREHOUSE_ID, WORKSPACE_URL
 
 MODULE = "reltio.platform.reltio_databricks_connection"
