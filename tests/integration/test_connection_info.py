@@ -61,47 +61,52 @@ def play(tenants, extra=""):
 """ % (MODULE, NAME, extra, items)
 
 
-@pytest.mark.parametrize("check_mode", [False, True])
-def test_a_mixed_fleet_gets_each_status_and_nothing_is_written(ansible, emulator, tenant, check_mode):
-    expected = fleet(emulator, tenant)
+def test_a_mixed_fleet_gets_each_status_and_nothing_is_written(ansible, emulator, tenant):
+    """Two fleets in one play: one checked as is, the other in check mode (the task's check_mode)."""
+    fleets = {"check": fleet(emulator, tenant + "run"), "check in check mode": fleet(emulator, tenant + "dry")}
     before = emulator.last_seq()
     stored_before = emulator.state()
-    run = ansible.playbook(play(expected), *(["--check"] if check_mode else []), env=ansible.reltio_env(tenant))
+    tasks = [{"name": name, MODULE: {"tenant_id": "{{ item }}", "connection_name": NAME}, "loop": sorted(expected),
+              "check_mode": name == "check in check mode"} for name, expected in fleets.items()]
+    run = ansible.playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]),
+                           env=ansible.reltio_env(tenant))
     assert run.rc == 0, run.output
     assert run.recap() == dict(run.recap(), changed=0, failed=0)
-    results = dict((item["item"], item) for item in run.task("check", action=None)["results"])
-    assert set(results) == set(expected)
-    for name, (status, exists, connected, said) in expected.items():
-        result = results[name]
-        assert (result["status"], result["exists"], result["connected"], result["changed"]) == (status, exists, connected, False), name
-        assert said in result["message"], (name, result["message"])
-        assert result["checked_at"].endswith("Z") and result["tenant_id"] == name
-        assert result.get("failed", False) is False
+    for task, expected in fleets.items():
+        results = dict((item["item"], item) for item in run.task(task, action=None)["results"])
+        assert set(results) == set(expected)
+        for name, (status, exists, connected, said) in expected.items():
+            result = results[name]
+            assert (result["status"], result["exists"], result["connected"], result["changed"]) == (status, exists, connected, False), name
+            assert said in result["message"], (name, result["message"])
+            assert result["checked_at"].endswith("Z") and result["tenant_id"] == name
+            assert result.get("failed", False) is False
     after = [entry for entry in emulator.requests() if entry["seq"] > before]
     assert [entry for entry in after if entry["endpoint"] in WRITES] == []
-    assert sorted(entry["tenant"] for entry in after if entry["endpoint"] == "test") == sorted(expected)
+    assert sorted(entry["tenant"] for entry in after if entry["endpoint"] == "test") == sorted(
+        name for expected in fleets.values() for name in expected)
     # Only the test's own bookkeeping changed: no connection added or removed, no credentials stored.
     stored_after = emulator.state()
     assert {t: set(c) for t, c in stored_after.items()} == {t: set(c) for t, c in stored_before.items()}
     assert all(connection["credentialUpdates"] == 0 for connections in stored_after.values() for connection in connections.values())
 
 
-def test_a_refused_token_fails_the_task_with_the_http_status(ansible, emulator, tenant):
-    emulator.create_connection(tenant, NAME)
-    env = dict(ansible.reltio_env(tenant), RELTIO_ACCESS_TOKEN="not-a-token-of-this-emulator")
-    run = ansible.adhoc("connection_name=%s" % NAME, env=env, module=MODULE)
-    assert run.rc != 0
-    result = run.task(action=MODULE.rsplit(".", 1)[1])
+def test_a_refused_token_or_an_unreachable_reltio_fails_the_task(ansible, emulator, tenant):
+    """Two cases, a task and a tenant each, in one play."""
+    refused, unreachable = tenant + "refused", tenant + "unreachable"
+    emulator.create_connection(refused, NAME)
+    ansible.add_secret("a token of no emulator", "not-a-token-of-this-emulator")
+    tasks = [{"name": "refused token", MODULE: {"connection_name": NAME}, "ignore_errors": True,
+              "environment": dict(ansible.reltio_env(refused), RELTIO_ACCESS_TOKEN="not-a-token-of-this-emulator")},
+             {"name": "unreachable", MODULE: {"connection_name": NAME, "retries": 0, "timeout": 2}, "ignore_errors": True,
+              "environment": dict(ansible.reltio_env(unreachable), RELTIO_PLATFORM_URL="http://127.0.0.1:9")}]
+    run = ansible.playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
+    assert set(run.failed_messages()) == {"refused token", "unreachable"}, run.output
+    result = run.task("refused token", action=None)
     assert result["http_status"] == 401
     assert "status" not in result
     assert "Invalid or missing access token" in result["msg"]
-
-
-def test_an_unreachable_reltio_fails_the_task(ansible, tenant):
-    env = dict(ansible.reltio_env(tenant), RELTIO_PLATFORM_URL="http://127.0.0.1:9")
-    run = ansible.adhoc("connection_name=%s retries=0 timeout=2" % NAME, env=env, module=MODULE)
-    assert run.rc != 0
-    assert "127.0.0.1:9" in run.task(action=MODULE.rsplit(".", 1)[1])["msg"]
+    assert "127.0.0.1:9" in run.task("unreachable", action=None)["msg"]
 
 
 def test_client_credentials_fetch_one_token_for_a_loop(ansible, emulator, tenant, execution):
@@ -172,6 +177,8 @@ def test_module_defaults_of_the_group_apply(ansible, emulator, tenant):
     assert emulator.requests("credentials") == []
 
 
+# ansible-doc runs no task: once, not once a path.
+@pytest.mark.parametrize("execution", ["auto"], indirect=True)
 def test_ansible_doc_documents_the_module_and_the_role(ansible):
     run = ansible.run(["ansible-doc", "--json", MODULE])
     assert run.rc == 0, run.output

@@ -63,14 +63,36 @@ def writes(emulator):
     return [entry for entry in emulator.requests() if entry["endpoint"] in ("create", "credentials", "test")]
 
 
+def requests_of(emulator, tenant, endpoint=None):
+    """The logged requests to one tenant (a case of a play that gives each case a tenant of its own)."""
+    return [entry for entry in emulator.requests(endpoint) if entry["tenant"] == tenant]
+
+
+def requests_around(emulator, tenant):
+    """The requests from the first to one tenant to its last, the token requests between them included: the requests of
+    one case of a play, its tasks run one after another."""
+    entries = emulator.requests()
+    places = [place for place, entry in enumerate(entries) if entry["tenant"] == tenant]
+    return entries[places[0]:places[-1] + 1] if places else []
+
+
+def case_task(name, tenant, environment=None, ignore_errors=False, **args):
+    """A task of a play that proves several cases, a tenant each (given as RELTIO_TENANT_ID in the task's environment)."""
+    task = dict(connection_task(name, **args), environment=dict(environment or {}, RELTIO_TENANT_ID=tenant))
+    if ignore_errors:
+        task["ignore_errors"] = True
+    return task
+
+
 class TestCreate:
     @pytest.mark.smoke
     def test_creates_then_reports_ok(self, ansible, emulator, tenant):
-        text = play(connection_task(**full_args(ansible, tenant)))
-        first = ansible.playbook(text)
-        assert first.rc == 0, first.output
-        assert first.recap()["changed"] == 1
-        result = first.task()
+        # The same task twice in one play: the second finds what the first created.
+        task = connection_task(**full_args(ansible, tenant))
+        run = ansible.playbook(play(task, dict(task, name="again")))
+        assert run.rc == 0, run.output
+        assert run.recap()["changed"] == 1
+        result = run.task("create")
         assert result["changed"] is True and result["created"] is True
         stored = emulator.connections(tenant)["databricks-connection-01"]
         assert result["connection"]["connection_id"] == stored["connectionId"]
@@ -80,22 +102,33 @@ class TestCreate:
         assert stored["status"] == "PENDING"
         assert stored["clientSecretSha256"] == hashlib.sha256(DATABRICKS_CLIENT_SECRET.encode()).hexdigest()
 
-        second = ansible.playbook(text)
-        assert second.rc == 0, second.output
-        assert second.recap()["changed"] == 0
-        again = second.task()
+        again = run.task("again")
         assert again["changed"] is False and again["created"] is False
         # The fact of every rerun is in msg and not_compared; a warning would be ignored on every run.
         assert "not compared" in again["msg"] and again["not_compared"] == ["workspace_url", "warehouse_id"]
-        assert not again.get("warnings") and "[WARNING]" not in second.output
+        assert not again.get("warnings") and "[WARNING]" not in run.output
         assert len(emulator.connections(tenant)) == 1
 
-    def test_sends_exactly_the_documented_request(self, ansible, emulator, tenant):
-        run = ansible.playbook(play(connection_task(**full_args(ansible, tenant))))
+    def test_sends_the_documented_request_however_its_options_are_given(self, ansible, emulator, tenant):
+        """Four cases, a task and a tenant each, in one play: every option as an argument (the request on the wire),
+        Reltio's from module_defaults of the group, client credentials (one token), a name that looks like a path."""
+        documented, defaults, client, slashed = ("%s%s" % (tenant, case) for case in ("doc", "defaults", "client", "slashed"))
+        group = {"platform_url": ansible.emulator.url, "tenant_id": defaults, "access_token": RELTIO_TOKEN}
+        name = "../etc/x?y#z%20"
+        run = ansible.playbook(play(
+            connection_task("documented", **full_args(ansible, documented)),
+            dict(connection_task("module defaults", connection_name="from-defaults", workspace_url=WORKSPACE_URL,
+                                 warehouse_id=WAREHOUSE_ID, client_id=DATABRICKS_CLIENT_ID,
+                                 client_secret=DATABRICKS_CLIENT_SECRET),
+                 module_defaults={"group/reltio.platform.reltio": group}),
+            case_task("client credentials", client, env_for(ansible, client, auth="client"), connection_name="cc-conn"),
+            case_task("slashed name", slashed, env_for(ansible, slashed), connection_name=name, update_secret="always",
+                      test_connection=True)))
         assert run.rc == 0, run.output
-        (create,) = emulator.requests("create")
+
+        (create,) = requests_of(emulator, documented, "create")
         assert create["method"] == "POST"
-        assert create["path"] == "/reltio/api/tenants/%s/interactions/database-configs/databricks/oauth/credentials" % tenant
+        assert create["path"] == "/reltio/api/tenants/%s/interactions/database-configs/databricks/oauth/credentials" % documented
         assert create["body"] == {
             "connectionName": "databricks-connection-01",
             "workspaceUrl": WORKSPACE_URL,
@@ -107,7 +140,22 @@ class TestCreate:
         assert create["headers"]["authorization_scheme"] == "Bearer"
         assert create["headers"]["content_type"].startswith("application/json")
         assert create["headers"]["user_agent"].startswith("reltio.platform/%s " % VERSION)
-        assert len(emulator.requests()) == 1
+        assert len(requests_of(emulator, documented)) == 1
+
+        assert run.task("module defaults")["created"] is True
+        assert "from-defaults" in emulator.connections(defaults)
+
+        # The one token request of the play is the client credentials case's: the others were given a token.
+        assert len(emulator.requests("token")) == 1
+        assert requests_of(emulator, client, "create")[0]["status"] == 200
+
+        assert name in emulator.connections(slashed)
+        others = [entry for entry in emulator.requests()
+                  if entry["endpoint"] != "token" and entry["tenant"] not in (documented, defaults, client)]
+        assert others
+        for entry in others:
+            assert entry["path"].startswith("/reltio/api/tenants/%s/interactions/database-configs/" % slashed)
+            assert entry["tenant"] == slashed
 
     def test_adhoc_with_environment_variables(self, ansible, emulator, tenant):
         env = env_for(ansible, tenant)
@@ -120,97 +168,68 @@ class TestCreate:
         assert "localhost | SUCCESS" in second.stdout
         assert list(emulator.connections(tenant)) == ["adhoc-conn"]
 
-    def test_module_defaults_group(self, ansible, emulator, tenant):
-        defaults = {"platform_url": ansible.emulator.url, "tenant_id": tenant, "access_token": RELTIO_TOKEN}
-        text = play(connection_task(connection_name="from-defaults", workspace_url=WORKSPACE_URL, warehouse_id=WAREHOUSE_ID,
-                                    client_id=DATABRICKS_CLIENT_ID, client_secret=DATABRICKS_CLIENT_SECRET),
-                    module_defaults=defaults)
-        run = ansible.playbook(text)
-        assert run.rc == 0, run.output
-        assert run.task()["created"] is True
-        assert "from-defaults" in emulator.connections(tenant)
-
-    def test_client_credentials_fetch_one_token(self, ansible, emulator, tenant):
-        run = ansible.playbook(play(connection_task(connection_name="cc-conn")), env=env_for(ansible, tenant, auth="client"))
-        assert run.rc == 0, run.output
-        assert len(emulator.requests("token")) == 1
-        assert emulator.requests("create")[0]["status"] == 200
-
-    def test_name_with_slashes_and_dots_stays_in_its_segment(self, ansible, emulator, tenant):
-        name = "../etc/x?y#z%20"
-        run = ansible.playbook(play(connection_task(connection_name=name, update_secret="always", test_connection=True)),
-                               env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        assert name in emulator.connections(tenant)
-        for entry in emulator.requests():
-            assert entry["path"].startswith("/reltio/api/tenants/%s/interactions/database-configs/" % tenant)
-            assert entry["tenant"] == tenant
-
 
 class TestIdempotencyAndUpdates:
-    def test_update_secret_always_rotates_existing(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant)
-        assert ansible.playbook(play(connection_task()), env=env).rc == 0
-        env["DATABRICKS_CLIENT_SECRET"] = DATABRICKS_CLIENT_SECRET + "-rotated"
-        run = ansible.playbook(play(connection_task(update_secret="always")), env=env)
+    def test_update_secret_and_test_connection_do_what_they_say(self, ansible, emulator, tenant):
+        """Five cases, a tenant each, in one play: a secret rotated with update_secret=always, and not stored twice on
+        create; a passing test activates and is no change; a failing test and a second active connection fail with
+        Reltio's message."""
+        rotate, once, active, failing, second = ("%s%s" % (tenant, case) for case in ("rot", "once", "act", "fail", "two"))
+        rotated = DATABRICKS_CLIENT_SECRET + "-rotated"
+        ansible.add_secret("rotated Databricks secret", rotated)
+        run = ansible.playbook(play(
+            case_task("rotate: create", rotate),
+            case_task("rotate: store", rotate, {"DATABRICKS_CLIENT_SECRET": rotated}, update_secret="always"),
+            case_task("always on create", once, update_secret="always"),
+            case_task("test", active, test_connection=True),
+            case_task("test again", active, test_connection=True),
+            case_task("failing test", failing, {"DATABRICKS_HOST": "https://unreachable.invalid"}, ignore_errors=True,
+                      test_connection=True),
+            case_task("first active", second, connection_name="first", test_connection=True),
+            case_task("second active", second, ignore_errors=True, connection_name="second"),
+        ), env=env_for(ansible, tenant))
         assert run.rc == 0, run.output
-        result = run.task()
+        assert set(run.failed_messages()) == {"failing test", "second active"}, run.output
+
+        result = run.task("rotate: store")
         assert result["changed"] is True and result["secret_updated"] is True and result["created"] is False
-        stored = emulator.connections(tenant)["databricks-connection-01"]
+        stored = emulator.connections(rotate)["databricks-connection-01"]
         assert stored["credentialUpdates"] == 1
-        assert stored["clientSecretSha256"] == hashlib.sha256((DATABRICKS_CLIENT_SECRET + "-rotated").encode()).hexdigest()
-        credentials = emulator.requests("credentials")
-        assert credentials[0]["body"] == {"clientId": DATABRICKS_CLIENT_ID, "clientSecretSha256": hashlib.sha256(
-            (DATABRICKS_CLIENT_SECRET + "-rotated").encode()).hexdigest()}
+        assert stored["clientSecretSha256"] == hashlib.sha256(rotated.encode()).hexdigest()
+        credentials = requests_of(emulator, rotate, "credentials")
+        assert credentials[0]["body"] == {"clientId": DATABRICKS_CLIENT_ID,
+                                          "clientSecretSha256": hashlib.sha256(rotated.encode()).hexdigest()}
 
-    def test_update_secret_always_does_not_store_twice_on_create(self, ansible, emulator, tenant):
-        run = ansible.playbook(play(connection_task(update_secret="always")), env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        assert run.task()["created"] is True and run.task()["secret_updated"] is False
-        assert emulator.requests("credentials") == []
+        result = run.task("always on create")
+        assert result["created"] is True and result["secret_updated"] is False
+        assert requests_of(emulator, once, "credentials") == []
 
-    def test_connection_test_activates_and_is_not_a_change(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant)
-        first = ansible.playbook(play(connection_task(test_connection=True)), env=env)
-        assert first.rc == 0, first.output
-        assert first.task()["test"] == {"connected": True, "message": "Connection successful", "database_type": "DATABRICKS",
-                                        "reason_code": "ok"}
-        assert emulator.connections(tenant)["databricks-connection-01"]["status"] == "ACTIVE"
-        second = ansible.playbook(play(connection_task(test_connection=True)), env=env)
-        assert second.rc == 0, second.output
-        assert second.recap()["changed"] == 0
-        assert second.task()["test"]["connected"] is True
-        assert len(emulator.requests("test")) == 2
+        assert run.task("test")["test"] == {"connected": True, "message": "Connection successful",
+                                            "database_type": "DATABRICKS", "reason_code": "ok"}
+        assert emulator.connections(active)["databricks-connection-01"]["status"] == "ACTIVE"
+        again = run.task("test again")
+        assert again["changed"] is False and again["test"]["connected"] is True
+        assert len(requests_of(emulator, active, "test")) == 2
 
-    def test_result_key_variant_of_test_answer(self, ansible, emulator, tenant):
-        emulator.configure(test_result_key="result")
-        run = ansible.playbook(play(connection_task(test_connection=True)), env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        assert run.task()["test"]["connected"] is True
-
-    def test_failed_connection_test_fails_with_reltio_message(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant)
-        env["DATABRICKS_HOST"] = "https://unreachable.invalid"
-        run = ansible.playbook(play(connection_task(test_connection=True)), env=env)
-        assert run.rc != 0
-        result = run.task()
-        assert run.recap()["failed"] == 1
+        result = run.task("failing test")
         assert result["changed"] is True and result["created"] is True
         assert result["test"]["connected"] is False
         assert "Unable to reach the Databricks workspace" in result["msg"]
         assert "Unable to reach the Databricks workspace" in run.output
 
-    def test_second_active_connection_fails_with_reltio_message(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant)
-        assert ansible.playbook(play(connection_task(connection_name="first", test_connection=True)), env=env).rc == 0
-        run = ansible.playbook(play(connection_task(connection_name="second")), env=env)
-        assert run.rc != 0
-        result = run.task()
+        result = run.task("second active")
         assert result["status"] == 400
         assert "An active Databricks connection already exists for the tenant" in result["msg"]
         assert "HTTP 400" in result["msg"]
+        assert list(emulator.connections(second)) == ["first"]
         assert "Traceback" not in run.output
-        assert list(emulator.connections(tenant)) == ["first"]
+
+    def test_result_key_variant_of_test_answer(self, ansible, emulator, tenant):
+        # A run of its own: the emulator's answer key is set for every tenant.
+        emulator.configure(test_result_key="result")
+        run = ansible.playbook(play(connection_task(test_connection=True)), env=env_for(ansible, tenant))
+        assert run.rc == 0, run.output
+        assert run.task()["test"]["connected"] is True
 
 
 class TestCheckAndDiff:
@@ -232,43 +251,46 @@ class TestCheckAndDiff:
         assert after["client_secret"] == "<hidden>"
         assert '"client_secret": "<hidden>"' in run.stdout
 
-    def test_check_mode_probe_predicts_ok_for_an_existing_connection(self, ansible, emulator, tenant):
-        emulator.create_connection(tenant, "databricks-connection-01")
-        run = ansible.playbook(play(connection_task(test_connection=True)), "--check", "--diff", env=env_for(ansible, tenant))
+    def test_check_mode_probe_predicts_each_outcome_and_diff_hides_the_secret(self, ansible, emulator, tenant):
+        """Four cases, a tenant each, in one play run with --check --diff: the probe of an existing connection predicts
+        ok, of a failing one a store, and one that cannot tell keeps the prediction (without --diff: diff false);
+        a create not in check mode (check_mode false) shows its diff with the secret hidden."""
+        existing, failing, unsure, created = ("%s%s" % (tenant, case) for case in ("ok", "fail", "unsure", "diff"))
+        emulator.create_connection(existing, "databricks-connection-01")
+        emulator.create_connection(failing, "databricks-connection-01")
+        emulator.break_connection(failing, "databricks-connection-01", "rotate_secret")
+        emulator.faults({"endpoint": "test", "tenant": unsure, "status": 500, "count": -1, "message": "Internal trouble"})
+        run = ansible.playbook(play(
+            case_task("existing", existing, test_connection=True),
+            case_task("failing", failing, test_connection=True),
+            dict(case_task("unsure", unsure, test_connection=True), diff=False),
+            dict(case_task("create", created), check_mode=False),
+        ), "--check", "--diff", env=env_for(ansible, tenant))
         assert run.rc == 0, run.output
-        result = run.task()
-        assert result["changed"] is False and run.recap()["changed"] == 0
+
+        result = run.task("existing")
+        assert result["changed"] is False
         assert result["msg"].startswith("Check mode: connection 'databricks-connection-01' exists and its test passed")
         assert result["test"]["connected"] is True
         assert result["diff"]["before_header"] == "databricks-connection-01 (exists)"
-        assert [entry["endpoint"] for entry in writes(emulator)] == ["create", "test"]
+        assert [entry["endpoint"] for entry in writes(emulator) if entry["tenant"] == existing] == ["create", "test"]
 
-    def test_check_mode_probe_of_a_failing_connection_predicts_a_store(self, ansible, emulator, tenant):
-        emulator.create_connection(tenant, "databricks-connection-01")
-        emulator.break_connection(tenant, "databricks-connection-01", "rotate_secret")
-        run = ansible.playbook(play(connection_task(test_connection=True)), "--check", "--diff", env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        result = run.task()
+        result = run.task("failing")
         assert result["changed"] is True
         assert "its test failed (Databricks rejected the OAuth client credentials)" in result["msg"]
         assert result["diff"]["after"]["client_secret"] == "<hidden> (new)"
-        assert emulator.connections(tenant)["databricks-connection-01"]["credentialUpdates"] == 0
+        assert emulator.connections(failing)["databricks-connection-01"]["credentialUpdates"] == 0
 
-    def test_check_mode_probe_that_cannot_tell_keeps_the_prediction(self, ansible, emulator, tenant):
-        emulator.faults({"endpoint": "test", "tenant": tenant, "status": 500, "count": -1, "message": "Internal trouble"})
-        run = ansible.playbook(play(connection_task(test_connection=True)), "--check", env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        result = run.task()
+        result = run.task("unsure")
         assert result["changed"] is True
         assert "would be created unless it already exists" in result["msg"]
         assert "Reltio's test could not tell whether it exists: Reltio answered HTTP 500" in result["msg"]
         assert "Internal trouble" in result["msg"]
 
-    def test_diff_mode_on_create_hides_secret(self, ansible, emulator, tenant):
-        run = ansible.playbook(play(connection_task()), "--diff", env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        assert run.task()["diff"]["after"]["client_secret"] == "<hidden>"
-        assert WAREHOUSE_ID in run.stdout
+        result = run.task("create")
+        assert result["created"] is True and "databricks-connection-01" in emulator.connections(created)
+        assert result["diff"]["after"]["client_secret"] == "<hidden>"
+        assert result["diff"]["after"]["warehouse_id"] == WAREHOUSE_ID and WAREHOUSE_ID in run.stdout
 
 
 # Each bad value, and what its error says: one task each, all in one playbook (an ansible-playbook run a case cost
@@ -306,6 +328,8 @@ class TestValidation:
             assert hint in run.output
         assert emulator.requests() == []
 
+    # The task names its execution (target): the run is the same whichever path the fixture would choose.
+    @pytest.mark.parametrize("execution", ["target"], indirect=True)
     def test_without_requests_library(self, ansible, emulator, tenant, tmp_path):
         bare = tmp_path / "bare-venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
@@ -327,84 +351,85 @@ class TestServerErrors:
         assert "refused the access token" in run.output and "HTTP 401" in run.output
         assert emulator.connections(tenant) == {}
 
-    def test_refused_client_credentials(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant, auth="client")
-        env["RELTIO_CLIENT_SECRET"] = RELTIO_CLIENT_SECRET + "-wrong"
-        run = ansible.adhoc("connection_name=x", env=env)
-        assert run.rc != 0
-        assert "refused the client credentials" in run.output
-        assert writes(emulator) == []
+    def test_each_answer_of_a_failing_server_is_told_or_retried(self, ansible, emulator, tenant):
+        """Nine cases, a tenant each (the faults are the tenant's), in one play: what each answer or failure to answer
+        makes of the task."""
+        cases = ("creds", "expired", "unknown", "retry", "html", "commit", "maybe", "timeout", "refused")
+        creds, expired, unknown, retry, html, commit, maybe, timeout, refused = ("%s%s" % (tenant, case) for case in cases)
+        emulator.configure(tenants=[name for name in ("%s%s" % (tenant, case) for case in cases) if name != unknown])
+        emulator.faults({"endpoint": "create", "tenant": retry, "status": 503, "retry_after": 1, "count": 1},
+                        {"endpoint": "create", "tenant": retry, "status": 429, "count": 1},
+                        {"endpoint": "create", "tenant": html, "status": 502, "body": "html", "count": -1},
+                        {"endpoint": "create", "tenant": commit, "status": 503, "after_commit": True, "count": 1},
+                        {"endpoint": "create", "tenant": maybe, "status": 500, "after_commit": True, "count": 1},
+                        {"endpoint": "create", "tenant": timeout, "delay": 3, "count": 1})
+        # No Reltio credentials for the whole play: each case gives its own, a token or client credentials.
+        token = ansible.reltio_env
 
-    def test_expired_token_is_fetched_again_once(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant, auth="client")
-        env["RELTIO_ACCESS_TOKEN"] = "expired-or-unknown-token"
-        run = ansible.adhoc("connection_name=x", env=env)
+        def client(name, **extra):
+            return dict(ansible.reltio_env(name, auth="client"), **extra)
+
+        ansible.add_secret("a wrong Reltio client secret", RELTIO_CLIENT_SECRET + "-wrong")
+        ansible.add_secret("an unknown access token", "expired-or-unknown-token")
+        run = ansible.playbook(play(
+            case_task("refused client credentials", creds, client(creds, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET + "-wrong"),
+                      ignore_errors=True, connection_name="x"),
+            case_task("expired token", expired, client(expired, RELTIO_ACCESS_TOKEN="expired-or-unknown-token"),
+                      connection_name="x"),
+            case_task("unknown tenant", unknown, token(unknown), ignore_errors=True, connection_name="x"),
+            case_task("503 and 429", retry, token(retry), connection_name="x"),
+            case_task("html page", html, token(html), ignore_errors=True, connection_name="x", retries=1),
+            case_task("commit then fail", commit, token(commit), connection_name="x"),
+            case_task("500", maybe, token(maybe), ignore_errors=True, connection_name="x"),
+            case_task("500 again", maybe, token(maybe), connection_name="x"),
+            case_task("timeout", timeout, token(timeout), ignore_errors=True, connection_name="x", timeout=1, retries=0),
+            case_task("connection refused", refused, dict(token(refused), RELTIO_PLATFORM_URL="http://127.0.0.1:9"),
+                      ignore_errors=True, connection_name="x", retries=0),
+        ), env=ansible.databricks_env())
         assert run.rc == 0, run.output
-        assert [entry["status"] for entry in emulator.requests()] == [401, 200, 200]
+        assert set(run.failed_messages()) == {"refused client credentials", "unknown tenant", "html page", "500", "timeout",
+                                              "connection refused"}, run.output
+        assert "Traceback" not in run.output
 
-    def test_unknown_tenant(self, ansible, emulator, tenant):
-        emulator.configure(tenants=["someOtherTenant"])
-        run = ansible.adhoc("connection_name=x", env=env_for(ansible, tenant))
-        assert run.rc != 0
-        assert "HTTP 404" in run.output and "Check tenant_id ('%s') and platform_url" % tenant in run.output
-        assert run.task()["reason_code"] == "tenant_not_found"
+        assert "refused the client credentials" in run.task("refused client credentials")["msg"]
+        assert requests_of(emulator, creds) == []
 
-    def test_retries_on_503_with_retry_after_and_429(self, ansible, emulator, tenant):
-        emulator.faults({"endpoint": "create", "status": 503, "retry_after": 1, "count": 1},
-                        {"endpoint": "create", "status": 429, "count": 1})
-        run = ansible.adhoc("connection_name=x", env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        assert [entry["status"] for entry in emulator.requests("create")] == [503, 429, 200]
-        assert run.task()["created"] is True
+        assert not run.task("expired token").get("failed")
+        assert [entry["status"] for entry in requests_around(emulator, expired)] == [401, 200, 200]
 
-    def test_html_gateway_page_after_retries(self, ansible, emulator, tenant):
-        emulator.faults({"endpoint": "create", "status": 502, "body": "html", "count": -1})
-        run = ansible.adhoc("connection_name=x retries=1", env=env_for(ansible, tenant))
-        assert run.rc != 0
-        msg = run.task()["msg"]
+        result = run.task("unknown tenant")
+        assert "HTTP 404" in result["msg"] and "Check tenant_id ('%s') and platform_url" % unknown in result["msg"]
+        assert result["reason_code"] == "tenant_not_found"
+
+        assert [entry["status"] for entry in requests_of(emulator, retry, "create")] == [503, 429, 200]
+        assert run.task("503 and 429")["created"] is True
+
+        msg = run.task("html page")["msg"]
         assert "HTTP 502" in msg and "after 1 retries" in msg
         assert "<html" not in msg.lower()
-        assert "Traceback" not in run.output
-        assert len(emulator.requests("create")) == 2
+        assert len(requests_of(emulator, html, "create")) == 2
 
-    def test_commit_then_fail_is_reported_as_created(self, ansible, emulator, tenant):
-        emulator.faults({"endpoint": "create", "status": 503, "after_commit": True, "count": 1})
-        run = ansible.adhoc("connection_name=x", env=env_for(ansible, tenant))
-        assert run.rc == 0, run.output
-        result = run.task()
+        result = run.task("commit then fail")
         assert result["changed"] is True and result["created"] is True
-        assert [entry["status"] for entry in emulator.requests("create")] == [503, 400]
-        assert len(emulator.connections(tenant)) == 1
+        assert [entry["status"] for entry in requests_of(emulator, commit, "create")] == [503, 400]
+        assert len(emulator.connections(commit)) == 1
 
-    def test_500_says_the_connection_may_exist(self, ansible, emulator, tenant):
-        emulator.faults({"endpoint": "create", "status": 500, "after_commit": True, "count": 1})
-        env = env_for(ansible, tenant)
-        run = ansible.adhoc("connection_name=x", env=env)
-        assert run.rc != 0
-        result = run.task()
+        result = run.task("500")
         assert result["may_exist"] is True and "may have been created" in result["msg"]
         assert "HTTP 500" in result["msg"]
-        again = ansible.adhoc("connection_name=x", env=env)
-        assert again.rc == 0 and "localhost | SUCCESS" in again.stdout
+        again = run.task("500 again")
+        assert not again.get("failed") and again["changed"] is False
 
-    def test_timeout(self, ansible, emulator, tenant):
-        emulator.faults({"endpoint": "create", "delay": 3, "count": 1})
-        run = ansible.adhoc("connection_name=x timeout=1 retries=0", env=env_for(ansible, tenant))
-        assert run.rc != 0
-        assert "Timed out after 1 s while creating connection 'x'" in run.output
-        assert "Traceback" not in run.output
+        assert "Timed out after 1 s while creating connection 'x'" in run.task("timeout")["msg"]
 
-    def test_connection_refused(self, ansible, emulator, tenant):
-        env = env_for(ansible, tenant)
-        env["RELTIO_PLATFORM_URL"] = "http://127.0.0.1:9"
-        run = ansible.adhoc("connection_name=x retries=0", env=env)
-        assert run.rc != 0
-        assert "Could not reach 127.0.0.1:9 (from platform_url) while creating connection 'x'" in run.output
-        assert "refused" in run.output.lower()
+        msg = run.task("connection refused")["msg"]
+        assert "Could not reach 127.0.0.1:9 (from platform_url) while creating connection 'x'" in msg
+        assert "refused" in msg.lower()
         # Hosts and causes only: no class of the HTTP library.
         assert "Connection(host=" not in run.output and "<urllib3" not in run.output
 
     def test_server_echoing_secrets_is_redacted_even_at_vvvv(self, ansible, emulator, tenant):
+        # A run of its own: its point is what -vvvv prints.
         emulator.faults({"endpoint": "create", "status": 400, "echo": True, "message": "Bad request", "count": 1})
         run = ansible.adhoc("connection_name=x", "-vvvv", env=env_for(ansible, tenant))
         assert run.rc != 0

@@ -54,77 +54,55 @@ def test_a_list_or_dict_credential_is_refused_naming_the_type_and_nothing_is_sen
     assert emulator.requests() == []
 
 
-def test_a_one_letter_token_is_refused_in_a_message_that_says_why(ansible, emulator, tenant):
-    """Issue 20: RELTIO_ACCESS_TOKEN=t made ansible-core star out every t of every message."""
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), RELTIO_ACCESS_TOKEN="t")
-    run = ansible.adhoc("connection_name=x", env=env)
-    assert run.rc != 0
-    msg = run.task()["msg"]
-    assert "access_token is shorter than 8 characters: Ansible hides every occurrence of a secret's value" in msg, msg
-    assert "*" not in msg
-    assert emulator.requests() == []
+def test_each_bad_value_is_refused_with_a_message_naming_its_option_and_nothing_is_sent(ansible, emulator, tenant):
+    """Every case a task, in one play: the Reltio values of the play are a token and client credentials (reltio_token
+    needs these); bounds and values are checked before either is used.
 
-
-def test_databricks_credentials_http_basic_cannot_carry_are_refused_naming_the_option(ansible, emulator, tenant):
-    """Before issue 18 the preflight failed with the character and its position in the secret; the info module's
-    preflight did until issue 25."""
+    - Issue 20: RELTIO_ACCESS_TOKEN=t made ansible-core star out every t of every message.
+    - Databricks credentials HTTP Basic cannot carry: before issue 18 the preflight failed with the character and its
+      position in the secret; the info module's preflight did until issue 25.
+    - A ca_path that is a directory says so.
+    - Most resolvers send *.localhost to DNS, which may answer any address: the token would go there in clear.
+    - Issue 25: timeout 1e10 crashed with "timestamp out of range for platform time_t" on both paths.
+    - Issue 25: reltio_databricks_connection_info accepted a client_secret under 8 characters or over 16 KiB.
+    """
     values = {"DATABRICKS_CLIENT_SECRET": "dbx-secret-\u20ac-\u540d-Tq6Wn3Hs", "DATABRICKS_CLIENT_ID": "dbx-client-\u20ac-\u540d-Wz3Kp8Rv"}
     # The client id is no secret: the result shows it.
     ansible.add_secret("non-Latin-1 client secret", values["DATABRICKS_CLIENT_SECRET"])
-    cases = [(module, variable, option) for module in (MODULE, INFO_MODULE)
-             for variable, option in (("DATABRICKS_CLIENT_SECRET", "client_secret"), ("DATABRICKS_CLIENT_ID", "client_id"))]
-    env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
-    tasks = [(module, "connection_name=x preflight=true", {variable: values[variable]}) for module, variable, dummy in cases]
-    for (module, dummy, option), msg in zip(cases, refusals(ansible, tasks, env=env)):
-        assert "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option in msg, (module, msg)
-        assert "position" not in msg and "\u20ac" not in msg
-    assert emulator.requests() == []
-
-
-def test_a_ca_path_that_is_a_directory_says_so(ansible, emulator, tenant):
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env())
-    run = ansible.adhoc("connection_name=x ca_path=%s" % ansible.workdir, env=env)
-    assert run.rc != 0
-    assert "ca_path must be a readable PEM file, got '%s' which is a directory" % ansible.workdir in run.task()["msg"]
-    assert emulator.requests() == []
-
-
-def test_a_name_under_localhost_is_refused_for_plain_http(ansible, emulator, tenant):
-    """Most resolvers send *.localhost to DNS, which may answer any address: the token would go there in clear."""
-    url = emulator.url.replace("127.0.0.1", "emulator.localhost")
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), RELTIO_PLATFORM_URL=url)
-    run = ansible.adhoc("connection_name=x", env=env)
-    assert run.rc != 0
-    assert "platform_url must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or" \
-           " localhost), got '%s'" % url in run.task()["msg"]
-    assert emulator.requests() == []
-
-
-def test_timeout_and_retries_out_of_their_bounds_are_refused(ansible, emulator, tenant):
-    """Issue 25: timeout 1e10 crashed with "timestamp out of range for platform time_t" on both paths."""
-    cases = [(MODULE, "timeout=1e10", "timeout must be from 1 to 3600, got 10000000000.0"),
-             (MODULE, "timeout=0.5", "timeout must be from 1 to 3600, got 0.5"),
-             (INFO_MODULE, "timeout=86400", "timeout must be from 1 to 3600, got 86400.0"),
-             ("reltio.platform.reltio_token", "retries=11", "retries must be from 0 to 10, got 11")]
-    # Client credentials, which reltio_token needs; the bounds are checked before either kind of credentials is used.
-    env = dict(ansible.reltio_env(tenant, auth="client"), **ansible.databricks_env())
-    tasks = [(module, "connection_name=x %s" % value, {}) for module, value, dummy in cases]
-    for (module, dummy, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
-        assert expected in msg, (module, msg)
-    assert emulator.requests() == []
-
-
-def test_the_info_modules_preflight_takes_the_secrets_the_main_module_takes(ansible, emulator, tenant):
-    """Issue 25: reltio_databricks_connection_info accepted a client_secret under 8 characters or over 16 KiB."""
-    cases = [("Qz7-dbx", "client_secret is shorter than 8 characters"),
-             ("L" * 16385, "client_secret is longer than 16384 characters")]
-    for number, (secret, dummy) in enumerate(cases):
+    short_secrets = ["Qz7-dbx", "L" * 16385]
+    for number, secret in enumerate(short_secrets):
         ansible.add_secret("refused client secret #%d" % number, secret)
+    url = emulator.url.replace("127.0.0.1", "emulator.localhost")
+    cases = [
+        (MODULE, "connection_name=x", {"RELTIO_ACCESS_TOKEN": "t"},
+         "access_token is shorter than 8 characters: Ansible hides every occurrence of a secret's value"),
+    ] + [
+        (module, "connection_name=x preflight=true", {variable: values[variable]},
+         "%s holds characters that HTTP Basic authentication cannot carry (only Latin-1 can)" % option)
+        for module in (MODULE, INFO_MODULE)
+        for variable, option in (("DATABRICKS_CLIENT_SECRET", "client_secret"), ("DATABRICKS_CLIENT_ID", "client_id"))
+    ] + [
+        (MODULE, "connection_name=x ca_path=%s" % ansible.workdir, {},
+         "ca_path must be a readable PEM file, got '%s' which is a directory" % ansible.workdir),
+        (MODULE, "connection_name=x", {"RELTIO_PLATFORM_URL": url},
+         "platform_url must use https (plain http is accepted only for a loopback address such as 127.0.0.1, or"
+         " localhost), got '%s'" % url),
+        (MODULE, "connection_name=x timeout=1e10", {}, "timeout must be from 1 to 3600, got 10000000000.0"),
+        (MODULE, "connection_name=x timeout=0.5", {}, "timeout must be from 1 to 3600, got 0.5"),
+        (INFO_MODULE, "connection_name=x timeout=86400", {}, "timeout must be from 1 to 3600, got 86400.0"),
+        ("reltio.platform.reltio_token", "connection_name=x retries=11", {}, "retries must be from 0 to 10, got 11"),
+        (INFO_MODULE, "connection_name=x preflight=true", {"DATABRICKS_CLIENT_SECRET": short_secrets[0]},
+         "client_secret is shorter than 8 characters"),
+        (INFO_MODULE, "connection_name=x preflight=true", {"DATABRICKS_CLIENT_SECRET": short_secrets[1]},
+         "client_secret is longer than 16384 characters"),
+    ]
     env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
-    tasks = [(INFO_MODULE, "connection_name=x preflight=true", {"DATABRICKS_CLIENT_SECRET": secret}) for secret, dummy in cases]
-    for (dummy, expected), msg in zip(cases, refusals(ansible, tasks, env=env)):
-        assert expected in msg, msg
+    env.update((name, value) for name, value in ansible.reltio_env(tenant, auth="client").items() if name.startswith("RELTIO_"))
+    messages = refusals(ansible, [(module, args, environment) for module, args, environment, dummy in cases], env=env)
+    for (module, args, dummy, expected), msg in zip(cases, messages):
+        assert expected in msg, (module, args, msg)
+    # The one-letter token's message is not starred out.
+    assert "*" not in messages[0]
+    for msg in messages[1:5]:
+        assert "position" not in msg and "\u20ac" not in msg, msg
     assert emulator.requests() == []

@@ -56,40 +56,49 @@ def run_over_tls(ansible, server, module_args, env, *args):
 # --------------------------------------------------------------------------- TLS
 
 
+def tls_task(ansible, name, server, tenant, auth="token", **args):
+    """A task of a play that proves several cases: its server and tenant in its environment, its failure ignored."""
+    return {"name": name, MODULE: dict(args, connection_name="x"), "ignore_errors": True,
+            "environment": tls_env(ansible, server, tenant, auth=auth)}
+
+
 class TestTls:
-    def test_untrusted_certificate_fails_by_default_with_a_message_about_it(self, ansible, tls, tenant):
-        server = tls["good"]
-        run = run_over_tls(ansible, server, "connection_name=x", tls_env(ansible, server, tenant))
-        assert run.rc != 0
-        msg = run.task()["msg"]
-        assert "TLS error" in msg and "certificate verify failed" in msg and "ca_path" in msg, msg
+    def test_each_certificate_is_trusted_or_refused_as_configured(self, ansible, tls, tenant):
+        """Four cases, a task and a tenant each, in one play: an untrusted certificate fails by default with a message
+        about it; the private CA in ca_path is trusted for the token and the API; a certificate for another host fails
+        even with the CA; validate_certs=false works and warns."""
+        good, mismatched = tls["good"], tls["mismatched"]
+        untrusted, private, other, unchecked = ("%s%s" % (tenant, case) for case in ("untrusted", "ca", "other", "off"))
+        run = ansible.playbook(json.dumps([{"name": "tls", "hosts": "localhost", "gather_facts": False, "tasks": [
+            tls_task(ansible, "untrusted", good, untrusted),
+            tls_task(ansible, "private ca", good, private, auth="client", ca_path=tls["ca_path"]),
+            tls_task(ansible, "other host", mismatched, other, ca_path=tls["ca_path"]),
+            tls_task(ansible, "not checked", mismatched, unchecked, validate_certs=False)]}]), env=ansible.databricks_env())
+        for server in (good, mismatched):
+            for token in server.state.issued_tokens()["tokens"]:
+                ansible.add_secret("token issued over TLS", token)
+        assert set(run.failed_messages()) == {"untrusted", "other host"}, run.output
         assert "Traceback" not in run.output
-        assert server.state.request_log() == []
 
-    def test_private_ca_in_ca_path_is_trusted_for_token_and_api(self, ansible, tls, tenant):
-        server = tls["good"]
-        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], tls_env(ansible, server, tenant, auth="client"))
-        assert run.rc == 0, run.output
-        assert run.task()["created"] is True
-        assert [entry["endpoint"] for entry in server.state.request_log()] == ["token", "create"]
-        assert list(server.connections(tenant)) == ["x"]
+        msg = run.task("untrusted")["msg"]
+        assert "TLS error" in msg and "certificate verify failed" in msg and "ca_path" in msg, msg
 
-    def test_certificate_for_another_host_fails_even_with_the_ca(self, ansible, tls, tenant):
-        server = tls["mismatched"]
-        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], tls_env(ansible, server, tenant))
-        assert run.rc != 0
-        msg = run.task()["msg"]
+        assert run.task("private ca")["created"] is True
+        # Nothing of the untrusted case reached the server: its requests are the private CA case's.
+        assert [(entry["endpoint"], entry["tenant"]) for entry in good.state.request_log()] == [
+            ("token", None), ("create", private)]
+        assert list(good.connections(private)) == ["x"]
+
+        msg = run.task("other host")["msg"]
         assert "TLS error" in msg and "127.0.0.1" in msg and ("match" in msg or "mismatch" in msg), msg
-        assert server.state.request_log() == []
 
-    def test_validate_certs_false_works_and_warns(self, ansible, tls, tenant):
-        server = tls["mismatched"]
-        run = run_over_tls(ansible, server, "connection_name=x validate_certs=false", tls_env(ansible, server, tenant))
-        assert run.rc == 0, run.output
-        assert run.task()["created"] is True
-        assert "validate_certs is false" in " ".join(run.task().get("warnings", []))
+        result = run.task("not checked")
+        assert result["created"] is True
+        assert "validate_certs is false" in " ".join(result.get("warnings", []))
         assert "[WARNING]: validate_certs is false" in run.output
-        assert list(server.connections(tenant)) == ["x"]
+        # Nothing of the other host's case reached the server.
+        assert [entry["tenant"] for entry in mismatched.state.request_log()] == [unchecked]
+        assert list(mismatched.connections(unchecked)) == ["x"]
 
 
 # --------------------------------------------------------------------------- proxies
@@ -225,6 +234,7 @@ class TestProxies:
 
     @pytest.mark.parametrize("case", ["wrong password", "nobody listening"])
     def test_a_failing_proxy_fails_clearly_without_its_password(self, ansible, tls, tenant, authenticating_proxy, case):
+        # A run a case: the point is what -vvvv prints, and at -vvvv the target path shows a task's environment.
         server = tls["good"]
         if case == "wrong password":
             proxy_url = authenticating_proxy.url("%s:%s-wrong" % (PROXY_USER, PROXY_PASSWORD))
