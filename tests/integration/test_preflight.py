@@ -141,7 +141,7 @@ class TestPreflight:
         assert reltio_writes(emulator) == []
 
     def test_a_workspace_behind_a_private_ca_needs_ca_path(self, ansible, emulator, tenant, workspace, workspace_ca):
-        run, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
             ("without ca_path", {"preflight": True, "ca_path": None}, {}),
             ("with ca_path", {"preflight": True}, {})])
         failed, result = outcomes["without ca_path"]

@@ -263,6 +263,7 @@ def test_preflight_checks_the_databricks_side_first(ansible, emulator, tenant, w
     dbx = [entry["endpoint"] for entry in emulator.requests() if entry["endpoint"] in ("dbx_token", "warehouse")]
     passed, refused = results_of(run, "reltio_databricks_connection")
     assert module_failures(run) == [False, True], run.output
+    assert passed["created"] is True
     assert "Preflight passed" in message(run) and "(STOPPED)" in message(run)
     assert refused["msg"].startswith("Preflight: ") and "refused the service principal" in refused["msg"], refused["msg"]
     # The first play's token and warehouse, the second's token only; the one write to Reltio is the first play's.
@@ -448,7 +449,7 @@ def test_three_tenants_of_the_example_inventory(ansible, emulator):
 def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, execution):
     if execution == "target":
         pytest.skip(ONCE)
-    password = vaulted(ansible, VAULT_WITH_TOKEN)
+    vaulted(ansible, VAULT_WITH_TOKEN)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
 
