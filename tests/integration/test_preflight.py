@@ -55,6 +55,22 @@ def preflight_failures(ansible, tenant, workspace, workspace_ca, cases):
     return [failed["case %d" % number] for number in range(len(cases))]
 
 
+def tasks_run(ansible, tenant, workspace, workspace_ca, cases):
+    """One task of the module a case ``(name, options, task environment[, task keywords])``, with connection_name pf
+    and the workspace's CA, in one playbook, in order, failures ignored (an ansible-playbook run a case cost a second
+    of CPU, twice that as a module); an option given as None is left out. ``{name: (failed, result)}``."""
+    def options(given):
+        return dict((key, value) for key, value in dict({"connection_name": "pf", "ca_path": workspace_ca.ca_path}, **given).items()
+                    if value is not None)
+    tasks = [dict(case[3] if len(case) > 3 else {}, name=case[0], environment=case[2], ignore_errors=True,
+                  **{MODULE: options(case[1])}) for case in cases]
+    play = [{"name": "cases", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    run = ansible.playbook(json.dumps(play), env=env_for(ansible, tenant, workspace, workspace_ca))
+    outcomes = dict((entry["task"], (entry["status"] == "failed", entry["result"])) for entry in run.results)
+    assert sorted(outcomes) == sorted(case[0] for case in cases), run.output
+    return run, outcomes
+
+
 def reltio_writes(emulator):
     return [entry for entry in emulator.requests() if entry["endpoint"] in ("create", "credentials")]
 
@@ -63,18 +79,23 @@ def reltio_writes(emulator):
 
 
 class TestPreflight:
-    @pytest.mark.parametrize("state", ["RUNNING", "STOPPED"])
-    def test_a_usable_warehouse_passes_and_the_connection_is_made(self, ansible, emulator, tenant, workspace,
-                                                                  workspace_ca, state):
-        emulator.databricks(warehouses=[{"id": WAREHOUSE, "name": "Reltio Zero-Copy", "state": state,
-                                         "grants": [DATABRICKS_CLIENT_ID]}])
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "preflight=true test_connection=true")
-        assert run.rc == 0, run.output
-        result = run.task()
-        assert result["preflight"] == {"warehouse_id": WAREHOUSE, "warehouse_name": "Reltio Zero-Copy",
-                                       "warehouse_state": state}
-        assert result["created"] is True and result["test"]["connected"] is True
-        assert "Preflight passed" in result["msg"]
+    def test_a_usable_warehouse_passes_and_the_connection_is_made(self, ansible, emulator, tenant, workspace, workspace_ca):
+        """A RUNNING and a STOPPED warehouse, each in a tenant of its own."""
+        states = ("RUNNING", "STOPPED")
+        emulator.databricks(warehouses=[{"id": "%s%d" % (WAREHOUSE[:-1], number), "name": "Reltio Zero-Copy", "state": state,
+                                         "grants": [DATABRICKS_CLIENT_ID]} for number, state in enumerate(states)])
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+            (state, {"preflight": True, "test_connection": True},
+             {"RELTIO_TENANT_ID": tenant + state, "DATABRICKS_WAREHOUSE_ID": "%s%d" % (WAREHOUSE[:-1], number)})
+            for number, state in enumerate(states)])
+        for number, state in enumerate(states):
+            failed, result = outcomes[state]
+            assert not failed, result
+            assert result["preflight"] == {"warehouse_id": "%s%d" % (WAREHOUSE[:-1], number), "warehouse_name": "Reltio Zero-Copy",
+                                           "warehouse_state": state}
+            assert result["created"] is True and result["test"]["connected"] is True
+            assert "Preflight passed" in result["msg"]
+            assert list(emulator.connections(tenant + state)) == ["pf"]
 
     def test_a_refused_service_principal_or_unknown_warehouse_stops_before_reltio(
             self, ansible, emulator, tenant, workspace, workspace_ca):
@@ -97,18 +118,18 @@ class TestPreflight:
             assert expected in msg, (change, msg)
         assert reltio_writes(emulator) == []
 
-    @pytest.mark.parametrize("secret, passes", [(DATABRICKS_CLIENT_SECRET, True), (OTHER_SECRET, False)])
-    def test_check_mode_runs_the_preflight_and_writes_nothing(self, ansible, emulator, tenant, workspace,
-                                                              workspace_ca, secret, passes):
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "preflight=true", "--check",
-                    DATABRICKS_CLIENT_SECRET=secret)
-        assert (run.rc == 0) is passes, run.output
-        if passes:
-            assert run.task()["changed"] is True and run.task()["preflight"]["warehouse_state"] == "RUNNING"
-        else:
-            assert "refused the service principal" in run.task()["msg"]
+    def test_check_mode_runs_the_preflight_and_writes_nothing(self, ansible, emulator, tenant, workspace, workspace_ca):
+        ansible.add_secret("another Databricks client secret", OTHER_SECRET)
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+            ("passes", {"preflight": True}, {}, {"check_mode": True}),
+            ("fails", {"preflight": True}, {"DATABRICKS_CLIENT_SECRET": OTHER_SECRET}, {"check_mode": True})])
+        failed, result = outcomes["passes"]
+        assert not failed and result["changed"] is True and result["preflight"]["warehouse_state"] == "RUNNING", result
+        failed, result = outcomes["fails"]
+        assert failed and "refused the service principal" in result["msg"], result
         assert reltio_writes(emulator) == []
-        assert [entry["endpoint"] for entry in emulator.requests()] == ["dbx_token"] + (["warehouse"] if passes else [])
+        # The passing preflight, then the refused one.
+        assert [entry["endpoint"] for entry in emulator.requests()] == ["dbx_token", "warehouse", "dbx_token"]
 
     def test_a_workspace_that_times_out_fails_naming_the_reach(self, ansible, emulator, tenant, workspace, workspace_ca):
         emulator.faults({"endpoint": "dbx_token", "delay": 5, "count": -1})
@@ -120,45 +141,55 @@ class TestPreflight:
         assert reltio_writes(emulator) == []
 
     def test_a_workspace_behind_a_private_ca_needs_ca_path(self, ansible, emulator, tenant, workspace, workspace_ca):
-        run = ansible.adhoc("connection_name=pf preflight=true", env=env_for(ansible, tenant, workspace, workspace_ca))
-        assert run.rc != 0
-        msg = run.task()["msg"]
-        assert "TLS error" in msg and "ca_path" in msg, msg
-        assert reltio_writes(emulator) == []
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "preflight=true")
-        assert run.rc == 0, run.output
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+            ("without ca_path", {"preflight": True, "ca_path": None}, {}),
+            ("with ca_path", {"preflight": True}, {})])
+        failed, result = outcomes["without ca_path"]
+        assert failed and "TLS error" in result["msg"] and "ca_path" in result["msg"], result
+        failed, result = outcomes["with ca_path"]
+        assert not failed and result["created"] is True, result
+        # The one write is the second task's.
+        assert [entry["endpoint"] for entry in reltio_writes(emulator)] == ["create"]
 
 
 # --------------------------------------------------------------------------- convergence
 
 
 class TestConvergence:
+    """A task and its reruns as tasks of one playbook: each is a module run of its own on either path."""
+
     def test_a_wrong_stored_secret_is_replaced_once_then_left_alone(
             self, ansible, emulator, tenant, workspace, workspace_ca):
         ansible.add_secret("the wrong Databricks secret", OTHER_SECRET)
-        first = adhoc(ansible, tenant, workspace, workspace_ca, "", DATABRICKS_CLIENT_SECRET=OTHER_SECRET)
-        assert first.rc == 0 and first.task()["created"] is True, first.output
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+            ("first", {}, {"DATABRICKS_CLIENT_SECRET": OTHER_SECRET}),
+            ("second", {"test_connection": True}, {}),
+            ("third", {"test_connection": True}, {})])
+        failed, result = outcomes["first"]
+        assert not failed and result["created"] is True, result
 
-        second = adhoc(ansible, tenant, workspace, workspace_ca, "test_connection=true")
-        assert second.rc == 0, second.output
-        result = second.task()
+        failed, result = outcomes["second"]
+        assert not failed, result
         assert result["changed"] is True and result["created"] is False and result["secret_updated"] is True
         assert result["test"]["connected"] is True
         assert "stored in place of the stored ones" in result["msg"]
-        assert len(emulator.requests("credentials")) == 1
 
-        third = adhoc(ansible, tenant, workspace, workspace_ca, "test_connection=true")
-        assert third.rc == 0, third.output
-        assert third.task()["changed"] is False and third.task()["secret_updated"] is False
+        failed, result = outcomes["third"]
+        assert not failed, result
+        assert result["changed"] is False and result["secret_updated"] is False
+        # The second task stored the secret; the third did not.
         assert len(emulator.requests("credentials")) == 1
 
     def test_a_secret_that_is_still_wrong_fails_with_the_reason_and_what_to_do(
             self, ansible, emulator, tenant, workspace, workspace_ca):
         ansible.add_secret("the wrong Databricks secret", OTHER_SECRET)
-        assert adhoc(ansible, tenant, workspace, workspace_ca, "", DATABRICKS_CLIENT_SECRET=OTHER_SECRET).rc == 0
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "test_connection=true", DATABRICKS_CLIENT_SECRET=OTHER_SECRET)
-        assert run.rc != 0
-        msg = run.task()["msg"]
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+            ("create", {}, {"DATABRICKS_CLIENT_SECRET": OTHER_SECRET}),
+            ("test", {"test_connection": True}, {"DATABRICKS_CLIENT_SECRET": OTHER_SECRET})])
+        assert not outcomes["create"][0], outcomes["create"]
+        failed, result = outcomes["test"]
+        assert failed, result
+        msg = result["msg"]
         assert "invalid_client" in msg and "preflight: true" in msg, msg
         assert "Reltio keeps the workspace_url and warehouse_id" in msg
         assert len(emulator.requests("credentials")) == 1
@@ -166,10 +197,13 @@ class TestConvergence:
     def test_a_wrong_warehouse_cannot_be_corrected_and_the_task_says_what_to_do(
             self, ansible, emulator, tenant, workspace, workspace_ca):
         emulator.databricks(warehouses=[{"id": "1111111111111111", "state": "RUNNING", "grants": [DATABRICKS_CLIENT_ID]}])
-        assert adhoc(ansible, tenant, workspace, workspace_ca, "", DATABRICKS_WAREHOUSE_ID="0000000000000000").rc == 0
-        run = adhoc(ansible, tenant, workspace, workspace_ca, "test_connection=true", DATABRICKS_WAREHOUSE_ID="1111111111111111")
-        assert run.rc != 0
-        msg = run.task()["msg"]
+        dummy, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [
+            ("create", {}, {"DATABRICKS_WAREHOUSE_ID": "0000000000000000"}),
+            ("test", {"test_connection": True}, {"DATABRICKS_WAREHOUSE_ID": "1111111111111111"})])
+        assert not outcomes["create"][0], outcomes["create"]
+        failed, result = outcomes["test"]
+        assert failed, result
+        msg = result["msg"]
         assert "does not exist" in msg and "remove the connection in Reltio, or use a new connection_name" in msg, msg
 
 
@@ -177,11 +211,12 @@ class TestConvergence:
 
 
 def test_an_idempotent_rerun_warns_of_nothing(ansible, emulator, tenant, workspace, workspace_ca):
-    assert adhoc(ansible, tenant, workspace, workspace_ca).rc == 0
-    run = adhoc(ansible, tenant, workspace, workspace_ca)
-    assert run.rc == 0, run.output
-    result = run.task()
+    run, outcomes = tasks_run(ansible, tenant, workspace, workspace_ca, [("create", {}, {}), ("rerun", {}, {})])
+    assert not outcomes["create"][0], outcomes["create"]
+    failed, result = outcomes["rerun"]
+    assert not failed, result
     assert result["changed"] is False and not result.get("warnings")
+    # Neither the creation nor the rerun printed a warning.
     assert "[WARNING]" not in run.output
     assert result["not_compared"] == ["workspace_url", "warehouse_id"] and "not compared" in result["msg"]
 
