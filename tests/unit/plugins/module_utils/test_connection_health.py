@@ -526,7 +526,6 @@ def test_a_list_does_not_ask_again_for_a_token_with_refused_client_credentials(m
     assert [result.get("status") for result in info.value.fail_kwargs()["connections"]] == [None, "healthy"]
 
 
-
 def test_a_connection_listed_twice_is_refused_before_any_request(monkeypatch):
     """It was tested twice and reported in two rows. The same platform spelled another way is the same connection."""
     reltio_client = Mock()
