@@ -52,4 +52,3 @@ class ActionModule(ActionBase):
         if warnings:
             result["warnings"] = warnings
         return result
-
