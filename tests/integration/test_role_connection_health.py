@@ -140,6 +140,8 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
     assert run.rc == 2, run.output
 
     report, markdown, page = read_report(report_dir)
+    # Each file was written to a temporary file of the directory and renamed: none is left behind.
+    assert sorted(path.name for path in report_dir.iterdir()) == ["connection-health.html", "connection-health.json", "connection-health.md"]
     assert set(report) == {"generated_at", "partial", "counts", "changes", "checked_at", "summary", "connections", "not_checked"}
     records = report["connections"]
     assert report["partial"] is False and report["not_checked"] == []
