@@ -5,7 +5,8 @@
 """The records of one host of the role connection_health, from the result of its one check task.
 
 A filter, so that a lane's hundreds of records are built in one pass of Python: a Jinja loop of Ansible's templating
-costs about a millisecond a record.
+costs about a millisecond a record. Over plugin_utils/connection_health_report.py, which also builds the records of the
+hosts that stopped before their check (the action connection_health_report_files).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -72,41 +73,15 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.reltio.platform.plugins.plugin_utils import connection_health_report as health
+
 
 def connection_health_records(outcome, connections, host, advice, checked_at):
     """The host's records (see DOCUMENTATION)."""
-    if not isinstance(outcome, dict) or not isinstance(connections, list) or not isinstance(host, dict):
-        raise AnsibleFilterError("connection_health_records expects the check's result, the list it checked and the host")
-    results = outcome.get("connections") or []
-    records = []
-    for index, entry in enumerate(connections):
-        entry = entry if isinstance(entry, dict) else {}
-        # A task refused whole has no result a connection: its reason is each connection's.
-        result = results[index] if index < len(results) else outcome
-        ran = "status" in result
-        reason_code = result.get("reason_code") or "bad_arguments"
-        records.append({
-            "inventory_hostname": host.get("inventory_hostname"),
-            "platform_url": entry.get("platform_url") or host.get("platform_url") or None,
-            "tenant_id": result.get("tenant_id", entry.get("tenant_id", host.get("tenant_id"))),
-            "connection_name": result.get("connection_name", entry.get("connection_name", host.get("connection_name"))),
-            "status": result["status"] if ran else "error",
-            "reason_code": reason_code,
-            "from_environment": outcome.get("from_environment") or [],
-            "connected": result.get("connected") if ran else None,
-            "message": result.get("message") if ran else result.get("msg") or "The module gave no message.",
-            "checked_at": result.get("checked_at") if ran else checked_at,
-            "what_to_do": what_to_do(advice, reason_code, result.get("option")),
-        })
-    return records
-
-
-def what_to_do(advice, reason_code, option):
-    """The advice of ``reason_code``; of an advice by option, the one of ``option`` (the first when it names none)."""
-    said = advice.get(reason_code)
-    if isinstance(said, dict):
-        return said.get(option) or next(iter(said.values()), None)
-    return said
+    try:
+        return health.connection_health_records(outcome, connections, host, advice, checked_at)
+    except health.ReportError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 class FilterModule(object):

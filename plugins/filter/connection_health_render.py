@@ -4,8 +4,7 @@
 
 """The text of one file of the connection_health report, from the role's template, rendered by plain Jinja.
 
-Ansible's templating looks at every value it reads (10,000 rows took minutes); the report holds data only, so the
-role's templates are rendered here by a plain Jinja environment: HTML autoescaped, Markdown through ``markdown_cell``.
+A filter over plugin_utils/connection_health_report.py, the code the role's action connection_health_report_files runs.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,7 +21,8 @@ description:
     templates as C(md) or C(html), with a plain Jinja environment - every value of the HTML is escaped, every value of
     the Markdown goes through a cell escape (HTML, and the characters of Markdown's links, images, emphasis, code and
     tables).
-  - Used by the role C(reltio.platform.connection_health); there is no need to call it elsewhere.
+  - The role C(reltio.platform.connection_health) writes its files with M(reltio.platform.connection_health_report_files),
+    which renders them with the same code.
 positional: _input, kind, template, wording
 options:
   _input:
@@ -58,43 +58,17 @@ _value:
   type: str
 """
 
-import json
-import re
-
-import jinja2
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
 
-_LINES = re.compile(r"[\r\n]+")
-# Markdown's own characters: code, emphasis, links and images, tables; and the escape character itself.
-_MARKDOWN = re.compile(r"([\\`*_\[\]|])")
-
-
-def markdown_cell(value):
-    """``value`` as the text of a Markdown table cell: one line, HTML escaped, Markdown's characters escaped."""
-    text = _LINES.sub(" ", "" if value is None else to_text(value))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-def _plain(value):
-    """Plain Python data (Ansible hands filters its own containers)."""
-    return json.loads(json.dumps(value))
+from ansible_collections.reltio.platform.plugins.plugin_utils import connection_health_report as health
 
 
 def connection_health_render(report, kind, template="", wording=None):
     """The text of the report's ``kind`` file (see DOCUMENTATION)."""
-    report = _plain(report)
-    if kind == "json":
-        return json.dumps(report, indent=2) + "\n"
-    if kind not in ("md", "html"):
-        raise AnsibleFilterError("connection_health_render: kind is json, md or html, not %r" % (kind,))
-    # trim_blocks as in ansible.builtin.template: a line of a block tag leaves no empty line.
-    environment = jinja2.Environment(autoescape=kind == "html", trim_blocks=True, keep_trailing_newline=True,
-                                     undefined=jinja2.StrictUndefined)
-    environment.filters["markdown_cell"] = markdown_cell
-    context = dict(_plain(wording or {}), report=report)
-    return environment.from_string(to_text(template)).render(context)
+    try:
+        return health.render(health.plain(report), kind, template, health.plain(wording or {}))
+    except health.ReportError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 class FilterModule(object):

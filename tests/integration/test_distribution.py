@@ -9,6 +9,7 @@ antsibull-docs and antsibull-changelog.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -48,6 +49,13 @@ def modules():
     return sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
 
 
+def module_documentation(name):
+    """The DOCUMENTATION of a module file, read without importing it."""
+    tree = ast.parse((ROOT / "plugins" / "modules" / (name + ".py")).read_text(encoding="utf-8"))
+    return next(node.value.value for node in tree.body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION")
+
+
 def roles():
     return sorted(path.parent.parent.name for path in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
 
@@ -77,10 +85,16 @@ class TestGalaxyMetadata:
         assert (manifest["repository"], manifest["documentation"], manifest["issues"]) == \
             (galaxy["repository"], galaxy["documentation"], galaxy["issues"])
 
-    def test_runtime_yml_declares_the_ansible_versions_and_groups_every_module(self):
+    def test_runtime_yml_declares_the_ansible_versions_and_groups_every_module_of_reltio_options(self):
+        """The group is for module_defaults of the Reltio options: it holds every module that takes them (its documentation
+        extends reltio.platform.execution), and no other - connection_health_report_files, the report task of the role
+        connection_health, would refuse them."""
         runtime = read_yaml(ROOT / "meta" / "runtime.yml")
         assert runtime["requires_ansible"] == ">=2.16.0"
-        assert sorted(runtime["action_groups"]["reltio"]) == modules()
+        takes_reltio_options = [module for module in modules() if "reltio.platform.execution" in yaml.safe_load(
+            module_documentation(module)).get("extends_documentation_fragment", [])]
+        assert sorted(runtime["action_groups"]["reltio"]) == takes_reltio_options
+        assert "connection_health_report_files" in modules() and "connection_health_report_files" not in takes_reltio_options
 
 
 class TestGalaxyImport:

@@ -140,6 +140,8 @@ def test_a_mixed_fleet_is_reported_whole_then_the_unhealthy_hosts_fail(ansible, 
     assert run.rc == 2, run.output
 
     report, markdown, page = read_report(report_dir)
+    # Each file was written to a temporary file of the directory and renamed: none is left behind.
+    assert sorted(path.name for path in report_dir.iterdir()) == ["connection-health.html", "connection-health.json", "connection-health.md"]
     assert set(report) == {"generated_at", "partial", "counts", "changes", "checked_at", "summary", "connections", "not_checked"}
     records = report["connections"]
     assert report["partial"] is False and report["not_checked"] == []
@@ -454,29 +456,37 @@ def test_a_report_directory_that_is_a_symbolic_link_is_refused(ansible, emulator
     assert list(target.iterdir()) == []
 
 
-def test_what_to_do_is_looked_up_by_reason_code(ansible, emulator, tenant):
+def test_what_to_do_is_looked_up_by_reason_code_and_by_the_option_whose_url_failed(ansible, emulator, tenant):
     """Issue 26 point 4: an unreachable Reltio ("Could not reach") is told to check the URL and proxies, not to
-    write to Reltio support; an unknown tenant is told apart from an unknown connection (point 5)."""
+    write to Reltio support; an unknown tenant is told apart from an unknown connection (point 5). Issue 26 (a finding
+    in connection_health): the advice of an unreachable auth_url named the platform URL. One run for both."""
     advice = yaml.safe_load((world.ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())["connection_health__advice"]
     hosts = {"down": {"databricks_connection_tenant_id": "%s-down" % tenant,
                       "databricks_connection_platform_url": "http://127.0.0.1:9"},
              "nosuchtenant": {"databricks_connection_tenant_id": "%s-nosuchtenant" % tenant},
-             "fine": {"databricks_connection_tenant_id": "%s-fine" % tenant}}
+             "fine": {"databricks_connection_tenant_id": "%s-fine" % tenant},
+             "authdown": {"databricks_connection_tenant_id": "%s-authdown" % tenant,
+                          "databricks_connection_auth_url": "http://127.0.0.1:9/oauth/token"}}
     emulator.create_connection("%s-fine" % tenant, NAME)
     emulator.configure(tenants=["%s-fine" % tenant, "%s-down" % tenant])
+    path = client_credentials_inventory(ansible, emulator, hosts)
     report_dir = ansible.workdir / "report"
     ansible.scan_path(report_dir)
-    run = run_play(ansible, inventory(ansible, hosts), play(report_dir, fail_on_unhealthy=False))
+    run = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
     assert run.rc == 0, run.output
     records = by_host(read_report(report_dir)[0])
-    expected = {"down": ("error", "unreachable"), "nosuchtenant": ("missing", "tenant_not_found"), "fine": ("healthy", "ok")}
+    expected = {"down": ("error", "unreachable"), "nosuchtenant": ("missing", "tenant_not_found"), "fine": ("healthy", "ok"),
+                "authdown": ("error", "unreachable")}
     for host, (status, code) in expected.items():
         assert (records[host]["status"], records[host]["reason_code"]) == (status, code), records[host]
-        said = advice[code]["platform_url"] if code == "unreachable" else advice[code]
+        said = advice[code]["platform_url"] if host == "down" else advice[code]["auth_url"] if host == "authdown" else advice[code]
         assert records[host]["what_to_do"] == " ".join(said.split()), records[host]
     assert "Could not reach 127.0.0.1:9" in records["down"]["message"]
     assert "Reltio support" not in records["down"]["what_to_do"]
     assert "databricks_connection_tenant_id" in records["nosuchtenant"]["what_to_do"]
+    assert records["authdown"]["what_to_do"] == " ".join(advice["unreachable"]["auth_url"].split()), records["authdown"]
+    assert records["down"]["what_to_do"] == " ".join(advice["unreachable"]["platform_url"].split()), records["down"]
+    assert "databricks_connection_platform_url" not in records["authdown"]["what_to_do"]
 
 
 def test_a_run_that_leaves_hosts_of_the_inventory_out_is_partial_and_a_host_that_did_not_run_has_a_reason(
@@ -527,22 +537,3 @@ def test_a_play_with_serial_is_refused_before_any_check(ansible, emulator, tenan
     assert not (report_dir / "connection-health.json").exists()
     # Refused before any check: no test request reached Reltio for these tenants.
     assert not [entry for entry in emulator.requests("test") if tenant in json.dumps(entry)], emulator.requests("test")
-
-
-def test_an_unreachable_token_endpoint_is_told_to_check_auth_url(ansible, emulator, tenant):
-    """Issue 26 (a finding in connection_health): the advice of an unreachable auth_url named the platform URL."""
-    advice = yaml.safe_load((world.ROOT / "roles" / "connection_health" / "vars" / "main.yml").read_text())["connection_health__advice"]
-    hosts = {"authdown": {"databricks_connection_tenant_id": "%s-authdown" % tenant,
-                          "databricks_connection_auth_url": "http://127.0.0.1:9/oauth/token"},
-             "down": {"databricks_connection_tenant_id": "%s-down" % tenant,
-                      "databricks_connection_platform_url": "http://127.0.0.1:9"}}
-    path = client_credentials_inventory(ansible, emulator, hosts)
-    report_dir = ansible.workdir / "report"
-    ansible.scan_path(report_dir)
-    run = run_play(ansible, path, play(report_dir, fail_on_unhealthy=False))
-    assert run.rc == 0, run.output
-    records = by_host(read_report(report_dir)[0])
-    assert records["authdown"]["reason_code"] == records["down"]["reason_code"] == "unreachable", records
-    assert records["authdown"]["what_to_do"] == " ".join(advice["unreachable"]["auth_url"].split()), records["authdown"]
-    assert records["down"]["what_to_do"] == " ".join(advice["unreachable"]["platform_url"].split()), records["down"]
-    assert "databricks_connection_platform_url" not in records["authdown"]["what_to_do"]

@@ -17,8 +17,9 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.reltio.platform.plugins.filter.connection_health_render import connection_health_render, markdown_cell
+from ansible_collections.reltio.platform.plugins.filter.connection_health_render import connection_health_render
 from ansible_collections.reltio.platform.plugins.filter.connection_health_report import connection_health_report
+from ansible_collections.reltio.platform.plugins.plugin_utils.connection_health_report import markdown_cell
 
 ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "connection_health"
 HOSTILE = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) `code` *em* _u_ | \\ &amp;\nnext line"

@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the reltio.platform collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The action connection_health_report_files: the role's report, read from the hosts' variables, written on the
+controller - a symbolic link refused, the modes, atomic files, written in check mode too and never changed."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import pathlib
+import stat
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.reltio.platform.plugins.action import connection_health_report_files as action_under_test
+from ansible_collections.reltio.platform.plugins.modules import connection_health_report_files as module_docs
+from ansible_collections.reltio.platform.plugins.plugin_utils import connection_health_report as health
+
+from .. import fakes
+
+ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "connection_health"
+ROLE_VARS = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
+URL = "https://test.reltio.com"
+FILES = ("connection-health.json", "connection-health.md", "connection-health.html")
+
+
+def record(host, status="healthy", checked_at="2026-12-01T02:00:00Z", message="Connection successful"):
+    """A record as the role's task "Record the connection's health" sets it in connection_health_results."""
+    return {"inventory_hostname": host, "platform_url": URL, "tenant_id": "t-" + host, "connection_name": "analytics",
+            "status": status, "reason_code": "ok" if status == "healthy" else "databricks_auth", "from_environment": [],
+            "connected": status == "healthy", "message": message, "checked_at": checked_at, "what_to_do": "Nothing to do."}
+
+
+def task_vars(hostvars, play_hosts=None):
+    return {"ansible_play_hosts_all": list(play_hosts if play_hosts is not None else hostvars),
+            "groups": {"all": list(hostvars)}, "hostvars": hostvars}
+
+
+def fleet():
+    return task_vars({"h1": {"connection_health_results": [record("h1")]},
+                      "h2": {"connection_health_results": [record("h2", "failing", message="Databricks rejected it")]}})
+
+
+def arguments(report_dir, **changes):
+    args = {"report_dir": str(report_dir), "mode": "0600", "templates": str(ROLE / "templates"),
+            "wording": {"legend": ROLE_VARS["connection_health__legend"], "changes": ROLE_VARS["connection_health__changes"]},
+            "advice": ROLE_VARS["connection_health__advice"], "not_run": ROLE_VARS["connection_health__not_run"]}
+    args.update(changes)
+    return args
+
+
+def run(report_dir, variables, check_mode=False, **changes):
+    action = fakes.make_action(action_under_test.ActionModule, arguments(report_dir, **changes), {}, check_mode=check_mode)
+    return action.run(task_vars=variables)
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(str(path)).st_mode)
+
+
+@pytest.fixture(name="isolated")
+def isolated_fixture(action_isolation, monkeypatch):  # pylint: disable=unused-argument
+    monkeypatch.delenv("RELTIO_PLATFORM_URL", raising=False)
+
+
+def test_the_options_documented_are_the_options_validated():
+    documented = yaml.safe_load(module_docs.DOCUMENTATION)["options"]
+    assert set(documented) == set(action_under_test.ARGUMENT_SPEC)
+    for name, spec in action_under_test.ARGUMENT_SPEC.items():
+        assert (documented[name]["type"], documented[name].get("required", False)) == (spec["type"], spec["required"]), name
+
+
+@pytest.mark.usefixtures("isolated")
+def test_the_report_is_read_from_the_hosts_variables_written_and_returned(tmp_path):
+    report_dir = tmp_path / "report"
+    result = run(report_dir, fleet())
+    report = json.loads((report_dir / "connection-health.json").read_text())
+    assert result["report"] == report
+    assert [(row["inventory_hostname"], row["status"], row["change"]) for row in report["connections"]] == [
+        ("h2", "failing", "first_check"), ("h1", "healthy", "first_check")]
+    assert report["summary"] == "2 connections checked: 1 failing, 0 error, 0 missing, 1 healthy; 2 first checked."
+    assert "**%s**" % report["summary"] in (report_dir / "connection-health.md").read_text()
+    assert '<div class="count failing"><b>1</b>failing</div>' in (report_dir / "connection-health.html").read_text()
+    assert "warnings" not in result
+
+
+@pytest.mark.usefixtures("isolated")
+def test_hosts_that_did_not_run_are_recorded_by_the_same_code_and_the_run_is_partial_when_the_play_leaves_one_out(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("RELTIO_PLATFORM_URL", "https://env.reltio.com")
+    hostvars = {
+        "ran": {"connection_health_results": [record("ran")]},
+        # Stopped before its check: a lane with two connections, one on a platform of its own.
+        "lane": {"connection_health_connections": [{"tenant_id": "l1", "connection_name": "c1"},
+                                                   {"tenant_id": "l2", "connection_name": "c2", "platform_url": URL}]},
+        # Stopped before its check: its own connection, the platform from RELTIO_PLATFORM_URL.
+        "own": {"databricks_connection_tenant_id": "t-own", "databricks_connection_name": "analytics"},
+        "other": {"databricks_connection_tenant_id": "t-other"},
+        "controller": {},
+    }
+    report = run(tmp_path, task_vars(hostvars, ["ran", "lane", "own"]))["report"]
+    rows = dict(((row["inventory_hostname"], row["tenant_id"]), row) for row in report["connections"])
+    assert sorted(rows) == [("lane", "l1"), ("lane", "l2"), ("own", "t-own"), ("ran", "t-ran")]
+    not_checked = " ".join(ROLE_VARS["connection_health__advice"]["not_checked"].split())
+    for key in (("lane", "l1"), ("lane", "l2"), ("own", "t-own")):
+        row = rows[key]
+        assert (row["status"], row["reason_code"], row["connected"], row["checked_at"], row["from_environment"]) == (
+            "error", "not_checked", None, None, []), row
+        assert row["message"] == " ".join(ROLE_VARS["connection_health__not_run"]["message"].split())
+        assert row["what_to_do"] == not_checked
+        assert row["since"] == report["generated_at"] and row["change"] == "first_check"
+    assert [rows[key]["platform_url"] for key in (("lane", "l1"), ("lane", "l2"), ("own", "t-own"))] == [
+        "https://env.reltio.com", URL, "https://env.reltio.com"]
+    assert (rows[("lane", "l2")]["connection_name"], rows[("own", "t-own")]["connection_name"]) == ("c2", "analytics")
+    # "other" has a tenant and is not in the play: partial. "controller" has nothing to check: it does not count.
+    assert report["partial"] is True
+    assert run(tmp_path, task_vars(hostvars, ["ran", "lane", "own", "other"]))["report"]["partial"] is False
+
+
+@pytest.mark.usefixtures("isolated")
+def test_history_is_taken_from_the_last_report_of_the_directory(tmp_path):
+    run(tmp_path, fleet())
+    later = task_vars({"h1": {"connection_health_results": [record("h1", "failing", "2026-12-02T02:00:00Z")]},
+                       "h2": {"connection_health_results": [record("h2", "failing", "2026-12-02T02:00:00Z")]}})
+    report = run(tmp_path, later)["report"]
+    assert [(row["inventory_hostname"], row["change"], row["since"]) for row in report["connections"]] == [
+        ("h1", "new_failure", "2026-12-02T02:00:00Z"), ("h2", "unchanged", "2026-12-01T02:00:00Z")]
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_last_report_that_is_not_json_is_a_warning(tmp_path):
+    (tmp_path / "connection-health.json").write_text("<html>not a report</html>")
+    result = run(tmp_path, fleet())
+    assert result["warnings"] == ["The previous connection health report is not JSON: this run compares with no earlier run."]
+    assert result["report"]["changes"]["first_check"] == 2
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_report_directory_that_is_a_symbolic_link_is_refused(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    link = tmp_path / "report"
+    link.symlink_to(target)
+    with pytest.raises(AnsibleActionFail) as failure:
+        run(link, fleet())
+    assert str(failure.value).startswith("connection_health_report_dir %s is a symbolic link: " % link)
+    assert "Set connection_health_report_dir to the directory the link points to." in str(failure.value)
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_report_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "report").write_text("")
+    with pytest.raises(AnsibleActionFail, match="connection_health_report_dir %s exists and is not a directory" % (tmp_path / "report")):
+        run(tmp_path / "report", fleet())
+
+
+@pytest.mark.usefixtures("isolated")
+def test_an_existing_directory_keeps_its_mode_and_the_files_get_theirs(tmp_path):
+    report_dir = tmp_path / "report"
+    report_dir.mkdir()
+    report_dir.chmod(0o751)
+    (report_dir / "connection-health.md").write_text("old")
+    (report_dir / "connection-health.md").chmod(0o666)
+    run(report_dir, fleet(), mode="0640")
+    assert mode_of(report_dir) == 0o751
+    assert [mode_of(report_dir / name) for name in FILES] == [0o640] * 3
+
+
+@pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize("mode, files, directory", [("0600", 0o600, 0o700), ("0640", 0o640, 0o750), (0o640, 0o640, 0o750),
+                                                    ("644", 0o644, 0o755), ("0604", 0o604, 0o705), ("0200", 0o200, 0o200)])
+def test_a_new_directory_and_its_new_parents_get_the_files_mode_with_search_where_readable(tmp_path, mode, files, directory):
+    old_umask = os.umask(0o077)
+    try:
+        report_dir = tmp_path / "new" / "report"
+        run(report_dir, fleet(), mode=mode)
+    finally:
+        os.umask(old_umask)
+    assert (mode_of(tmp_path / "new"), mode_of(report_dir)) == (directory, directory)
+    assert [mode_of(report_dir / name) for name in FILES] == [files] * 3
+
+
+@pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize("mode", ["u=rw", "0800", "99999", "", True, 0o17777, ["0600"]])
+def test_a_mode_that_is_not_octal_is_refused_before_anything_is_written(tmp_path, mode):
+    with pytest.raises(AnsibleActionFail, match="^connection_health_report_mode must be a mode in octal digits"):
+        run(tmp_path / "report", fleet(), mode=mode)
+    assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.usefixtures("isolated")
+def test_each_file_is_written_to_a_temporary_file_of_the_directory_then_renamed(tmp_path, monkeypatch):
+    run(tmp_path, fleet())
+    before = dict((name, (tmp_path / name).read_text()) for name in FILES)
+    renames = []
+    rename = os.rename
+
+    def watched_rename(source, destination):
+        # When the rename comes, the new text is whole in the temporary file, and the old file is still whole.
+        renames.append((os.path.dirname(source), os.path.basename(destination), mode_of(source),
+                        (tmp_path / os.path.basename(destination)).read_text() == before[os.path.basename(destination)]))
+        rename(source, destination)
+
+    monkeypatch.setattr(health.os, "rename", watched_rename)
+    run(tmp_path, fleet(), mode="0640")
+    assert renames == [(str(tmp_path), name, 0o640, True) for name in FILES]
+    assert sorted(os.listdir(str(tmp_path))) == sorted(FILES)
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_write_that_fails_leaves_the_last_file_whole_and_no_temporary_file(tmp_path, monkeypatch):
+    run(tmp_path, fleet())
+    before = dict((name, (tmp_path / name).read_text()) for name in FILES)
+
+    def full_disk(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(health.os, "fsync", full_disk)
+    with pytest.raises(AnsibleActionFail, match="No space left on device"):
+        run(tmp_path, task_vars({"h3": {"connection_health_results": [record("h3")]}}))
+    assert sorted(os.listdir(str(tmp_path))) == sorted(FILES)
+    assert dict((name, (tmp_path / name).read_text()) for name in FILES) == before
+
+
+def test_check_mode_writes_the_report_and_says_ok(tmp_path, monkeypatch):
+    """Without the isolation fixture: ActionBase.run itself skips an action that does not support check mode."""
+    monkeypatch.delenv("RELTIO_PLATFORM_URL", raising=False)
+    result = run(tmp_path / "report", fleet(), check_mode=True)
+    assert result["changed"] is False and not result.get("skipped"), result
+    assert sorted(os.listdir(str(tmp_path / "report"))) == sorted(FILES)
+
+
+@pytest.mark.usefixtures("isolated")
+def test_never_changed_neither_when_written_first_nor_when_rewritten(tmp_path):
+    first = run(tmp_path / "report", fleet())
+    again = run(tmp_path / "report", fleet())
+    other = run(tmp_path / "report", task_vars({"h3": {"connection_health_results": [record("h3", "failing")]}}))
+    assert (first["changed"], again["changed"], other["changed"]) == (False, False, False)
+    assert other["report"]["connections"][0]["inventory_hostname"] == "h3"
