@@ -2,7 +2,7 @@
 # Copyright: Contributors to the reltio.platform collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The files of the connection_health report, rendered from the role's templates: escaped, and fast at 10,000 rows."""
+"""The files of the connection_health report, rendered from the role's templates: escaped, and whole at 10,000 rows."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import json
 import pathlib
-import time
+import re
 
 import pytest
 import yaml
@@ -70,12 +70,13 @@ def test_an_unknown_kind_is_refused():
         connection_health_render(report(), "pdf")
 
 
-def test_ten_thousand_rows_render_in_seconds():
+def test_ten_thousand_rows_render_whole():
+    """Every row of a report at the scale the role is measured at (benchmarks/scale.py times it) is in each file."""
     data = report(10000, message="Databricks rejected the OAuth client credentials")
-    started = time.perf_counter()
-    for kind in ("json", "md", "html"):
-        connection_health_render(data, kind, template(kind) if kind != "json" else "", wording())
-    assert time.perf_counter() - started < 10
+    assert len(json.loads(connection_health_render(data, "json"))["connections"]) == 10000
+    for kind in ("md", "html"):
+        text = connection_health_render(data, kind, template(kind), wording())
+        assert sorted(re.findall(r"\bt\d{5}\b", text)) == ["t%05d" % number for number in range(10000)], kind
 
 
 def test_a_partial_report_names_both_ways_a_run_leaves_connections_out():
