@@ -221,8 +221,9 @@ class TestChangelog:
         (tree / "changelogs" / "fragments" / "a-test-entry.yml").write_text(
             "---\nbugfixes:\n  - reltio_token - an entry of the changelog test.\n")
         released = read_yaml(tree / "galaxy.yml")["version"]
-        major, minor, patch = released.split(".")
-        version = "%s.%s.%d" % (major, minor, int(patch) + 1)
+        major, minor, dummy_patch = released.split(".")
+        # The next minor release: the fragments hold minor changes, and new plugins say the version that adds them.
+        version = "%s.%d.0" % (major, int(minor) + 1)
         galaxy = (tree / "galaxy.yml").read_text()
         (tree / "galaxy.yml").write_text(galaxy.replace("\nversion: %s\n" % released, "\nversion: %s\n" % version))
         fragments = sorted((tree / "changelogs" / "fragments").glob("*.yml"))

@@ -16,9 +16,10 @@ import health_screenshot
 import pytest
 import yaml
 
-from ansible_collections.reltio.platform.plugins.filter.connection_health_records import connection_health_records, what_to_do
+from ansible_collections.reltio.platform.plugins.filter.connection_health_records import connection_health_records
 from ansible_collections.reltio.platform.plugins.filter.connection_health_render import connection_health_render
-from ansible_collections.reltio.platform.plugins.filter.connection_health_report import _summary, connection_health_report
+from ansible_collections.reltio.platform.plugins.filter.connection_health_report import connection_health_report
+from ansible_collections.reltio.platform.plugins.plugin_utils.connection_health_report import _summary, what_to_do
 
 ROOT = health_screenshot.ROOT
 ROLE_VARS = yaml.safe_load(open(ROOT + "/roles/connection_health/vars/main.yml", encoding="utf-8"))
