@@ -49,7 +49,8 @@ options:
   mode:
     description:
       - The mode of the report files (the role's C(connection_health_report_mode)) - a string of octal digits such as
-        V("0640"), or a number (YAML reads an unquoted C(0640) as the number 416, the same mode).
+        V("0640"), or a number (YAML reads an unquoted C(0640) as the number 416, the same mode). Permission bits only -
+        setuid, setgid or sticky (such as V("1777")) is refused.
     type: raw
     required: true
   templates:

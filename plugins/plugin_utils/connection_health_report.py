@@ -260,6 +260,10 @@ def file_mode(value):
         raise ReportError("connection_health_report_mode must be a mode in octal digits, such as \"0640\", not %r" % (value,))
     if not 0 <= mode <= 0o7777:
         raise ReportError("connection_health_report_mode must be a mode in octal digits, such as \"0640\", not %r" % (value,))
+    if mode & 0o7000:
+        # setuid, setgid or sticky on a data file, or on the directory made from it, is never what a report wants.
+        raise ReportError("connection_health_report_mode %04o sets setuid, setgid or sticky: a report file takes permission "
+                          "bits only (such as \"0640\")" % mode)
     return mode
 
 

@@ -197,6 +197,14 @@ def test_a_mode_that_is_not_octal_is_refused_before_anything_is_written(tmp_path
 
 
 @pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize("mode, said", [("1777", "1777"), ("4755", "4755"), (0o7777, "7777"), (0o2640, "2640")])
+def test_a_mode_with_setuid_setgid_or_sticky_is_refused_before_anything_is_written(tmp_path, mode, said):
+    with pytest.raises(AnsibleActionFail, match="^connection_health_report_mode %s sets setuid, setgid or sticky: " % said):
+        run(tmp_path / "report", fleet(), mode=mode)
+    assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.usefixtures("isolated")
 def test_each_file_is_written_to_a_temporary_file_of_the_directory_then_renamed(tmp_path, monkeypatch):
     run(tmp_path, fleet())
     before = dict((name, (tmp_path / name).read_text()) for name in FILES)
