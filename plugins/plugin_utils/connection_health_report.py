@@ -417,6 +417,10 @@ def write_report(args, task_vars, warn):
     directory = open_directory(path)
     try:
         return _write_files(directory, args, records, partial, mode, warn)
+    except OSError as exc:
+        # The files are named relative to the directory's descriptor: the error names the directory.
+        raise ReportError("The report could not be written into connection_health_report_dir %s: %s%s"
+                          % (path, exc.strerror or exc, " (%s)" % exc.filename if exc.filename else ""))
     finally:
         os.close(directory)
 
