@@ -29,8 +29,15 @@ description:
     (as the filter P(reltio.platform.connection_health_report#filter)), renders C(connection-health.json), and
     C(connection-health.md) and C(connection-health.html) from the templates of O(templates) (as the filter
     P(reltio.platform.connection_health_render#filter)), and writes the three files.
-  - Each file is written into a temporary file of O(report_dir), with O(mode), then renamed over the last one, so that
-    a reader sees the last report or the new one, never half of one.
+  - Each file is written into a new temporary file of O(report_dir) (mode 0600 until O(mode) is set, before any text),
+    then renamed over the last one, so that a reader sees the last report or the new one, never half of one; a report
+    file that is a symbolic link is replaced, never written through.
+  - The directory is opened once, without following a link, and every file is read and written through it - a
+    directory swapped for a link after it was checked sends nothing elsewhere.
+  - The last report is not read (a warning; the run compares with no earlier run) when it is a symbolic link, not a
+    regular file, larger than 64 MiB, not JSON, or JSON of another shape.
+  - A host whose C(connection_health_results) is not a list of records with a known status (an inventory can set it)
+    fails the task with the host's name, before anything is written.
   - O(report_dir) is created when missing, with each missing parent, with O(mode) and search (x) wherever it allows
     reading; an existing directory keeps its mode. A symbolic link is refused, so that a link cannot send the report
     elsewhere.
@@ -42,7 +49,8 @@ options:
   mode:
     description:
       - The mode of the report files (the role's C(connection_health_report_mode)) - a string of octal digits such as
-        V("0640"), or a number (YAML reads an unquoted C(0640) as the number 416, the same mode).
+        V("0640"), or a number (YAML reads an unquoted C(0640) as the number 416, the same mode). Permission bits only -
+        setuid, setgid or sticky (such as V("1777")) is refused.
     type: raw
     required: true
   templates:

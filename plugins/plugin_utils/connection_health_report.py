@@ -17,10 +17,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import binascii
+import errno
 import json
 import os
 import re
-import tempfile
+import stat
 import time
 
 import jinja2
@@ -37,6 +39,10 @@ TEXT_FIELDS = ("message", "what_to_do")
 # The files of the report, by kind; md and html are rendered from the role's template of the same name.
 KINDS = ("json", "md", "html")
 FILE_NAME = "connection-health.%s"
+# The fields that name a connection in the report (its key from one run to the next).
+KEY_FIELDS = ("platform_url", "tenant_id", "connection_name")
+# The largest previous report read, in bytes: 10,000 rows are about 6 MB.
+PREVIOUS_REPORT_BOUND = 64 * 1024 * 1024
 
 _LINES = re.compile(r"[\r\n]+")
 # Markdown's own characters: code, emphasis, links and images, tables; and the escape character itself.
@@ -106,22 +112,34 @@ def _key(record):
 
 
 def _previous_records(text, warn):
-    """The records of the previous report, by connection; empty when there is none or it cannot be read."""
+    """The records of the previous report, by connection; empty when there is none or it cannot be read.
+
+    The file is the controller's, yet anyone who can write the directory wrote it: any JSON is taken apart without a
+    traceback, and a report of another shape is a warning.
+    """
     text = to_text(text or "").strip()
     if not text:
         return {}
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         warn("The previous connection health report is not JSON: this run compares with no earlier run.")
         return {}
     if isinstance(data, dict):
-        records = list(data.get("connections") or []) + list(data.get("not_checked") or [])
-    elif isinstance(data, list):
-        records = data
+        parts = [data.get("connections") or [], data.get("not_checked") or []]
+        records = parts[0] + parts[1] if all(isinstance(part, list) for part in parts) else None
     else:
-        records = []
+        records = data if isinstance(data, list) else None
+    if records is None or not all(_is_key_of_record(record) for record in records):
+        warn("The previous connection health report is not a report of this role: this run compares with no earlier run.")
+        return {}
     return dict((_key(record), record) for record in records if isinstance(record, dict) and record.get("status") in STATUSES)
+
+
+def _is_key_of_record(record):
+    """Whether the fields that name ``record``'s connection are text or null (when it is a record at all)."""
+    text = (str, type(None))
+    return not isinstance(record, dict) or all(isinstance(record.get(name), text) for name in KEY_FIELDS)
 
 
 def _compare(record, before, now):
@@ -242,6 +260,10 @@ def file_mode(value):
         raise ReportError("connection_health_report_mode must be a mode in octal digits, such as \"0640\", not %r" % (value,))
     if not 0 <= mode <= 0o7777:
         raise ReportError("connection_health_report_mode must be a mode in octal digits, such as \"0640\", not %r" % (value,))
+    if mode & 0o7000:
+        # setuid, setgid or sticky on a data file, or on the directory made from it, is never what a report wants.
+        raise ReportError("connection_health_report_mode %04o sets setuid, setgid or sticky: a report file takes permission "
+                          "bits only (such as \"0640\")" % mode)
     return mode
 
 
@@ -270,21 +292,62 @@ def prepare_directory(path, mode):
         os.chmod(directory, directory_mode(mode))
 
 
-def write_atomically(path, text, mode):
-    """Write ``text`` to ``path`` with ``mode``: into a temporary file of the same directory, then renamed over
-    ``path``, so that a reader sees the old file or the new one, never half of one."""
-    directory, name = os.path.split(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=".%s." % name, suffix=".tmp", dir=directory)
+def open_directory(path):
+    """A descriptor of the directory ``path``, which every later read and write goes through: a link put in its place
+    after ``prepare_directory`` looked at it sends nothing elsewhere."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            prepare_directory(path, 0)
+        raise
+
+
+_NOT_REGULAR = "The previous connection health report is not a regular file: this run compares with no earlier run."
+
+
+def read_previous(directory, name, warn):
+    """The text of the last report ``name`` of the directory (a descriptor), or empty: one that is missing, a link or
+    not a regular file, or larger than PREVIOUS_REPORT_BOUND is not read (``warn`` is told why)."""
+    try:
+        descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=directory)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        warn(_NOT_REGULAR)
+        return ""
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            warn(_NOT_REGULAR)
+            return ""
+        data = handle.read(PREVIOUS_REPORT_BOUND + 1)
+    if len(data) > PREVIOUS_REPORT_BOUND:
+        warn("The previous connection health report is larger than %d bytes: this run compares with no earlier run."
+             % PREVIOUS_REPORT_BOUND)
+        return ""
+    return to_text(data, errors="surrogate_or_replace")
+
+
+def write_atomically(directory, name, text, mode):
+    """Write ``text`` to the file ``name`` of the directory (a descriptor) with ``mode``: into a new temporary file of
+    the same directory (mode 0600 until it is set), then renamed over ``name``, so that a reader sees the old file or
+    the new one, never half of one; a link named ``name`` is replaced, never written through."""
+    temporary = ".%s.%s.tmp" % (name, binascii.hexlify(os.urandom(6)).decode("ascii"))
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=directory)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
-        os.rename(temporary, path)
+        os.rename(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
     except BaseException:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
+        try:
+            os.unlink(temporary, dir_fd=directory)
+        except FileNotFoundError:
+            pass
         raise
 
 
@@ -303,7 +366,7 @@ def play_records(play_hosts, all_hosts, hostvars, advice, not_run, environment_p
     for host in play_hosts:
         facts = hostvars[host]
         if "connection_health_results" in facts:
-            records.extend(facts["connection_health_results"])
+            records.extend(_host_records(host, facts["connection_health_results"]))
             continue
         connections = facts["connection_health_connections"] if "connection_health_connections" in facts else [{}]
         records.extend(not_run_records(connections, {
@@ -318,6 +381,26 @@ def play_records(play_hosts, all_hosts, hostvars, advice, not_run, environment_p
     return records, partial
 
 
+def _host_records(host, results):
+    """``results``, a host's connection_health_results, when it is a list of records; else a ReportError naming the
+    host (an inventory can set the variable too)."""
+    problem = None
+    if not isinstance(results, list):
+        problem = "not a list"
+    else:
+        for index, result in enumerate(results):
+            if not isinstance(result, dict):
+                problem = "item %d is not a record" % index
+            elif result.get("status") not in STATUSES:
+                problem = "item %d has status %s" % (index, one_line(repr(result.get("status")))[:40])
+            if problem:
+                break
+    if problem:
+        raise ReportError("connection_health_results of host %s: %s. The role sets it from the host's check: remove it "
+                          "from the inventory and the host's variables." % (host, problem))
+    return results
+
+
 def _defined(facts, name):
     return facts[name] if name in facts else None
 
@@ -327,15 +410,24 @@ def write_report(args, task_vars, warn):
     ``args["mode"]``; the report. ``args`` are the action's (connection_health_report_files), ``warn`` is told what
     the task should warn of.
     """
-    directory, mode = args["report_dir"], file_mode(args["mode"])
-    prepare_directory(directory, mode)
+    path, mode = args["report_dir"], file_mode(args["mode"])
     records, partial = play_records(task_vars["ansible_play_hosts_all"], task_vars["groups"]["all"], task_vars["hostvars"],
                                     args["advice"], args["not_run"], os.environ.get("RELTIO_PLATFORM_URL"))
-    previous = os.path.join(directory, FILE_NAME % "json")
-    text = ""
-    if os.path.isfile(previous):
-        with open(previous, "rb") as handle:
-            text = to_text(handle.read(), errors="surrogate_or_replace")
+    prepare_directory(path, mode)
+    directory = open_directory(path)
+    try:
+        return _write_files(directory, args, records, partial, mode, warn)
+    except OSError as exc:
+        # The files are named relative to the directory's descriptor: the error names the directory.
+        raise ReportError("The report could not be written into connection_health_report_dir %s: %s%s"
+                          % (path, exc.strerror or exc, " (%s)" % exc.filename if exc.filename else ""))
+    finally:
+        os.close(directory)
+
+
+def _write_files(directory, args, records, partial, mode, warn):
+    """The report of ``records``, its files written into ``directory`` (a descriptor)."""
+    text = read_previous(directory, FILE_NAME % "json", warn)
     generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     report = plain(connection_health_report(records, text, generated_at, partial, warn))
     wording = plain(args["wording"])
@@ -344,5 +436,5 @@ def write_report(args, task_vars, warn):
         if kind != "json":
             with open(os.path.join(args["templates"], (FILE_NAME % kind) + ".j2"), "rb") as handle:
                 template = to_text(handle.read())
-        write_atomically(os.path.join(directory, FILE_NAME % kind), render(report, kind, template, wording), mode)
+        write_atomically(directory, FILE_NAME % kind, render(report, kind, template, wording), mode)
     return report

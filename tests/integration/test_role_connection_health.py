@@ -537,3 +537,21 @@ def test_a_play_with_serial_is_refused_before_any_check(ansible, emulator, tenan
     assert not (report_dir / "connection-health.json").exists()
     # Refused before any check: no test request reached Reltio for these tenants.
     assert not [entry for entry in emulator.requests("test") if tenant in json.dumps(entry)], emulator.requests("test")
+
+
+def test_secrets_echoed_by_the_token_endpoint_reach_neither_the_report_nor_the_output(ansible, emulator, tenant):
+    """A token endpoint whose 401 echoes the request as a server that parsed it (the form, and the Basic header's
+    client_id:client_secret decoded): the record's message is the answer, masked; the report files are in the leak
+    scan, and the mask is asserted here too (the scan finds only a whole spelling)."""
+    hosts = {"echoed": {"databricks_connection_tenant_id": "%s-echoed" % tenant}}
+    emulator.create_connection("%s-echoed" % tenant, NAME)
+    emulator.faults({"endpoint": "token", "status": 401, "echo": True, "echo_style": "gson", "body": "text", "count": -1})
+    report_dir = ansible.workdir / "report"
+    ansible.scan_path(report_dir)
+    run = run_play(ansible, client_credentials_inventory(ansible, emulator, hosts), play(report_dir, fail_on_unhealthy=False))
+    assert run.rc == 0, run.output
+    (record,) = read_report(report_dir)[0]["connections"]
+    assert (record["status"], record["reason_code"]) == ("error", "reltio_auth"), record
+    assert "grant_type=client_credentials ********:********." in record["message"], record["message"]
+    for text in read_report(report_dir):
+        assert world.RELTIO_CLIENT_SECRET[:8] not in json.dumps(text)

@@ -197,21 +197,31 @@ def test_a_mode_that_is_not_octal_is_refused_before_anything_is_written(tmp_path
 
 
 @pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize("mode, said", [("1777", "1777"), ("4755", "4755"), (0o7777, "7777"), (0o2640, "2640")])
+def test_a_mode_with_setuid_setgid_or_sticky_is_refused_before_anything_is_written(tmp_path, mode, said):
+    with pytest.raises(AnsibleActionFail, match="^connection_health_report_mode %s sets setuid, setgid or sticky: " % said):
+        run(tmp_path / "report", fleet(), mode=mode)
+    assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.usefixtures("isolated")
 def test_each_file_is_written_to_a_temporary_file_of_the_directory_then_renamed(tmp_path, monkeypatch):
     run(tmp_path, fleet())
     before = dict((name, (tmp_path / name).read_text()) for name in FILES)
     renames = []
     rename = os.rename
 
-    def watched_rename(source, destination):
-        # When the rename comes, the new text is whole in the temporary file, and the old file is still whole.
-        renames.append((os.path.dirname(source), os.path.basename(destination), mode_of(source),
-                        (tmp_path / os.path.basename(destination)).read_text() == before[os.path.basename(destination)]))
-        rename(source, destination)
+    def watched_rename(source, destination, src_dir_fd, dst_dir_fd):
+        # When the rename comes, the new text is whole in the temporary file, and the old file is still whole; both
+        # names are of the directory the descriptor holds.
+        renames.append((os.readlink("/proc/self/fd/%d" % src_dir_fd), src_dir_fd == dst_dir_fd, destination,
+                        stat.S_IMODE(os.stat(source, dir_fd=src_dir_fd).st_mode),
+                        (tmp_path / destination).read_text() == before[destination]))
+        rename(source, destination, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
 
     monkeypatch.setattr(health.os, "rename", watched_rename)
     run(tmp_path, fleet(), mode="0640")
-    assert renames == [(str(tmp_path), name, 0o640, True) for name in FILES]
+    assert renames == [(str(tmp_path), True, name, 0o640, True) for name in FILES]
     assert sorted(os.listdir(str(tmp_path))) == sorted(FILES)
 
 
@@ -224,8 +234,10 @@ def test_a_write_that_fails_leaves_the_last_file_whole_and_no_temporary_file(tmp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(health.os, "fsync", full_disk)
-    with pytest.raises(AnsibleActionFail, match="No space left on device"):
+    with pytest.raises(AnsibleActionFail) as failure:
         run(tmp_path, task_vars({"h3": {"connection_health_results": [record("h3")]}}))
+    # The files are written relative to the directory's descriptor: the message names the directory.
+    assert str(failure.value) == "The report could not be written into connection_health_report_dir %s: No space left on device" % tmp_path
     assert sorted(os.listdir(str(tmp_path))) == sorted(FILES)
     assert dict((name, (tmp_path / name).read_text()) for name in FILES) == before
 
@@ -245,3 +257,100 @@ def test_never_changed_neither_when_written_first_nor_when_rewritten(tmp_path):
     other = run(tmp_path / "report", task_vars({"h3": {"connection_health_results": [record("h3", "failing")]}}))
     assert (first["changed"], again["changed"], other["changed"]) == (False, False, False)
     assert other["report"]["connections"][0]["inventory_hostname"] == "h3"
+
+
+@pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize("previous, what", [
+    ("[" * 100000 + "]" * 100000, "not JSON"),
+    (json.dumps([{"status": "healthy", "platform_url": 5, "tenant_id": "t-h1", "connection_name": "analytics"}]), "not a report of this role"),
+    (json.dumps([{"status": "healthy", "platform_url": URL, "tenant_id": ["t-h1"], "connection_name": "analytics"}]), "not a report of this role"),
+    (json.dumps({"connections": 5}), "not a report of this role"),
+    (json.dumps({"connections": [{"status": "healthy"}], "not_checked": {"status": "healthy"}}), "not a report of this role"),
+], ids=["deeply-nested", "url-not-text", "tenant-a-list", "connections-a-number", "not-checked-an-object"])
+def test_a_hostile_last_report_is_a_warning_never_a_traceback(tmp_path, previous, what):
+    (tmp_path / "connection-health.json").write_text(previous)
+    result = run(tmp_path, fleet())
+    assert result["warnings"] == ["The previous connection health report is %s: this run compares with no earlier run." % what]
+    assert result["report"]["changes"]["first_check"] == 2
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_last_report_larger_than_the_bound_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(health, "PREVIOUS_REPORT_BOUND", 1000)
+    run(tmp_path, fleet())
+    (tmp_path / "connection-health.json").write_text((tmp_path / "connection-health.json").read_text() + " " * 1000)
+    result = run(tmp_path, fleet())
+    assert result["warnings"] == ["The previous connection health report is larger than 1000 bytes: this run compares with no earlier run."]
+    assert result["report"]["changes"]["first_check"] == 2
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_last_report_that_is_a_symbolic_link_is_not_read_and_the_link_is_replaced(tmp_path):
+    secret = tmp_path / "elsewhere.json"
+    secret.write_text(json.dumps([dict(record("h1"), status="failing")]))
+    report_dir = tmp_path / "report"
+    report_dir.mkdir()
+    (report_dir / "connection-health.json").symlink_to(secret)
+    result = run(report_dir, fleet())
+    assert result["warnings"] == ["The previous connection health report is not a regular file: this run compares with no earlier run."]
+    assert result["report"]["changes"]["first_check"] == 2
+    assert not os.path.islink(str(report_dir / "connection-health.json"))
+    assert json.loads(secret.read_text())[0]["status"] == "failing"
+
+
+@pytest.mark.usefixtures("isolated")
+@pytest.mark.parametrize("results, problem", [
+    ("healthy", "not a list"),
+    ({"status": "healthy"}, "not a list"),
+    (None, "not a list"),
+    ([5], "item 0 is not a record"),
+    ([{"status": "weird"}], "item 0 has status 'weird'"),
+], ids=["text", "object", "null", "number-item", "unknown-status"])
+def test_a_host_whose_results_are_not_records_is_refused_by_name(tmp_path, results, problem):
+    variables = task_vars({"h1": {"connection_health_results": [record("h1")]}, "h2": {"connection_health_results": results}})
+    with pytest.raises(AnsibleActionFail) as failure:
+        run(tmp_path / "report", variables)
+    assert str(failure.value).startswith("connection_health_results of host h2: %s" % problem), str(failure.value)
+    assert not (tmp_path / "report").exists()
+
+
+def swap_for_a_link(report_dir, elsewhere):
+    """Move the report directory away and put a link to ``elsewhere`` in its place (a race with another user)."""
+    os.rename(str(report_dir), str(report_dir) + ".moved")
+    report_dir.symlink_to(elsewhere)
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_directory_swapped_for_a_link_after_it_was_looked_at_is_refused(tmp_path, monkeypatch):
+    elsewhere, report_dir = tmp_path / "elsewhere", tmp_path / "report"
+    elsewhere.mkdir()
+    report_dir.mkdir()
+    prepare = health.prepare_directory
+
+    def racing_prepare(path, mode):
+        prepare(path, mode)
+        if not os.path.islink(path):
+            swap_for_a_link(report_dir, elsewhere)
+
+    monkeypatch.setattr(health, "prepare_directory", racing_prepare)
+    with pytest.raises(AnsibleActionFail, match="connection_health_report_dir %s is a symbolic link: " % report_dir):
+        run(report_dir, fleet())
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.usefixtures("isolated")
+def test_a_directory_swapped_for_a_link_while_it_is_written_keeps_the_files(tmp_path, monkeypatch):
+    elsewhere, report_dir = tmp_path / "elsewhere", tmp_path / "report"
+    elsewhere.mkdir()
+    report_dir.mkdir()
+    render = health.render
+
+    def racing_render(report, kind, *rest):
+        if kind == "md":
+            swap_for_a_link(report_dir, elsewhere)
+        return render(report, kind, *rest)
+
+    monkeypatch.setattr(health, "render", racing_render)
+    run(report_dir, fleet())
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(os.listdir(str(report_dir) + ".moved")) == sorted(FILES)
