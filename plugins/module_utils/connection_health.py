@@ -222,14 +222,15 @@ def execute(params, check_mode=False, diff=False, warn=None, cache=None):
     if params.get("connections") is None:
         return _execute_one(params, check_mode, diff, warn, cache)
     cache = cache or ClientCache()
+    warn = warn or (lambda text: None)
     said = set()
     if not params["connections"]:
-        (warn or (lambda text: None))("connections is an empty list: no connection was checked.")
+        warn("connections is an empty list: no connection was checked.")
 
     def warn_once(message):
         if message not in said:
             said.add(message)
-            (warn or (lambda text: None))(message)
+            warn(message)
 
     checked = []
     # The first failure of each URL that could not be connected to (after its retries), by (option, URL): the entries

@@ -252,13 +252,12 @@ def directory_mode(mode):
 
 def file_mode(value):
     """The files' mode from ``value``: a number (YAML reads an unquoted 0640 as 416) or a string of octal digits."""
+    mode = None
     if isinstance(value, int) and not isinstance(value, bool):
         mode = value
     elif isinstance(value, str) and re.match(r"^[0-7]{1,4}$", value.strip()):
         mode = int(value.strip(), 8)
-    else:
-        raise ReportError("connection_health_report_mode must be a mode in octal digits, such as \"0640\", not %r" % (value,))
-    if not 0 <= mode <= 0o7777:
+    if mode is None or not 0 <= mode <= 0o7777:
         raise ReportError("connection_health_report_mode must be a mode in octal digits, such as \"0640\", not %r" % (value,))
     if mode & 0o7000:
         # setuid, setgid or sticky on a data file, or on the directory made from it, is never what a report wants.
@@ -270,15 +269,9 @@ def file_mode(value):
 def prepare_directory(path, mode):
     """Make ``path`` ready for the report: refuse a symbolic link; create it, and each missing parent, with
     ``directory_mode(mode)``; leave an existing directory's mode alone."""
-    if os.path.islink(path):
-        raise ReportError(
-            "connection_health_report_dir %s is a symbolic link: the role writes only into a real directory, so that a "
-            "link cannot send the report elsewhere. Set connection_health_report_dir to the directory the link points to."
-            % path)
+    refuse_what_is_not_a_directory(path)
     if os.path.isdir(path):
         return
-    if os.path.lexists(path):
-        raise ReportError("connection_health_report_dir %s exists and is not a directory." % path)
     missing = []
     while not os.path.lexists(path):
         missing.append(path)
@@ -292,6 +285,17 @@ def prepare_directory(path, mode):
         os.chmod(directory, directory_mode(mode))
 
 
+def refuse_what_is_not_a_directory(path):
+    """A ReportError when ``path`` is a symbolic link, or exists and is not a directory."""
+    if os.path.islink(path):
+        raise ReportError(
+            "connection_health_report_dir %s is a symbolic link: the role writes only into a real directory, so that a "
+            "link cannot send the report elsewhere. Set connection_health_report_dir to the directory the link points to."
+            % path)
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise ReportError("connection_health_report_dir %s exists and is not a directory." % path)
+
+
 def open_directory(path):
     """A descriptor of the directory ``path``, which every later read and write goes through: a link put in its place
     after ``prepare_directory`` looked at it sends nothing elsewhere."""
@@ -299,7 +303,7 @@ def open_directory(path):
         return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            prepare_directory(path, 0)
+            refuse_what_is_not_a_directory(path)
         raise
 
 
