@@ -213,7 +213,7 @@ class ReltioRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length))
 
     def _serve_api(self, raw_path: str, body: bytes) -> None:
-        with self.state.in_flight():
+        with self.state.in_flight() as resets:
             started = time.monotonic()
             request = ApiRequest(self.command, raw_path, self.route(raw_path), self.headers, body)
             rule = self.state.take_fault(request.route.endpoint, request.route.tenant)
@@ -229,7 +229,7 @@ class ReltioRequestHandler(BaseHTTPRequestHandler):
                     reply = fault_reply(rule, body, real, request)
                 else:
                     reply = real or self.perform(request)
-            self.state.record_request(log_entry(request, reply, rule, started, self.log_extra(request)))
+            self.state.record_request(log_entry(request, reply, rule, started, self.log_extra(request)), resets)
             if reply is None:
                 self._reset_connection()
             else:

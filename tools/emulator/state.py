@@ -169,6 +169,7 @@ class EmulatorState:
         self._issued_since_reset: collections.deque = collections.deque(maxlen=REQUEST_LOG_LIMIT)
         self._requests: collections.deque = collections.deque(maxlen=REQUEST_LOG_LIMIT)
         self._seq = 0
+        self._resets = 0
         self._faults: list[FaultRule] = []
         self._chaos: Chaos | None = None
         self._chaos_counts: collections.Counter = collections.Counter()
@@ -355,6 +356,7 @@ class EmulatorState:
             self.connections = {}
             self._requests.clear()
             self._seq = 0
+            self._resets += 1
             self._faults = []
             self._chaos = None
             self._chaos_counts.clear()
@@ -449,11 +451,13 @@ class EmulatorState:
 
     @contextlib.contextmanager
     def in_flight(self):
-        """Count an API request as in flight while the block runs."""
+        """Count an API request as in flight while the block runs; yields the number of resets so far, which
+        ``record_request`` takes to leave out a request that started before the last reset."""
         with self.lock:
             self._in_flight += 1
+            resets = self._resets
         try:
-            yield
+            yield resets
         finally:
             with self.lock:
                 self._in_flight -= 1
@@ -474,9 +478,12 @@ class EmulatorState:
                 'commits': copy.deepcopy(self._stats['commits']),
             }
 
-    def record_request(self, entry: dict) -> None:
-        """Append an entry to the request log, numbering it."""
+    def record_request(self, entry: dict, resets: int) -> None:
+        """Append an entry to the request log, numbering it, unless the request started before the last reset (a
+        slow answer to an earlier test's client must not show up in the next test's log)."""
         with self.lock:
+            if resets != self._resets:
+                return
             self._seq += 1
             self._requests.append({'seq': self._seq, **entry})
 
