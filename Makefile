@@ -191,8 +191,9 @@ demo: $(VENV)/.demo-installed
 # tests on the two other lines of the support matrix (smoke-216, smoke-313). Two jobs at a time (-j2): pytest, whose
 # workers would fill the 2-core CI machine, and beside it the others one after the other, in what pytest leaves of
 # the cores (sanity, mostly one core, first: the longest). Each prints its output when it ends; -k: a failing one
-# does not stop the others, and fails this.
-test: venv venv-awx venv-importer venv-matrix collection-link awx-collection
+# does not stop the others, and fails this. What several of them need is made first (python-libraries): otherwise
+# its two jobs take both slots, sanity and lint the next ones, and pytest, the longest, starts a minute late.
+test: venv venv-awx venv-importer venv-matrix collection-link awx-collection python-libraries
 	$(MAKE) --no-print-directory -k -j2 --output-sync=target pytest sanity lint galaxy-import smoke-216 smoke-313
 
 # ansible-test needs a real (not symlinked) path ending in ansible_collections/reltio/platform,
