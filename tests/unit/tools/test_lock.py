@@ -41,12 +41,16 @@ def test_lock_pins_every_package_exactly(name):
 def test_every_venv_of_the_makefile_installs_its_lock():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for name in lock.VENVS:
-        recipe = re.search(r"^\$\(%s\)/\.installed: locks/%s\.txt\n((?:\t.*\n)+)" % (
+        # .venv's pip installs the others (PIP_INSTALL_INTO), so they also depend on it.
+        recipe = re.search(r"^\$\(%s\)/\.installed: locks/%s\.txt(?: \$\(VENV\)/\.pip)?\n((?:\t.*\n)+)" % (
             {"venv": "VENV", "venv-awx": "VENV_AWX", "venv-importer": "VENV_IMPORTER", "venv-216": "VENV_FLOOR",
              "venv-313": "VENV_MATRIX"}[name], name), makefile, re.M)
         assert recipe, "the recipe of .%s does not depend on locks/%s.txt" % (name, name)
-        installs = [line for line in recipe.group(1).splitlines() if "$(PIP_INSTALL)" in line]
+        installs = [line for line in recipe.group(1).splitlines() if "$(PIP_INSTALL)" in line or "PIP_INSTALL_INTO" in line]
         assert installs and all("locks/%s.txt" % name in line for line in installs), installs
+    # .venv's own pip is the lock's.
+    assert re.search(r"^\$\(VENV\)/\.pip: locks/venv\.txt\n(?:\t.*\n)*\t\$\(BIN\)/python \$\(PIP_INSTALL\) -c locks/venv\.txt pip\n",
+                     makefile, re.M)
     # make demo installs its part of .venv's lock.
     demo = re.search(r"^\$\(VENV\)/\.demo-installed:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
     assert "-r requirements-demo.txt -c locks/venv.txt" in demo
