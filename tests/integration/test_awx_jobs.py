@@ -277,8 +277,10 @@ def health_inventory(tenants):
 def test_the_nightly_health_job_reads_the_reltio_api_credential(ansible, emulator, tenant, built_collection, auth):
     """Issue 26 point 1, end to end: the "Reltio API" credential's injectors, the role connection_health run the way
     ansible-runner runs an AWX job (examples/connection_health.yml, the job template's playbook), and every tenant
-    healthy. The credential's RELTIO_TENANT_ID is some other tenant: the role takes the tenants from the inventory."""
-    tenants = ["%s-a" % tenant, "%s-b" % tenant]
+    healthy. The credential's RELTIO_TENANT_ID is some other tenant: the role takes the tenants from the inventory.
+    One tenant is enough to show that (each host costs the role's tasks again, a module run each on the target path;
+    the role's tests cover many hosts)."""
+    tenants = ["%s-a" % tenant]
     for name in tenants:
         emulator.create_connection(name, "nightly-connection")
     if auth == "token":
@@ -297,7 +299,7 @@ def test_the_nightly_health_job_reads_the_reltio_api_credential(ansible, emulato
         # RELTIO_EXECUTION: the tests pick the execution path with it.
         assert record["from_environment"] == sorted(expected + ["execution", "platform_url"]), record
     handed_on = job.stats()["artifact_data"]["connection_health"]
-    assert handed_on["counts"] == {"failing": 0, "error": 0, "missing": 0, "healthy": 2} and handed_on["new_failures"] == 0
+    assert handed_on["counts"] == {"failing": 0, "error": 0, "missing": 0, "healthy": 1} and handed_on["new_failures"] == 0
     assert emulator.connections("credential-tenant") == {}
     ansible.scan_path(job.dir / "project" / "connection-health")
     assert_nothing_leaked(job, ansible.secrets)

@@ -1,11 +1,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AWX job slicing: one inventory of tenants run as 4 slices at once, each through ansible-runner.
+"""AWX job slicing: one inventory of tenants run as 2 slices at once, each through ansible-runner.
 
 AWX runs a job template with "job slices" n as n jobs in parallel; slice k (1..n) gets the enabled hosts
 of the inventory, ordered by name, from the k-th on, every n-th (``hosts[k-1::n]``), with the groups and
 variables of the whole inventory (awx/main/models/inventory.py, ``get_script_data``). Here each slice is a
 private data directory as AWX writes one (inventory, env/envvars with the injected credentials, project),
-and the 4 ansible-runner processes run side by side against the emulator. Every tenant must get its
+and the 2 ansible-runner processes run side by side against the emulator. Every tenant must get its
 connection exactly once, and no secret may appear in what AWX keeps of a job (stdout, job_events/).
 
 Two inventories, as the scale guide (docs/docsite/rst/scale_guide.rst) describes them: one host per tenant,
@@ -28,11 +28,11 @@ from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_
 
 pytestmark = [pytest.mark.slow, pytest.mark.ansible_runner]
 
-# The least that still shows AWX's dealing: 2 hosts a slice (every 4th by name), or one lane a slice looping over 2
-# tenants; each tenant costs a module run on the target path.
-TENANTS = 8
-SLICES = 4
-LANES = 4
+# The least that still shows AWX's dealing: 2 slices (side by side) of 2 hosts each (every 2nd by name), or of one
+# lane each looping over every 2nd tenant; each tenant costs a module run on the target path, each slice a runner.
+TENANTS = 4
+SLICES = 2
+LANES = 2
 CONNECTION = "sliced-connection"
 PLAYBOOK = "create_connections.yml"
 TASK = """
@@ -184,7 +184,7 @@ def assert_every_tenant_connected_once(ansible, emulator, done):
     assert ansible.leaks() == []
 
 
-def test_four_slices_of_one_host_per_tenant(ansible, emulator):
+def test_two_slices_of_one_host_per_tenant(ansible, emulator):
     hosts = dict(("tenant-%02d" % number, {"reltio_tenant_id": tenant}) for number, tenant in enumerate(tenant_ids()))
     slices = [awx_slice(hosts, number, SLICES) for number in range(1, SLICES + 1)]
     assert sorted(host for part in slices for host in part) == sorted(hosts)
@@ -199,7 +199,7 @@ def test_four_slices_of_one_host_per_tenant(ansible, emulator):
     assert_every_tenant_connected_once(ansible, emulator, done)
 
 
-def test_four_slices_of_lanes(ansible, emulator):
+def test_two_slices_of_lanes(ansible, emulator):
     # The lane count and the tenant list are group variables: every slice has them whole, and each lane
     # (a host variable) takes every reltio_lane_count-th tenant from its own number on.
     lanes = dict(("lane-%d" % number, {"reltio_lane": number}) for number in range(LANES))
