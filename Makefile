@@ -121,7 +121,7 @@ smoke-216 smoke-313: smoke-%: venv-matrix collection-link awx-collection python-
 
 # By hand, not in `make test`: the unit and integration tests on the two other lines, side by side (test-matrix-216,
 # test-matrix-313). What does not depend on the ansible-core line is left out: the emulator's own unit tests, the
-# benchmark's smoke run, AWX job slicing (ansible-runner's, four jobs at once) and the hostile servers against the
+# benchmark's smoke run, AWX job slicing (ansible-runner's, two jobs at once) and the hostile servers against the
 # requests and urllib3 of RHEL 9 (a line of those libraries, not of ansible-core).
 test-matrix: venv-matrix collection-link awx-collection
 	$(MAKE) --no-print-directory -k -j2 --output-sync=target test-matrix-216 test-matrix-313
