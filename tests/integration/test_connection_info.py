@@ -17,6 +17,7 @@ from reltio_world import DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET, RELTIO_
 MODULE = "reltio.platform.reltio_databricks_connection_info"
 NAME = "databricks-connection-01"
 WRITES = ("create", "credentials")
+OTHER_WAREHOUSE_ID = "ab1c2d3ef5g6h7i9"
 
 
 def fleet(emulator, prefix):
@@ -61,19 +62,34 @@ def play(tenants, extra=""):
 """ % (MODULE, NAME, extra, items)
 
 
-def test_a_mixed_fleet_gets_each_status_and_nothing_is_written(ansible, emulator, tenant):
-    """Two fleets in one play: one checked as is, the other in check mode (the task's check_mode)."""
+def test_a_mixed_fleet_gets_each_status_and_nothing_is_written_and_the_group_module_defaults_apply(ansible, emulator, tenant):
+    """Two fleets in one play: one checked a loop item a tenant, the other in check mode (the task's check_mode) as one
+    list of ``connections``; then a play whose module_defaults of the group give every option, the connection module's
+    too (update_secret, test_connection: nothing is stored)."""
     fleets = {"check": fleet(emulator, tenant + "run"), "check in check mode": fleet(emulator, tenant + "dry")}
+    emulator.create_connection(tenant, NAME)
     before = emulator.last_seq()
     stored_before = emulator.state()
-    tasks = [{"name": name, MODULE: {"tenant_id": "{{ item }}", "connection_name": NAME}, "loop": sorted(expected),
-              "check_mode": name == "check in check mode"} for name, expected in fleets.items()]
-    run = ansible.playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]),
-                           env=ansible.reltio_env(tenant))
+    # Check mode takes the same path for one connection and for a list (execute, then run, per connection); the list is
+    # one module execution on the target path where a loop is one per tenant (about half a CPU-second each).
+    tasks = [{"name": "check", MODULE: {"platform_url": emulator.url, "tenant_id": "{{ item }}", "connection_name": NAME},
+              "loop": sorted(fleets["check"])},
+             {"name": "check in check mode", MODULE: {"platform_url": emulator.url, "connection_name": NAME, "connections": [
+                 {"tenant_id": name} for name in sorted(fleets["check in check mode"])]}, "check_mode": True}]
+    defaults = {"group/reltio.platform.reltio": {"platform_url": emulator.url, "tenant_id": tenant, "connection_name": NAME,
+                                                 "update_secret": "always", "test_connection": True}}
+    plays = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks},
+             {"hosts": "localhost", "gather_facts": False, "module_defaults": defaults,
+              "tasks": [{"name": "check with the group's defaults", MODULE: {}}]}]
+    # Only the token in the environment: the second play's URL and tenant can come from its module_defaults alone.
+    run = ansible.playbook(json.dumps(plays), env={"RELTIO_ACCESS_TOKEN": RELTIO_TOKEN})
     assert run.rc == 0, run.output
     assert run.recap() == dict(run.recap(), changed=0, failed=0)
+    checked = {"check": dict((item["item"], item) for item in run.task("check", action=None)["results"]),
+               "check in check mode": dict((entry["tenant_id"], entry) for entry in run.task("check in check mode", action=None)["connections"])}
+    assert run.task("check in check mode", action=None)["msg"] == "7 connections: 1 healthy, 4 failing, 1 missing, 1 error."
     for task, expected in fleets.items():
-        results = dict((item["item"], item) for item in run.task(task, action=None)["results"])
+        results = checked[task]
         assert set(results) == set(expected)
         for name, (status, exists, connected, said) in expected.items():
             result = results[name]
@@ -81,45 +97,29 @@ def test_a_mixed_fleet_gets_each_status_and_nothing_is_written(ansible, emulator
             assert said in result["message"], (name, result["message"])
             assert result["checked_at"].endswith("Z") and result["tenant_id"] == name
             assert result.get("failed", False) is False
+    assert run.task("check with the group's defaults", action=None)["status"] == "healthy"
     after = [entry for entry in emulator.requests() if entry["seq"] > before]
     assert [entry for entry in after if entry["endpoint"] in WRITES] == []
     assert sorted(entry["tenant"] for entry in after if entry["endpoint"] == "test") == sorted(
-        name for expected in fleets.values() for name in expected)
+        [name for expected in fleets.values() for name in expected] + [tenant])
     # Only the test's own bookkeeping changed: no connection added or removed, no credentials stored.
     stored_after = emulator.state()
     assert {t: set(c) for t, c in stored_after.items()} == {t: set(c) for t, c in stored_before.items()}
     assert all(connection["credentialUpdates"] == 0 for connections in stored_after.values() for connection in connections.values())
 
 
-def test_a_refused_token_or_an_unreachable_reltio_fails_the_task(ansible, emulator, tenant):
-    """Two cases, a task and a tenant each, in one play."""
-    refused, unreachable = tenant + "refused", tenant + "unreachable"
-    emulator.create_connection(refused, NAME)
-    ansible.add_secret("a token of no emulator", "not-a-token-of-this-emulator")
-    tasks = [{"name": "refused token", MODULE: {"connection_name": NAME}, "ignore_errors": True,
-              "environment": dict(ansible.reltio_env(refused), RELTIO_ACCESS_TOKEN="not-a-token-of-this-emulator")},
-             {"name": "unreachable", MODULE: {"connection_name": NAME, "retries": 0, "timeout": 2}, "ignore_errors": True,
-              "environment": dict(ansible.reltio_env(unreachable), RELTIO_PLATFORM_URL="http://127.0.0.1:9")}]
-    run = ansible.playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
-    assert set(run.failed_messages()) == {"refused token", "unreachable"}, run.output
-    result = run.task("refused token", action=None)
-    assert result["http_status"] == 401
-    assert "status" not in result
-    assert "Invalid or missing access token" in result["msg"]
-    assert "127.0.0.1:9" in run.task("unreachable", action=None)["msg"]
-
-
 def test_client_credentials_fetch_one_token_for_a_loop(ansible, emulator, tenant, execution):
-    names = ["%s-%d" % (tenant, number) for number in range(3)]
+    # Two items tell one token for the loop from one an item: a third would cost another module run on the target.
+    names = ["%s-%d" % (tenant, number) for number in range(2)]
     for name in names:
         emulator.create_connection(name, NAME)
     env = ansible.reltio_env(tenant, auth="client")
     run = ansible.playbook(play(names), env=env)
     assert run.rc == 0, run.output
-    assert [item["status"] for item in run.task("check", action=None)["results"]] == ["healthy"] * 3
+    assert [item["status"] for item in run.task("check", action=None)["results"]] == ["healthy"] * 2
     tokens = emulator.requests("token")
     # The controller keeps one token for the loop's items; each module on the target fetches its own.
-    assert len(tokens) == (1 if execution == "controller" else 3)
+    assert len(tokens) == (1 if execution == "controller" else 2)
 
 
 @pytest.fixture
@@ -131,50 +131,34 @@ def workspace(emulator):
 
 
 def test_preflight_tells_a_rotated_secret_from_a_broken_warehouse(ansible, emulator, tenant, workspace, workspace_ca):
-    emulator.create_connection(tenant, NAME, workspace_url=workspace)
+    """A task a case, in one play: a tenant whose connection Reltio holds an old secret for (the warehouse is fine), and
+    one whose warehouse (another, of the same workspace) was deleted besides."""
+    rotated_tenant, deleted_tenant = tenant + "rotated", tenant + "deleted"
+    emulator.databricks(warehouses=[{"id": OTHER_WAREHOUSE_ID, "name": "Reltio Zero-Copy 2", "state": "RUNNING",
+                                     "grants": [DATABRICKS_CLIENT_ID]}])
+    emulator.create_connection(rotated_tenant, NAME, workspace_url=workspace)
+    emulator.create_connection(deleted_tenant, NAME, workspace_url=workspace, warehouse_id=OTHER_WAREHOUSE_ID)
     before = emulator.last_seq()
     rotated = "dbx-rotated-secret-Pz7Kq2Lw9"
     ansible.add_secret("rotated Databricks secret", rotated)
-    emulator.break_connection(tenant, NAME, "rotate_secret", new_secret=rotated)
+    # The principal is the workspace's: its secret is rotated for both tenants' connections.
+    emulator.break_connection(rotated_tenant, NAME, "rotate_secret", new_secret=rotated)
+    emulator.break_connection(deleted_tenant, NAME, "delete_warehouse")
     env = dict(ansible.reltio_env(tenant), **ansible.databricks_env())
     env.update(DATABRICKS_HOST=workspace, DATABRICKS_CLIENT_SECRET=rotated)
-    args = "connection_name=%s preflight=true ca_path=%s" % (NAME, workspace_ca.ca_path)
-    run = ansible.adhoc(args, env=env, module=MODULE)
+    arguments = {"connection_name": NAME, "preflight": True, "ca_path": workspace_ca.ca_path}
+    tasks = [{"name": "rotated", MODULE: dict(arguments, tenant_id=rotated_tenant)},
+             {"name": "deleted", MODULE: dict(arguments, tenant_id=deleted_tenant, warehouse_id=OTHER_WAREHOUSE_ID)}]
+    run = ansible.playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]), env=env)
     assert run.rc == 0, run.output
-    result = run.task(action=MODULE.rsplit(".", 1)[1])
+    result = run.task("rotated", action=None)
     assert (result["status"], result["preflight"]["passed"], result["preflight"]["warehouse_state"]) == ("failing", True, "RUNNING")
     assert "store them with reltio.platform.reltio_databricks_connection and test_connection: true" in result["msg"]
 
-    emulator.break_connection(tenant, NAME, "delete_warehouse")
-    run = ansible.adhoc(args, env=env, module=MODULE)
-    assert run.rc == 0, run.output
-    result = run.task(action=MODULE.rsplit(".", 1)[1])
+    result = run.task("deleted", action=None)
     assert result["status"] == "failing" and result["preflight"]["passed"] is False
     assert "DELETED" in result["preflight"]["message"]
     assert [entry for entry in emulator.requests() if entry["seq"] > before and entry["endpoint"] in WRITES] == []
-
-
-def test_module_defaults_of_the_group_apply(ansible, emulator, tenant):
-    emulator.create_connection(tenant, NAME)
-    text = """
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/reltio.platform.reltio:
-      platform_url: %s
-      tenant_id: %s
-      connection_name: %s
-      update_secret: always
-      test_connection: true
-  tasks:
-    - name: check
-      %s: {}
-      register: health
-""" % (emulator.url, tenant, NAME, MODULE)
-    run = ansible.playbook(text, env={"RELTIO_ACCESS_TOKEN": RELTIO_TOKEN})
-    assert run.rc == 0, run.output
-    assert run.task("check", action=None)["status"] == "healthy"
-    assert emulator.requests("credentials") == []
 
 
 # ansible-doc runs no task: once, not once a path.
@@ -214,60 +198,59 @@ def full_server():
     server.close()
 
 
-def test_a_list_tries_a_platform_that_cannot_be_connected_to_once_and_checks_the_others(ansible, emulator, tenant, full_server):
-    """A lane at a platform that is down took its timeout and retries once a tenant (hours for a thousand)."""
-    emulator.create_connection(tenant, NAME)
-    entries = [{"tenant_id": "%s-%d" % (tenant, number), "platform_url": full_server} for number in range(3)]
-    run = ansible.playbook("""
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: check
-      %s:
-        connection_name: %s
-        timeout: 1
-        retries: 0
-        connections: %s
-""" % (MODULE, NAME, json.dumps(entries + [{"tenant_id": tenant}])), env=ansible.reltio_env(tenant))
-    assert run.rc != 0
-    result = run.task("check", action=None)
+def test_what_fails_a_task_or_the_entries_of_a_list(ansible, emulator, tenant, full_server):
+    """A play a case group, in one run (each task ignore_errors, each case its own tenants).
+
+    A refused token or an unreachable Reltio fails the task. A lane at a platform that is down took its timeout and
+    retries once a tenant (hours for a thousand): it is tried once and the others are checked. Each entry asked the
+    token endpoint again with the credentials it had just refused (a lockout risk): 50 entries, 50 token requests. The
+    credentials are the task's: the first refusal stands for every entry. An empty list checks nothing and says so; a
+    connection listed twice is refused before any request."""
+    refused, unreachable, healthy = tenant + "refused", tenant + "unreachable", tenant + "healthy"
+    emulator.create_connection(refused, NAME)
+    emulator.create_connection(healthy, NAME)
+    ansible.add_secret("a token of no emulator", "not-a-token-of-this-emulator")
+    wrong_secret = "refused-reltio-secret-4Hq9"
+    ansible.add_secret("the refused Reltio client secret", wrong_secret)
+    down = [{"tenant_id": "%s-down-%d" % (tenant, number), "platform_url": full_server} for number in range(3)]
+    entries = [{"tenant_id": "%s-%d" % (tenant, number)} for number in range(3)]
+    failing = [
+        {"name": "refused token", MODULE: {"connection_name": NAME}, "ignore_errors": True,
+         "environment": dict(ansible.reltio_env(refused), RELTIO_ACCESS_TOKEN="not-a-token-of-this-emulator")},
+        {"name": "unreachable", MODULE: {"connection_name": NAME, "retries": 0, "timeout": 2}, "ignore_errors": True,
+         "environment": dict(ansible.reltio_env(unreachable), RELTIO_PLATFORM_URL="http://127.0.0.1:9")},
+        {"name": "platform down", MODULE: {"connection_name": NAME, "timeout": 1, "retries": 0, "connections": down + [{"tenant_id": healthy}]},
+         "ignore_errors": True, "environment": ansible.reltio_env(healthy)},
+    ]
+    edges = [
+        {"name": "check", MODULE: {"connections": entries}, "ignore_errors": True},
+        {"name": "empty", MODULE: {"connections": []}},
+        {"name": "twice", MODULE: {"connections": entries[:2] + entries[:1]}, "ignore_errors": True},
+    ]
+    defaults = {MODULE: {"platform_url": emulator.url, "auth_url": emulator.token_url, "reltio_client_id": RELTIO_CLIENT_ID,
+                         "reltio_client_secret": wrong_secret, "connection_name": NAME, "retries": 0}}
+    run = ansible.playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": failing},
+                                       {"hosts": "localhost", "gather_facts": False, "module_defaults": defaults, "tasks": edges}]))
+    assert set(run.failed_messages()) == {"refused token", "unreachable", "platform down", "check", "twice"}, run.output
+
+    result = run.task("refused token", action=None)
+    assert result["http_status"] == 401
+    assert "status" not in result
+    assert "Invalid or missing access token" in result["msg"]
+    assert "127.0.0.1:9" in run.task("unreachable", action=None)["msg"]
+
+    result = run.task("platform down", action=None)
     results = result["connections"]
     assert [(entry["tenant_id"], entry.get("status"), entry["reason_code"]) for entry in results] == [
-        (entry["tenant_id"], None, "timeout") for entry in entries] + [(tenant, "healthy", "ok")]
+        (entry["tenant_id"], None, "timeout") for entry in down] + [(healthy, "healthy", "ok")]
     assert [entry["msg"].startswith("Not tried: platform_url could not be reached") for entry in results[:3]] == [False, True, True]
     assert result["msg"].startswith("4 connections: 1 healthy, 0 failing, 0 missing, 0 error, 3 could not be checked")
 
-
-def test_the_edges_of_a_list_refused_credentials_an_empty_list_and_a_connection_listed_twice(ansible, emulator, tenant):
-    """Each entry asked the token endpoint again with the credentials it had just refused (a lockout risk): 50
-    entries, 50 token requests. The credentials are the task's: the first refusal stands for every entry. An empty
-    list checks nothing and says so; a connection listed twice is refused before any request."""
-    wrong_secret = "refused-reltio-secret-4Hq9"
-    ansible.add_secret("the refused Reltio client secret", wrong_secret)
-    entries = [{"tenant_id": "%s-%d" % (tenant, number)} for number in range(3)]
-    run = ansible.playbook("""
-- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    %s: {platform_url: %s, auth_url: %s, reltio_client_id: %s, reltio_client_secret: %s, connection_name: %s, retries: 0}
-  tasks:
-    - name: check
-      %s:
-        connections: %s
-      ignore_errors: true
-    - name: empty
-      %s:
-        connections: []
-    - name: twice
-      %s:
-        connections: %s
-      ignore_errors: true
-""" % (MODULE, emulator.url, emulator.token_url, RELTIO_CLIENT_ID, wrong_secret, NAME, MODULE, json.dumps(entries), MODULE,
-       MODULE, json.dumps(entries[:2] + entries[:1])))
     results = run.task("check", action=None)["connections"]
     assert [(entry["tenant_id"], entry["reason_code"], entry.get("http_status")) for entry in results] == [
         (entry["tenant_id"], "reltio_auth", 401) for entry in entries], results
     assert [entry["msg"].startswith("Not tried: the client credentials were refused") for entry in results] == [False, True, True]
+    # The only token request of the run: the other cases give a token.
     assert len(emulator.requests("token")) == 1
     empty = run.task("empty", action=None)
     assert (empty["connections"], empty["reason_code"], empty.get("failed", False)) == ([], "ok", False)
@@ -275,4 +258,4 @@ def test_the_edges_of_a_list_refused_credentials_an_empty_list_and_a_connection_
     assert run.failed_messages()["twice"] == (
         "Invalid arguments: connections[2] names the same connection as connections[0] (tenant_id %s-0, connection_name %s):"
         " list each connection once." % (tenant, NAME))
-    assert emulator.requests("test") == []
+    assert [entry for entry in emulator.requests("test") if entry["tenant"] not in (refused, healthy)] == []

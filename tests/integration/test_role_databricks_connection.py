@@ -26,10 +26,14 @@ MODULE_TASK = "Create the Databricks connection"
 CHECK_TASK = "Check the role variables"
 OTHER_SECRET = "dbx-other-secret-Wc5Ry8Nq3Jz1"
 
-# What the tests' vault files hold: the Databricks secret, and a Reltio token or Reltio's client credentials.
-VAULT_WITH_TOKEN = {"vault_reltio_access_token": world.RELTIO_TOKEN, "vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET}
+# What the example's vault files hold (encrypted with a vault id): the Databricks secret and Reltio's client credentials.
 VAULT_WITH_CLIENT_CREDENTIALS = {"vault_reltio_client_id": world.RELTIO_CLIENT_ID, "vault_reltio_client_secret": world.RELTIO_CLIENT_SECRET,
                                  "vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET}
+# What the other tests' vault file holds: each test references what it uses (a Reltio token or Reltio's client
+# credentials, the Databricks secret, a secret Databricks refuses, blank ones). One content, so one ansible-vault run a
+# pytest worker (see vaulted).
+VAULT = dict(VAULT_WITH_CLIENT_CREDENTIALS, vault_reltio_access_token=world.RELTIO_TOKEN, vault_other_secret=OTHER_SECRET,
+             vault_blank_databricks_client_secret="   ", vault_empty_reltio_access_token="")
 
 # The role variables as a play gives them: secrets only as references to vaulted variables.
 VAULT_REFERENCES = {
@@ -72,7 +76,8 @@ def encrypt(ansible, values, password, name="vault.yml", vault_id=None):
 
 
 # (the values as JSON, the vault id) -> (the password, the encrypted file's text): each is encrypted once a pytest worker
-# (an ansible-vault run), and the next test that wants it gets a copy and the password (scanned for in its runs too).
+# (an ansible-vault run), and the next test that wants it gets a copy and the password (scanned for in its runs too);
+# "encrypt_string" -> (the password, what ansible-vault encrypt_string printed), the same way.
 ENCRYPTED = {}
 
 
@@ -142,7 +147,7 @@ def module_failures(run):
 
 @pytest.mark.smoke
 def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant):
-    password = vaulted(ansible, VAULT_WITH_TOKEN)
+    password = vaulted(ansible, VAULT)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
     text = role_plays(role_play(role_vars), role_play(role_vars))
@@ -169,33 +174,37 @@ def test_creates_from_vaulted_secrets_then_reports_ok(ansible, emulator, tenant)
 
 
 def test_client_credentials_and_vault_id_at_vvvv_show_no_secret(ansible, emulator, tenant):
+    """The role applied, then applied again by a second play of the same run: with update_secret: always, the second
+    stores the credentials again, and says so."""
     password = vaulted(ansible, VAULT_WITH_CLIENT_CREDENTIALS, vault_id="prod")
     role_vars = tenant_vars(ansible, tenant, databricks_connection_test=True, databricks_connection_update_secret="always")
     role_vars.update((name, VAULT_REFERENCES[name]) for name in (
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
 
-    run = ansible.playbook(role_play(role_vars), "-vvvv", "--diff", "--vault-id", "prod@%s" % password)
+    run = ansible.playbook(role_plays(role_play(role_vars), role_play(role_vars)), "-vvvv", "--diff", "--vault-id", "prod@%s" % password)
     assert run.rc == 0, run.output
     assert "task path:" in run.output  # -vvvv was in effect
-    assert "Connection test passed." in message(run)
+    first, second = [result["msg"] for result in results_of(run, "debug")]
+    created, again = results_of(run, "reltio_databricks_connection")
+    assert "Connection test passed." in first
     assert emulator.connections(tenant)["databricks-connection-01"]["status"] == "ACTIVE"
-    # One token for the host, fetched by the module with the client credentials (the ``ansible`` fixture scans for it).
-    assert len(emulator.requests("token")) == 1
-    assert [entry["status"] for entry in emulator.requests("create")] == [200]
-    assert run.task(action="reltio_databricks_connection")["secret_updated"] is False
-    assert run.recap()["changed"] == 1
+    # One token for the host a play, fetched by the module with the client credentials (the ``ansible`` fixture scans
+    # for it); the first play creates, the second finds the connection and stores the credentials again.
+    assert [entry["endpoint"] for entry in emulator.requests() if entry["endpoint"] in ("token", "create", "credentials")] == [
+        "token", "create", "token", "create", "credentials"]
+    assert [entry["status"] for entry in emulator.requests("create")] == [200, 400]
+    assert created["changed"] is True and created["secret_updated"] is False
 
-    # update_secret: always stores the credentials again on every run, and says so.
-    again = ansible.playbook(role_play(role_vars), "--vault-id", "prod@%s" % password)
-    assert again.rc == 0, again.output
-    assert again.recap()["changed"] == 1 and "stored again" in message(again)
+    # update_secret: always stores the credentials again on every run of the role, and says so.
+    assert again["changed"] is True and "stored again" in second
+    assert run.recap()["changed"] == 2
     assert len(emulator.requests("credentials")) == 1
     # The ``ansible`` fixture fails the test if a secret, an issued token or the vault password was printed.
 
 
 def test_failing_module_shows_its_own_message(ansible, emulator, tenant):
     """A failure says what went wrong: the module's own message, and nothing secret."""
-    password = vaulted(ansible, VAULT_WITH_CLIENT_CREDENTIALS)
+    password = vaulted(ansible, VAULT)
     wrong_secret = "wrong-reltio-secret-" + secrets.token_hex(8)
     ansible.add_secret("wrong Reltio client secret", wrong_secret)
     # Shared values as group variables, what differs as host variables (which outrank group ones, not play ones).
@@ -246,48 +255,39 @@ def preflight_vars(ansible, tenant, workspace, workspace_ca, **extra):
     return role_vars
 
 
-def reltio_writes(emulator):
-    return [entry for entry in emulator.requests() if entry["endpoint"] in ("create", "credentials")]
-
-
-def test_preflight_checks_the_databricks_side_first(ansible, emulator, tenant, workspace, workspace_ca):
-    """The role with the service principal's secret, then (a second play, last as it fails) with another one."""
+def test_preflight_checks_the_databricks_side_first_is_off_by_default_and_runs_in_check_mode(
+        ansible, emulator, tenant, workspace, workspace_ca):
+    """Four plays of one run, two tenants. Tenant ``...checked``: the role with preflight in check mode (as --check runs
+    it), then without preflight. Tenant ``...refused``: the role with the service principal's secret, then (last, as
+    it fails) with another one."""
     ansible.add_secret("another Databricks secret", OTHER_SECRET)
-    password = vaulted(ansible, {"vault_reltio_access_token": world.RELTIO_TOKEN,
-                                 "vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET, "vault_other_secret": OTHER_SECRET})
-    role_vars = preflight_vars(ansible, tenant, workspace, workspace_ca, databricks_connection_preflight=True)
+    password = vaulted(ansible, VAULT)
+    checked_tenant, refused_tenant = tenant + "checked", tenant + "refused"
+    checked = json.loads(role_play(preflight_vars(ansible, checked_tenant, workspace, workspace_ca, databricks_connection_preflight=True)))
+    checked[0]["check_mode"] = True
+    role_vars = preflight_vars(ansible, refused_tenant, workspace, workspace_ca, databricks_connection_preflight=True)
     refused_vars = dict(role_vars, databricks_connection_client_secret="{{ vault_other_secret }}")
 
-    run = ansible.playbook(role_plays(role_play(role_vars), role_play(refused_vars)), "--vault-password-file", str(password))
+    run = ansible.playbook(role_plays(json.dumps(checked), role_play(preflight_vars(ansible, checked_tenant, workspace, workspace_ca)),
+                                      role_play(role_vars), role_play(refused_vars)), "--vault-password-file", str(password))
     assert run.rc != 0
-    dbx = [entry["endpoint"] for entry in emulator.requests() if entry["endpoint"] in ("dbx_token", "warehouse")]
-    passed, refused = results_of(run, "reltio_databricks_connection")
-    assert module_failures(run) == [False, True], run.output
-    assert passed["created"] is True
-    assert "Preflight passed" in message(run) and "(STOPPED)" in message(run)
-    assert refused["msg"].startswith("Preflight: ") and "refused the service principal" in refused["msg"], refused["msg"]
-    # The first play's token and warehouse, the second's token only; the one write to Reltio is the first play's.
-    assert dbx == ["dbx_token", "warehouse", "dbx_token"]
-    assert [entry["endpoint"] for entry in reltio_writes(emulator)] == ["create"]
-
-
-def test_preflight_is_off_by_default_and_runs_in_check_mode(ansible, emulator, tenant, workspace, workspace_ca):
-    password = vaulted(ansible, VAULT_WITH_TOKEN)
-    checked = json.loads(role_play(preflight_vars(ansible, tenant, workspace, workspace_ca, databricks_connection_preflight=True)))
-    # The first play in check mode (as --check runs it), the second not.
-    checked[0]["check_mode"] = True
-    run = ansible.playbook(role_plays(json.dumps(checked), role_play(preflight_vars(ansible, tenant, workspace, workspace_ca))),
-                           "--vault-password-file", str(password))
-    assert run.rc == 0, run.output
-    (checked_message, plain_message), (checked_result, plain_result) = (
-        [result["msg"] for result in results_of(run, "debug")], results_of(run, "reltio_databricks_connection"))
+    assert module_failures(run) == [False, False, False, True], run.output
+    checked_message, plain_message, passed_message = [result["msg"] for result in results_of(run, "debug")]
+    checked_result, plain_result, passed, refused = results_of(run, "reltio_databricks_connection")
     # Check mode predicts a change, as the module does, and writes nothing; the preflight is its one real check.
     assert checked_result["changed"] is True and "Preflight passed" in checked_message
-    assert run.recap()["changed"] == 2
-    assert [entry["endpoint"] for entry in emulator.requests()][:2] == ["dbx_token", "warehouse"]
-
+    # Off by default: no preflight, the create only.
     assert plain_result["changed"] is True and "Preflight" not in plain_message
-    assert [entry["endpoint"] for entry in emulator.requests()][2:] == ["create"]
+    assert run.recap() == dict(run.recap(), changed=3, failed=1)
+
+    assert passed["created"] is True
+    assert "Preflight passed" in passed_message and "(STOPPED)" in passed_message
+    assert refused["msg"].startswith("Preflight: ") and "refused the service principal" in refused["msg"], refused["msg"]
+    # Check mode's token and warehouse; none without preflight; then the preflight's token and warehouse, and the
+    # refused one's token only. The one write to Reltio of each tenant is its plain play's.
+    assert [(entry["endpoint"], entry["tenant"]) for entry in emulator.requests()] == [
+        ("dbx_token", None), ("warehouse", None), ("create", checked_tenant),
+        ("dbx_token", None), ("warehouse", None), ("create", refused_tenant), ("dbx_token", None)]
 
 
 def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_inputs(ansible, emulator, tenant):
@@ -295,15 +295,20 @@ def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_input
     their variables are undefined, Reltio's credentials as one set (the role's client credentials, never a token of the
     environment beside them), the tenant and the Databricks side from role variables only, whatever RELTIO_TENANT_ID
     and DATABRICKS_* say; from_environment names what came from the environment."""
-    password = password_file(ansible)
-    # As the README shows: the secret on standard input, so that it is in no command line.
-    plain = ansible.workdir / "secret.txt"
-    plain.write_text(world.DATABRICKS_CLIENT_SECRET)
-    encrypted = ansible.run(["bash", "-c", 'ansible-vault encrypt_string --vault-password-file "$0" --stdin-name vault_databricks_client_secret < "$1"',
-                             str(password), str(plain)])
-    plain.unlink()
-    assert encrypted.rc == 0 and "vault_databricks_client_secret: !vault |" in encrypted.stdout, encrypted.output
-    (ansible.workdir / "inline.yml").write_text(encrypted.stdout)
+    if "encrypt_string" not in ENCRYPTED:
+        password = password_file(ansible)
+        # As the README shows: the secret on standard input, so that it is in no command line.
+        plain = ansible.workdir / "secret.txt"
+        plain.write_text(world.DATABRICKS_CLIENT_SECRET)
+        encrypted = ansible.run(["bash", "-c", 'ansible-vault encrypt_string --vault-password-file "$0" --stdin-name vault_databricks_client_secret < "$1"',
+                                 str(password), str(plain)])
+        plain.unlink()
+        assert encrypted.rc == 0 and "vault_databricks_client_secret: !vault |" in encrypted.stdout, encrypted.output
+        # Encrypted once a pytest worker, as vaulted does: the other execution path gets the same text and password.
+        ENCRYPTED["encrypt_string"] = (password.read_text().strip(), encrypted.stdout)
+    else:
+        password = password_file(ansible, password=ENCRYPTED["encrypt_string"][0])
+    (ansible.workdir / "inline.yml").write_text(ENCRYPTED["encrypt_string"][1])
     env = ansible.reltio_env("another-tenant", auth="client credentials")
     env.update(ansible.databricks_env())
     env_secret = "env-secret-not-used-" + secrets.token_hex(8)
@@ -346,7 +351,7 @@ def test_vault_password_file_from_environment_and_the_one_rule_of_the_role_input
 
 def test_reltio_credentials_and_urls_from_the_environment_as_an_awx_credential_gives_them(ansible, emulator, tenant):
     """Issue 26 point 1: with no Reltio variable, the role takes RELTIO_PLATFORM_URL and RELTIO_ACCESS_TOKEN."""
-    password = vaulted(ansible, {"vault_databricks_client_secret": world.DATABRICKS_CLIENT_SECRET})
+    password = vaulted(ansible, VAULT)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
     del role_vars["databricks_connection_platform_url"], role_vars["databricks_connection_auth_url"]
     env = ansible.reltio_env(tenant)
@@ -356,62 +361,6 @@ def test_reltio_credentials_and_urls_from_the_environment_as_an_awx_credential_g
     assert result["created"] is True
     assert result["from_environment"] == ["access_token", "execution", "platform_url"]
     assert list(emulator.connections(tenant)) == ["databricks-connection-01"]
-
-
-def test_a_misspelt_variable_fails_before_any_request_naming_the_closest(ansible, emulator, tenant, execution):
-    """Issue 26 point 2: the README's ad-hoc section exports RELTIO_TENANT_ID; a typo never picks that tenant."""
-    if execution == "target":
-        pytest.skip(CHECKED_ONCE)
-    password = vaulted(ansible, VAULT_WITH_TOKEN)
-    role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
-                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
-    role_vars["databricks_connection_tenantid"] = role_vars.pop("databricks_connection_tenant_id")
-    env = ansible.reltio_env("exported-tenant")
-    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=env)
-    assert run.rc != 0
-    msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
-    assert ("databricks_connection_tenantid is not a variable of reltio.platform.databricks_connection (did you mean"
-            " databricks_connection_tenant_id?)") in msg, msg
-    assert "databricks_connection_tenant_id is required and must not be blank: set it" in msg
-    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
-    assert emulator.requests() == []
-    assert emulator.connections("exported-tenant") == {} and emulator.connections(tenant) == {}
-
-
-def test_secrets_missing_from_the_role_variables_are_not_read_from_the_environment(ansible, emulator, tenant, execution):
-    """With every RELTIO_* and DATABRICKS_* secret in the environment, a role whose Reltio credentials are half given
-    (the set comes from role variables then), or without its Databricks secret, fails before the module runs, naming
-    the role variable, and sends nothing. A host each, in one run."""
-    if execution == "target":
-        pytest.skip(CHECKED_ONCE)
-    password = vaulted(ansible, VAULT_WITH_TOKEN)
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), RELTIO_CLIENT_ID=world.RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=world.RELTIO_CLIENT_SECRET)
-    role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
-                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
-    # Only one of the client credentials is no pair either.
-    half_credentials = dict(role_vars, databricks_connection_reltio_client_id=world.RELTIO_CLIENT_ID)
-    del half_credentials["databricks_connection_access_token"]
-    no_databricks_secret = dict(role_vars)
-    del no_databricks_secret["databricks_connection_client_secret"]
-    inventory = ansible.workdir / "hosts.json"
-    inventory.write_text(json.dumps({"all": {"hosts": {"reltio-credentials": half_credentials,
-                                                       "databricks-client-secret": no_databricks_secret}}}))
-    playbook = ansible.workdir / "missing.yml"
-    playbook.write_text(role_play({}, hosts="all"))
-
-    run = ansible.run(["ansible-playbook", "-i", str(inventory), "-c", "local", "--vault-password-file", str(password), str(playbook)],
-                      env=env)
-    assert run.rc != 0
-    expected = {"reltio-credentials": "databricks_connection_reltio_client_secret is required with"
-                                      " databricks_connection_reltio_client_id: set it.",
-                "databricks-client-secret": "databricks_connection_client_secret is required and must not be blank: set it."}
-    for host, ending in expected.items():
-        msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail", host=host)["msg"]
-        assert msg.endswith(ending), msg
-        assert "RELTIO_CLIENT_SECRET" not in msg and "DATABRICKS_CLIENT_SECRET" not in msg
-    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
-    assert emulator.requests() == []
 
 
 def test_three_tenants_of_the_example_inventory(ansible, emulator):
@@ -449,7 +398,7 @@ def test_three_tenants_of_the_example_inventory(ansible, emulator):
 def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, execution):
     if execution == "target":
         pytest.skip(ONCE)
-    vaulted(ansible, VAULT_WITH_TOKEN)
+    vaulted(ansible, VAULT)
     role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
                             databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
 
@@ -458,30 +407,6 @@ def test_without_the_vault_password_nothing_is_sent(ansible, emulator, tenant, e
     assert "Attempting to decrypt but no vault secrets found" in run.output
     assert emulator.requests() == []
     assert emulator.connections(tenant) == {}
-
-
-def test_blank_secret_and_missing_values_are_named_by_role_variable(ansible, emulator, tenant, execution):
-    """Issue 26 point 3: the role's check, before any request, names every problem by role variable, with only the
-    remedies that work in the role (never DATABRICKS_CLIENT_SECRET, which the role does not read)."""
-    if execution == "target":
-        pytest.skip(CHECKED_ONCE)
-    password = vaulted(ansible, {"vault_databricks_client_secret": "   ", "vault_reltio_access_token": ""})
-    role_vars = tenant_vars(ansible, tenant, databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"],
-                            databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"])
-    del role_vars["databricks_connection_workspace_url"]
-
-    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password), env=ansible.databricks_env())
-    assert run.rc != 0
-    msg = run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail")["msg"]
-    # Every problem in one message, each naming its role variable.
-    assert msg.startswith("reltio.platform.databricks_connection refused its variables before any request: "), msg
-    assert msg.endswith("databricks_connection_client_secret is required and must not be blank: set it."), msg
-    assert "databricks_connection_workspace_url is required and must not be blank: set it;" in msg
-    assert ("databricks_connection_access_token is required, or databricks_connection_reltio_client_id and"
-            " databricks_connection_reltio_client_secret: set them") in msg
-    assert "DATABRICKS_" not in msg and "Invalid arguments" not in msg
-    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
-    assert emulator.requests() == []
 
 
 def failure_blocks(run, host="localhost"):
@@ -497,7 +422,7 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case, execution):
     fails. A run a case: the point is all that one run printed."""
     if case == "refused arguments" and execution == "target":
         pytest.skip(CHECKED_ONCE)
-    password = vaulted(ansible, VAULT_WITH_CLIENT_CREDENTIALS)
+    password = vaulted(ansible, VAULT)
     role_vars = tenant_vars(ansible, tenant)
     role_vars.update((name, VAULT_REFERENCES[name]) for name in (
         "databricks_connection_reltio_client_id", "databricks_connection_reltio_client_secret", "databricks_connection_client_secret"))
@@ -525,16 +450,75 @@ def test_a_failure_is_printed_once(ansible, emulator, tenant, case, execution):
     assert emulator.requests("create") == []
 
 
-def test_wrong_choice_is_named_by_the_argument_spec(ansible, emulator, tenant, execution):
-    if execution == "target":
-        pytest.skip(ONCE)
-    password = vaulted(ansible, VAULT_WITH_TOKEN)
-    role_vars = tenant_vars(ansible, tenant, databricks_connection_update_secret="sometimes",
-                            databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
-                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+def test_bad_role_variables_fail_before_any_request_each_named_by_role_variable(ansible, emulator, tenant, execution):
+    """A host a case, in one run, with every RELTIO_* and DATABRICKS_* variable in the environment (RELTIO_TENANT_ID an
+    exported tenant, as the README's ad-hoc section leaves it); each fails before the module runs and nothing is sent.
 
-    run = ansible.playbook(role_play(role_vars), "--vault-password-file", str(password))
+    Issue 26 point 2: a misspelt variable is named with the closest, and the tenant is never taken from
+    RELTIO_TENANT_ID. Reltio credentials half given (the set comes from role variables then), or no Databricks secret:
+    named by role variable, never read from the environment. Issue 26 point 3: the role's check names every problem
+    (a blank secret, missing values) by role variable, with only the remedies that work in the role (never
+    DATABRICKS_CLIENT_SECRET, which the role does not read). A wrong choice is named by the argument spec."""
+    if execution == "target":
+        pytest.skip(CHECKED_ONCE)
+    password = vaulted(ansible, VAULT)
+    env = ansible.reltio_env("exported-tenant")
+    env.update(ansible.databricks_env(), RELTIO_CLIENT_ID=world.RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=world.RELTIO_CLIENT_SECRET)
+    role_vars = tenant_vars(ansible, tenant, databricks_connection_access_token=VAULT_REFERENCES["databricks_connection_access_token"],
+                            databricks_connection_client_secret=VAULT_REFERENCES["databricks_connection_client_secret"])
+    misspelt = dict(role_vars, databricks_connection_tenantid=tenant)
+    del misspelt["databricks_connection_tenant_id"]
+    # Only one of the client credentials is no pair either.
+    half_credentials = dict(role_vars, databricks_connection_reltio_client_id=world.RELTIO_CLIENT_ID)
+    del half_credentials["databricks_connection_access_token"]
+    no_databricks_secret = dict(role_vars)
+    del no_databricks_secret["databricks_connection_client_secret"]
+    blank = dict(role_vars, databricks_connection_client_secret="{{ vault_blank_databricks_client_secret }}",
+                 databricks_connection_access_token="{{ vault_empty_reltio_access_token }}")
+    del blank["databricks_connection_workspace_url"]
+    wrong_choice = dict(role_vars, databricks_connection_update_secret="sometimes")
+    inventory = ansible.workdir / "hosts.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        "misspelt": misspelt, "reltio-credentials": half_credentials, "databricks-client-secret": no_databricks_secret,
+        "blank": blank, "wrong-choice": wrong_choice}}}))
+    playbook = ansible.workdir / "refused.yml"
+    playbook.write_text(role_play({}, hosts="all"))
+
+    run = ansible.run(["ansible-playbook", "-i", str(inventory), "-c", "local", "--vault-password-file", str(password), str(playbook)],
+                      env=env)
     assert run.rc != 0
-    msg = run.task(action="validate_argument_spec")["msg"]
+
+    def check_message(host):
+        return run.task("%s : %s" % (ROLE, CHECK_TASK), action="fail", host=host)["msg"]
+
+    msg = check_message("misspelt")
+    assert ("databricks_connection_tenantid is not a variable of reltio.platform.databricks_connection (did you mean"
+            " databricks_connection_tenant_id?)") in msg, msg
+    assert "databricks_connection_tenant_id is required and must not be blank: set it" in msg
+
+    expected = {"reltio-credentials": "databricks_connection_reltio_client_secret is required with"
+                                      " databricks_connection_reltio_client_id: set it.",
+                "databricks-client-secret": "databricks_connection_client_secret is required and must not be blank: set it."}
+    for host, ending in expected.items():
+        msg = check_message(host)
+        assert msg.endswith(ending), msg
+        assert "RELTIO_CLIENT_SECRET" not in msg and "DATABRICKS_CLIENT_SECRET" not in msg
+
+    msg = check_message("blank")
+    # Every problem in one message, each naming its role variable.
+    assert msg.startswith("reltio.platform.databricks_connection refused its variables before any request: "), msg
+    assert msg.endswith("databricks_connection_client_secret is required and must not be blank: set it."), msg
+    assert "databricks_connection_workspace_url is required and must not be blank: set it;" in msg
+    assert ("databricks_connection_access_token is required, or databricks_connection_reltio_client_id and"
+            " databricks_connection_reltio_client_secret: set them") in msg
+    assert "DATABRICKS_" not in msg and "Invalid arguments" not in msg
+
+    msg = run.task(action="validate_argument_spec", host="wrong-choice")["msg"]
     assert "databricks_connection_update_secret must be one of: on_create, always, got: sometimes" in msg
+
+    # Each host failed once: at the argument spec or at the role's check.
+    assert sorted(entry["host"] for entry in run.results if entry["status"] == "failed") == [
+        "blank", "databricks-client-secret", "misspelt", "reltio-credentials", "wrong-choice"]
+    assert not [entry for entry in run.results if entry["action"].endswith("reltio_databricks_connection")]
     assert emulator.requests() == []
+    assert emulator.connections("exported-tenant") == {} and emulator.connections(tenant) == {}
