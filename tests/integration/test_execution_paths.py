@@ -61,6 +61,8 @@ def test_loop_with_client_credentials_from_the_task_environment_keyword(ansible,
     assert len(emulator.requests("create")) == len(names)
 
 
+# The task names its execution (auto): the run is the same whichever path the fixture would choose, so it runs once.
+@pytest.mark.parametrize("execution", ["controller"], indirect=True)
 def test_delegate_to_localhost_runs_on_the_controller(ansible, emulator, tenant):
     """A tenant host that cannot be reached: delegated to localhost, the task never connects to it."""
     inventory = ansible.workdir / "inventory.ini"
