@@ -65,87 +65,97 @@ def register(ansible, secrets):
         ansible.add_secret("hostile secret (%s)" % label, secret)
 
 
-def test_hostile_secrets_reach_reltio_unchanged_and_are_never_printed(ansible, emulator, tenant):
+# The echoes of the target path, one of each route of a server's text to the message: a JSON error's message, a text
+# body's excerpt. Masking is the same code on both paths: every secret is echoed both ways on the controller path,
+# where a task costs a tenth of a module execution (half a CPU-second).
+ECHOES_ON_TARGET = (("json", "unicode"), ("text", "quotes"))
+
+
+def test_secrets_in_odd_places_reach_reltio_unchanged_and_are_never_printed(ansible, emulator, tenant, execution):
+    """Five facets, a task (or two) and a tenant each, in one play at -vvvv (one run, not one a facet):
+
+    - hostile secrets (metacharacters of every kind) reach Reltio unchanged;
+    - each is echoed by the server in a JSON 400 and in a text 500, and masked (on the target path, ECHOES_ON_TARGET);
+    - one echoed in an HTML page is masked whole;
+    - secrets from the environment (AWX's way), full of metacharacters, are used and not printed;
+    - secrets equal to parts of the URL (the tenant id, the connection name) are used and not printed.
+    """
     register(ansible, HOSTILE)
-    tasks = [create(emulator, label, tenant + label, label, update_secret="always") for label in HOSTILE]
-    run = ansible.playbook(yaml_play(ansible, tasks, HOSTILE), "-vvvv")
-    assert run.rc == 0, run.output
+    # From the environment: the access token and the Databricks secret; this facet's task takes all else from there too.
+    env_token, env_secret, env_tenant = "rlt-" + HOSTILE["jinja"] + HOSTILE["regex"], HOSTILE["shell"] + HOSTILE["unicode"], tenant + "env"
+    # Equal to parts of the URL: the Databricks secret is the tenant id (a path segment of every request); the access
+    # token is the connection name (a path segment of the credentials and test requests).
+    url_tenant, url_name = "urlPartTenant7Qx", "urlPartName4Kw"
+    register(ansible, {"equal to the tenant id": url_tenant, "equal to the connection name": url_name})
+    emulator.configure(tokens=[RELTIO_TOKEN, env_token, url_name])
+
+    reach = [create(emulator, label, tenant + label, label, update_secret="always") for label in HOSTILE]
+
+    answers = {"json": 400, "text": 500}
+    echoed = [(body, label) for body in answers for label in HOSTILE
+              if execution == "controller" or (body, label) in ECHOES_ON_TARGET]
+    for body, label in echoed:
+        emulator.faults({"endpoint": "create", "tenant": tenant + body + label, "status": answers[body], "body": body,
+                         "echo": True, "message": "Rejected request"})
+    echoes = [create(emulator, body + label, tenant + body + label, label) for body, label in echoed]
+
+    # Storing credentials sends a short body, so the page's excerpt reaches the secret. The first task creates the
+    # connection (no credentials request); the second stores them and gets the page.
+    store = create(emulator, "html", tenant + "html", "quotes", client_id="c", update_secret="always")
+    emulator.faults({"endpoint": "credentials", "tenant": tenant + "html", "status": 500, "body": "html", "echo": True,
+                     "message": "No"})
+    html_page = [dict(store, name="create for html"), store]
+
+    emulator.faults({"endpoint": "test", "tenant": env_tenant, "status": 502, "body": "text", "echo": True,
+                     "message": "proxy saw", "count": -1})
+    from_env = [{"name": "from the environment", MODULE: {"connection_name": "x", "test_connection": True, "retries": 1},
+                 "ignore_errors": True}]
+
+    url_task = {"name": "url parts", MODULE: {
+        "platform_url": emulator.url, "tenant_id": url_tenant, "access_token": url_name, "connection_name": url_name,
+        "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID,
+        "client_secret": url_tenant, "update_secret": "always", "test_connection": True}}
+    # The same task twice: the first creates, the second stores the secret again.
+    url_parts = [url_task, dict(url_task, name="url parts again")]
+
+    env = ansible.reltio_env(env_tenant)
+    env.update(ansible.databricks_env(), RELTIO_ACCESS_TOKEN=env_token, DATABRICKS_CLIENT_SECRET=env_secret)
+    run = ansible.playbook(yaml_play(ansible, reach + echoes + html_page + from_env + url_parts, HOSTILE), "-vvvv", env=env)
+    assert set(run.failed_messages()) == set(
+        [task["name"] for task in echoes] + ["html", "from the environment"]), run.output
+
     for label, secret in HOSTILE.items():
         assert run.task(label)["created"] is True
         assert emulator.connections(tenant + label)["conn"]["clientSecretSha256"] == sha256(secret)
 
+    for body, label in echoed:
+        result = run.task(body + label)
+        assert "Rejected request" in result["msg"] and "HTTP %d" % answers[body] in result["msg"]
+        if body == "json":
+            # The whole echo, the secret masked (a text body is cut to an excerpt before the secret).
+            assert '"clientSecret": "********"' in result["msg"], result["msg"]
+    echo_tenants = set(tenant + body + label for body, label in echoed)
+    assert len([entry for entry in emulator.requests("create") if entry["tenant"] in echo_tenants]) == len(echoed)
 
-def test_hostile_secrets_echoed_by_the_server_are_masked(ansible, emulator, tenant):
-    """Each secret echoed in a JSON 400 and in a text 500, a task and a tenant each, in one play."""
-    register(ansible, HOSTILE)
-    answers = {"json": 400, "text": 500}
-    for body, status in answers.items():
-        for label in HOSTILE:
-            emulator.faults({"endpoint": "create", "tenant": tenant + body + label, "status": status, "body": body,
-                             "echo": True, "message": "Rejected request"})
-    tasks = [create(emulator, body + label, tenant + body + label, label) for body in answers for label in HOSTILE]
-    run = ansible.playbook(yaml_play(ansible, tasks, HOSTILE), "-vvvv")
-    for body, status in answers.items():
-        for label in HOSTILE:
-            result = run.task(body + label)
-            assert "Rejected request" in result["msg"] and "HTTP %d" % status in result["msg"]
-            if body == "json":
-                # The whole echo, the secret masked (a text body is cut to an excerpt before the secret).
-                assert '"clientSecret": "********"' in result["msg"], result["msg"]
-    assert len(emulator.requests("create")) == len(HOSTILE) * len(answers)
-
-
-def test_secrets_from_the_environment_with_metacharacters(ansible, emulator, tenant):
-    token = "rlt-" + HOSTILE["jinja"] + HOSTILE["regex"]
-    emulator.configure(tokens=[token])
-    env = ansible.reltio_env(tenant)
-    env.update(ansible.databricks_env(), RELTIO_ACCESS_TOKEN=token, DATABRICKS_CLIENT_SECRET=HOSTILE["shell"] + HOSTILE["unicode"])
-    emulator.faults({"endpoint": "test", "status": 502, "body": "text", "echo": True, "message": "proxy saw", "count": -1})
-    run = ansible.adhoc("connection_name=x test_connection=true retries=1", "-vvvv", env=env)
-    result = run.task()
-    assert run.rc != 0 and result["created"] is True and "HTTP 502" in result["msg"]
-    stored = emulator.connections(tenant)["x"]
-    assert stored["clientSecretSha256"] == sha256(HOSTILE["shell"] + HOSTILE["unicode"])
-    # Both secrets came from the environment: the fixture's scan looks for them without being told.
-    assert {token, HOSTILE["shell"] + HOSTILE["unicode"]} <= set(ansible.secrets.values())
-
-
-def test_secrets_equal_to_parts_of_the_url_are_used_and_never_printed(ansible, emulator):
-    # The Databricks secret is the tenant id (a path segment of every request); the access token is the
-    # connection name (a path segment of the credentials and test requests).
-    tenant, name = "urlPartTenant7Qx", "urlPartName4Kw"
-    register(ansible, {"equal to the tenant id": tenant, "equal to the connection name": name})
-    emulator.configure(tokens=[name])
-    task = {"name": "create", MODULE: {
-        "platform_url": emulator.url, "tenant_id": tenant, "access_token": name, "connection_name": name,
-        "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID,
-        "client_secret": tenant, "update_secret": "always", "test_connection": True}}
-    # The same task twice: the first creates, the second stores the secret again.
-    run = ansible.playbook(json.dumps([{"name": "url parts", "hosts": "localhost", "gather_facts": False,
-                                        "tasks": [task, dict(task, name="again")]}]), "-vvvv")
-    assert run.rc == 0, run.output
-    assert run.task("again")["secret_updated"] is True and run.task("again")["test"]["connected"] is True
-    assert list(emulator.connections(tenant)) == [name]
-    assert [(entry["endpoint"], entry["tenant"], entry["status"]) for entry in emulator.requests()] == [
-        ("create", tenant, 200), ("test", tenant, 200), ("create", tenant, 400), ("credentials", tenant, 200), ("test", tenant, 200)]
-    assert not ansible.take_leaks()
-
-
-def test_a_secret_echoed_in_an_html_page_is_masked(ansible, emulator, tenant):
-    secrets = {"quotes": HOSTILE["quotes"]}
-    register(ansible, secrets)
-    # Storing credentials sends a short body, so the page's excerpt reaches the secret.
-    # The first task creates the connection (no credentials request); the second stores them and gets the page.
-    store = create(emulator, "quotes", tenant, "quotes", client_id="c", update_secret="always")
-    emulator.faults({"endpoint": "credentials", "tenant": tenant, "status": 500, "body": "html", "echo": True, "message": "No"})
-    run = ansible.playbook(yaml_play(ansible, [dict(store, name="create"), store], secrets))
-    assert not run.task("create").get("failed") and run.task("create")["created"] is True, run.output
-    msg = run.task("quotes")["msg"]
+    assert run.task("create for html")["created"] is True, run.output
+    msg = run.task("html")["msg"]
     assert "HTTP 500" in msg
     # Masked whole: the leak scan finds only a whole spelling, so a mask that covers the middle of the secret and
     # leaves its HTML-escaped ends (dbx-\&quot;double\&quot;, &lt;/p&gt;) in clear would pass it.
     assert "&quot;clientSecret&quot;: &quot;********&quot;}" in msg, msg
     assert "double" not in msg and "&lt;/p&gt;" not in msg, msg
+
+    result = run.task("from the environment")
+    assert result["created"] is True and "HTTP 502" in result["msg"]
+    assert emulator.connections(env_tenant)["x"]["clientSecretSha256"] == sha256(env_secret)
+    # Both secrets came from the environment: the fixture's scan looks for them without being told.
+    assert {env_token, env_secret} <= set(ansible.secrets.values())
+
+    again = run.task("url parts again")
+    assert again["secret_updated"] is True and again["test"]["connected"] is True
+    assert list(emulator.connections(url_tenant)) == [url_name]
+    assert [(entry["endpoint"], entry["status"]) for entry in emulator.requests() if entry["tenant"] == url_tenant] == [
+        ("create", 200), ("test", 200), ("create", 400), ("credentials", 200), ("test", 200)]
     assert not ansible.take_leaks()
 
 

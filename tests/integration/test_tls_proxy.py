@@ -183,12 +183,6 @@ class ConnectProxy:
 
 
 @pytest.fixture
-def proxy():
-    with contextlib.closing(ConnectProxy()) as running:
-        yield running
-
-
-@pytest.fixture
 def authenticating_proxy():
     with contextlib.closing(ConnectProxy("%s:%s" % (PROXY_USER, PROXY_PASSWORD))) as running:
         yield running
@@ -202,35 +196,45 @@ def free_port():
 
 
 class TestProxies:
-    def test_https_proxy_carries_the_requests_and_sees_no_secret(self, ansible, tls, tenant, proxy):
+    def test_proxies_of_the_environment_and_of_the_task_are_honoured_and_see_no_secret(self, ansible, tls, tenant,
+                                                                                       authenticating_proxy, execution):
+        """Three cases, a task, a tenant and a proxy each, in one run at -vvvv: HTTPS_PROXY of the environment (AWX's
+        way), with credentials, carries the requests, which it sees only as ciphertext, and its password is never
+        printed; NO_PROXY bypasses a proxy; HTTPS_PROXY in the task's environment is honoured."""
         server = tls["good"]
-        env = tls_env(ansible, server, tenant, auth="client", HTTPS_PROXY=proxy.url())
-        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], env)
-        assert run.rc == 0, run.output
-        assert run.task()["created"] is True
         target = "127.0.0.1:%d" % server.server.port
-        assert ("CONNECT", target, False) in proxy.requests
-        assert {entry[1] for entry in proxy.requests} == {target}
-        # TLS from end to end: the proxy relayed ciphertext only.
-        assert proxy.tunnelled
-        for secret in (RELTIO_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET, b"clientSecret", b"Authorization"):
-            assert (secret.encode() if isinstance(secret, str) else secret) not in proxy.tunnelled
+        with contextlib.closing(ConnectProxy()) as bypassed, contextlib.closing(ConnectProxy()) as of_the_task:
+            env = tls_env(ansible, server, tenant + "env", auth="client",
+                          HTTPS_PROXY=authenticating_proxy.url("%s:%s" % (PROXY_USER, PROXY_PASSWORD)))
+            tasks = [
+                {"name": "environment proxy", MODULE: {"connection_name": "x", "ca_path": tls["ca_path"]}},
+                {"name": "no proxy", "environment": {"RELTIO_TENANT_ID": tenant + "noproxy", "HTTPS_PROXY": bypassed.url(),
+                                                     "NO_PROXY": "localhost,127.0.0.1"},
+                 MODULE: {"connection_name": "x", "ca_path": tls["ca_path"]}},
+                {"name": "task proxy", "environment": {"HTTPS_PROXY": of_the_task.url()}, MODULE: {
+                    "platform_url": server.url, "tenant_id": tenant + "task", "access_token": RELTIO_TOKEN,
+                    "ca_path": tls["ca_path"], "connection_name": "x", "workspace_url": WORKSPACE_URL,
+                    "warehouse_id": WAREHOUSE_ID, "client_id": DATABRICKS_CLIENT_ID, "client_secret": DATABRICKS_CLIENT_SECRET,
+                    "execution": execution}}]
+            run = ansible.playbook(json.dumps([{"name": "proxies", "hosts": "localhost", "gather_facts": False,
+                                                "tasks": tasks}]), "-vvvv", env=env)
+            for token in server.state.issued_tokens()["tokens"]:
+                ansible.add_secret("token issued over TLS", token)
+            assert run.rc == 0, run.output
 
-    def test_no_proxy_bypasses_the_proxy(self, ansible, tls, tenant, proxy):
-        server = tls["good"]
-        env = tls_env(ansible, server, tenant, HTTPS_PROXY=proxy.url(), NO_PROXY="localhost,127.0.0.1")
-        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], env)
-        assert run.rc == 0, run.output
-        assert proxy.requests == []
-        assert list(server.connections(tenant)) == ["x"]
+            assert run.task("environment proxy")["created"] is True
+            assert authenticating_proxy.requests and set(authenticating_proxy.requests) == {("CONNECT", target, True)}
+            # TLS from end to end: the proxy relayed ciphertext only.
+            assert authenticating_proxy.tunnelled
+            for secret in (RELTIO_CLIENT_SECRET, DATABRICKS_CLIENT_SECRET, b"clientSecret", b"Authorization"):
+                assert (secret.encode() if isinstance(secret, str) else secret) not in authenticating_proxy.tunnelled
+            assert "password in $HTTPS_PROXY" in ansible.secrets
 
-    def test_proxy_credentials_are_used_and_never_printed(self, ansible, tls, tenant, authenticating_proxy):
-        server = tls["good"]
-        env = tls_env(ansible, server, tenant, HTTPS_PROXY=authenticating_proxy.url("%s:%s" % (PROXY_USER, PROXY_PASSWORD)))
-        run = run_over_tls(ansible, server, "connection_name=x ca_path=%s" % tls["ca_path"], env, "-vvvv")
-        assert run.rc == 0, run.output
-        assert authenticating_proxy.requests == [("CONNECT", "127.0.0.1:%d" % server.server.port, True)]
-        assert "password in $HTTPS_PROXY" in ansible.secrets
+            assert bypassed.requests == []
+            assert list(server.connections(tenant + "noproxy")) == ["x"]
+
+            assert [entry[0] for entry in of_the_task.requests] == ["CONNECT"]
+            assert list(server.connections(tenant + "task")) == ["x"]
 
     @pytest.mark.parametrize("case", ["wrong password", "nobody listening"])
     def test_a_failing_proxy_fails_clearly_without_its_password(self, ansible, tls, tenant, authenticating_proxy, case):
@@ -247,13 +251,3 @@ class TestProxies:
         assert "Proxy error" in msg and "HTTPS_PROXY" in msg, msg
         assert "Traceback" not in run.output
         assert server.state.request_log() == []
-
-    def test_proxy_in_the_task_environment_is_honoured(self, ansible, tls, tenant, proxy, execution):
-        server = tls["good"]
-        task = {"name": "through the proxy", "environment": {"HTTPS_PROXY": proxy.url()}, MODULE: {
-            "platform_url": server.url, "tenant_id": tenant, "access_token": RELTIO_TOKEN, "ca_path": tls["ca_path"],
-            "connection_name": "x", "workspace_url": WORKSPACE_URL, "warehouse_id": WAREHOUSE_ID,
-            "client_id": DATABRICKS_CLIENT_ID, "client_secret": DATABRICKS_CLIENT_SECRET, "execution": execution}}
-        run = ansible.playbook(json.dumps([{"name": "proxy", "hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
-        assert run.rc == 0, run.output
-        assert [entry[0] for entry in proxy.requests] == ["CONNECT"]
