@@ -113,8 +113,14 @@ class TestPreflight:
         failed, result = outcomes["check fails"]
         assert failed and "refused the service principal" in result["msg"], result
         assert reltio_writes(emulator, tenant + "check") == []
-        # The passing preflight, then the refused one.
-        assert [entry["endpoint"] for entry in emulator.requests()][:3] == ["dbx_token", "warehouse", "dbx_token"]
+        # The passing preflight, then the refused one and nothing more (no second try of refused credentials): every
+        # request before the first one to Reltio (the RUNNING case's create) is a check-mode case's or that case's
+        # preflight.
+        logged = emulator.requests()
+        first_to_reltio = next(place for place, entry in enumerate(logged) if entry["tenant"] is not None)
+        assert logged[first_to_reltio]["tenant"] == tenant + "RUNNING", logged[first_to_reltio]
+        assert [entry["endpoint"] for entry in logged[:first_to_reltio]] == [
+            "dbx_token", "warehouse", "dbx_token", "dbx_token", "warehouse"]
 
         for warehouse_id, state in zip(usable_ids, usable):
             failed, result = outcomes[state]
