@@ -41,7 +41,7 @@ def test_benchmark_prints_every_figure(tmp_path):
         assert re.search(r"%s[^|]*\| -?\d+\.\d\d \|" % re.escape(figure), text), figure
     # The large fan-out (2 tenants, forks 50) is the first (2 tenants, forks 2) taken again, not a run of its own.
     fan_outs = re.findall(r"\| 2-tenant fan-out, forks (\d+): module/ping \((\d+\.\d\d s / \d+\.\d\d s)\) \|", text)
-    assert sorted(forks for forks, _ in fan_outs) == ["2", "50"] and fan_outs[0][1] == fan_outs[1][1], fan_outs
+    assert sorted(forks for forks, dummy in fan_outs) == ["2", "50"] and fan_outs[0][1] == fan_outs[1][1], fan_outs
     for part in ("arguments:", "masking:", "with http.client", "through the collection's transport", "the whole task in process"):
         assert re.search(r"\| [^|]*%s[^|]* \| \d+ \|" % re.escape(part), text), part
     assert "over 20 calls against the same emulator" in text

@@ -185,4 +185,3 @@ def test_a_broken_example_fails(ansible, broken):
         said = "reltio.platform.reltio_databricks_connections"
     run = run_examples(ansible, files, script)
     assert run.rc != 0 and said in run.output, run.output
-

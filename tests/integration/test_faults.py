@@ -287,6 +287,7 @@ class TestKnownGaps:
         failed, result = outcomes["trickle"]
         assert failed and "Timed out after 1 s" in result["msg"] and result["may_exist"] is True, result
 
+
 # --------------------------------------------------------------------------- seeded random faults, many tenants, forks
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ import pytest
 
 from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET
 
+
 def token_play(ansible, tenant, connection_tasks, pause=0, after=()):
     """Fetch a token, then run ``connection_tasks`` with it, then the tasks ``after`` (outside the token's defaults).
 
