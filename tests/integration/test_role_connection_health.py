@@ -335,7 +335,7 @@ def test_the_history_over_four_runs_healthy_broken_fixed_alone_then_all(ansible,
     assert three["not_checked"] == [records["a-failing"]]
     assert "1 recovered" in three["summary"], three["summary"]
     assert three["summary"].endswith("Partial run: 1 connection of earlier runs not checked.")
-    assert "the 1 other connections of earlier runs are in" in markdown and "the 1 other connections of earlier runs are in" in page
+    assert "the 1 other connection of earlier runs is in" in markdown and "the 1 other connection of earlier runs is in" in page
 
     fourth = run_play(ansible, path, play(report_dir))
     assert fourth.rc == 2, fourth.output

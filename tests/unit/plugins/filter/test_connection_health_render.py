@@ -88,3 +88,13 @@ def test_a_partial_report_names_both_ways_a_run_leaves_connections_out():
     for kind in ("md", "html"):
         text = connection_health_render(data, kind, template(kind), wording())
         assert "a --limit or a play on part of the inventory" in text.replace("`", ""), kind
+        assert "the 2 other connections of earlier runs are in" in text, kind
+
+
+def test_one_connection_left_out_is_said_in_the_singular():
+    previous = connection_health_render(report(size=2), "json")
+    data = connection_health_report(report(size=1)["connections"], previous, "2026-12-02T02:01:00Z", True)
+    assert len(data["not_checked"]) == 1
+    for kind in ("md", "html"):
+        text = connection_health_render(data, kind, template(kind), wording())
+        assert "the 1 other connection of earlier runs is in" in text, kind
