@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from reltio_world import RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET
+from reltio_world import RELTIO_CLIENT_SECRET
 
 
 def token_play(ansible, tenant, connection_tasks, pause=0, after=()):
@@ -37,11 +37,9 @@ def test_one_token_for_the_whole_play(ansible, emulator, tenant):
     names = ["tok-%d" % number for number in range(2)]
     tasks = [{"name": "create", "reltio.platform.reltio_databricks_connection": {"connection_name": "{{ item }}"}, "loop": names},
              {"name": "again", "reltio.platform.reltio_databricks_connection": {"connection_name": names[0]}}]
-    env = client_env(ansible, tenant)
-    # The connection tasks get only the token: no client credentials to fall back on.
-    del env["RELTIO_CLIENT_ID"], env["RELTIO_CLIENT_SECRET"]
-    env.update(RELTIO_CLIENT_ID=RELTIO_CLIENT_ID, RELTIO_CLIENT_SECRET=RELTIO_CLIENT_SECRET)
-    run = ansible.playbook(token_play(ansible, tenant, tasks), env=env)
+    # The client credentials are in the environment of every task: the connection tasks use the token they are
+    # given instead, so the token task's is the only token request.
+    run = ansible.playbook(token_play(ansible, tenant, tasks), env=client_env(ansible, tenant))
     assert run.rc == 0, run.output
     assert sorted(emulator.connections(tenant)) == names
     assert len(emulator.requests("token")) == 1
