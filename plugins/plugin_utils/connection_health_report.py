@@ -111,6 +111,11 @@ def _key(record):
     return ((url or "").rstrip("/").lower(), record.get("tenant_id"), record.get("connection_name"))
 
 
+def no_earlier_run(why):
+    """The warning of a previous report that is not read: ``why`` says what it is."""
+    return "The previous connection health report %s: this run compares with no earlier run." % why
+
+
 def _previous_records(text, warn):
     """The records of the previous report, by connection; empty when there is none or it cannot be read.
 
@@ -123,7 +128,7 @@ def _previous_records(text, warn):
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        warn("The previous connection health report is not JSON: this run compares with no earlier run.")
+        warn(no_earlier_run("is not JSON"))
         return {}
     if isinstance(data, dict):
         parts = [data.get("connections") or [], data.get("not_checked") or []]
@@ -131,7 +136,7 @@ def _previous_records(text, warn):
     else:
         records = data if isinstance(data, list) else None
     if records is None or not all(_is_key_of_record(record) for record in records):
-        warn("The previous connection health report is not a report of this role: this run compares with no earlier run.")
+        warn(no_earlier_run("is not a report of this role"))
         return {}
     return dict((_key(record), record) for record in records if isinstance(record, dict) and record.get("status") in STATUSES)
 
@@ -307,9 +312,6 @@ def open_directory(path):
         raise
 
 
-_NOT_REGULAR = "The previous connection health report is not a regular file: this run compares with no earlier run."
-
-
 def read_previous(directory, name, warn):
     """The text of the last report ``name`` of the directory (a descriptor), or empty: one that is missing, a link or
     not a regular file, or larger than PREVIOUS_REPORT_BOUND is not read (``warn`` is told why)."""
@@ -320,16 +322,15 @@ def read_previous(directory, name, warn):
     except OSError as exc:
         if exc.errno != errno.ELOOP:
             raise
-        warn(_NOT_REGULAR)
+        warn(no_earlier_run("is not a regular file"))
         return ""
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            warn(_NOT_REGULAR)
+            warn(no_earlier_run("is not a regular file"))
             return ""
         data = handle.read(PREVIOUS_REPORT_BOUND + 1)
     if len(data) > PREVIOUS_REPORT_BOUND:
-        warn("The previous connection health report is larger than %d bytes: this run compares with no earlier run."
-             % PREVIOUS_REPORT_BOUND)
+        warn(no_earlier_run("is larger than %d bytes" % PREVIOUS_REPORT_BOUND))
         return ""
     return to_text(data, errors="surrogate_or_replace")
 
