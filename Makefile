@@ -49,8 +49,8 @@ export PATH := $(BIN):$(PATH)
 venv: $(VENV)/.installed
 
 # Every venv installs the exact packages of its lock (locks/, made by `make lock` from the requirements files): .venv
-# gets the lock's pip first, then the rest; that pip installs the other venvs. `make demo` installs only requirements-demo.txt, at the versions of .venv's lock; `make test`
-# installs the whole lock on top, in the same venv.
+# gets the lock's pip first, then the rest; that pip installs the other venvs. `make demo` installs only
+# requirements-demo.txt, at the versions of .venv's lock; `make test` installs the whole lock on top, in the same venv.
 $(VENV)/.installed: locks/venv.txt $(VENV)/.pip
 	$(BIN)/python $(PIP_INSTALL) -r locks/venv.txt
 	touch $@ $(VENV)/.demo-installed
@@ -62,9 +62,7 @@ $(VENV)/.pip: locks/venv.txt
 	$(BIN)/python $(PIP_INSTALL) -c locks/venv.txt pip
 	touch $@
 
-$(VENV)/.demo-installed: requirements.txt requirements-demo.txt locks/venv.txt
-	test -x $(BIN)/python || $(call WITH_PYENV,$(PYTHON)) -m venv $(VENV)
-	$(BIN)/python $(PIP_INSTALL) -c locks/venv.txt pip
+$(VENV)/.demo-installed: requirements.txt requirements-demo.txt locks/venv.txt $(VENV)/.pip
 	$(BIN)/python $(PIP_INSTALL) -r requirements-demo.txt -c locks/venv.txt
 	touch $@
 
