@@ -77,6 +77,12 @@ def test_the_options_documented_are_the_options_validated():
         assert (documented[name]["type"], documented[name].get("required", False)) == (spec["type"], spec["required"]), name
 
 
+def assert_compares_with_no_earlier_run(result, why):
+    """The previous report was not read, for the reason ``why``: the task warns so, and every row is a first check."""
+    assert result["warnings"] == ["The previous connection health report is %s: this run compares with no earlier run." % why]
+    assert result["report"]["changes"]["first_check"] == 2
+
+
 @pytest.mark.usefixtures("isolated")
 def test_the_report_is_read_from_the_hosts_variables_written_and_returned(tmp_path):
     report_dir = tmp_path / "report"
@@ -138,8 +144,7 @@ def test_history_is_taken_from_the_last_report_of_the_directory(tmp_path):
 def test_a_last_report_that_is_not_json_is_a_warning(tmp_path):
     (tmp_path / "connection-health.json").write_text("<html>not a report</html>")
     result = run(tmp_path, fleet())
-    assert result["warnings"] == ["The previous connection health report is not JSON: this run compares with no earlier run."]
-    assert result["report"]["changes"]["first_check"] == 2
+    assert_compares_with_no_earlier_run(result, "not JSON")
 
 
 @pytest.mark.usefixtures("isolated")
@@ -270,8 +275,7 @@ def test_never_changed_neither_when_written_first_nor_when_rewritten(tmp_path):
 def test_a_hostile_last_report_is_a_warning_never_a_traceback(tmp_path, previous, what):
     (tmp_path / "connection-health.json").write_text(previous)
     result = run(tmp_path, fleet())
-    assert result["warnings"] == ["The previous connection health report is %s: this run compares with no earlier run." % what]
-    assert result["report"]["changes"]["first_check"] == 2
+    assert_compares_with_no_earlier_run(result, what)
 
 
 @pytest.mark.usefixtures("isolated")
@@ -280,8 +284,7 @@ def test_a_last_report_larger_than_the_bound_is_not_read(tmp_path, monkeypatch):
     run(tmp_path, fleet())
     (tmp_path / "connection-health.json").write_text((tmp_path / "connection-health.json").read_text() + " " * 1000)
     result = run(tmp_path, fleet())
-    assert result["warnings"] == ["The previous connection health report is larger than 1000 bytes: this run compares with no earlier run."]
-    assert result["report"]["changes"]["first_check"] == 2
+    assert_compares_with_no_earlier_run(result, "larger than 1000 bytes")
 
 
 @pytest.mark.usefixtures("isolated")
@@ -292,8 +295,7 @@ def test_a_last_report_that_is_a_symbolic_link_is_not_read_and_the_link_is_repla
     report_dir.mkdir()
     (report_dir / "connection-health.json").symlink_to(secret)
     result = run(report_dir, fleet())
-    assert result["warnings"] == ["The previous connection health report is not a regular file: this run compares with no earlier run."]
-    assert result["report"]["changes"]["first_check"] == 2
+    assert_compares_with_no_earlier_run(result, "not a regular file")
     assert not os.path.islink(str(report_dir / "connection-health.json"))
     assert json.loads(secret.read_text())[0]["status"] == "failing"
 

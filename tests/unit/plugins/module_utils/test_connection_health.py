@@ -63,6 +63,14 @@ def with_preflight(**overrides):
     return params(**values)
 
 
+@pytest.fixture
+def unused_client(monkeypatch):
+    """The module's way to a Reltio client, faked, for a test of what is refused before any client is built."""
+    reltio_client = Mock()
+    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+    return reltio_client
+
+
 @pytest.fixture(name="client")
 def client_fixture():
     client = Mock(spec=ReltioClient)
@@ -285,12 +293,10 @@ def test_a_failing_test_with_a_passing_preflight_says_what_to_do(client):
 # ---- execute ---------------------------------------------------------------------------------
 
 
-def test_execute_validates_before_building_a_client(monkeypatch):
-    reltio_client = Mock()
-    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+def test_execute_validates_before_building_a_client(unused_client):
     with pytest.raises(ValidationError):
         ch.execute(params(connection_name=""))
-    reltio_client.assert_not_called()
+    unused_client.assert_not_called()
 
 
 def test_execute_runs_with_the_client_and_the_cache(monkeypatch, client):
@@ -375,9 +381,7 @@ def listed(*entries, **overrides):
     return params(tenant_id="", connection_name="", connections=list(entries), **overrides)
 
 
-def test_a_list_is_checked_whole_before_any_request_each_entry_named_by_its_index(monkeypatch):
-    reltio_client = Mock()
-    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+def test_a_list_is_checked_whole_before_any_request_each_entry_named_by_its_index(unused_client):
     with pytest.raises(ValidationError) as info:
         ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": " ", "connection_name": "c2"},
                           {"tenant_id": "t3", "connection_name": "c3", "platform_url": "http://example.com"},
@@ -396,7 +400,7 @@ def test_a_list_is_checked_whole_before_any_request_each_entry_named_by_its_inde
     with pytest.raises(ValidationError) as info:
         ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, preflight=True))
     assert "preflight checks the Databricks side of one connection: it cannot be used with connections" in info.value.problems
-    reltio_client.assert_not_called()
+    unused_client.assert_not_called()
 
 
 def test_a_list_is_checked_in_one_call_with_one_cache_and_a_result_each(monkeypatch, client):
@@ -526,10 +530,8 @@ def test_a_list_does_not_ask_again_for_a_token_with_refused_client_credentials(m
     assert [result.get("status") for result in info.value.fail_kwargs()["connections"]] == [None, "healthy"]
 
 
-def test_a_connection_listed_twice_is_refused_before_any_request(monkeypatch):
+def test_a_connection_listed_twice_is_refused_before_any_request(unused_client):
     """It was tested twice and reported in two rows. The same platform spelled another way is the same connection."""
-    reltio_client = Mock()
-    monkeypatch.setattr(ch, "reltio_client", reltio_client)
     with pytest.raises(ValidationError) as info:
         ch.execute(listed({"tenant_id": "t1", "connection_name": "c1"}, {"tenant_id": "t2", "connection_name": "c1"},
                           {"tenant_id": "t1", "connection_name": "c1", "platform_url": "https://test.reltio.com/reltio/api/"},
@@ -537,14 +539,12 @@ def test_a_connection_listed_twice_is_refused_before_any_request(monkeypatch):
     assert info.value.problems == [
         "connections[2] names the same connection as connections[0] (tenant_id t1, connection_name c1): list each"
         " connection once"]
-    reltio_client.assert_not_called()
+    unused_client.assert_not_called()
 
 
-def test_an_empty_list_checks_nothing_and_says_so(monkeypatch):
-    reltio_client = Mock()
-    monkeypatch.setattr(ch, "reltio_client", reltio_client)
+def test_an_empty_list_checks_nothing_and_says_so(unused_client):
     warnings = []
     result = ch.execute(listed(), warn=warnings.append)
     assert (result["connections"], result["reason_code"], result["msg"]) == ([], "ok", "0 connections: 0 healthy, 0 failing, 0 missing, 0 error.")
     assert warnings == ["connections is an empty list: no connection was checked."]
-    reltio_client.assert_not_called()
+    unused_client.assert_not_called()
